@@ -1,0 +1,487 @@
+//! `safemig.toml`, LSP `initializationOptions` and `workspace/didChangeConfiguration`. A wrong key
+//! or value never stops the tool: it becomes a [`ConfigProblem`] naming the file, line and key,
+//! and the default stays in force for that key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::rules::{self, MigrationSettings, Severity};
+use crate::sql::Dialect;
+
+pub const FILE_NAME: &str = "safemig.toml";
+
+/// A PostgreSQL version, compared numerically: `11`, `11.0` and `"11"` are equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PgVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl PgVersion {
+    pub const DEFAULT: PgVersion = PgVersion { major: 15, minor: 0 };
+
+    pub const fn new(major: u32, minor: u32) -> Self {
+        PgVersion { major, minor }
+    }
+
+    /// Parses `"15"`, `"11.0"`, `"9.6"`, `"16.2"`, `"17beta1"`.
+    pub fn parse(s: &str) -> Option<PgVersion> {
+        let s = s.trim();
+        let mut parts = s.splitn(2, '.');
+        let major_part = parts.next()?;
+        let digits: String = major_part.chars().take_while(char::is_ascii_digit).collect();
+        let major: u32 = digits.parse().ok()?;
+        let rest_ok = major_part[digits.len()..].chars().all(|c| c.is_ascii_alphanumeric());
+        if !rest_ok || !(6..=40).contains(&major) {
+            return None;
+        }
+        let minor = match parts.next() {
+            Some(m) if !m.is_empty() => m.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()?,
+            Some(_) => return None,
+            None => 0,
+        };
+        Some(PgVersion { major, minor })
+    }
+}
+
+impl fmt::Display for PgVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.major >= 10 && self.minor == 0 {
+            write!(f, "{}", self.major)
+        } else {
+            write!(f, "{}.{}", self.major, self.minor)
+        }
+    }
+}
+
+/// A rule's configured level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RuleLevel {
+    Off,
+    Severity(Severity),
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub postgres_version: PgVersion,
+    /// `None`: decide per file (PostgreSQL unless the file's framework or path says otherwise).
+    pub dialect: Option<Dialect>,
+    pub rules: BTreeMap<String, RuleLevel>,
+    pub lock_timeout: String,
+    pub runner_sets_timeouts: bool,
+    pub assume_in_transaction: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            postgres_version: PgVersion::DEFAULT,
+            dialect: None,
+            rules: BTreeMap::new(),
+            lock_timeout: "5s".into(),
+            runner_sets_timeouts: false,
+            assume_in_transaction: false,
+        }
+    }
+}
+
+/// A problem in a configuration source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigProblem {
+    /// The file (or `initializationOptions` / `workspace/didChangeConfiguration`).
+    pub source: String,
+    /// 1-based line, when the source is a file.
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: `{}`: {}", self.source, line, self.key, self.message),
+            None => write!(f, "{}: `{}`: {}", self.source, self.key, self.message),
+        }
+    }
+}
+
+/// A value read from TOML or JSON, reduced to what config needs.
+enum Value<'v> {
+    Str(&'v str),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Table(Vec<(String, Value<'v>, Option<usize>)>),
+    Other(&'static str),
+}
+
+impl Config {
+    /// Loads `safemig.toml` from `dir` if it exists.
+    pub fn discover(dir: &Path) -> (Config, Option<PathBuf>, Vec<ConfigProblem>) {
+        let path = dir.join(FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let (cfg, problems) = Config::from_toml(&text, &path.display().to_string());
+                (cfg, Some(path), problems)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Config::default(), None, Vec::new()),
+            Err(e) => {
+                let problem = ConfigProblem {
+                    source: path.display().to_string(),
+                    line: None,
+                    key: String::new(),
+                    message: format!("cannot read the file: {e}"),
+                };
+                (Config::default(), Some(path), vec![problem])
+            }
+        }
+    }
+
+    pub fn from_toml(text: &str, source: &str) -> (Config, Vec<ConfigProblem>) {
+        let mut cfg = Config::default();
+        let problems = cfg.merge_toml(text, source);
+        (cfg, problems)
+    }
+
+    /// Applies the keys of a TOML document on top of `self`.
+    pub fn merge_toml(&mut self, text: &str, source: &str) -> Vec<ConfigProblem> {
+        let doc = match toml_edit::Document::parse(text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let line = e.span().map(|s| line_of(text, s.start));
+                return vec![ConfigProblem {
+                    source: source.into(),
+                    line,
+                    key: String::new(),
+                    message: format!("not valid TOML: {}", e.message()),
+                }];
+            }
+        };
+        let root = toml_table(doc.as_table(), text);
+        let mut problems = Vec::new();
+        self.apply(root, source, &mut problems);
+        problems
+    }
+
+    /// Applies LSP settings (`initializationOptions` or `didChangeConfiguration`). Accepts the
+    /// keys at the top level or under a `safemig` object.
+    pub fn merge_json(&mut self, value: &serde_json::Value, source: &str) -> Vec<ConfigProblem> {
+        let value = value.get("safemig").unwrap_or(value);
+        let mut problems = Vec::new();
+        match value {
+            serde_json::Value::Object(_) => {
+                let Value::Table(entries) = json_value(value) else { unreachable!("object maps to table") };
+                // Client-only settings (the server path, trace level) are not ours to judge.
+                let entries = entries.into_iter().filter(|(k, _, _)| !CLIENT_KEYS.contains(&k.as_str())).collect();
+                self.apply(Value::Table(entries), source, &mut problems);
+            }
+            serde_json::Value::Null => {}
+            _ => problems.push(ConfigProblem {
+                source: source.into(),
+                line: None,
+                key: String::new(),
+                message: "settings must be an object".into(),
+            }),
+        }
+        problems
+    }
+
+    fn apply(&mut self, root: Value, source: &str, problems: &mut Vec<ConfigProblem>) {
+        let Value::Table(entries) = root else { return };
+        for (key, value, line) in entries {
+            let mut problem = |message: String| {
+                problems.push(ConfigProblem { source: source.into(), line, key: key.clone(), message });
+            };
+            match key.as_str() {
+                "postgres_version" => {
+                    let parsed = match &value {
+                        Value::Str(s) => PgVersion::parse(s),
+                        Value::Int(i) => PgVersion::parse(&i.to_string()),
+                        Value::Float(f) => PgVersion::parse(&format!("{f}")),
+                        _ => None,
+                    };
+                    match parsed {
+                        Some(v) => self.postgres_version = v,
+                        None => problem(format!(
+                            "expected a PostgreSQL version such as 15 or \"11.0\", found {}",
+                            describe(&value)
+                        )),
+                    }
+                }
+                "dialect" => match &value {
+                    Value::Str(s) => match Dialect::parse_name(s) {
+                        Some(d) => self.dialect = Some(d),
+                        None => problem(format!("unknown dialect \"{s}\"; expected postgres, mysql or sqlite")),
+                    },
+                    other => problem(format!("expected a string, found {}", describe(other))),
+                },
+                "lock_timeout" => match &value {
+                    Value::Str(s) if is_duration(s) => self.lock_timeout = s.to_string(),
+                    Value::Int(ms) if *ms > 0 => self.lock_timeout = format!("{ms}ms"),
+                    other => problem(format!(
+                        "expected a PostgreSQL duration such as \"5s\" or \"500ms\", found {}",
+                        describe(other)
+                    )),
+                },
+                "runner_sets_timeouts" | "assume_in_transaction" => match value {
+                    Value::Bool(b) => {
+                        if key == "runner_sets_timeouts" {
+                            self.runner_sets_timeouts = b;
+                        } else {
+                            self.assume_in_transaction = b;
+                        }
+                    }
+                    other => problem(format!("expected true or false, found {}", describe(&other))),
+                },
+                "rules" => match value {
+                    Value::Table(rules) => {
+                        for (id, level, rule_line) in rules {
+                            let mut rule_problem = |message: String| {
+                                problems.push(ConfigProblem {
+                                    source: source.into(),
+                                    line: rule_line,
+                                    key: format!("rules.{id}"),
+                                    message,
+                                });
+                            };
+                            if !rules::is_known_id(&id) {
+                                rule_problem(format!("unknown rule id; `safemig rules` lists them{}", suggest(&id)));
+                                continue;
+                            }
+                            match level {
+                                Value::Str(s) if s.eq_ignore_ascii_case("off") => {
+                                    self.rules.insert(id, RuleLevel::Off);
+                                }
+                                Value::Bool(false) => {
+                                    self.rules.insert(id, RuleLevel::Off);
+                                }
+                                Value::Str(s) => match Severity::parse_name(s) {
+                                    Some(sev) => {
+                                        self.rules.insert(id, RuleLevel::Severity(sev));
+                                    }
+                                    None => rule_problem(format!(
+                                        "expected \"error\", \"warning\", \"info\", \"hint\" or \"off\", found \"{s}\""
+                                    )),
+                                },
+                                other => rule_problem(format!(
+                                    "expected \"error\", \"warning\", \"info\", \"hint\" or \"off\", found {}",
+                                    describe(&other)
+                                )),
+                            }
+                        }
+                    }
+                    other => problem(format!("expected a table of rule ids, found {}", describe(&other))),
+                },
+                _ => problem(format!(
+                    "unknown key; expected one of postgres_version, dialect, rules, lock_timeout, runner_sets_timeouts, assume_in_transaction{}",
+                    suggest_key(&key)
+                )),
+            }
+        }
+    }
+
+    /// The level a rule runs at, or `None` when it is off.
+    pub fn level(&self, rule: &rules::Rule) -> Option<Severity> {
+        match self.rules.get(rule.id) {
+            Some(RuleLevel::Off) => None,
+            Some(RuleLevel::Severity(s)) => Some(*s),
+            None => Some(rule.default_severity),
+        }
+    }
+
+    pub fn settings(&self, dialect: Dialect) -> MigrationSettings {
+        MigrationSettings {
+            dialect,
+            postgres_version: self.postgres_version,
+            runner_sets_timeouts: self.runner_sets_timeouts,
+            wraps_in_transaction: self.assume_in_transaction,
+            implicit_transaction: false,
+            lock_timeout: self.lock_timeout.clone(),
+        }
+    }
+}
+
+/// Settings that belong to an editor client, accepted and ignored by the server.
+const CLIENT_KEYS: &[&str] = &["path", "serverPath", "server_path", "trace", "args", "enable"];
+
+fn is_duration(s: &str) -> bool {
+    let s = s.trim();
+    let digits = s.chars().take_while(|c| c.is_ascii_digit()).count();
+    digits > 0 && matches!(s[digits..].trim(), "" | "ms" | "s" | "min" | "h")
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Str(s) => format!("\"{s}\""),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Table(_) => "a table".into(),
+        Value::Other(what) => (*what).into(),
+    }
+}
+
+fn suggest(id: &str) -> String {
+    let best = rules::all()
+        .iter()
+        .map(|r| r.id)
+        .chain(rules::RESERVED_IDS.iter().copied())
+        .min_by_key(|cand| edit_distance(id, cand));
+    match best {
+        Some(b) if edit_distance(id, b) <= 3 => format!(" (did you mean `{b}`?)"),
+        _ => String::new(),
+    }
+}
+
+fn suggest_key(key: &str) -> String {
+    let keys = ["postgres_version", "dialect", "rules", "lock_timeout", "runner_sets_timeouts", "assume_in_transaction"];
+    match keys.iter().min_by_key(|k| edit_distance(key, k)) {
+        Some(b) if edit_distance(key, b) <= 3 => format!(" (did you mean `{b}`?)"),
+        _ => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+fn toml_table<'v>(table: &'v toml_edit::Table, text: &str) -> Value<'v> {
+    let entries = table
+        .iter()
+        .map(|(k, item)| {
+            let line = table.key(k).and_then(|key| key.span()).map(|s| line_of(text, s.start));
+            (k.to_string(), toml_item(item, text), line)
+        })
+        .collect();
+    Value::Table(entries)
+}
+
+fn toml_item<'v>(item: &'v toml_edit::Item, text: &str) -> Value<'v> {
+    use toml_edit::{Item, Value as V};
+    match item {
+        Item::Table(t) => toml_table(t, text),
+        Item::Value(V::InlineTable(t)) => {
+            let entries = t
+                .iter()
+                .map(|(k, v)| {
+                    let line = t.key(k).and_then(|key| key.span()).map(|s| line_of(text, s.start));
+                    (k.to_string(), toml_value(v), line)
+                })
+                .collect();
+            Value::Table(entries)
+        }
+        Item::Value(v) => toml_value(v),
+        Item::ArrayOfTables(_) => Value::Other("an array of tables"),
+        Item::None => Value::Other("nothing"),
+    }
+}
+
+fn toml_value(v: &toml_edit::Value) -> Value<'_> {
+    use toml_edit::Value as V;
+    match v {
+        V::String(s) => Value::Str(s.value()),
+        V::Integer(i) => Value::Int(*i.value()),
+        V::Float(f) => Value::Float(*f.value()),
+        V::Boolean(b) => Value::Bool(*b.value()),
+        V::Datetime(_) => Value::Other("a date"),
+        V::Array(_) => Value::Other("an array"),
+        V::InlineTable(_) => Value::Other("a table"),
+    }
+}
+
+fn json_value(v: &serde_json::Value) -> Value<'_> {
+    match v {
+        serde_json::Value::String(s) => Value::Str(s),
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::Object(map) => Value::Table(map.iter().map(|(k, v)| (k.clone(), json_value(v), None)).collect()),
+        serde_json::Value::Array(_) => Value::Other("an array"),
+        serde_json::Value::Null => Value::Other("null"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert_eq!(PgVersion::parse("11"), PgVersion::parse("11.0"));
+        assert!(PgVersion::parse("9.6").unwrap() < PgVersion::parse("10").unwrap());
+        assert!(PgVersion::parse("12").unwrap() > PgVersion::parse("11.22").unwrap());
+        assert_eq!(PgVersion::parse("17beta1"), Some(PgVersion::new(17, 0)));
+        assert_eq!(PgVersion::parse("eleven"), None);
+        let (a, _) = Config::from_toml("postgres_version = 11", "a");
+        let (b, _) = Config::from_toml("postgres_version = \"11.0\"", "b");
+        let (c, _) = Config::from_toml("postgres_version = 11.0", "c");
+        assert_eq!(a.postgres_version, b.postgres_version);
+        assert_eq!(b.postgres_version, c.postgres_version);
+    }
+
+    #[test]
+    fn full_config_round_trip() {
+        let text = "postgres_version = \"16\"\ndialect = \"postgres\"\nlock_timeout = \"2s\"\nrunner_sets_timeouts = true\nassume_in_transaction = true\n[rules]\ncreate-index-blocking = \"error\"\nsyntax-error = \"off\"\n";
+        let (cfg, problems) = Config::from_toml(text, "safemig.toml");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cfg.postgres_version, PgVersion::new(16, 0));
+        assert_eq!(cfg.lock_timeout, "2s");
+        assert!(cfg.runner_sets_timeouts && cfg.assume_in_transaction);
+        assert_eq!(cfg.rules.get("create-index-blocking"), Some(&RuleLevel::Severity(Severity::Error)));
+        assert_eq!(cfg.rules.get("syntax-error"), Some(&RuleLevel::Off));
+    }
+
+    #[test]
+    fn wrong_keys_and_values_name_file_line_and_key() {
+        let text = "postgres_version = \"eleven\"\nlock_timout = \"5s\"\n\n[rules]\ncreate-index-blockin = \"warning\"\nsyntax-error = \"loud\"\n";
+        let (cfg, problems) = Config::from_toml(text, "proj/safemig.toml");
+        assert_eq!(cfg.postgres_version, PgVersion::DEFAULT);
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(shown.len(), 4, "{shown:?}");
+        assert!(shown[0].starts_with("proj/safemig.toml:1: `postgres_version`"), "{}", shown[0]);
+        assert!(shown[1].starts_with("proj/safemig.toml:2: `lock_timout`") && shown[1].contains("did you mean `lock_timeout`"));
+        assert!(shown[2].starts_with("proj/safemig.toml:5: `rules.create-index-blockin`") && shown[2].contains("create-index-blocking"));
+        assert!(shown[3].starts_with("proj/safemig.toml:6: `rules.syntax-error`"));
+    }
+
+    #[test]
+    fn broken_toml_is_a_problem_not_a_crash() {
+        let (cfg, problems) = Config::from_toml("postgres_version = [\n", "x.toml");
+        assert_eq!(cfg, Config::default());
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.starts_with("not valid TOML"));
+    }
+
+    #[test]
+    fn json_settings_accept_a_safemig_object() {
+        let mut cfg = Config::default();
+        let problems = cfg.merge_json(
+            &serde_json::json!({"safemig": {"postgres_version": 12, "rules": {"syntax-error": "hint"}, "serverPath": "/x"}}),
+            "initializationOptions",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cfg.postgres_version, PgVersion::new(12, 0));
+        let problems = cfg.merge_json(&serde_json::json!({"dialect": 3}), "workspace/didChangeConfiguration");
+        assert_eq!(problems[0].key, "dialect");
+    }
+}

@@ -1,0 +1,174 @@
+//! One file in, findings out. Everything here is synchronous and free of LSP types, so the CLI,
+//! the language server and tests drive the same code with plain strings.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use crate::config::Config;
+use crate::rules::context::NoSchema;
+use crate::rules::{self, suppression, Finding, MigrationContext, MigrationSettings, SchemaView, Severity};
+use crate::sql::{Dialect, ParseOutcome, SqlFile};
+
+/// Largest file the language server analyses on every keystroke.
+pub const LSP_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// Largest file `safemig check` analyses.
+pub const CLI_MAX_BYTES: usize = 256 * 1024 * 1024;
+
+/// A finding that a suppression comment silenced, with the reason given there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppressed {
+    pub finding: Finding,
+    pub reason: Option<String>,
+}
+
+/// The analysis of one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileAnalysis {
+    pub file: SqlFile,
+    /// Sorted by position.
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<Suppressed>,
+}
+
+impl FileAnalysis {
+    pub fn parse_errors(&self) -> usize {
+        self.file.statements.iter().filter(|s| !s.parsed.is_parsed()).count()
+    }
+}
+
+/// What was wrong with the bytes before any SQL was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputProblem {
+    Binary { offset: usize },
+    InvalidUtf8 { offset: usize },
+    TooLarge { bytes: usize, limit: usize },
+}
+
+impl InputProblem {
+    pub fn message(&self) -> String {
+        match self {
+            InputProblem::Binary { offset } => {
+                format!("this is a binary file (NUL byte at offset {offset}), not a SQL migration; it was not checked")
+            }
+            InputProblem::InvalidUtf8 { offset } => format!(
+                "the file is not valid UTF-8 (first bad byte at offset {offset}); it was checked with the bad bytes replaced by U+FFFD"
+            ),
+            InputProblem::TooLarge { bytes, limit } => format!(
+                "the file is {:.1} MB, more than the {:.0} MB safemig analyses here; run `safemig check` on it instead",
+                *bytes as f64 / 1e6,
+                *limit as f64 / 1e6
+            ),
+        }
+    }
+}
+
+/// Decodes file bytes. Binary and oversized input yield no text to analyse.
+pub fn decode(bytes: &[u8], limit: usize) -> (Option<Cow<'_, str>>, Option<InputProblem>) {
+    if bytes.len() > limit {
+        return (None, Some(InputProblem::TooLarge { bytes: bytes.len(), limit }));
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    if let Some(offset) = head.iter().position(|b| *b == 0) {
+        return (None, Some(InputProblem::Binary { offset }));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Some(Cow::Borrowed(s)), None),
+        Err(e) => {
+            let offset = e.valid_up_to();
+            (Some(String::from_utf8_lossy(bytes)), Some(InputProblem::InvalidUtf8 { offset }))
+        }
+    }
+}
+
+/// The dialect for a file: config first, then what its path says (`….mysql.up.sql`,
+/// `mysql/…`, `sqlite/…`), else PostgreSQL.
+pub fn dialect_for_path(path: &Path, config: &Config) -> Dialect {
+    if let Some(d) = config.dialect {
+        return d;
+    }
+    let lower = path.to_string_lossy().to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split(['/', '\\', '.', '_', '-']).collect();
+    if parts.iter().any(|p| *p == "mysql" || *p == "mariadb") {
+        Dialect::Mysql
+    } else if parts.iter().any(|p| *p == "sqlite" || *p == "sqlite3") {
+        Dialect::Sqlite
+    } else {
+        Dialect::Postgres
+    }
+}
+
+/// Analyses one migration's text.
+pub fn analyze(text: &str, settings: &MigrationSettings, config: &Config, previous: Option<&SqlFile>) -> FileAnalysis {
+    analyze_with_schema(text, settings, config, &NoSchema, previous)
+}
+
+pub fn analyze_with_schema(
+    text: &str,
+    settings: &MigrationSettings,
+    config: &Config,
+    schema: &dyn SchemaView,
+    previous: Option<&SqlFile>,
+) -> FileAnalysis {
+    let file = SqlFile::parse(text, settings.dialect, previous);
+    let ctx = MigrationContext::new(&file, settings, schema);
+    let active: Vec<(&rules::Rule, Severity)> = rules::all()
+        .iter()
+        .filter(|r| r.dialects.contains(&settings.dialect))
+        .filter_map(|r| config.level(r).map(|sev| (*r, sev)))
+        .collect();
+    let mut raw = Vec::new();
+    for index in 0..file.statements.len() {
+        let sctx = ctx.statement(index);
+        for (rule, level) in &active {
+            for mut f in sctx.run(rule) {
+                // A configured level replaces the default; a level the rule chose for the case
+                // (a parser limitation, a tiny table) stays.
+                if f.severity == rule.default_severity {
+                    f.severity = *level;
+                }
+                raw.push(f);
+            }
+        }
+    }
+    let suppressions = suppression::collect(&file, text);
+    let (mut findings, suppressed) = rules::unused_suppression::apply(raw, &suppressions, config, &file);
+    findings.sort_by_key(|f| (f.range.start, f.range.end, f.rule));
+    FileAnalysis { file, findings, suppressed }
+}
+
+/// Analyses raw bytes: binary, oversized and non-UTF-8 input get a clear finding instead of a
+/// crash or silence.
+pub fn analyze_bytes(bytes: &[u8], limit: usize, settings: &MigrationSettings, config: &Config) -> (FileAnalysis, Option<String>) {
+    let (text, problem) = decode(bytes, limit);
+    let mut analysis = match &text {
+        Some(t) => analyze(t, settings, config, None),
+        None => FileAnalysis::default(),
+    };
+    if let Some(p) = &problem {
+        let severity = match p {
+            InputProblem::TooLarge { .. } => Severity::Warning,
+            _ => Severity::Error,
+        };
+        let offset = match p {
+            InputProblem::InvalidUtf8 { offset } => *offset,
+            _ => 0,
+        };
+        analysis.findings.insert(
+            0,
+            Finding {
+                rule: rules::syntax_error::RULE.id,
+                severity,
+                range: offset..offset,
+                statement: 0,
+                message: p.message(),
+                fix: None,
+            },
+        );
+    }
+    (analysis, text.map(Cow::into_owned))
+}
+
+/// Whether any parse problem in the file is a real syntax error (not a parser limitation).
+pub fn has_invalid_statements(file: &SqlFile) -> bool {
+    file.statements.iter().any(|s| matches!(s.parsed.outcome, ParseOutcome::Invalid { .. }))
+}

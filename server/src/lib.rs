@@ -1,0 +1,10 @@
+//! safemig: makes database migrations safe to write and safe to ship.
+//!
+//! See ARCHITECTURE.md for the map. The engine (`text`, `sql`, `rules`, `config`, `engine`) is
+//! synchronous and knows nothing of LSP; `lsp` and `cli` are thin adapters over it.
+
+pub mod config;
+pub mod engine;
+pub mod rules;
+pub mod sql;
+pub mod text;

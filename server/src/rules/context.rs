@@ -1,0 +1,318 @@
+//! What a rule may know besides its own statement: the rest of the migration, the settings, and
+//! (through [`SchemaView`]) facts from schema replay or a live database once those exist.
+
+use rustc_hash::FxHashMap;
+
+use crate::config::PgVersion;
+use crate::sql::facts::*;
+use crate::sql::{Dialect, SqlFile, Statement};
+
+use super::Emitter;
+
+/// How this migration runs, from config now and from framework discovery later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationSettings {
+    pub dialect: Dialect,
+    pub postgres_version: PgVersion,
+    /// The runner (or the DBA) sets `lock_timeout`/`statement_timeout` for every migration.
+    pub runner_sets_timeouts: bool,
+    /// The runner wraps each migration in a transaction (`assume_in_transaction`, or what the
+    /// framework is known to do).
+    pub wraps_in_transaction: bool,
+    /// The runner sends a multi-statement file as one query string, so PostgreSQL runs it as one
+    /// implicit transaction (golang-migrate, Prisma, Supabase).
+    pub implicit_transaction: bool,
+    /// The value a fix inserts for `SET lock_timeout`.
+    pub lock_timeout: String,
+}
+
+impl Default for MigrationSettings {
+    fn default() -> Self {
+        MigrationSettings {
+            dialect: Dialect::Postgres,
+            postgres_version: PgVersion::DEFAULT,
+            runner_sets_timeouts: false,
+            wraps_in_transaction: false,
+            implicit_transaction: false,
+            lock_timeout: "5s".into(),
+        }
+    }
+}
+
+/// How big a table is, when some source knows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TableSize {
+    pub rows: f64,
+    pub bytes: Option<u64>,
+}
+
+/// Schema facts from outside this migration: the replayed schema of earlier migrations, or a live
+/// database. Every answer is optional; `None` means "unknown", and rules must then stay useful.
+pub trait SchemaView: Sync {
+    fn table_size(&self, _table: &QualifiedName) -> Option<TableSize> {
+        None
+    }
+    /// The column's type before this migration.
+    fn column_type(&self, _table: &QualifiedName, _column: &str) -> Option<TypeName> {
+        None
+    }
+    /// Whether some index on `table` starts with `columns` (in order).
+    fn has_index_leading(&self, _table: &QualifiedName, _columns: &[String]) -> Option<bool> {
+        None
+    }
+    /// Whether a validated `CHECK (column IS NOT NULL)` exists on the table.
+    fn has_validated_not_null_check(&self, _table: &QualifiedName, _column: &str) -> Option<bool> {
+        None
+    }
+}
+
+/// Knows nothing beyond the migration itself.
+pub struct NoSchema;
+impl SchemaView for NoSchema {}
+
+/// Where the transaction a statement runs in comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxnOrigin {
+    /// An explicit `BEGIN` at this statement index.
+    Explicit(usize),
+    /// The migration runner wraps the migration.
+    Runner,
+    /// The runner sends the whole file at once: one implicit transaction.
+    ImplicitBatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Txn {
+    id: usize,
+    origin: TxnOrigin,
+}
+
+/// Facts about the whole migration, computed once per analysis.
+pub struct MigrationContext<'a> {
+    pub file: &'a SqlFile,
+    pub settings: &'a MigrationSettings,
+    pub schema: &'a dyn SchemaView,
+    /// The transaction each statement runs in (for `BEGIN`, the one open before it).
+    txn_before: Vec<Option<Txn>>,
+    /// Statement index where each table (by key) is created.
+    created_tables: FxHashMap<String, usize>,
+    /// Index key columns by table key, from every index the migration creates or declares.
+    local_indexes: FxHashMap<String, Vec<Vec<String>>>,
+    changes_schema: bool,
+}
+
+impl<'a> MigrationContext<'a> {
+    pub fn new(file: &'a SqlFile, settings: &'a MigrationSettings, schema: &'a dyn SchemaView) -> Self {
+        let significant = file.statements.iter().filter(|s| !matches!(s.kind(), StatementKind::Empty)).count();
+        let mut open = if settings.wraps_in_transaction {
+            Some(Txn { id: 0, origin: TxnOrigin::Runner })
+        } else if settings.implicit_transaction && significant > 1 {
+            Some(Txn { id: 0, origin: TxnOrigin::ImplicitBatch })
+        } else {
+            None
+        };
+        let mut next_id = 1;
+        let mut txn_before = Vec::with_capacity(file.statements.len());
+        let mut created_tables = FxHashMap::default();
+        let mut local_indexes: FxHashMap<String, Vec<Vec<String>>> = FxHashMap::default();
+        let mut changes_schema = false;
+        for (i, stmt) in file.statements.iter().enumerate() {
+            txn_before.push(open);
+            match stmt.kind() {
+                StatementKind::Transaction(TransactionControl::Begin) => {
+                    if open.is_none() {
+                        open = Some(Txn { id: next_id, origin: TxnOrigin::Explicit(i) });
+                        next_id += 1;
+                    }
+                }
+                StatementKind::Transaction(TransactionControl::Commit | TransactionControl::Rollback) => open = None,
+                StatementKind::CreateTable(ct) => {
+                    created_tables.entry(ct.name.key()).or_insert(i);
+                    let key = ct.name.key();
+                    for col in &ct.columns {
+                        if col.primary_key.is_some() || col.unique.is_some() {
+                            local_indexes.entry(key.clone()).or_default().push(vec![col.name.value.clone()]);
+                        }
+                    }
+                    for tc in &ct.constraints {
+                        if let Some(cols) = constraint_index_columns(tc) {
+                            local_indexes.entry(key.clone()).or_default().push(cols);
+                        }
+                    }
+                }
+                StatementKind::CreateIndex(ci) => {
+                    local_indexes.entry(ci.table.key()).or_default().push(ci.columns.clone());
+                }
+                StatementKind::AlterTable(at) => {
+                    for a in &at.actions {
+                        if let AlterAction::AddConstraint(tc) = &a.action {
+                            if let Some(cols) = constraint_index_columns(tc) {
+                                local_indexes.entry(at.table.key()).or_default().push(cols);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            changes_schema |= is_schema_change(stmt.kind());
+        }
+        MigrationContext { file, settings, schema, txn_before, created_tables, local_indexes, changes_schema }
+    }
+
+    pub fn statement(&'a self, index: usize) -> StatementContext<'a> {
+        StatementContext { migration: self, index, stmt: &self.file.statements[index] }
+    }
+
+    /// The migration contains DDL (so a data change in it runs under DDL locks).
+    pub fn changes_schema(&self) -> bool {
+        self.changes_schema
+    }
+}
+
+fn constraint_index_columns(tc: &TableConstraint) -> Option<Vec<String>> {
+    match &tc.kind {
+        ConstraintKind::Unique { columns } | ConstraintKind::PrimaryKey { columns } if !columns.is_empty() => {
+            Some(columns.iter().map(|n| n.value.clone()).collect())
+        }
+        _ => None,
+    }
+}
+
+fn is_schema_change(kind: &StatementKind) -> bool {
+    matches!(
+        kind,
+        StatementKind::CreateTable(_)
+            | StatementKind::CreateIndex(_)
+            | StatementKind::DropIndex(_)
+            | StatementKind::AlterTable(_)
+            | StatementKind::Drop(_)
+            | StatementKind::CreateTrigger { .. }
+    )
+}
+
+/// One statement and everything a rule may ask about its surroundings.
+pub struct StatementContext<'a> {
+    pub migration: &'a MigrationContext<'a>,
+    pub index: usize,
+    pub stmt: &'a Statement,
+}
+
+impl<'a> StatementContext<'a> {
+    pub fn kind(&self) -> &'a StatementKind {
+        self.stmt.kind()
+    }
+    pub fn facts(&self) -> &'a StatementFacts {
+        self.stmt.facts()
+    }
+    pub fn settings(&self) -> &'a MigrationSettings {
+        self.migration.settings
+    }
+    pub fn dialect(&self) -> Dialect {
+        self.migration.settings.dialect
+    }
+    pub fn pg_at_least(&self, major: u32) -> bool {
+        self.migration.settings.postgres_version >= PgVersion::new(major, 0)
+    }
+    /// Statement text for a statement-relative span.
+    pub fn text(&self, span: Span) -> &'a str {
+        let t = &self.stmt.parsed.text;
+        t.get(span.start as usize..span.end as usize).unwrap_or("")
+    }
+
+    /// Statements before this one, nearest first.
+    pub fn earlier(&self) -> impl Iterator<Item = (usize, &'a Statement)> + 'a {
+        let stmts = &self.migration.file.statements[..self.index];
+        stmts.iter().enumerate().rev()
+    }
+    /// Statements after this one, in order.
+    pub fn later(&self) -> impl Iterator<Item = (usize, &'a Statement)> + 'a {
+        let start = self.index + 1;
+        self.migration.file.statements[start..].iter().enumerate().map(move |(i, s)| (start + i, s))
+    }
+
+    /// The table was created earlier in this migration: nobody else can be using it yet.
+    pub fn is_new_table(&self, table: &QualifiedName) -> bool {
+        self.migration.created_tables.get(&table.key()).is_some_and(|&i| i < self.index)
+    }
+
+    /// Known size of an existing table (schema replay / live database), if any source knows.
+    pub fn table_size(&self, table: &QualifiedName) -> Option<TableSize> {
+        self.migration.schema.table_size(table)
+    }
+
+    /// The statement runs inside a transaction block, and where that transaction comes from.
+    pub fn transaction(&self) -> Option<TxnOrigin> {
+        self.migration.txn_before[self.index].map(|t| t.origin)
+    }
+    /// Both statements run in the same transaction.
+    pub fn same_transaction_as(&self, other: usize) -> bool {
+        match (self.migration.txn_before.get(other).copied().flatten(), self.migration.txn_before[self.index]) {
+            (Some(a), Some(b)) => a.id == b.id,
+            _ => false,
+        }
+    }
+    /// The transaction state right after statement `index` (for `BEGIN` detection of what follows).
+    pub fn transaction_at(&self, index: usize) -> Option<TxnOrigin> {
+        self.migration.txn_before.get(index).copied().flatten().map(|t| t.origin)
+    }
+
+    /// Whether some index on `table` starts with `columns`: from this migration, or the schema
+    /// view. `None` when nothing is known about the table's indexes.
+    pub fn has_index_leading(&self, table: &QualifiedName, columns: &[String]) -> Option<bool> {
+        let local = self.migration.local_indexes.get(&table.key()).is_some_and(|idxs| {
+            idxs.iter().any(|idx| idx.len() >= columns.len() && idx[..columns.len()] == *columns)
+        });
+        if local {
+            return Some(true);
+        }
+        if self.migration.created_tables.contains_key(&table.key()) {
+            // Created in this migration: every index it has is in this file.
+            return Some(false);
+        }
+        self.migration.schema.has_index_leading(table, columns)
+    }
+
+    /// A validated `CHECK (column IS NOT NULL)` exists on `table` before this statement: added
+    /// without `NOT VALID`, or added `NOT VALID` and validated since.
+    pub fn has_validated_not_null_check(&self, table: &QualifiedName, column: &str) -> bool {
+        let mut pending: Vec<&str> = Vec::new();
+        let stmts = &self.migration.file.statements[..self.index];
+        let mut validated = false;
+        for stmt in stmts {
+            let StatementKind::AlterTable(at) = stmt.kind() else { continue };
+            if at.table.key() != table.key() {
+                continue;
+            }
+            for a in &at.actions {
+                match &a.action {
+                    AlterAction::AddConstraint(TableConstraint {
+                        kind: ConstraintKind::Check { not_null_of: Some(col) },
+                        not_valid,
+                        name,
+                        ..
+                    }) if col == column => {
+                        if not_valid.is_none() {
+                            validated = true;
+                        } else if let Some(n) = name {
+                            pending.push(n.value.as_str());
+                        }
+                    }
+                    AlterAction::ValidateConstraint { name } if pending.contains(&name.value.as_str()) => validated = true,
+                    _ => {}
+                }
+            }
+        }
+        validated || self.migration.schema.has_validated_not_null_check(table, column).unwrap_or(false)
+    }
+
+    /// A `SET [LOCAL] lock_timeout` ran before this statement in this migration.
+    pub fn lock_timeout_set(&self) -> bool {
+        self.earlier().any(|(_, s)| matches!(s.kind(), StatementKind::Set(p) if p.name == "lock_timeout"))
+    }
+
+    pub(crate) fn run(&self, rule: &super::Rule) -> Vec<super::Finding> {
+        let mut emitter = Emitter::new(rule, self.index, self.stmt.range.clone());
+        (rule.check)(self, &mut emitter);
+        emitter.out
+    }
+}

@@ -1,0 +1,221 @@
+//! The rule catalog. One rule = one file = one id = its docs + its tests.
+//!
+//! Rules are pure functions of a statement and its [`StatementContext`]: no IO, no clocks, no
+//! globals. They report statement-relative spans; the context turns them into file ranges.
+
+pub mod context;
+pub mod suppression;
+
+pub use context::{MigrationContext, MigrationSettings, SchemaView, StatementContext, TableSize};
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::sql::{Dialect, Span};
+
+/// How serious a finding is. Ordered: `Hint < Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn parse_name(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "hint" => Some(Severity::Hint),
+            "info" | "information" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Hint => "hint",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// The catalog section a rule belongs to (as in `rules.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Locks,
+    AppSafety,
+    Types,
+    Transactions,
+}
+
+impl Category {
+    pub fn title(self) -> &'static str {
+        match self {
+            Category::Locks => "Locks and rewrites",
+            Category::AppSafety => "Running application and data safety",
+            Category::Types => "Types",
+            Category::Transactions => "Transactions and robustness",
+        }
+    }
+}
+
+/// The dialects a PostgreSQL-only rule applies to.
+pub const POSTGRES: &[Dialect] = &[Dialect::Postgres];
+/// Rules about data and the running application apply everywhere.
+pub const ALL_DIALECTS: &[Dialect] = &[Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite];
+
+/// A rule: its id, defaults, documentation and check function.
+pub struct Rule {
+    pub id: &'static str,
+    pub category: Category,
+    pub default_severity: Severity,
+    pub dialects: &'static [Dialect],
+    /// One line for `safemig rules`.
+    pub summary: &'static str,
+    /// Markdown with the sections `## What it flags`, `## Why it hurts`, `## Example`,
+    /// `## Instead` and `## Quick fix`.
+    pub docs: &'static str,
+    pub check: fn(&StatementContext, &mut Emitter),
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule").field("id", &self.id).finish()
+    }
+}
+
+/// A quick fix's title (the edit itself arrives with the fixes module).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FixHint {
+    pub title: String,
+}
+
+/// One problem found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// File-absolute byte range of the offending clause.
+    pub range: Range<usize>,
+    /// Index of the statement in the file.
+    pub statement: usize,
+    pub message: String,
+    pub fix: Option<FixHint>,
+}
+
+/// Collects a rule's findings for one statement.
+pub struct Emitter<'r> {
+    rule: &'r Rule,
+    statement: usize,
+    base: Range<usize>,
+    pub(crate) out: Vec<Finding>,
+}
+
+impl<'r> Emitter<'r> {
+    pub(crate) fn new(rule: &'r Rule, statement: usize, base: Range<usize>) -> Self {
+        Emitter { rule, statement, base, out: Vec::new() }
+    }
+
+    /// Reports `message` on a statement-relative span at the rule's default severity.
+    pub fn report(&mut self, span: Span, message: impl Into<String>) -> &mut Finding {
+        self.report_at(self.rule.default_severity, span, message)
+    }
+
+    /// Reports at an explicit severity (for rules whose severity depends on the case).
+    pub fn report_at(&mut self, severity: Severity, span: Span, message: impl Into<String>) -> &mut Finding {
+        let start = (self.base.start + span.start as usize).min(self.base.end);
+        let end = (self.base.start + span.end as usize).clamp(start, self.base.end);
+        self.out.push(Finding {
+            rule: self.rule.id,
+            severity,
+            range: start..end,
+            statement: self.statement,
+            message: message.into(),
+            fix: None,
+        });
+        self.out.last_mut().expect("just pushed")
+    }
+}
+
+impl Finding {
+    pub fn with_fix(&mut self, title: impl Into<String>) -> &mut Self {
+        self.fix = Some(FixHint { title: title.into() });
+        self
+    }
+}
+
+/// Every rule, in catalog order.
+pub fn all() -> &'static [&'static Rule] {
+    ALL
+}
+
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.id == id)
+}
+
+/// Rule ids reserved by the catalog for later features (history, live database, MySQL/SQLite).
+/// They are valid in config and suppressions but have no check yet.
+pub const RESERVED_IDS: &[&str] = &[
+    "object-already-exists",
+    "object-does-not-exist",
+    "shipped-migration-edited",
+    "shipped-migration-removed",
+    "duplicate-migration-version",
+    "migration-out-of-order",
+    "conflicting-migrations",
+    "applied-migration-edited",
+    "migration-failed",
+    "applied-migration-missing",
+    "schema-drift",
+    "existing-rows-violate",
+    "mysql-table-copy",
+    "sqlite-alter-unsupported",
+];
+
+/// A known id: implemented now or reserved by the catalog.
+pub fn is_known_id(id: &str) -> bool {
+    by_id(id).is_some() || RESERVED_IDS.contains(&id)
+}
+
+macro_rules! rule_modules {
+    ($($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+        static ALL: &[&Rule] = &[$(&$module::RULE),*];
+    };
+}
+
+rule_modules! {
+    create_index_blocking,
+    syntax_error,
+    unused_suppression,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_documented_in_full() {
+        for rule in all() {
+            for section in ["## What it flags", "## Why it hurts", "## Example", "## Instead", "## Quick fix"] {
+                assert!(rule.docs.contains(section), "{} docs lack `{section}`", rule.id);
+            }
+            assert!(!rule.summary.is_empty(), "{}", rule.id);
+            assert!(rule.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.id);
+        }
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<_> = all().iter().map(|r| r.id).collect();
+        ids.sort();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+}

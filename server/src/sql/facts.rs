@@ -1,0 +1,348 @@
+//! What a statement does, in the terms rules and schema replay need. Built from the token stream
+//! by [`super::recognize`], so a statement that sqlparser cannot read gets the same facts as one
+//! it can, and every fact carries the exact range of the clause that states it.
+//!
+//! All [`Span`]s here are byte ranges relative to the start of the statement: facts are cached by
+//! statement content and reused wherever that text appears.
+
+use std::fmt;
+
+/// A byte range relative to the statement start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: u32, end: u32) -> Self {
+        Span { start, end: end.max(start) }
+    }
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// An identifier as PostgreSQL resolves it: unquoted names fold to lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Name {
+    pub value: String,
+    pub quoted: bool,
+    pub span: Span,
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value)
+    }
+}
+
+/// A possibly schema-qualified object name such as `public.users`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QualifiedName {
+    /// Every dotted part; the last is the object's own name.
+    pub parts: Vec<Name>,
+    pub span: Span,
+}
+
+impl QualifiedName {
+    /// The object's own (unqualified) name.
+    pub fn name(&self) -> &str {
+        self.parts.last().map(|n| n.value.as_str()).unwrap_or("")
+    }
+    pub fn schema(&self) -> Option<&str> {
+        (self.parts.len() >= 2).then(|| self.parts[self.parts.len() - 2].value.as_str())
+    }
+    /// Matching key: the name without a `public` schema (so `public.users` and `users` agree).
+    pub fn key(&self) -> String {
+        match self.schema() {
+            Some(s) if s != "public" => format!("{s}.{}", self.name()),
+            _ => self.name().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<&str> = self.parts.iter().map(|p| p.value.as_str()).collect();
+        f.write_str(&parts.join("."))
+    }
+}
+
+/// A data type as written, with a canonical name for comparisons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeName {
+    /// Canonical lower-case name: `int4`, `int8`, `int2`, `serial4`, `serial8`, `serial2`,
+    /// `varchar`, `bpchar`, `text`, `timestamp`, `timestamptz`, `time`, `timetz`, `numeric`,
+    /// `json`, `jsonb`, `bool`, `float4`, `float8`, `uuid`, … or the lower-cased name as written.
+    pub canonical: String,
+    /// Type modifiers such as the `255` of `varchar(255)` or `10, 2` of `numeric(10,2)`.
+    pub modifiers: Vec<i64>,
+    pub array: bool,
+    /// The type exactly as written.
+    pub text: String,
+    pub span: Span,
+}
+
+impl TypeName {
+    pub fn is_serial(&self) -> bool {
+        matches!(self.canonical.as_str(), "serial2" | "serial4" | "serial8")
+    }
+}
+
+/// A `DEFAULT` expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultExpr {
+    pub text: String,
+    /// The span of `DEFAULT <expr>`.
+    pub span: Span,
+    /// Calls a volatile function (`random()`, `gen_random_uuid()`, `clock_timestamp()`,
+    /// `nextval(…)`, …), so adding the column rewrites every row.
+    pub volatile: Option<String>,
+    /// The literal `NULL`.
+    pub is_null: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// `GENERATED … AS IDENTITY`.
+    pub identity: bool,
+    /// `GENERATED ALWAYS AS (expr) STORED`.
+    pub stored: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: Name,
+    pub ty: Option<TypeName>,
+    pub not_null: Option<Span>,
+    pub primary_key: Option<Span>,
+    pub unique: Option<Span>,
+    pub default: Option<DefaultExpr>,
+    pub generated: Option<Generated>,
+    /// Inline `REFERENCES parent (col)`.
+    pub references: Option<ForeignKey>,
+    /// Inline `CHECK (…)`.
+    pub check: Option<Span>,
+    /// From the column name to the end of its definition.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// Referencing columns (for an inline `REFERENCES` the column itself).
+    pub columns: Vec<Name>,
+    pub ref_table: QualifiedName,
+    pub ref_columns: Vec<Name>,
+    /// The `REFERENCES …` / `FOREIGN KEY …` clause.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstraintKind {
+    /// `CHECK (expr)`; `not_null_of` is set when the expression is exactly `col IS NOT NULL`.
+    Check { not_null_of: Option<String> },
+    ForeignKey(ForeignKey),
+    Unique { columns: Vec<Name> },
+    PrimaryKey { columns: Vec<Name> },
+    Exclude,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableConstraint {
+    pub name: Option<Name>,
+    pub kind: ConstraintKind,
+    /// `NOT VALID`.
+    pub not_valid: Option<Span>,
+    /// `USING INDEX idx` (UNIQUE / PRIMARY KEY built from an existing index).
+    pub using_index: Option<Name>,
+    /// `[CONSTRAINT name] CHECK|FOREIGN KEY|UNIQUE|PRIMARY KEY|EXCLUDE …` — the whole clause.
+    pub span: Span,
+    /// The keyword(s) naming the constraint kind, e.g. `FOREIGN KEY` or `UNIQUE`.
+    pub kind_span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateTable {
+    pub name: QualifiedName,
+    pub if_not_exists: bool,
+    pub temporary: bool,
+    pub columns: Vec<ColumnDef>,
+    pub constraints: Vec<TableConstraint>,
+    /// `CREATE TABLE … AS SELECT` / `PARTITION OF` / `LIKE`: columns not listed.
+    pub columns_implicit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateIndex {
+    pub name: Option<Name>,
+    pub table: QualifiedName,
+    pub unique: bool,
+    pub concurrently: Option<Span>,
+    pub if_not_exists: bool,
+    /// `ON ONLY parent` (partitioned parent only).
+    pub only: bool,
+    /// Key columns in order; an expression key is kept as its text.
+    pub columns: Vec<String>,
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropIndex {
+    pub names: Vec<QualifiedName>,
+    pub concurrently: Option<Span>,
+    pub if_exists: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reindex {
+    /// `INDEX`, `TABLE`, `SCHEMA`, `DATABASE` or `SYSTEM`.
+    pub target: String,
+    pub name: Option<QualifiedName>,
+    pub concurrently: Option<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterAction {
+    AddColumn { column: ColumnDef, if_not_exists: bool },
+    DropColumn { name: Name, if_exists: bool },
+    AlterColumnType { column: Name, ty: TypeName, using: Option<Span> },
+    SetNotNull { column: Name },
+    DropNotNull { column: Name },
+    SetDefault { column: Name, default: DefaultExpr },
+    DropDefault { column: Name },
+    AddConstraint(TableConstraint),
+    ValidateConstraint { name: Name },
+    DropConstraint { name: Name, if_exists: bool },
+    RenameColumn { from: Name, to: Name },
+    RenameTable { to: Name },
+    RenameConstraint { from: Name, to: Name },
+    SetTablespace,
+    SetSchema,
+    /// Anything else (`ENABLE ROW LEVEL SECURITY`, `OWNER TO`, `SET (…)`, `ATTACH PARTITION`, …),
+    /// with its leading keywords upper-cased.
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterTableAction {
+    pub action: AlterAction,
+    /// From the action's first keyword to the end of the action.
+    pub span: Span,
+    /// The action's leading keywords, e.g. `ADD COLUMN` or `ALTER COLUMN … SET NOT NULL`'s
+    /// `SET NOT NULL`.
+    pub keyword_span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterTable {
+    pub table: QualifiedName,
+    pub if_exists: bool,
+    pub only: bool,
+    pub actions: Vec<AlterTableAction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    Table,
+    View,
+    MaterializedView,
+    Index,
+    Sequence,
+    Schema,
+    Database,
+    Type,
+    Function,
+    Trigger,
+    Extension,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropObjects {
+    pub object: ObjectKind,
+    pub names: Vec<QualifiedName>,
+    pub if_exists: bool,
+    pub cascade: bool,
+}
+
+/// `UPDATE` / `DELETE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataChange {
+    pub table: QualifiedName,
+    /// `WHERE …` clause, if any.
+    pub where_clause: Option<Span>,
+    /// The statement touches every row (no `WHERE`, or one that bounds no key range or limit).
+    pub whole_table: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Insert {
+    pub table: QualifiedName,
+    /// `INSERT … SELECT` (copies rows from a query rather than listing values).
+    pub from_select: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionControl {
+    /// `BEGIN` / `START TRANSACTION`.
+    Begin,
+    /// `COMMIT` / `END`.
+    Commit,
+    /// `ROLLBACK` / `ABORT` (not `ROLLBACK TO SAVEPOINT`).
+    Rollback,
+    Savepoint,
+    ReleaseSavepoint,
+    RollbackToSavepoint,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetParameter {
+    /// Lower-cased parameter name, e.g. `lock_timeout`.
+    pub name: String,
+    pub value: String,
+    pub local: bool,
+}
+
+/// What a statement does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementKind {
+    CreateTable(CreateTable),
+    CreateIndex(CreateIndex),
+    DropIndex(DropIndex),
+    Reindex(Reindex),
+    AlterTable(AlterTable),
+    Drop(DropObjects),
+    Truncate { tables: Vec<QualifiedName>, cascade: bool },
+    Update(DataChange),
+    Delete(DataChange),
+    Insert(Insert),
+    Transaction(TransactionControl),
+    Set(SetParameter),
+    Vacuum { full: bool, tables: Vec<QualifiedName> },
+    Cluster { table: Option<QualifiedName> },
+    RefreshMaterializedView { name: QualifiedName, concurrently: bool },
+    CreateTrigger { table: Option<QualifiedName> },
+    /// Recognised but not modelled further (`CREATE FUNCTION`, `DO`, `COMMENT ON`, `GRANT`, …).
+    Other,
+    /// No statement (only comments).
+    Empty,
+}
+
+/// The facts about one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementFacts {
+    pub kind: StatementKind,
+    /// Upper-cased command label for outlines and messages, e.g. `CREATE INDEX`, `ALTER TABLE`,
+    /// `DROP INDEX`, `DO`.
+    pub label: String,
+    /// The statement's leading keywords (`CREATE UNIQUE INDEX`, `ALTER TABLE`, …).
+    pub head: Span,
+    /// Every identifier that names an object or column, for `identifier-too-long`.
+    pub identifiers: Vec<Name>,
+}

@@ -1,0 +1,1132 @@
+//! Facts from tokens. One recogniser serves statements sqlparser parsed and statements it could
+//! not (`DROP INDEX CONCURRENTLY`, `REINDEX`, `DO`, …), so rules see the same facts either way and
+//! every fact points at the exact clause that states it. It never recurses on input nesting, so
+//! 10,000 nested parentheses cost a loop, not a stack.
+
+use sqlparser::tokenizer::Token;
+
+use super::facts::*;
+use super::lexer::Tok;
+
+/// Functions whose value differs per row: a column added with such a default rewrites the table.
+const VOLATILE_FUNCTIONS: &[&str] = &[
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "gen_random_bytes",
+    "txid_current",
+    "statement_timestamp",
+];
+
+/// Keywords that end a column's type or default expression.
+const COLUMN_CONSTRAINT_WORDS: &[&str] = &[
+    "CONSTRAINT", "NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "REFERENCES", "CHECK", "GENERATED",
+    "COLLATE", "AUTO_INCREMENT", "AUTOINCREMENT", "COMMENT", "ON", "DEFERRABLE", "INITIALLY",
+    "IDENTITY", "CHARACTER", "CHARSET", "FIRST", "AFTER",
+];
+
+pub fn recognize(tokens: &[Tok]) -> StatementFacts {
+    let sig: Vec<&Tok> = tokens.iter().filter(|t| !t.is_trivia()).collect();
+    let mut c = Cursor { toks: sig, pos: 0, identifiers: Vec::new() };
+    if c.toks.is_empty() {
+        return StatementFacts { kind: StatementKind::Empty, label: String::new(), head: Span::default(), identifiers: vec![] };
+    }
+    let (kind, label, head) = statement(&mut c);
+    StatementFacts { kind, label, head, identifiers: std::mem::take(&mut c.identifiers) }
+}
+
+struct Cursor<'a> {
+    toks: Vec<&'a Tok>,
+    pos: usize,
+    identifiers: Vec<Name>,
+}
+
+fn word_of(t: &Tok) -> Option<&str> {
+    match &t.token {
+        Token::Word(w) if w.quote_style.is_none() => Some(&w.value),
+        _ => None,
+    }
+}
+
+fn span_of(t: &Tok) -> Span {
+    Span::new(t.start, t.end)
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<&'a Tok> {
+        self.toks.get(self.pos).copied()
+    }
+    fn peek_at(&self, n: usize) -> Option<&'a Tok> {
+        self.toks.get(self.pos + n).copied()
+    }
+    fn at_end(&self) -> bool {
+        self.pos >= self.toks.len() || matches!(self.toks[self.pos].token, Token::SemiColon)
+    }
+    fn is_kw_at(&self, n: usize, kw: &str) -> bool {
+        self.peek_at(n).and_then(word_of).is_some_and(|w| w.eq_ignore_ascii_case(kw))
+    }
+    fn is_kw(&self, kw: &str) -> bool {
+        self.is_kw_at(0, kw)
+    }
+    fn is_any_kw(&self, kws: &[&str]) -> bool {
+        kws.iter().any(|k| self.is_kw(k))
+    }
+    fn is_tok(&self, pred: impl Fn(&Token) -> bool) -> bool {
+        self.peek().is_some_and(|t| pred(&t.token))
+    }
+    /// Consumes `kw` if it is next.
+    fn eat_kw(&mut self, kw: &str) -> Option<Span> {
+        if self.is_kw(kw) {
+            let s = span_of(self.toks[self.pos]);
+            self.pos += 1;
+            Some(s)
+        } else {
+            None
+        }
+    }
+    /// Consumes the keyword sequence `kws` only if all of it is next.
+    fn eat_kws(&mut self, kws: &[&str]) -> Option<Span> {
+        if kws.iter().enumerate().all(|(i, k)| self.is_kw_at(i, k)) {
+            let s = span_of(self.toks[self.pos]).to(span_of(self.toks[self.pos + kws.len() - 1]));
+            self.pos += kws.len();
+            Some(s)
+        } else {
+            None
+        }
+    }
+    fn eat_tok(&mut self, pred: impl Fn(&Token) -> bool) -> Option<Span> {
+        if self.is_tok(pred) {
+            let s = span_of(self.toks[self.pos]);
+            self.pos += 1;
+            Some(s)
+        } else {
+            None
+        }
+    }
+    fn last_span(&self) -> Span {
+        self.pos.checked_sub(1).and_then(|p| self.toks.get(p)).map(|t| span_of(t)).unwrap_or_default()
+    }
+    fn here(&self) -> Span {
+        self.peek().map(span_of).unwrap_or_else(|| {
+            let e = self.last_span().end;
+            Span::new(e, e)
+        })
+    }
+    /// An identifier: a word (keywords allowed, as PostgreSQL does for most of them) or a quoted name.
+    fn eat_name(&mut self) -> Option<Name> {
+        let t = self.peek()?;
+        let name = match &t.token {
+            Token::Word(w) => Name {
+                value: if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() },
+                quoted: w.quote_style.is_some(),
+                span: span_of(t),
+            },
+            Token::DoubleQuotedString(s) => Name { value: s.clone(), quoted: true, span: span_of(t) },
+            _ => return None,
+        };
+        self.pos += 1;
+        self.identifiers.push(name.clone());
+        Some(name)
+    }
+    fn eat_qualified(&mut self) -> Option<QualifiedName> {
+        let first = self.eat_name()?;
+        let mut span = first.span;
+        let mut parts = vec![first];
+        while self.is_tok(|t| matches!(t, Token::Period)) {
+            self.pos += 1;
+            match self.eat_name() {
+                Some(n) => {
+                    span = span.to(n.span);
+                    parts.push(n);
+                }
+                None => break,
+            }
+        }
+        Some(QualifiedName { parts, span })
+    }
+    /// Skips one balanced parenthesised group starting at `(`; returns its span.
+    fn skip_group(&mut self) -> Option<Span> {
+        if !self.is_tok(|t| matches!(t, Token::LParen | Token::LBracket)) {
+            return None;
+        }
+        let start = span_of(self.toks[self.pos]);
+        let mut depth = 0i64;
+        while let Some(t) = self.peek() {
+            match t.token {
+                Token::LParen | Token::LBracket => depth += 1,
+                Token::RParen | Token::RBracket => depth -= 1,
+                Token::SemiColon => break,
+                _ => {}
+            }
+            self.pos += 1;
+            if depth <= 0 {
+                break;
+            }
+        }
+        Some(start.to(self.last_span()))
+    }
+    /// `(a, b, c)` as names; expressions inside keep their first identifier.
+    fn paren_names(&mut self) -> Vec<Name> {
+        let mut out = Vec::new();
+        if self.eat_tok(|t| matches!(t, Token::LParen)).is_none() {
+            return out;
+        }
+        loop {
+            if self.at_end() {
+                break;
+            }
+            if self.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
+                break;
+            }
+            if let Some(n) = self.eat_name() {
+                out.push(n);
+            }
+            self.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)));
+            self.eat_tok(|t| matches!(t, Token::Comma));
+        }
+        out
+    }
+    /// Advances over balanced tokens until `stop` holds at depth 0 (or the statement ends).
+    /// Returns the span covered.
+    fn skip_until_top_level(&mut self, stop: impl Fn(&Self) -> bool) -> Option<Span> {
+        let start = self.pos;
+        while !self.at_end() {
+            if stop(self) {
+                break;
+            }
+            if self.is_tok(|t| matches!(t, Token::LParen | Token::LBracket)) {
+                self.skip_group();
+            } else if self.is_tok(|t| matches!(t, Token::RParen | Token::RBracket)) {
+                // Unbalanced closer: belongs to an enclosing construct.
+                break;
+            } else {
+                self.pos += 1;
+            }
+        }
+        (self.pos > start).then(|| span_of(self.toks[start]).to(span_of(self.toks[self.pos - 1])))
+    }
+    fn rest_span(&self, from: usize) -> Span {
+        let end = self.pos.max(from + 1).min(self.toks.len());
+        let end_tok = (from..end).rev().find(|&i| !matches!(self.toks[i].token, Token::SemiColon)).unwrap_or(from);
+        span_of(self.toks[from.min(self.toks.len() - 1)]).to(span_of(self.toks[end_tok]))
+    }
+    fn upper_words(&self, from: usize, n: usize) -> String {
+        self.toks[from..]
+            .iter()
+            .take(n)
+            .map_while(|t| word_of(t).map(str::to_ascii_uppercase))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
+    let first = c.here();
+    let Some(w) = c.peek().and_then(word_of).map(str::to_ascii_uppercase) else {
+        return (StatementKind::Other, String::new(), first);
+    };
+    match w.as_str() {
+        "CREATE" => create(c),
+        "ALTER" => alter(c),
+        "DROP" => drop(c),
+        "TRUNCATE" => {
+            c.pos += 1;
+            c.eat_kw("TABLE");
+            let tables = name_list(c);
+            let cascade = has_kw_ahead(c, "CASCADE");
+            (StatementKind::Truncate { tables, cascade }, "TRUNCATE".into(), first)
+        }
+        "UPDATE" => {
+            c.pos += 1;
+            c.eat_kw("ONLY");
+            let Some(table) = c.eat_qualified() else { return (StatementKind::Other, "UPDATE".into(), first) };
+            (StatementKind::Update(data_change(c, table)), "UPDATE".into(), first)
+        }
+        "DELETE" => {
+            c.pos += 1;
+            c.eat_kw("FROM");
+            c.eat_kw("ONLY");
+            let Some(table) = c.eat_qualified() else { return (StatementKind::Other, "DELETE".into(), first) };
+            (StatementKind::Delete(data_change(c, table)), "DELETE".into(), first)
+        }
+        "INSERT" | "REPLACE" => {
+            c.pos += 1;
+            c.eat_kw("IGNORE");
+            c.eat_kw("INTO");
+            let Some(table) = c.eat_qualified() else { return (StatementKind::Other, w, first) };
+            if c.is_tok(|t| matches!(t, Token::LParen)) && !c.is_kw_at(1, "SELECT") && !c.is_kw_at(1, "WITH") {
+                c.skip_group();
+            }
+            c.eat_kws(&["OVERRIDING", "SYSTEM", "VALUE"]);
+            c.eat_kws(&["OVERRIDING", "USER", "VALUE"]);
+            while c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {}
+            let from_select = c.is_any_kw(&["SELECT", "WITH", "TABLE"]);
+            (StatementKind::Insert(Insert { table, from_select }), "INSERT".into(), first)
+        }
+        "BEGIN" | "START" => {
+            c.pos += 1;
+            (StatementKind::Transaction(TransactionControl::Begin), "BEGIN".into(), first)
+        }
+        "COMMIT" | "END" => (StatementKind::Transaction(TransactionControl::Commit), "COMMIT".into(), first),
+        "ROLLBACK" | "ABORT" => {
+            c.pos += 1;
+            c.eat_kw("WORK");
+            c.eat_kw("TRANSACTION");
+            if c.eat_kw("TO").is_some() {
+                (StatementKind::Transaction(TransactionControl::RollbackToSavepoint), "ROLLBACK TO SAVEPOINT".into(), first)
+            } else {
+                (StatementKind::Transaction(TransactionControl::Rollback), "ROLLBACK".into(), first)
+            }
+        }
+        "SAVEPOINT" => (StatementKind::Transaction(TransactionControl::Savepoint), w, first),
+        "RELEASE" => (StatementKind::Transaction(TransactionControl::ReleaseSavepoint), "RELEASE SAVEPOINT".into(), first),
+        "SET" => set(c),
+        "VACUUM" => {
+            c.pos += 1;
+            let mut full = false;
+            loop {
+                if c.eat_kw("FULL").is_some() {
+                    full = true;
+                } else if c.is_tok(|t| matches!(t, Token::LParen)) {
+                    let start = c.pos;
+                    c.skip_group();
+                    full |= c.toks[start..c.pos].iter().any(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case("FULL")));
+                } else if c.eat_kw("VERBOSE").or_else(|| c.eat_kw("ANALYZE")).or_else(|| c.eat_kw("FREEZE")).is_none() {
+                    break;
+                }
+            }
+            let tables = name_list(c);
+            let label = if full { "VACUUM FULL" } else { "VACUUM" };
+            (StatementKind::Vacuum { full, tables }, label.into(), first.to(c.last_span()))
+        }
+        "CLUSTER" => {
+            c.pos += 1;
+            c.eat_kw("VERBOSE");
+            if c.is_tok(|t| matches!(t, Token::LParen)) {
+                c.skip_group();
+            }
+            let table = c.eat_qualified();
+            (StatementKind::Cluster { table }, w, first)
+        }
+        "REINDEX" => {
+            c.pos += 1;
+            if c.is_tok(|t| matches!(t, Token::LParen)) {
+                // REINDEX (CONCURRENTLY, VERBOSE) INDEX …  (PostgreSQL 14 option list)
+                let start = c.pos;
+                c.skip_group();
+                let conc = c.toks[start..c.pos].iter().find(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case("CONCURRENTLY")));
+                let concurrently = conc.map(|t| span_of(t));
+                return reindex_target(c, first, concurrently);
+            }
+            reindex_target(c, first, None)
+        }
+        "REFRESH" => {
+            c.pos += 1;
+            c.eat_kws(&["MATERIALIZED", "VIEW"]);
+            let concurrently = c.eat_kw("CONCURRENTLY").is_some();
+            match c.eat_qualified() {
+                Some(name) => (StatementKind::RefreshMaterializedView { name, concurrently }, "REFRESH MATERIALIZED VIEW".into(), first.to(c.last_span())),
+                None => (StatementKind::Other, "REFRESH".into(), first),
+            }
+        }
+        _ => {
+            let label = match w.as_str() {
+                "COMMENT" | "GRANT" | "REVOKE" | "SECURITY" => c.upper_words(c.pos, 2),
+                _ => w,
+            };
+            (StatementKind::Other, label, first)
+        }
+    }
+}
+
+fn reindex_target(c: &mut Cursor, first: Span, mut concurrently: Option<Span>) -> (StatementKind, String, Span) {
+    let target = c.peek().and_then(word_of).map(str::to_ascii_uppercase).unwrap_or_default();
+    if matches!(target.as_str(), "INDEX" | "TABLE" | "SCHEMA" | "DATABASE" | "SYSTEM") {
+        c.pos += 1;
+    }
+    if let Some(s) = c.eat_kw("CONCURRENTLY") {
+        concurrently = Some(s);
+    }
+    let head = first.to(c.last_span());
+    let name = c.eat_qualified();
+    (StatementKind::Reindex(Reindex { target, name, concurrently }), "REINDEX".into(), head)
+}
+
+fn has_kw_ahead(c: &Cursor, kw: &str) -> bool {
+    c.toks[c.pos..].iter().any(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case(kw)))
+}
+
+fn name_list(c: &mut Cursor) -> Vec<QualifiedName> {
+    let mut out = Vec::new();
+    loop {
+        c.eat_kw("ONLY");
+        if c.is_any_kw(&["CASCADE", "RESTRICT", "RESTART", "CONTINUE"]) {
+            break;
+        }
+        let Some(n) = c.eat_qualified() else { break };
+        out.push(n);
+        c.eat_tok(|t| matches!(t, Token::Mul));
+        if c.eat_tok(|t| matches!(t, Token::Comma)).is_none() {
+            break;
+        }
+    }
+    out
+}
+
+fn data_change(c: &mut Cursor, table: QualifiedName) -> DataChange {
+    // Find a top-level WHERE.
+    let mut where_clause = None;
+    let mut whole_table = true;
+    while !c.at_end() {
+        if c.is_tok(|t| matches!(t, Token::LParen)) {
+            c.skip_group();
+            continue;
+        }
+        if let Some(w) = c.eat_kw("WHERE") {
+            let body_start = c.pos;
+            let body = c.skip_until_top_level(|c| c.is_kw("RETURNING"));
+            where_clause = Some(w.to(body.unwrap_or(w)));
+            let toks = &c.toks[body_start..c.pos];
+            let bounded = toks.iter().any(|t| {
+                matches!(t.token, Token::Eq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq)
+                    || word_of(t).is_some_and(|w| {
+                        ["BETWEEN", "IN", "LIMIT", "EXISTS", "ANY", "LIKE", "CURRENT"].iter().any(|k| w.eq_ignore_ascii_case(k))
+                    })
+            });
+            whole_table = !bounded;
+            break;
+        }
+        c.pos += 1;
+    }
+    DataChange { table, where_clause, whole_table }
+}
+
+fn set(c: &mut Cursor) -> (StatementKind, String, Span) {
+    let first = c.here();
+    c.pos += 1;
+    let local = c.eat_kw("LOCAL").is_some();
+    c.eat_kw("SESSION");
+    let Some(name) = c.eat_qualified() else { return (StatementKind::Other, "SET".into(), first) };
+    let name = name.to_string();
+    if c.eat_kw("TO").is_none() {
+        c.eat_tok(|t| matches!(t, Token::Eq));
+    }
+    let mut value = String::new();
+    while let Some(t) = c.peek() {
+        if matches!(t.token, Token::SemiColon) {
+            break;
+        }
+        let piece = match &t.token {
+            Token::SingleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if !value.is_empty() {
+            value.push(' ');
+        }
+        value.push_str(&piece);
+        c.pos += 1;
+    }
+    (StatementKind::Set(SetParameter { name, value, local }), "SET".into(), first)
+}
+
+fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
+    let start = c.pos;
+    let first = c.here();
+    c.pos += 1; // CREATE
+    c.eat_kws(&["OR", "REPLACE"]);
+    let mut temporary = false;
+    loop {
+        if c.eat_kw("TEMP").or_else(|| c.eat_kw("TEMPORARY")).is_some() {
+            temporary = true;
+        } else if c.eat_kw("GLOBAL").or_else(|| c.eat_kw("LOCAL")).or_else(|| c.eat_kw("UNLOGGED")).is_none() {
+            break;
+        }
+    }
+    let unique = c.eat_kw("UNIQUE").is_some();
+    if c.is_kw("INDEX") {
+        c.pos += 1;
+        let head = first.to(c.last_span());
+        return create_index(c, unique, head);
+    }
+    if c.is_kw("TABLE") {
+        c.pos += 1;
+        let head = first.to(c.last_span());
+        return create_table(c, temporary, head);
+    }
+    // CREATE [CONSTRAINT] TRIGGER name … ON table
+    let label_words = c.upper_words(start, 4);
+    if label_words.split(' ').take(3).any(|w| w == "TRIGGER") {
+        while !c.at_end() && !c.is_kw("ON") {
+            c.pos += 1;
+        }
+        let table = c.eat_kw("ON").and_then(|_| c.eat_qualified());
+        return (StatementKind::CreateTrigger { table }, "CREATE TRIGGER".into(), first);
+    }
+    let mut label = String::from("CREATE");
+    for w in c.toks[c.pos..].iter().take(2).map_while(|t| word_of(t)) {
+        let up = w.to_ascii_uppercase();
+        label.push(' ');
+        label.push_str(&up);
+        if up != "MATERIALIZED" && up != "TEXT" && up != "FOREIGN" && up != "EVENT" && up != "ACCESS" {
+            break;
+        }
+    }
+    (StatementKind::Other, label, first)
+}
+
+fn create_index(c: &mut Cursor, unique: bool, head: Span) -> (StatementKind, String, Span) {
+    let concurrently = c.eat_kw("CONCURRENTLY");
+    let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
+    let name = if c.is_kw("ON") { None } else { c.eat_name() };
+    let label = if unique { "CREATE UNIQUE INDEX" } else { "CREATE INDEX" }.to_string();
+    if c.eat_kw("ON").is_none() {
+        return (StatementKind::Other, label, head);
+    }
+    let only = c.eat_kw("ONLY").is_some();
+    let Some(table) = c.eat_qualified() else { return (StatementKind::Other, label, head) };
+    if c.eat_kw("USING").is_some() {
+        c.eat_name();
+    }
+    let mut columns = Vec::new();
+    if c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {
+        loop {
+            if c.at_end() || c.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
+                break;
+            }
+            let key_start = c.pos;
+            let simple = c.peek_at(1).is_some_and(|t| {
+                matches!(t.token, Token::Comma | Token::RParen) || word_of(t).is_some_and(|w| {
+                    ["ASC", "DESC", "NULLS", "COLLATE"].iter().any(|k| w.eq_ignore_ascii_case(k))
+                })
+            });
+            let key = if simple { c.eat_name().map(|n| n.value) } else { None };
+            let span = c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)));
+            let text = key.unwrap_or_else(|| {
+                c.toks[key_start..c.pos].iter().map(|t| t.token.to_string()).collect::<Vec<_>>().join("")
+            });
+            let _ = span;
+            columns.push(text);
+            c.eat_tok(|t| matches!(t, Token::Comma));
+        }
+    }
+    let partial = has_kw_ahead(c, "WHERE");
+    (
+        StatementKind::CreateIndex(CreateIndex { name, table, unique, concurrently, if_not_exists, only, columns, partial }),
+        label,
+        head,
+    )
+}
+
+fn create_table(c: &mut Cursor, temporary: bool, head: Span) -> (StatementKind, String, Span) {
+    let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
+    let Some(name) = c.eat_qualified() else { return (StatementKind::Other, "CREATE TABLE".into(), head) };
+    let mut columns = Vec::new();
+    let mut constraints = Vec::new();
+    let mut columns_implicit = true;
+    if c.is_kw("PARTITION") || c.is_kw("AS") || c.is_kw("OF") {
+        columns_implicit = true;
+    } else if c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {
+        columns_implicit = false;
+        loop {
+            if c.at_end() || c.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
+                break;
+            }
+            if c.is_any_kw(&["CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE"]) {
+                if let Some(tc) = table_constraint(c) {
+                    constraints.push(tc);
+                }
+            } else if c.is_any_kw(&["LIKE", "KEY", "INDEX", "FULLTEXT", "SPATIAL"]) {
+                columns_implicit |= c.is_kw("LIKE");
+            } else if let Some(col) = column_def(c) {
+                columns.push(col);
+            }
+            c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)));
+            c.eat_tok(|t| matches!(t, Token::Comma));
+        }
+    }
+    (
+        StatementKind::CreateTable(CreateTable { name, if_not_exists, temporary, columns, constraints, columns_implicit }),
+        "CREATE TABLE".into(),
+        head,
+    )
+}
+
+/// Reads a column type starting at the cursor.
+fn type_name(c: &mut Cursor) -> Option<TypeName> {
+    let start = c.pos;
+    let first = c.peek()?;
+    let Token::Word(w) = &first.token else { return None };
+    if w.quote_style.is_none() && COLUMN_CONSTRAINT_WORDS.iter().any(|k| w.value.eq_ignore_ascii_case(k)) && !w.value.eq_ignore_ascii_case("CHARACTER") {
+        return None;
+    }
+    let mut words: Vec<String> = Vec::new();
+    // Qualified type names: public.citext
+    c.eat_qualified().map(|q| words.push(q.name().to_string()))?;
+    // Multi-word types.
+    let multi: &[&[&str]] = &[&["VARYING"], &["PRECISION"], &["WITH", "TIME", "ZONE"], &["WITHOUT", "TIME", "ZONE"]];
+    let mut modifiers = Vec::new();
+    loop {
+        if let Some(group) = multi.iter().find(|g| g.iter().enumerate().all(|(i, k)| c.is_kw_at(i, k))) {
+            for k in group.iter() {
+                words.push(k.to_ascii_lowercase());
+            }
+            c.pos += group.len();
+            continue;
+        }
+        if c.is_tok(|t| matches!(t, Token::LParen)) {
+            let g_start = c.pos;
+            c.skip_group();
+            for t in &c.toks[g_start..c.pos] {
+                if let Token::Number(n, _) = &t.token {
+                    if let Ok(v) = n.parse::<i64>() {
+                        modifiers.push(v);
+                    }
+                }
+            }
+            continue;
+        }
+        break;
+    }
+    let mut array = false;
+    while c.is_tok(|t| matches!(t, Token::LBracket)) {
+        c.skip_group();
+        array = true;
+    }
+    if c.eat_kw("ARRAY").is_some() {
+        array = true;
+        if c.is_tok(|t| matches!(t, Token::LBracket)) {
+            c.skip_group();
+        }
+    }
+    // MySQL attributes that belong to the type.
+    while c.eat_kw("UNSIGNED").or_else(|| c.eat_kw("SIGNED")).or_else(|| c.eat_kw("ZEROFILL")).is_some() {}
+    let span = span_of(c.toks[start]).to(c.last_span());
+    let text = c.toks[start..c.pos].iter().map(|t| t.token.to_string()).collect::<Vec<_>>().join(" ");
+    let written = words.join(" ");
+    let canonical = canonical_type(&written, &modifiers);
+    Some(TypeName { canonical, modifiers, array, text, span })
+}
+
+pub fn canonical_type(written: &str, modifiers: &[i64]) -> String {
+    let s = written.to_ascii_lowercase();
+    let c = match s.as_str() {
+        "int" | "integer" | "int4" | "mediumint" => "int4",
+        "bigint" | "int8" => "int8",
+        "smallint" | "int2" | "tinyint" => "int2",
+        "serial" | "serial4" => "serial4",
+        "bigserial" | "serial8" => "serial8",
+        "smallserial" | "serial2" => "serial2",
+        "varchar" | "character varying" | "nvarchar" => "varchar",
+        "char" | "character" | "bpchar" | "nchar" => "bpchar",
+        "timestamp" | "timestamp without time zone" | "datetime" => "timestamp",
+        "timestamptz" | "timestamp with time zone" => "timestamptz",
+        "time" | "time without time zone" => "time",
+        "timetz" | "time with time zone" => "timetz",
+        "decimal" | "numeric" => "numeric",
+        "real" | "float4" => "float4",
+        "double precision" | "float8" | "double" => "float8",
+        "float" => {
+            if modifiers.first().is_some_and(|p| *p <= 24) {
+                "float4"
+            } else {
+                "float8"
+            }
+        }
+        "boolean" | "bool" => "bool",
+        "varbit" | "bit varying" => "varbit",
+        other => return other.to_string(),
+    };
+    c.to_string()
+}
+
+fn default_expr(c: &mut Cursor, kw: Span) -> DefaultExpr {
+    let start = c.pos;
+    // The first token always belongs to the expression (`DEFAULT NULL`, `DEFAULT NOT …` is rare).
+    if c.is_tok(|t| matches!(t, Token::LParen)) {
+        c.skip_group();
+    } else if !c.at_end() {
+        c.pos += 1;
+    }
+    c.skip_until_top_level(|c| {
+        c.is_tok(|t| matches!(t, Token::Comma))
+            || c.peek().and_then(word_of).is_some_and(|w| {
+                COLUMN_CONSTRAINT_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k))
+                    && !w.eq_ignore_ascii_case("CHARACTER")
+            })
+    });
+    let toks = &c.toks[start..c.pos];
+    let text = toks.iter().map(|t| t.token.to_string()).collect::<Vec<_>>().join(" ");
+    let is_null = toks.len() == 1 && word_of(toks[0]).is_some_and(|w| w.eq_ignore_ascii_case("NULL"));
+    let volatile = toks.windows(2).find_map(|w| {
+        let name = word_of(w[0])?;
+        (matches!(w[1].token, Token::LParen) && VOLATILE_FUNCTIONS.iter().any(|f| name.eq_ignore_ascii_case(f)))
+            .then(|| format!("{}()", name.to_lowercase()))
+    });
+    let span = kw.to(c.last_span());
+    DefaultExpr { text, span, volatile, is_null }
+}
+
+fn column_def(c: &mut Cursor) -> Option<ColumnDef> {
+    let name = c.eat_name()?;
+    let ty = type_name(c);
+    let mut col = ColumnDef {
+        name: name.clone(),
+        ty,
+        not_null: None,
+        primary_key: None,
+        unique: None,
+        default: None,
+        generated: None,
+        references: None,
+        check: None,
+        span: name.span,
+    };
+    loop {
+        if c.at_end() || c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)) {
+            break;
+        }
+        if c.eat_kw("CONSTRAINT").is_some() {
+            c.eat_name();
+        } else if let Some(s) = c.eat_kws(&["NOT", "NULL"]) {
+            col.not_null = Some(s);
+        } else if c.eat_kw("NULL").is_some() {
+        } else if let Some(kw) = c.eat_kw("DEFAULT") {
+            col.default = Some(default_expr(c, kw));
+        } else if let Some(s) = c.eat_kws(&["PRIMARY", "KEY"]) {
+            col.primary_key = Some(s);
+            col.not_null.get_or_insert(s);
+        } else if let Some(s) = c.eat_kw("UNIQUE") {
+            col.unique = Some(s);
+            c.eat_kws(&["NULLS", "NOT", "DISTINCT"]);
+            c.eat_kws(&["NULLS", "DISTINCT"]);
+        } else if c.is_kw("REFERENCES") {
+            col.references = references(c, vec![name.clone()]);
+        } else if let Some(kw) = c.eat_kw("CHECK") {
+            let g = c.skip_group().unwrap_or(kw);
+            col.check = Some(kw.to(g));
+            c.eat_kws(&["NO", "INHERIT"]);
+        } else if let Some(kw) = c.eat_kw("GENERATED") {
+            c.eat_kw("ALWAYS");
+            c.eat_kws(&["BY", "DEFAULT"]);
+            c.eat_kw("AS");
+            if c.eat_kw("IDENTITY").is_some() {
+                if c.is_tok(|t| matches!(t, Token::LParen)) {
+                    c.skip_group();
+                }
+                col.generated = Some(Generated { identity: true, stored: false, span: kw.to(c.last_span()) });
+                col.not_null.get_or_insert(kw.to(c.last_span()));
+            } else {
+                c.skip_group();
+                let stored = c.eat_kw("STORED").is_some();
+                col.generated = Some(Generated { identity: false, stored, span: kw.to(c.last_span()) });
+            }
+        } else if c.eat_kw("COLLATE").is_some() {
+            c.eat_qualified();
+        } else if c.eat_kw("AS").is_some() {
+            // MySQL/SQLite generated column: AS (expr) [STORED|VIRTUAL]
+            let kw = c.last_span();
+            c.skip_group();
+            let stored = c.eat_kw("STORED").is_some();
+            c.eat_kw("VIRTUAL");
+            col.generated = Some(Generated { identity: false, stored, span: kw.to(c.last_span()) });
+        } else if let Some(s) = c.eat_kw("AUTO_INCREMENT").or_else(|| c.eat_kw("AUTOINCREMENT")) {
+            col.generated = Some(Generated { identity: true, stored: false, span: s });
+        } else if c.is_tok(|t| matches!(t, Token::LParen)) {
+            c.skip_group();
+        } else {
+            c.pos += 1;
+        }
+    }
+    col.span = name.span.to(c.last_span());
+    Some(col)
+}
+
+fn references(c: &mut Cursor, columns: Vec<Name>) -> Option<ForeignKey> {
+    let kw = c.eat_kw("REFERENCES")?;
+    let ref_table = c.eat_qualified()?;
+    let ref_columns = if c.is_tok(|t| matches!(t, Token::LParen)) { c.paren_names() } else { Vec::new() };
+    // MATCH …, ON DELETE …, ON UPDATE …, [NOT] DEFERRABLE, INITIALLY …
+    loop {
+        if c.eat_kw("MATCH").is_some() {
+            c.pos += 1;
+        } else if c.eat_kw("ON").is_some() {
+            c.pos += 1; // DELETE / UPDATE
+            if c.eat_kws(&["SET", "NULL"]).or_else(|| c.eat_kws(&["SET", "DEFAULT"])).or_else(|| c.eat_kws(&["NO", "ACTION"])).is_none() {
+                c.pos += 1;
+            }
+            if c.is_tok(|t| matches!(t, Token::LParen)) {
+                c.skip_group();
+            }
+        } else if c.eat_kws(&["NOT", "DEFERRABLE"]).or_else(|| c.eat_kw("DEFERRABLE")).is_some() {
+        } else if c.eat_kw("INITIALLY").is_some() {
+            c.pos += 1;
+        } else {
+            break;
+        }
+    }
+    Some(ForeignKey { columns, ref_table, ref_columns, span: kw.to(c.last_span()) })
+}
+
+fn table_constraint(c: &mut Cursor) -> Option<TableConstraint> {
+    let start = c.here();
+    let name = if c.eat_kw("CONSTRAINT").is_some() { c.eat_name() } else { None };
+    let mut using_index = None;
+    let kind_start = c.here();
+    let kind = if c.eat_kw("CHECK").is_some() {
+        let kind_span = c.last_span();
+        let g_start = c.pos;
+        c.skip_group();
+        let inner: Vec<&Tok> = c.toks[g_start..c.pos].iter().copied().filter(|t| !matches!(t.token, Token::LParen | Token::RParen)).collect();
+        let not_null_of = match inner.as_slice() {
+            [col, is, not, null]
+                if word_of(is).is_some_and(|w| w.eq_ignore_ascii_case("IS"))
+                    && word_of(not).is_some_and(|w| w.eq_ignore_ascii_case("NOT"))
+                    && word_of(null).is_some_and(|w| w.eq_ignore_ascii_case("NULL")) =>
+            {
+                match &col.token {
+                    Token::Word(w) if w.quote_style.is_some() => Some(w.value.clone()),
+                    Token::Word(w) => Some(w.value.to_lowercase()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        c.eat_kws(&["NO", "INHERIT"]);
+        let _ = kind_span;
+        ConstraintKind::Check { not_null_of }
+    } else if c.eat_kws(&["FOREIGN", "KEY"]).is_some() {
+        if !c.is_tok(|t| matches!(t, Token::LParen)) {
+            c.eat_name(); // MySQL: FOREIGN KEY name (cols)
+        }
+        let cols = c.paren_names();
+        let fk = references(c, cols)?;
+        ConstraintKind::ForeignKey(fk)
+    } else if c.eat_kw("UNIQUE").is_some() {
+        c.eat_kws(&["NULLS", "NOT", "DISTINCT"]);
+        c.eat_kws(&["NULLS", "DISTINCT"]);
+        c.eat_kw("KEY");
+        c.eat_kw("INDEX");
+        if c.eat_kws(&["USING", "INDEX"]).is_some() {
+            using_index = c.eat_name();
+            ConstraintKind::Unique { columns: Vec::new() }
+        } else {
+            if !c.is_tok(|t| matches!(t, Token::LParen)) {
+                c.eat_name(); // MySQL: UNIQUE KEY name (cols)
+            }
+            ConstraintKind::Unique { columns: c.paren_names() }
+        }
+    } else if c.eat_kws(&["PRIMARY", "KEY"]).is_some() {
+        if c.eat_kws(&["USING", "INDEX"]).is_some() {
+            using_index = c.eat_name();
+            ConstraintKind::PrimaryKey { columns: Vec::new() }
+        } else {
+            ConstraintKind::PrimaryKey { columns: c.paren_names() }
+        }
+    } else if c.eat_kw("EXCLUDE").is_some() {
+        ConstraintKind::Exclude
+    } else {
+        return None;
+    };
+    let kind_span = match &kind {
+        ConstraintKind::ForeignKey(_) | ConstraintKind::PrimaryKey { .. } => {
+            kind_start.to(c.toks.get(c.toks.iter().position(|t| span_of(t) == kind_start).unwrap_or(0) + 1).map(|t| span_of(t)).unwrap_or(kind_start))
+        }
+        _ => kind_start,
+    };
+    // The rest of the constraint: options, deferrability, NOT VALID.
+    let mut not_valid = None;
+    while !c.at_end() && !c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)) {
+        if let Some(s) = c.eat_kws(&["NOT", "VALID"]) {
+            not_valid = Some(s);
+        } else if c.is_tok(|t| matches!(t, Token::LParen)) {
+            c.skip_group();
+        } else {
+            c.pos += 1;
+        }
+    }
+    Some(TableConstraint { name, kind, not_valid, using_index, span: start.to(c.last_span()), kind_span })
+}
+
+fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
+    let first = c.here();
+    if !c.is_kw_at(1, "TABLE") {
+        let label = c.upper_words(c.pos, 2);
+        let label = if label == "ALTER MATERIALIZED" { "ALTER MATERIALIZED VIEW".into() } else { label };
+        return (StatementKind::Other, label, first);
+    }
+    c.pos += 2;
+    let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
+    let only = c.eat_kw("ONLY").is_some();
+    let head = first.to(c.last_span());
+    let Some(table) = c.eat_qualified() else { return (StatementKind::Other, "ALTER TABLE".into(), head) };
+    c.eat_tok(|t| matches!(t, Token::Mul));
+    let mut actions = Vec::new();
+    while !c.at_end() {
+        let start = c.pos;
+        if let Some(action) = alter_action(c) {
+            actions.push(action);
+        }
+        // Move to the next top-level comma.
+        c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma)));
+        if c.eat_tok(|t| matches!(t, Token::Comma)).is_none() && c.pos == start {
+            c.pos += 1;
+        }
+    }
+    (StatementKind::AlterTable(AlterTable { table, if_exists, only, actions }), "ALTER TABLE".into(), head)
+}
+
+fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
+    let start_idx = c.pos;
+    let start = c.here();
+    let done = |c: &Cursor, action: AlterAction, kw: Span| -> Option<AlterTableAction> {
+        Some(AlterTableAction { action, span: c.rest_span(start_idx), keyword_span: kw })
+    };
+    if let Some(add) = c.eat_kw("ADD") {
+        if c.is_any_kw(&["CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE"]) {
+            let tc = table_constraint(c)?;
+            let kw = add.to(tc.kind_span);
+            return done(c, AlterAction::AddConstraint(tc), kw);
+        }
+        if c.is_any_kw(&["INDEX", "KEY", "FULLTEXT", "SPATIAL", "PARTITION"]) {
+            let label = format!("ADD {}", c.peek().and_then(word_of).unwrap_or("").to_ascii_uppercase());
+            return done(c, AlterAction::Other(label), add);
+        }
+        let mut kw = add;
+        if let Some(s) = c.eat_kw("COLUMN") {
+            kw = kw.to(s);
+        }
+        let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
+        let column = column_def(c)?;
+        return done(c, AlterAction::AddColumn { column, if_not_exists }, kw);
+    }
+    if let Some(drop) = c.eat_kw("DROP") {
+        if let Some(s) = c.eat_kw("CONSTRAINT") {
+            let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
+            let name = c.eat_name()?;
+            return done(c, AlterAction::DropConstraint { name, if_exists }, drop.to(s));
+        }
+        if c.is_any_kw(&["INDEX", "KEY", "PRIMARY", "FOREIGN", "PARTITION", "CHECK"]) {
+            let label = format!("DROP {}", c.peek().and_then(word_of).unwrap_or("").to_ascii_uppercase());
+            return done(c, AlterAction::Other(label), drop);
+        }
+        let mut kw = drop;
+        if let Some(s) = c.eat_kw("COLUMN") {
+            kw = kw.to(s);
+        }
+        let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
+        let name = c.eat_name()?;
+        return done(c, AlterAction::DropColumn { name, if_exists }, kw);
+    }
+    if c.is_kw("ALTER") {
+        c.pos += 1;
+        c.eat_kw("COLUMN");
+        let column = c.eat_name()?;
+        let sub = c.here();
+        if c.eat_kws(&["SET", "DATA", "TYPE"]).or_else(|| c.eat_kw("TYPE")).is_some() {
+            let kw = sub.to(c.last_span());
+            let ty = type_name(c)?;
+            let kw = kw.to(ty.span);
+            c.eat_kw("COLLATE").map(|_| c.eat_qualified());
+            let using = c.eat_kw("USING").map(|u| {
+                let rest = c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma)));
+                u.to(rest.unwrap_or(u))
+            });
+            return done(c, AlterAction::AlterColumnType { column, ty, using }, kw);
+        }
+        if let Some(s) = c.eat_kws(&["SET", "NOT", "NULL"]) {
+            return done(c, AlterAction::SetNotNull { column }, s);
+        }
+        if let Some(s) = c.eat_kws(&["DROP", "NOT", "NULL"]) {
+            return done(c, AlterAction::DropNotNull { column }, s);
+        }
+        if let Some(s) = c.eat_kws(&["SET", "DEFAULT"]) {
+            let default = default_expr(c, s);
+            let kw = default.span;
+            return done(c, AlterAction::SetDefault { column, default }, kw);
+        }
+        if let Some(s) = c.eat_kws(&["DROP", "DEFAULT"]) {
+            return done(c, AlterAction::DropDefault { column }, s);
+        }
+        let label = format!("ALTER COLUMN {}", c.upper_words(c.pos, 2));
+        return done(c, AlterAction::Other(label), start);
+    }
+    if let Some(v) = c.eat_kws(&["VALIDATE", "CONSTRAINT"]) {
+        let name = c.eat_name()?;
+        return done(c, AlterAction::ValidateConstraint { name }, v);
+    }
+    if let Some(r) = c.eat_kw("RENAME") {
+        if c.eat_kw("TO").is_some() || c.eat_kw("AS").is_some() {
+            let to = c.eat_name()?;
+            return done(c, AlterAction::RenameTable { to }, r.to(c.last_span()));
+        }
+        if c.eat_kw("CONSTRAINT").is_some() {
+            let from = c.eat_name()?;
+            c.eat_kw("TO");
+            let to = c.eat_name()?;
+            return done(c, AlterAction::RenameConstraint { from, to }, r);
+        }
+        if c.is_any_kw(&["INDEX", "KEY"]) {
+            return done(c, AlterAction::Other("RENAME INDEX".into()), r);
+        }
+        let mut kw = r;
+        if let Some(s) = c.eat_kw("COLUMN") {
+            kw = kw.to(s);
+        }
+        let from = c.eat_name()?;
+        c.eat_kw("TO");
+        let to = c.eat_name()?;
+        return done(c, AlterAction::RenameColumn { from, to }, kw);
+    }
+    if let Some(s) = c.eat_kws(&["SET", "TABLESPACE"]) {
+        return done(c, AlterAction::SetTablespace, s);
+    }
+    if let Some(s) = c.eat_kws(&["SET", "SCHEMA"]) {
+        return done(c, AlterAction::SetSchema, s);
+    }
+    let label = c.upper_words(c.pos, 3);
+    let _ = start;
+    done(c, AlterAction::Other(label), start)
+}
+
+fn drop(c: &mut Cursor) -> (StatementKind, String, Span) {
+    let first = c.here();
+    c.pos += 1;
+    let object_word = c.peek().and_then(word_of).map(str::to_ascii_uppercase).unwrap_or_default();
+    let (object, words) = match object_word.as_str() {
+        "TABLE" => (ObjectKind::Table, 1),
+        "VIEW" => (ObjectKind::View, 1),
+        "MATERIALIZED" => (ObjectKind::MaterializedView, 2),
+        "INDEX" => (ObjectKind::Index, 1),
+        "SEQUENCE" => (ObjectKind::Sequence, 1),
+        "SCHEMA" => (ObjectKind::Schema, 1),
+        "DATABASE" => (ObjectKind::Database, 1),
+        "TYPE" | "DOMAIN" => (ObjectKind::Type, 1),
+        "FUNCTION" | "PROCEDURE" => (ObjectKind::Function, 1),
+        "TRIGGER" => (ObjectKind::Trigger, 1),
+        "EXTENSION" => (ObjectKind::Extension, 1),
+        _ => (ObjectKind::Other, 1),
+    };
+    let label = c.upper_words(c.pos - 1, words + 1);
+    c.pos += words;
+    if object == ObjectKind::Index {
+        let concurrently = c.eat_kw("CONCURRENTLY");
+        let head = first.to(c.last_span());
+        let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
+        let names = name_list(c);
+        return (StatementKind::DropIndex(DropIndex { names, concurrently, if_exists }), "DROP INDEX".into(), head);
+    }
+    let head = first.to(c.last_span());
+    if object == ObjectKind::Other {
+        return (StatementKind::Other, label, head);
+    }
+    let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
+    let names = if object == ObjectKind::Function {
+        c.eat_qualified().into_iter().collect()
+    } else {
+        name_list(c)
+    };
+    let cascade = has_kw_ahead(c, "CASCADE");
+    (StatementKind::Drop(DropObjects { object, names, if_exists, cascade }), label, head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::lexer::tokenize;
+    use sqlparser::dialect::PostgreSqlDialect;
+
+    fn facts(sql: &str) -> (StatementFacts, String) {
+        let lexed = tokenize(&PostgreSqlDialect {}, sql);
+        (recognize(&lexed.tokens), sql.to_string())
+    }
+
+    fn text(sql: &str, s: Span) -> &str {
+        &sql[s.start as usize..s.end as usize]
+    }
+
+    #[test]
+    fn create_index_concurrently_and_head() {
+        let (f, sql) = facts("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx ON ONLY public.users USING btree (lower(email), id) WHERE deleted_at IS NULL;");
+        let StatementKind::CreateIndex(ci) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(text(&sql, f.head), "CREATE UNIQUE INDEX");
+        assert!(ci.unique && ci.if_not_exists && ci.only && ci.partial);
+        assert_eq!(text(&sql, ci.concurrently.unwrap()), "CONCURRENTLY");
+        assert_eq!(ci.table.key(), "users");
+        assert_eq!(ci.columns, ["lower(email)", "id"]);
+    }
+
+    #[test]
+    fn alter_table_actions_with_exact_spans() {
+        let sql = "ALTER TABLE ONLY \"Users\" ADD COLUMN country text NOT NULL, ALTER COLUMN age TYPE bigint USING age::bigint, ADD CONSTRAINT fk FOREIGN KEY (org_id) REFERENCES orgs (id) NOT VALID, ALTER COLUMN x SET NOT NULL;";
+        let (f, sql) = facts(sql);
+        let StatementKind::AlterTable(at) = &f.kind else { panic!() };
+        assert_eq!(at.table.key(), "Users");
+        assert_eq!(at.actions.len(), 4);
+        let AlterAction::AddColumn { column, .. } = &at.actions[0].action else { panic!() };
+        assert_eq!(text(&sql, column.not_null.unwrap()), "NOT NULL");
+        assert_eq!(column.ty.as_ref().unwrap().canonical, "text");
+        assert_eq!(text(&sql, at.actions[0].keyword_span), "ADD COLUMN");
+        let AlterAction::AlterColumnType { ty, using, .. } = &at.actions[1].action else { panic!() };
+        assert_eq!(ty.canonical, "int8");
+        assert!(using.is_some());
+        let AlterAction::AddConstraint(tc) = &at.actions[2].action else { panic!() };
+        assert!(tc.not_valid.is_some());
+        let ConstraintKind::ForeignKey(fk) = &tc.kind else { panic!() };
+        assert_eq!(fk.ref_table.key(), "orgs");
+        assert_eq!(text(&sql, tc.kind_span), "FOREIGN KEY");
+        assert_eq!(text(&sql, at.actions[3].keyword_span), "SET NOT NULL");
+    }
+
+    #[test]
+    fn defaults_and_volatility() {
+        let (f, _) = facts("ALTER TABLE t ADD COLUMN id uuid DEFAULT gen_random_uuid() NOT NULL;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!() };
+        let AlterAction::AddColumn { column, .. } = &at.actions[0].action else { panic!() };
+        let d = column.default.as_ref().unwrap();
+        assert_eq!(d.volatile.as_deref(), Some("gen_random_uuid()"));
+        assert!(column.not_null.is_some());
+        let (f, _) = facts("ALTER TABLE t ADD COLUMN created timestamptz DEFAULT now() NOT NULL;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!() };
+        let AlterAction::AddColumn { column, .. } = &at.actions[0].action else { panic!() };
+        assert_eq!(column.default.as_ref().unwrap().volatile, None);
+    }
+
+    #[test]
+    fn unparseable_postgres_still_yields_facts() {
+        let (f, sql) = facts("DROP INDEX CONCURRENTLY IF EXISTS a.idx_x, idx_y;");
+        let StatementKind::DropIndex(di) = &f.kind else { panic!() };
+        assert_eq!(text(&sql, di.concurrently.unwrap()), "CONCURRENTLY");
+        assert_eq!(di.names.len(), 2);
+        let (f, _) = facts("REINDEX (VERBOSE, CONCURRENTLY) TABLE users;");
+        let StatementKind::Reindex(r) = &f.kind else { panic!() };
+        assert!(r.concurrently.is_some());
+        assert_eq!(r.target, "TABLE");
+        let (f, _) = facts("DO $$ BEGIN RAISE NOTICE 'x'; END $$;");
+        assert_eq!(f.label, "DO");
+    }
+
+    #[test]
+    fn check_is_not_null_is_recognised() {
+        let (f, _) = facts("ALTER TABLE t ADD CONSTRAINT c CHECK ((\"Email\" IS NOT NULL)) NOT VALID;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!() };
+        let AlterAction::AddConstraint(tc) = &at.actions[0].action else { panic!() };
+        assert_eq!(tc.kind, ConstraintKind::Check { not_null_of: Some("Email".into()) });
+    }
+
+    #[test]
+    fn deep_nesting_is_a_loop_not_a_stack() {
+        let sql = format!("SELECT {}1{};", "(".repeat(10_000), ")".repeat(10_000));
+        let (f, _) = facts(&sql);
+        assert_eq!(f.label, "SELECT");
+        let sql = format!("CREATE TABLE t (a int DEFAULT {}1{});", "(".repeat(10_000), ")".repeat(10_000));
+        let (f, _) = facts(&sql);
+        assert!(matches!(f.kind, StatementKind::CreateTable(_)));
+    }
+}
