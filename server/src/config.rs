@@ -338,7 +338,8 @@ fn suggest(id: &str) -> String {
 }
 
 fn suggest_key(key: &str) -> String {
-    let keys = ["postgres_version", "dialect", "rules", "lock_timeout", "runner_sets_timeouts", "assume_in_transaction"];
+    let keys =
+        ["postgres_version", "dialect", "rules", "lock_timeout", "runner_sets_timeouts", "assume_in_transaction"];
     match keys.iter().min_by_key(|k| edit_distance(key, k)) {
         Some(b) if edit_distance(key, b) <= 3 => format!(" (did you mean `{b}`?)"),
         _ => String::new(),
@@ -415,7 +416,9 @@ fn json_value(v: &serde_json::Value) -> Value<'_> {
             Some(i) => Value::Int(i),
             None => Value::Float(n.as_f64().unwrap_or(0.0)),
         },
-        serde_json::Value::Object(map) => Value::Table(map.iter().map(|(k, v)| (k.clone(), json_value(v), None)).collect()),
+        serde_json::Value::Object(map) => {
+            Value::Table(map.iter().map(|(k, v)| (k.clone(), json_value(v), None)).collect())
+        }
         serde_json::Value::Array(_) => Value::Other("an array"),
         serde_json::Value::Null => Value::Other("null"),
     }
@@ -459,8 +462,14 @@ mod tests {
         let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         assert_eq!(shown.len(), 4, "{shown:?}");
         assert!(shown[0].starts_with("proj/safemig.toml:1: `postgres_version`"), "{}", shown[0]);
-        assert!(shown[1].starts_with("proj/safemig.toml:2: `lock_timout`") && shown[1].contains("did you mean `lock_timeout`"));
-        assert!(shown[2].starts_with("proj/safemig.toml:5: `rules.create-index-blockin`") && shown[2].contains("create-index-blocking"));
+        assert!(
+            shown[1].starts_with("proj/safemig.toml:2: `lock_timout`")
+                && shown[1].contains("did you mean `lock_timeout`")
+        );
+        assert!(
+            shown[2].starts_with("proj/safemig.toml:5: `rules.create-index-blockin`")
+                && shown[2].contains("create-index-blocking")
+        );
         assert!(shown[3].starts_with("proj/safemig.toml:6: `rules.syntax-error`"));
     }
 

@@ -138,7 +138,12 @@ pub fn analyze_with_schema(
 
 /// Analyses raw bytes: binary, oversized and non-UTF-8 input get a clear finding instead of a
 /// crash or silence.
-pub fn analyze_bytes(bytes: &[u8], limit: usize, settings: &MigrationSettings, config: &Config) -> (FileAnalysis, Option<String>) {
+pub fn analyze_bytes(
+    bytes: &[u8],
+    limit: usize,
+    settings: &MigrationSettings,
+    config: &Config,
+) -> (FileAnalysis, Option<String>) {
     let (text, problem) = decode(bytes, limit);
     let mut analysis = match &text {
         Some(t) => analyze(t, settings, config, None),

@@ -259,9 +259,10 @@ impl<'a> StatementContext<'a> {
     /// Whether some index on `table` starts with `columns`: from this migration, or the schema
     /// view. `None` when nothing is known about the table's indexes.
     pub fn has_index_leading(&self, table: &QualifiedName, columns: &[String]) -> Option<bool> {
-        let local = self.migration.local_indexes.get(&table.key()).is_some_and(|idxs| {
-            idxs.iter().any(|idx| idx.len() >= columns.len() && idx[..columns.len()] == *columns)
-        });
+        let local =
+            self.migration.local_indexes.get(&table.key()).is_some_and(|idxs| {
+                idxs.iter().any(|idx| idx.len() >= columns.len() && idx[..columns.len()] == *columns)
+            });
         if local {
             return Some(true);
         }
@@ -297,7 +298,9 @@ impl<'a> StatementContext<'a> {
                             pending.push(n.value.as_str());
                         }
                     }
-                    AlterAction::ValidateConstraint { name } if pending.contains(&name.value.as_str()) => validated = true,
+                    AlterAction::ValidateConstraint { name } if pending.contains(&name.value.as_str()) => {
+                        validated = true
+                    }
                     _ => {}
                 }
             }

@@ -45,12 +45,7 @@ pub fn collect(file: &SqlFile, text: &str) -> Vec<Suppression> {
 
 /// `-- safemig: ignore a, b — why` → ("ignore", "a, b — why").
 fn parse_directive(comment: &str) -> Option<(&str, &str)> {
-    let body = comment
-        .trim_start_matches("--")
-        .trim_start_matches("/*")
-        .trim_end()
-        .trim_end_matches("*/")
-        .trim();
+    let body = comment.trim_start_matches("--").trim_start_matches("/*").trim_end().trim_end_matches("*/").trim();
     let rest = body.strip_prefix("safemig:")?.trim_start();
     for directive in ["ignore-file", "ignore"] {
         if let Some(after) = rest.strip_prefix(directive) {

@@ -146,10 +146,16 @@ pub struct ForeignKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConstraintKind {
     /// `CHECK (expr)`; `not_null_of` is set when the expression is exactly `col IS NOT NULL`.
-    Check { not_null_of: Option<String> },
+    Check {
+        not_null_of: Option<String>,
+    },
     ForeignKey(ForeignKey),
-    Unique { columns: Vec<Name> },
-    PrimaryKey { columns: Vec<Name> },
+    Unique {
+        columns: Vec<Name>,
+    },
+    PrimaryKey {
+        columns: Vec<Name>,
+    },
     Exclude,
 }
 
@@ -209,19 +215,51 @@ pub struct Reindex {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlterAction {
-    AddColumn { column: ColumnDef, if_not_exists: bool },
-    DropColumn { name: Name, if_exists: bool },
-    AlterColumnType { column: Name, ty: TypeName, using: Option<Span> },
-    SetNotNull { column: Name },
-    DropNotNull { column: Name },
-    SetDefault { column: Name, default: DefaultExpr },
-    DropDefault { column: Name },
+    AddColumn {
+        column: ColumnDef,
+        if_not_exists: bool,
+    },
+    DropColumn {
+        name: Name,
+        if_exists: bool,
+    },
+    AlterColumnType {
+        column: Name,
+        ty: TypeName,
+        using: Option<Span>,
+    },
+    SetNotNull {
+        column: Name,
+    },
+    DropNotNull {
+        column: Name,
+    },
+    SetDefault {
+        column: Name,
+        default: DefaultExpr,
+    },
+    DropDefault {
+        column: Name,
+    },
     AddConstraint(TableConstraint),
-    ValidateConstraint { name: Name },
-    DropConstraint { name: Name, if_exists: bool },
-    RenameColumn { from: Name, to: Name },
-    RenameTable { to: Name },
-    RenameConstraint { from: Name, to: Name },
+    ValidateConstraint {
+        name: Name,
+    },
+    DropConstraint {
+        name: Name,
+        if_exists: bool,
+    },
+    RenameColumn {
+        from: Name,
+        to: Name,
+    },
+    RenameTable {
+        to: Name,
+    },
+    RenameConstraint {
+        from: Name,
+        to: Name,
+    },
     SetTablespace,
     SetSchema,
     /// Anything else (`ENABLE ROW LEVEL SECURITY`, `OWNER TO`, `SET (…)`, `ATTACH PARTITION`, …),
@@ -318,16 +356,29 @@ pub enum StatementKind {
     Reindex(Reindex),
     AlterTable(AlterTable),
     Drop(DropObjects),
-    Truncate { tables: Vec<QualifiedName>, cascade: bool },
+    Truncate {
+        tables: Vec<QualifiedName>,
+        cascade: bool,
+    },
     Update(DataChange),
     Delete(DataChange),
     Insert(Insert),
     Transaction(TransactionControl),
     Set(SetParameter),
-    Vacuum { full: bool, tables: Vec<QualifiedName> },
-    Cluster { table: Option<QualifiedName> },
-    RefreshMaterializedView { name: QualifiedName, concurrently: bool },
-    CreateTrigger { table: Option<QualifiedName> },
+    Vacuum {
+        full: bool,
+        tables: Vec<QualifiedName>,
+    },
+    Cluster {
+        table: Option<QualifiedName>,
+    },
+    RefreshMaterializedView {
+        name: QualifiedName,
+        concurrently: bool,
+    },
+    CreateTrigger {
+        table: Option<QualifiedName>,
+    },
     /// Recognised but not modelled further (`CREATE FUNCTION`, `DO`, `COMMENT ON`, `GRANT`, …).
     Other,
     /// No statement (only comments).

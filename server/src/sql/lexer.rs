@@ -22,10 +22,7 @@ impl Tok {
     }
 
     pub fn is_comment(&self) -> bool {
-        matches!(
-            self.token,
-            Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_))
-        )
+        matches!(self.token, Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)))
     }
 
     pub fn range(&self) -> std::ops::Range<usize> {
@@ -146,16 +143,8 @@ mod tests {
         let text = "-- héllo\nCREATE TABLE \"tä\" (b text DEFAULT $x$ ; $x$);";
         let lexed = tokenize(&PostgreSqlDialect {}, text);
         assert!(lexed.error.is_none());
-        let words: Vec<&str> = lexed
-            .tokens
-            .iter()
-            .filter(|t| !t.is_trivia())
-            .map(|t| &text[t.range()])
-            .collect();
-        assert_eq!(
-            words,
-            ["CREATE", "TABLE", "\"tä\"", "(", "b", "text", "DEFAULT", "$x$ ; $x$", ")", ";"]
-        );
+        let words: Vec<&str> = lexed.tokens.iter().filter(|t| !t.is_trivia()).map(|t| &text[t.range()]).collect();
+        assert_eq!(words, ["CREATE", "TABLE", "\"tä\"", "(", "b", "text", "DEFAULT", "$x$ ; $x$", ")", ";"]);
     }
 
     #[test]

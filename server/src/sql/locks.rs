@@ -90,7 +90,9 @@ pub fn locks_taken(kind: &StatementKind) -> Vec<TableLock> {
         StatementKind::AlterTable(at) => {
             for a in &at.actions {
                 add(&at.table, alter_action_lock(&a.action));
-                if let AlterAction::AddConstraint(TableConstraint { kind: ConstraintKind::ForeignKey(fk), .. }) = &a.action {
+                if let AlterAction::AddConstraint(TableConstraint { kind: ConstraintKind::ForeignKey(fk), .. }) =
+                    &a.action
+                {
                     add(&fk.ref_table, LockMode::ShareRowExclusive);
                 }
                 if let AlterAction::AddColumn { column: ColumnDef { references: Some(fk), .. }, .. } = &a.action {

@@ -15,14 +15,68 @@ const RECURSION_LIMIT: usize = 64;
 /// PostgreSQL's top-level commands: a statement that starts with one of these, has balanced
 /// brackets and no stray characters, is assumed valid when sqlparser cannot read it.
 const POSTGRES_COMMANDS: &[&str] = &[
-    "ABORT", "ALTER", "ANALYZE", "ANALYSE", "BEGIN", "CALL", "CHECKPOINT", "CLOSE", "CLUSTER",
-    "COMMENT", "COMMIT", "COPY", "CREATE", "DEALLOCATE", "DECLARE", "DELETE", "DISCARD", "DO",
-    "DROP", "END", "EXECUTE", "EXPLAIN", "FETCH", "GRANT", "IMPORT", "INSERT", "LISTEN", "LOAD",
-    "LOCK", "MERGE", "MOVE", "NOTIFY", "PREPARE", "REASSIGN", "REFRESH", "REINDEX", "RELEASE",
-    "RESET", "REVOKE", "ROLLBACK", "SAVEPOINT", "SECURITY", "SELECT", "SET", "SHOW", "START",
-    "TABLE", "TRUNCATE", "UNLISTEN", "UPDATE", "VACUUM", "VALUES", "WITH",
+    "ABORT",
+    "ALTER",
+    "ANALYZE",
+    "ANALYSE",
+    "BEGIN",
+    "CALL",
+    "CHECKPOINT",
+    "CLOSE",
+    "CLUSTER",
+    "COMMENT",
+    "COMMIT",
+    "COPY",
+    "CREATE",
+    "DEALLOCATE",
+    "DECLARE",
+    "DELETE",
+    "DISCARD",
+    "DO",
+    "DROP",
+    "END",
+    "EXECUTE",
+    "EXPLAIN",
+    "FETCH",
+    "GRANT",
+    "IMPORT",
+    "INSERT",
+    "LISTEN",
+    "LOAD",
+    "LOCK",
+    "MERGE",
+    "MOVE",
+    "NOTIFY",
+    "PREPARE",
+    "REASSIGN",
+    "REFRESH",
+    "REINDEX",
+    "RELEASE",
+    "RESET",
+    "REVOKE",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "SECURITY",
+    "SELECT",
+    "SET",
+    "SHOW",
+    "START",
+    "TABLE",
+    "TRUNCATE",
+    "UNLISTEN",
+    "UPDATE",
+    "VACUUM",
+    "VALUES",
+    "WITH",
     // MySQL / SQLite additions.
-    "REPLACE", "PRAGMA", "ATTACH", "DETACH", "RENAME", "USE", "OPTIMIZE", "UNLOCK",
+    "REPLACE",
+    "PRAGMA",
+    "ATTACH",
+    "DETACH",
+    "RENAME",
+    "USE",
+    "OPTIMIZE",
+    "UNLOCK",
 ];
 
 /// What sqlparser made of the statement.
@@ -31,9 +85,15 @@ pub enum ParseOutcome {
     Parsed(Vec<Ast>),
     /// sqlparser rejected text that looks like valid SQL of this dialect: a parser limitation.
     /// The facts still come from the tokens.
-    Unsupported { message: String, offset: u32 },
+    Unsupported {
+        message: String,
+        offset: u32,
+    },
     /// A real syntax error: unterminated literal, garbage, unknown command, unbalanced brackets.
-    Invalid { message: String, offset: u32 },
+    Invalid {
+        message: String,
+        offset: u32,
+    },
 }
 
 /// One statement's text, tokens, parse and facts. Everything inside is relative to the
@@ -106,7 +166,10 @@ fn classify_failure(dialect: Dialect, tokens: &[Tok], facts: &StatementFacts, er
     };
     let offset = loc.and_then(|l| offset_of_location(tokens, l)).unwrap_or(0);
     if let Some(problem) = structural_problem(dialect, tokens, facts) {
-        return ParseOutcome::Invalid { message: format!("{problem} ({message})"), offset: problem_offset(tokens).unwrap_or(offset) };
+        return ParseOutcome::Invalid {
+            message: format!("{problem} ({message})"),
+            offset: problem_offset(tokens).unwrap_or(offset),
+        };
     }
     ParseOutcome::Unsupported { message, offset }
 }
@@ -146,10 +209,7 @@ fn structural_problem(dialect: Dialect, tokens: &[Tok], facts: &StatementFacts) 
 }
 
 fn problem_offset(tokens: &[Tok]) -> Option<u32> {
-    tokens
-        .iter()
-        .find(|t| matches!(t.token, Token::LBrace | Token::Char(_)))
-        .map(|t| t.start)
+    tokens.iter().find(|t| matches!(t.token, Token::LBrace | Token::Char(_))).map(|t| t.start)
 }
 
 /// sqlparser appends " at Line: L, Column: C" to its messages.
@@ -170,10 +230,7 @@ fn strip_location(message: &str) -> &str {
 }
 
 fn offset_of_location(tokens: &[Tok], loc: Location) -> Option<u32> {
-    tokens
-        .iter()
-        .find(|t| (t.loc.start.line, t.loc.start.column) >= (loc.line, loc.column))
-        .map(|t| t.start)
+    tokens.iter().find(|t| (t.loc.start.line, t.loc.start.column) >= (loc.line, loc.column)).map(|t| t.start)
 }
 
 #[cfg(test)]
@@ -193,10 +250,7 @@ mod tests {
             "DO $$ BEGIN PERFORM 1; END $$;",
         ] {
             let o = outcomes(sql);
-            assert!(
-                matches!(o[0], ParseOutcome::Parsed(_) | ParseOutcome::Unsupported { .. }),
-                "{sql}: {o:?}"
-            );
+            assert!(matches!(o[0], ParseOutcome::Parsed(_) | ParseOutcome::Unsupported { .. }), "{sql}: {o:?}");
         }
     }
 

@@ -27,18 +27,48 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
 
 /// Keywords that end a column's type or default expression.
 const COLUMN_CONSTRAINT_WORDS: &[&str] = &[
-    "CONSTRAINT", "NOT", "NULL", "DEFAULT", "PRIMARY", "UNIQUE", "REFERENCES", "CHECK", "GENERATED",
-    "COLLATE", "AUTO_INCREMENT", "AUTOINCREMENT", "COMMENT", "ON", "DEFERRABLE", "INITIALLY",
-    "IDENTITY", "CHARACTER", "CHARSET", "FIRST", "AFTER",
+    "CONSTRAINT",
+    "NOT",
+    "NULL",
+    "DEFAULT",
+    "PRIMARY",
+    "UNIQUE",
+    "REFERENCES",
+    "CHECK",
+    "GENERATED",
+    "COLLATE",
+    "AUTO_INCREMENT",
+    "AUTOINCREMENT",
+    "COMMENT",
+    "ON",
+    "DEFERRABLE",
+    "INITIALLY",
+    "IDENTITY",
+    "CHARACTER",
+    "CHARSET",
+    "FIRST",
+    "AFTER",
 ];
 
 pub fn recognize(tokens: &[Tok]) -> StatementFacts {
     let sig: Vec<&Tok> = tokens.iter().filter(|t| !t.is_trivia()).collect();
     let mut c = Cursor { toks: sig, pos: 0, identifiers: Vec::new() };
     if c.toks.is_empty() {
-        return StatementFacts { kind: StatementKind::Empty, label: String::new(), head: Span::default(), identifiers: vec![] };
+        return StatementFacts {
+            kind: StatementKind::Empty,
+            label: String::new(),
+            head: Span::default(),
+            identifiers: vec![],
+        };
     }
-    let (kind, label, head) = statement(&mut c);
+    let (kind, label, mut head) = statement(&mut c);
+    if matches!(kind, StatementKind::Other) {
+        // Cover the label's words (`ALTER SEQUENCE`, `COMMENT ON`), not just the first one.
+        let words = label.split(' ').filter(|w| !w.is_empty()).count().max(1);
+        if let Some(last) = c.toks.iter().take(words).take_while(|t| word_of(t).is_some()).last() {
+            head = head.to(span_of(last));
+        }
+    }
     StatementFacts { kind, label, head, identifiers: std::mem::take(&mut c.identifiers) }
 }
 
@@ -280,13 +310,19 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             c.eat_kw("WORK");
             c.eat_kw("TRANSACTION");
             if c.eat_kw("TO").is_some() {
-                (StatementKind::Transaction(TransactionControl::RollbackToSavepoint), "ROLLBACK TO SAVEPOINT".into(), first)
+                (
+                    StatementKind::Transaction(TransactionControl::RollbackToSavepoint),
+                    "ROLLBACK TO SAVEPOINT".into(),
+                    first,
+                )
             } else {
                 (StatementKind::Transaction(TransactionControl::Rollback), "ROLLBACK".into(), first)
             }
         }
         "SAVEPOINT" => (StatementKind::Transaction(TransactionControl::Savepoint), w, first),
-        "RELEASE" => (StatementKind::Transaction(TransactionControl::ReleaseSavepoint), "RELEASE SAVEPOINT".into(), first),
+        "RELEASE" => {
+            (StatementKind::Transaction(TransactionControl::ReleaseSavepoint), "RELEASE SAVEPOINT".into(), first)
+        }
         "SET" => set(c),
         "VACUUM" => {
             c.pos += 1;
@@ -297,7 +333,8 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
                 } else if c.is_tok(|t| matches!(t, Token::LParen)) {
                     let start = c.pos;
                     c.skip_group();
-                    full |= c.toks[start..c.pos].iter().any(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case("FULL")));
+                    full |=
+                        c.toks[start..c.pos].iter().any(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case("FULL")));
                 } else if c.eat_kw("VERBOSE").or_else(|| c.eat_kw("ANALYZE")).or_else(|| c.eat_kw("FREEZE")).is_none() {
                     break;
                 }
@@ -321,7 +358,9 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
                 // REINDEX (CONCURRENTLY, VERBOSE) INDEX …  (PostgreSQL 14 option list)
                 let start = c.pos;
                 c.skip_group();
-                let conc = c.toks[start..c.pos].iter().find(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case("CONCURRENTLY")));
+                let conc = c.toks[start..c.pos]
+                    .iter()
+                    .find(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case("CONCURRENTLY")));
                 let concurrently = conc.map(|t| span_of(t));
                 return reindex_target(c, first, concurrently);
             }
@@ -332,7 +371,11 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             c.eat_kws(&["MATERIALIZED", "VIEW"]);
             let concurrently = c.eat_kw("CONCURRENTLY").is_some();
             match c.eat_qualified() {
-                Some(name) => (StatementKind::RefreshMaterializedView { name, concurrently }, "REFRESH MATERIALIZED VIEW".into(), first.to(c.last_span())),
+                Some(name) => (
+                    StatementKind::RefreshMaterializedView { name, concurrently },
+                    "REFRESH MATERIALIZED VIEW".into(),
+                    first.to(c.last_span()),
+                ),
                 None => (StatementKind::Other, "REFRESH".into(), first),
             }
         }
@@ -397,7 +440,9 @@ fn data_change(c: &mut Cursor, table: QualifiedName) -> DataChange {
             let bounded = toks.iter().any(|t| {
                 matches!(t.token, Token::Eq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq)
                     || word_of(t).is_some_and(|w| {
-                        ["BETWEEN", "IN", "LIMIT", "EXISTS", "ANY", "LIKE", "CURRENT"].iter().any(|k| w.eq_ignore_ascii_case(k))
+                        ["BETWEEN", "IN", "LIMIT", "EXISTS", "ANY", "LIKE", "CURRENT"]
+                            .iter()
+                            .any(|k| w.eq_ignore_ascii_case(k))
                     })
             });
             whole_table = !bounded;
@@ -502,9 +547,9 @@ fn create_index(c: &mut Cursor, unique: bool, head: Span) -> (StatementKind, Str
             }
             let key_start = c.pos;
             let simple = c.peek_at(1).is_some_and(|t| {
-                matches!(t.token, Token::Comma | Token::RParen) || word_of(t).is_some_and(|w| {
-                    ["ASC", "DESC", "NULLS", "COLLATE"].iter().any(|k| w.eq_ignore_ascii_case(k))
-                })
+                matches!(t.token, Token::Comma | Token::RParen)
+                    || word_of(t)
+                        .is_some_and(|w| ["ASC", "DESC", "NULLS", "COLLATE"].iter().any(|k| w.eq_ignore_ascii_case(k)))
             });
             let key = if simple { c.eat_name().map(|n| n.value) } else { None };
             let span = c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)));
@@ -518,7 +563,16 @@ fn create_index(c: &mut Cursor, unique: bool, head: Span) -> (StatementKind, Str
     }
     let partial = has_kw_ahead(c, "WHERE");
     (
-        StatementKind::CreateIndex(CreateIndex { name, table, unique, concurrently, if_not_exists, only, columns, partial }),
+        StatementKind::CreateIndex(CreateIndex {
+            name,
+            table,
+            unique,
+            concurrently,
+            if_not_exists,
+            only,
+            columns,
+            partial,
+        }),
         label,
         head,
     )
@@ -552,7 +606,14 @@ fn create_table(c: &mut Cursor, temporary: bool, head: Span) -> (StatementKind, 
         }
     }
     (
-        StatementKind::CreateTable(CreateTable { name, if_not_exists, temporary, columns, constraints, columns_implicit }),
+        StatementKind::CreateTable(CreateTable {
+            name,
+            if_not_exists,
+            temporary,
+            columns,
+            constraints,
+            columns_implicit,
+        }),
         "CREATE TABLE".into(),
         head,
     )
@@ -563,7 +624,10 @@ fn type_name(c: &mut Cursor) -> Option<TypeName> {
     let start = c.pos;
     let first = c.peek()?;
     let Token::Word(w) = &first.token else { return None };
-    if w.quote_style.is_none() && COLUMN_CONSTRAINT_WORDS.iter().any(|k| w.value.eq_ignore_ascii_case(k)) && !w.value.eq_ignore_ascii_case("CHARACTER") {
+    if w.quote_style.is_none()
+        && COLUMN_CONSTRAINT_WORDS.iter().any(|k| w.value.eq_ignore_ascii_case(k))
+        && !w.value.eq_ignore_ascii_case("CHARACTER")
+    {
         return None;
     }
     let mut words: Vec<String> = Vec::new();
@@ -758,7 +822,11 @@ fn references(c: &mut Cursor, columns: Vec<Name>) -> Option<ForeignKey> {
             c.pos += 1;
         } else if c.eat_kw("ON").is_some() {
             c.pos += 1; // DELETE / UPDATE
-            if c.eat_kws(&["SET", "NULL"]).or_else(|| c.eat_kws(&["SET", "DEFAULT"])).or_else(|| c.eat_kws(&["NO", "ACTION"])).is_none() {
+            if c.eat_kws(&["SET", "NULL"])
+                .or_else(|| c.eat_kws(&["SET", "DEFAULT"]))
+                .or_else(|| c.eat_kws(&["NO", "ACTION"]))
+                .is_none()
+            {
                 c.pos += 1;
             }
             if c.is_tok(|t| matches!(t, Token::LParen)) {
@@ -783,7 +851,11 @@ fn table_constraint(c: &mut Cursor) -> Option<TableConstraint> {
         let kind_span = c.last_span();
         let g_start = c.pos;
         c.skip_group();
-        let inner: Vec<&Tok> = c.toks[g_start..c.pos].iter().copied().filter(|t| !matches!(t.token, Token::LParen | Token::RParen)).collect();
+        let inner: Vec<&Tok> = c.toks[g_start..c.pos]
+            .iter()
+            .copied()
+            .filter(|t| !matches!(t.token, Token::LParen | Token::RParen))
+            .collect();
         let not_null_of = match inner.as_slice() {
             [col, is, not, null]
                 if word_of(is).is_some_and(|w| w.eq_ignore_ascii_case("IS"))
@@ -835,9 +907,11 @@ fn table_constraint(c: &mut Cursor) -> Option<TableConstraint> {
         return None;
     };
     let kind_span = match &kind {
-        ConstraintKind::ForeignKey(_) | ConstraintKind::PrimaryKey { .. } => {
-            kind_start.to(c.toks.get(c.toks.iter().position(|t| span_of(t) == kind_start).unwrap_or(0) + 1).map(|t| span_of(t)).unwrap_or(kind_start))
-        }
+        ConstraintKind::ForeignKey(_) | ConstraintKind::PrimaryKey { .. } => kind_start.to(c
+            .toks
+            .get(c.toks.iter().position(|t| span_of(t) == kind_start).unwrap_or(0) + 1)
+            .map(|t| span_of(t))
+            .unwrap_or(kind_start)),
         _ => kind_start,
     };
     // The rest of the constraint: options, deferrability, NOT VALID.
@@ -1027,11 +1101,7 @@ fn drop(c: &mut Cursor) -> (StatementKind, String, Span) {
         return (StatementKind::Other, label, head);
     }
     let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
-    let names = if object == ObjectKind::Function {
-        c.eat_qualified().into_iter().collect()
-    } else {
-        name_list(c)
-    };
+    let names = if object == ObjectKind::Function { c.eat_qualified().into_iter().collect() } else { name_list(c) };
     let cascade = has_kw_ahead(c, "CASCADE");
     (StatementKind::Drop(DropObjects { object, names, if_exists, cascade }), label, head)
 }

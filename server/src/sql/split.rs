@@ -163,7 +163,8 @@ mod tests {
 
     #[test]
     fn postgres_begin_atomic_body_stays_whole() {
-        let text = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\nBEGIN;\nCOMMIT;";
+        let text =
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\nBEGIN;\nCOMMIT;";
         assert_eq!(pieces(&PostgreSqlDialect {}, text).len(), 3);
     }
 

@@ -96,8 +96,7 @@ mod tests {
     fn incremental_edits_in_utf16_units() {
         let mut doc = Document::new("SELECT '😀';\nCREATE INDEX i ON t (a);\n", 1);
         // Insert CONCURRENTLY after "CREATE INDEX " on line 1.
-        doc.apply_change(Some((lc(1, 13), lc(1, 13))), "CONCURRENTLY ", PositionEncoding::Utf16)
-            .unwrap();
+        doc.apply_change(Some((lc(1, 13), lc(1, 13))), "CONCURRENTLY ", PositionEncoding::Utf16).unwrap();
         assert_eq!(doc.text(), "SELECT '😀';\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
         // Replace the emoji (2 UTF-16 units at col 8..10) with x.
         doc.apply_change(Some((lc(0, 8), lc(0, 10))), "x", PositionEncoding::Utf16).unwrap();

@@ -88,11 +88,7 @@ impl LineIndex {
         let Some(&start) = self.line_starts.get(pos.line as usize) else {
             return self.len;
         };
-        let end = self
-            .line_starts
-            .get(pos.line as usize + 1)
-            .map(|n| n - 1)
-            .unwrap_or(self.len);
+        let end = self.line_starts.get(pos.line as usize + 1).map(|n| n - 1).unwrap_or(self.len);
         let line = &text[start..end];
         let want = pos.col as usize;
         match encoding {

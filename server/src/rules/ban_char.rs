@@ -1,0 +1,17 @@
+//! `ban-char`: STUB — to be written (see rules.md).
+
+use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
+
+pub static RULE: Rule = Rule {
+    id: "ban-char",
+    category: Category::Types,
+    default_severity: Severity::Hint,
+    dialects: POSTGRES,
+    summary: "STUB",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = "STUB";
+
+fn check(_ctx: &StatementContext, _out: &mut Emitter) {}

@@ -1,0 +1,17 @@
+//! `identifier-too-long`: STUB — to be written (see rules.md).
+
+use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
+
+pub static RULE: Rule = Rule {
+    id: "identifier-too-long",
+    category: Category::Transactions,
+    default_severity: Severity::Warning,
+    dialects: POSTGRES,
+    summary: "STUB",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = "STUB";
+
+fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
