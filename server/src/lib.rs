@@ -3,8 +3,10 @@
 //! See ARCHITECTURE.md for the map. The engine (`text`, `sql`, `rules`, `config`, `engine`) is
 //! synchronous and knows nothing of LSP; `lsp` and `cli` are thin adapters over it.
 
+pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod lsp;
 pub mod rules;
 pub mod sql;
 pub mod text;
