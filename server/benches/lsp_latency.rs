@@ -1,1 +1,128 @@
-fn main() {}
+//! Keystroke-to-diagnostics latency of `safemig lsp` on a large migration.
+//!
+//! Opens a generated 2,000-statement migration, then types one character at a time into two
+//! statements far apart (alternating), and measures the wall time from sending each `didChange`
+//! to receiving the `publishDiagnostics` for that version. Each edit waits for its own
+//! diagnostics, so every measured version is analysed and published.
+//!
+//! Run with `cargo bench --bench lsp_latency`. The target is p95 ≤ 30 ms.
+
+#[path = "../../tests/support/lsp_client.rs"]
+mod lsp_client;
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use lsp_client::LspClient;
+
+const STATEMENTS: usize = 2_000;
+const EDITS: usize = 300;
+const URI: &str = "file:///bench/migrations/20240101000000_big.sql";
+
+fn main() {
+    let text = migration(STATEMENTS);
+    // A column name in an ALTER TABLE and a string in a COMMENT, about 1,400 statements apart.
+    let targets = [typing_point(&text, "ADD COLUMN note_30 "), typing_point(&text, "of group 170'")];
+
+    let mut client = LspClient::spawn();
+    client.initialize(json!({"processId": null, "rootUri": null, "capabilities": {}}));
+
+    let opened = Instant::now();
+    client.open(URI, 1, &text);
+    let first = client.diagnostics(URI, Some(1));
+    let open_time = opened.elapsed();
+    let diagnostics = first["diagnostics"].as_array().map_or(0, Vec::len);
+
+    let mut typed = [0u32; 2];
+    let mut latencies = Vec::with_capacity(EDITS);
+    for edit in 0..EDITS {
+        let version = edit as i64 + 2;
+        let which = edit % 2;
+        let (line, col) = targets[which];
+        let at = (line, col + typed[which]);
+        let ch = char::from(b'a' + (edit / 2 % 26) as u8).to_string();
+        let sent = Instant::now();
+        client.change(URI, version, at, at, &ch);
+        let published = client.diagnostics(URI, Some(version));
+        latencies.push(sent.elapsed());
+        typed[which] += 1;
+        assert!(
+            published["diagnostics"].as_array().is_some_and(|d| d.len() >= diagnostics),
+            "version {version} lost findings: {published}"
+        );
+    }
+    let status = client.shutdown_and_exit();
+    assert!(status.success(), "the server exited with {status:?}");
+
+    latencies.sort();
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "lsp_latency: {} statements, {:.1} KB, {} lines, {} diagnostics",
+        STATEMENTS,
+        text.len() as f64 / 1024.0,
+        text.lines().count(),
+        diagnostics
+    );
+    let _ = writeln!(report, "  didOpen → diagnostics: {:.1} ms", ms(open_time));
+    let _ = writeln!(report, "  {EDITS} keystrokes, didChange → publishDiagnostics of that version:");
+    for (name, q) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
+        let _ = writeln!(report, "    {name}: {:.1} ms", ms(percentile(&latencies, q)));
+    }
+    let _ = writeln!(report, "    max: {:.1} ms", ms(latencies[latencies.len() - 1]));
+    print!("{report}");
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Nearest-rank percentile of sorted samples.
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The (line, column) just before `needle`'s last character: where typing extends a name or a
+/// string.
+fn typing_point(text: &str, needle: &str) -> (u32, u32) {
+    let at = text.find(needle).expect("the generator writes the needle") + needle.len() - 1;
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    (text[..at].matches('\n').count() as u32, (at - line_start) as u32)
+}
+
+/// A realistic, messy migration: new tables with their indexes, columns, constraints and
+/// backfills on existing tables, comments in between.
+fn migration(statements: usize) -> String {
+    let mut sql = String::from("-- Quarterly schema changes.\nSET lock_timeout = '5s';\n\n");
+    for i in 0..statements {
+        let g = i / 10;
+        let existing = format!("orders_{}", g % 50);
+        let _ = match i % 10 {
+            0 => writeln!(
+                sql,
+                "-- Accounts, part {g}.\nCREATE TABLE accounts_{g} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    owner_id bigint NOT NULL,\n    name text NOT NULL,\n    status text,\n    created_at timestamptz NOT NULL DEFAULT now()\n);"
+            ),
+            1 => writeln!(sql, "CREATE INDEX accounts_{g}_owner_idx ON accounts_{g} (owner_id);"),
+            2 => writeln!(sql, "ALTER TABLE accounts_{g} ADD COLUMN note_{g} text;"),
+            3 => writeln!(sql, "ALTER TABLE {existing} ADD COLUMN flag_{g} boolean NOT NULL DEFAULT false;"),
+            4 => writeln!(sql, "CREATE INDEX {existing}_status_{g}_idx ON {existing} (status, created_at);"),
+            5 => writeln!(
+                sql,
+                "/* backfill in batches */\nUPDATE {existing} SET status = 'archived'\n WHERE id BETWEEN {} AND {} AND created_at < now() - interval '1 year';",
+                g * 10_000,
+                g * 10_000 + 9_999
+            ),
+            6 => writeln!(
+                sql,
+                "ALTER TABLE {existing} ADD CONSTRAINT {existing}_account_{g}_fk\n    FOREIGN KEY (account_id) REFERENCES accounts_{g} (id) NOT VALID;"
+            ),
+            7 => writeln!(sql, "ALTER TABLE {existing} VALIDATE CONSTRAINT {existing}_account_{g}_fk;"),
+            8 => writeln!(sql, "COMMENT ON TABLE accounts_{g} IS 'accounts of group {g}';"),
+            _ => writeln!(sql, "ALTER TABLE accounts_{g} ALTER COLUMN status SET DEFAULT 'new';\n"),
+        };
+    }
+    sql
+}

@@ -1,2 +1,200 @@
-//! `safemig check`, `safemig rules`, `safemig explain`: a thin adapter from the terminal to the
-//! engine. (Being written.)
+//! `safemig check`, `safemig rules`, `safemig explain`, `safemig lsp`: a thin adapter from the
+//! terminal to the engine. It finds files and configuration, hands bytes to
+//! [`crate::engine::analyze_bytes`], and turns findings into text, JSON and exit codes. It decides
+//! nothing about SQL.
+
+mod catalog;
+mod check;
+mod human;
+mod json;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use catalog::rules_markdown;
+
+/// Exit status of a run: 0 clean, 1 findings at or above `--fail-on`, 2 usage or IO errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Clean = 0,
+    Findings = 1,
+    Trouble = 2,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        ExitCode::from(s as u8)
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "safemig",
+    version,
+    about = "Checks database migrations for locks, rewrites and breaking changes before they ship",
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check migration files (directories are searched for *.sql) and report findings.
+    Check(CheckArgs),
+    /// List every rule with its default severity and dialects.
+    Rules {
+        /// Print the full documentation of every rule as Markdown (this generates docs/rules.md).
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Print a rule's documentation.
+    Explain {
+        /// The rule id, e.g. create-index-blocking.
+        id: String,
+    },
+    /// Run the language server over stdin and stdout.
+    Lsp {
+        /// Accepted for editors that pass it (VS Code does); stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Files or directories to check.
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Configuration file (default: safemig.toml in the nearest ancestor directory of the first PATH).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Lowest severity that makes the exit status 1.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<crate::rules::Severity> {
+        use crate::rules::Severity;
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// Runs the command line `args` (including the program name) and returns the exit code.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and --version go to stdout and succeed; every usage error exits 2.
+            let _ = e.print();
+            return if e.use_stderr() { Status::Trouble.into() } else { Status::Clean.into() };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => with_stdout(|out| check::run(&args, out)),
+        Command::Rules { markdown: false } => with_stdout(|out| catalog::print_table(out).map(|()| Status::Clean)),
+        Command::Rules { markdown: true } => {
+            with_stdout(|out| out.write_all(rules_markdown().as_bytes()).map(|()| Status::Clean))
+        }
+        Command::Explain { id } => with_stdout(|out| catalog::explain(&id, out)),
+        // The server owns stdin and stdout: nothing else may hold them.
+        Command::Lsp { stdio: _ } => match crate::lsp::serve_stdio() {
+            Ok(()) => Status::Clean.into(),
+            Err(e) => {
+                eprintln!("error: safemig lsp: {e:#}");
+                Status::Trouble.into()
+            }
+        },
+    }
+}
+
+/// Runs `report` with buffered, locked stdout and turns its outcome into an exit code.
+fn with_stdout(report: impl FnOnce(&mut dyn Write) -> io::Result<Status>) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match report(&mut out).and_then(|status| out.flush().map(|()| status)) {
+        Ok(status) => status.into(),
+        // `safemig check | head` closes the pipe early: not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Status::Clean.into(),
+        Err(e) => {
+            eprintln!("error: cannot write the output: {e}");
+            Status::Trouble.into()
+        }
+    }
+}
+
+/// Runs `std::env::args_os()`.
+pub fn main() -> ExitCode {
+    main_with_args(std::env::args_os())
+}
+
+/// The closest of `candidates` to a mistyped `word`, for "did you mean" hints.
+fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let (best, distance) = candidates.into_iter().map(|c| (c, edit_distance(word, c))).min_by_key(|(_, d)| *d)?;
+    (distance <= (word.chars().count() / 3).max(3)).then_some(best)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_suggests_only_near_misses() {
+        let ids = ["create-index-blocking", "drop-index-blocking", "drop-table"];
+        assert_eq!(closest("create-index-blockin", ids), Some("create-index-blocking"));
+        assert_eq!(closest("drop-tabel", ids), Some("drop-table"));
+        assert_eq!(closest("vacuum", ids), None);
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

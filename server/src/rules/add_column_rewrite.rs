@@ -1,17 +1,147 @@
-//! `add-column-rewrite`: STUB — to be written (see rules.md).
+//! `add-column-rewrite`: `ADD COLUMN` that makes PostgreSQL rewrite every row of an existing table.
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
+use crate::sql::facts::{AlterAction, ColumnDef, Span};
+use crate::sql::locks::LockMode;
+use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "add-column-rewrite",
     category: Category::Locks,
     default_severity: Severity::Warning,
     dialects: POSTGRES,
-    summary: "STUB",
+    summary: "ADD COLUMN with a volatile default, serial, identity or STORED generated column (or any default before PostgreSQL 11) rewrites the whole table under ACCESS EXCLUSIVE",
     docs: DOCS,
     check,
 };
 
-const DOCS: &str = "STUB";
+const DOCS: &str = r#"## What it flags
+`ALTER TABLE … ADD COLUMN` on a table this migration did not create, when the new column needs a
+value computed for every existing row:
+- a volatile default: `random()`, `gen_random_uuid()`, `uuid_generate_v4()`, `clock_timestamp()`,
+  `nextval(…)`, …;
+- a `serial` / `bigserial` / `smallserial` type (a `nextval` default in disguise);
+- an identity column (`GENERATED … AS IDENTITY`);
+- a `GENERATED ALWAYS AS (…) STORED` column;
+- before PostgreSQL 11, any default other than `NULL`.
 
-fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
+## Why it hurts
+PostgreSQL rewrites the whole table to store the new values, holding an ACCESS EXCLUSIVE lock that
+blocks every read and write until the rewrite and the index rebuilds are done: minutes on a large
+table, and twice its disk space meanwhile. Since PostgreSQL 11 a constant or stable default (`'x'`,
+`0`, `now()`) is stored once in the catalog and the column is added instantly; a volatile one still
+rewrites.
+
+## Example
+```sql
+ALTER TABLE users ADD COLUMN public_id uuid NOT NULL DEFAULT gen_random_uuid();
+```
+
+## Instead
+```sql
+ALTER TABLE users ADD COLUMN public_id uuid;                             -- instant
+ALTER TABLE users ALTER COLUMN public_id SET DEFAULT gen_random_uuid();  -- new rows only
+-- then, in its own migration, backfill existing rows in batches:
+UPDATE users SET public_id = gen_random_uuid() WHERE id BETWEEN 1 AND 10000 AND public_id IS NULL;
+-- and enforce NOT NULL with a validated CHECK (see set-not-null-scan)
+```
+For a serial column, add a plain `bigint` column and `SET DEFAULT nextval(…)` from a sequence
+afterwards. For an identity column, add a plain column, backfill it, make it NOT NULL, then
+`ALTER COLUMN … ADD GENERATED … AS IDENTITY` and move the sequence past the highest value. For a
+STORED generated column, add a plain column kept current by a trigger and backfill it (PostgreSQL
+18 also offers VIRTUAL generated columns, which are computed on read and add instantly).
+
+## Quick fix
+For a default: add the column without it and `SET DEFAULT` in a second statement.
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    let StatementKind::AlterTable(at) = ctx.kind() else { return };
+    if ctx.is_new_table(&at.table) {
+        return;
+    }
+    let mode = LockMode::AccessExclusive;
+    for action in &at.actions {
+        let AlterAction::AddColumn { column, .. } = &action.action else { continue };
+        let Some(rewrite) = rewrite_cause(ctx, column) else { continue };
+        let message = format!(
+            "{}, so adding `{}` rewrites all of `{}` under an {mode} lock, which {} until the rewrite finishes; {}",
+            rewrite.cause,
+            column.name,
+            at.table,
+            mode.blocks(),
+            rewrite.instead,
+        );
+        let f = out.report(rewrite.span, message);
+        if rewrite.is_default {
+            f.with_fix("Add the column without the default, then SET DEFAULT");
+        }
+    }
+}
+
+struct Rewrite {
+    cause: String,
+    instead: String,
+    span: Span,
+    /// The default expression is the cause (the quick fix moves it to `SET DEFAULT`).
+    is_default: bool,
+}
+
+fn rewrite_cause(ctx: &StatementContext, column: &ColumnDef) -> Option<Rewrite> {
+    const SPLIT_DEFAULT: &str =
+        "add the column without the default, SET DEFAULT afterwards (it applies to new rows only) and backfill existing rows in batches";
+    if let Some(generated) = column.generated.as_ref().filter(|g| g.stored) {
+        let virtual_hint =
+            if ctx.pg_at_least(18) { " (or use a VIRTUAL generated column, which adds instantly)" } else { "" };
+        return Some(Rewrite {
+            cause: "a STORED generated column is computed for every existing row".into(),
+            instead: format!("add a plain column kept current by a trigger and backfill it in batches{virtual_hint}"),
+            span: generated.span,
+            is_default: false,
+        });
+    }
+    if let Some(generated) = column.generated.as_ref().filter(|g| g.identity) {
+        return Some(Rewrite {
+            cause: "an identity column takes a sequence value for every existing row".into(),
+            instead: "add a plain column, backfill it in batches, make it NOT NULL, then ALTER COLUMN … ADD GENERATED … AS IDENTITY and move the sequence past the highest value".into(),
+            span: generated.span,
+            is_default: false,
+        });
+    }
+    if let Some(ty) = column.ty.as_ref().filter(|t| t.is_serial()) {
+        let plain = match ty.canonical.as_str() {
+            "serial8" => "bigint",
+            "serial2" => "smallint",
+            _ => "integer",
+        };
+        return Some(Rewrite {
+            cause: format!("a `{}` column takes a sequence value for every existing row", ty.text),
+            instead: format!(
+                "add a plain `{plain}` column, SET DEFAULT nextval(…) from a sequence afterwards and backfill existing rows in batches"
+            ),
+            span: ty.span,
+            is_default: false,
+        });
+    }
+    let default = column.default.as_ref().filter(|d| !d.is_null)?;
+    if let Some(function) = &default.volatile {
+        return Some(Rewrite {
+            cause: format!("the volatile default `{function}` is computed for every existing row"),
+            instead: SPLIT_DEFAULT.into(),
+            span: default.span,
+            is_default: true,
+        });
+    }
+    if !ctx.pg_at_least(11) {
+        return Some(Rewrite {
+            cause: format!(
+                "before PostgreSQL 11 (configured: {}) a default is written into every existing row",
+                ctx.settings().postgres_version
+            ),
+            instead: SPLIT_DEFAULT.into(),
+            span: default.span,
+            is_default: true,
+        });
+    }
+    None
+}

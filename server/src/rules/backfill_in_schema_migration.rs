@@ -1,17 +1,106 @@
-//! `backfill-in-schema-migration`: STUB — to be written (see rules.md).
+//! `backfill-in-schema-migration`: a data change of an existing table in a migration that also
+//! changes the schema.
 
+use crate::rules::context::is_framework_ledger;
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
+use crate::sql::facts::QualifiedName;
+use crate::sql::locks::{locks_taken, TableLock};
+use crate::sql::{Dialect, StatementKind};
 
 pub static RULE: Rule = Rule {
     id: "backfill-in-schema-migration",
     category: Category::AppSafety,
     default_severity: Severity::Warning,
     dialects: ALL_DIALECTS,
-    summary: "STUB",
+    summary: "UPDATE/DELETE/INSERT … SELECT of an existing table in a migration that also changes the schema",
     docs: DOCS,
     check,
 };
 
-const DOCS: &str = "STUB";
+const DOCS: &str = r#"## What it flags
+`UPDATE`, `DELETE` and `INSERT … SELECT` that change a table this migration did not create, in a
+migration that also changes the schema (`CREATE TABLE`, `CREATE INDEX`, `ALTER TABLE`, `DROP …`,
+`CREATE TRIGGER`).
+`INSERT … VALUES` (seed rows) is fine, and so is filling a table created in the same migration.
 
-fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
+## Why it hurts
+A schema change is quick; a data change takes as long as the table is big. Together they go wrong
+in two ways:
+- **Long locks.** In one transaction, the locks the schema change took (ACCESS EXCLUSIVE for most
+  of `ALTER TABLE`: no reads, no writes) stay held until the backfill is done and the migration
+  commits, and the backfill's own row locks are held just as long.
+- **Hard recovery.** Without a transaction (MySQL commits every DDL statement implicitly), a
+  backfill that fails or times out leaves the schema change applied and the migration marked
+  failed: the data has to be repaired by hand before it can be retried. With one, the failure
+  rolls back the schema change too, and every deploy retries the whole thing.
+
+## Example
+```sql
+ALTER TABLE users ADD COLUMN email_normalized text;
+UPDATE users SET email_normalized = lower(email);
+```
+
+## Instead
+Keep the schema change, and move the data change to a migration of its own that runs in batches
+(see `unbatched-backfill`):
+```sql
+-- migration 1
+ALTER TABLE users ADD COLUMN email_normalized text;
+-- migration 2, repeated until it changes no rows
+UPDATE users SET email_normalized = lower(email)
+WHERE id IN (SELECT id FROM users WHERE email_normalized IS NULL ORDER BY id LIMIT 10000);
+```
+
+## Quick fix
+None: the data change has to move to another migration.
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    if !ctx.migration.changes_schema() {
+        return;
+    }
+    let (table, what) = match ctx.kind() {
+        StatementKind::Update(d) => (&d.table, "UPDATE of"),
+        StatementKind::Delete(d) => (&d.table, "DELETE from"),
+        StatementKind::Insert(i) if i.from_select => (&i.table, "INSERT … SELECT into"),
+        _ => return,
+    };
+    if ctx.is_new_table(table) || is_framework_ledger(table) {
+        return;
+    }
+    // MySQL commits every DDL statement implicitly: no transaction spans schema and data.
+    let in_transaction = ctx.transaction().is_some() && ctx.dialect() != Dialect::Mysql;
+    let verb = ctx.facts().label.as_str();
+    let why = match (in_transaction, held_lock(ctx, table)) {
+        (true, Some(lock)) => format!(
+            "the {mode} lock an earlier statement of this transaction took on `{locked}` ({blocks}) stays held until this {verb} finishes and the migration commits, and a failure in it rolls back the schema change too",
+            mode = lock.mode,
+            locked = lock.table,
+            blocks = lock.mode.blocks(),
+        ),
+        (true, None) => "in one transaction with the schema change, it keeps every row it changes locked until the whole migration commits, and a failure in it rolls back the schema change too".to_string(),
+        (false, _) => "outside a transaction, a failure or timeout partway leaves the migration half applied, with schema and data to repair by hand before it can be retried".to_string(),
+    };
+    out.report(
+        ctx.facts().head,
+        format!(
+            "this {what} `{table}` runs in a migration that also changes the schema: {why}; move the data change to a migration of its own and run it in batches"
+        ),
+    );
+}
+
+/// A disruptive PostgreSQL lock on an existing table taken earlier in this statement's
+/// transaction, preferring one on the table being backfilled.
+fn held_lock(ctx: &StatementContext, table: &QualifiedName) -> Option<TableLock> {
+    if ctx.dialect() != Dialect::Postgres {
+        return None;
+    }
+    let locks: Vec<TableLock> = ctx
+        .earlier()
+        .filter(|(i, _)| ctx.same_transaction_as(*i))
+        .flat_map(|(_, s)| locks_taken(s.kind()))
+        .filter(|l| l.mode.is_disruptive() && !ctx.is_new_table(&l.table))
+        .collect();
+    let same_table = locks.iter().filter(|l| l.table.key() == table.key()).max_by_key(|l| l.mode).cloned();
+    same_table.or_else(|| locks.into_iter().max_by_key(|l| l.mode))
+}

@@ -1,17 +1,279 @@
-//! `column-type-rewrite`: STUB — to be written (see rules.md).
+//! `column-type-rewrite`: `ALTER COLUMN … TYPE` that rewrites an existing table.
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
+use crate::sql::facts::{AlterAction, QualifiedName, TypeName};
+use crate::sql::locks::LockMode;
+use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "column-type-rewrite",
     category: Category::Locks,
     default_severity: Severity::Warning,
     dialects: POSTGRES,
-    summary: "STUB",
+    summary: "ALTER COLUMN … TYPE rewrites the existing table and its indexes under an ACCESS EXCLUSIVE lock",
     docs: DOCS,
     check,
 };
 
-const DOCS: &str = "STUB";
+const DOCS: &str = r#"## What it flags
+`ALTER TABLE … ALTER COLUMN … [SET DATA] TYPE …` on a table that this migration did not create,
+unless the change is binary-coercible. Binary-coercible changes only update the catalog:
+`varchar(n)` → `varchar(m)` with `m ≥ n`, `varchar` → `text`, `numeric(p,s)` → `numeric(q,s)`
+with `q ≥ p`, `cidr` → `inet`, and dropping a length or precision limit (`varchar(n)` →
+`varchar`). When the column's old type is not known (it comes from an earlier migration), the
+finding says which old types would make the change safe.
 
-fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
+## Why it hurts
+Any other type change makes PostgreSQL rewrite every row into a new file and rebuild every index on
+the table, all under an ACCESS EXCLUSIVE lock: nothing can read or write the table until it
+finishes. On a large table that is a long outage, and it needs disk space for a second copy.
+
+## Example
+```sql
+ALTER TABLE orders ALTER COLUMN id TYPE bigint;
+```
+
+## Instead
+Expand and contract, over several deploys:
+1. add the new column (`ALTER TABLE orders ADD COLUMN id_new bigint;`),
+2. keep it in sync with a trigger for new and updated rows,
+3. backfill existing rows in batches,
+4. switch the application (and constraints, built with `CONCURRENTLY` / `NOT VALID`) over to the
+   new column,
+5. drop the old column in a later release.
+
+## Quick fix
+None: expand/contract spans several migrations and releases.
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    let StatementKind::AlterTable(at) = ctx.kind() else { return };
+    if ctx.is_new_table(&at.table) {
+        return;
+    }
+    let mode = LockMode::AccessExclusive;
+    for action in &at.actions {
+        let AlterAction::AlterColumnType { column, ty, using } = &action.action else { continue };
+        let new_text = ctx.text(ty.span);
+        let old = type_before(ctx, &at.table, &column.value);
+        let change = match &old {
+            Some((old_ty, _)) if using.is_none() && is_binary_coercible(old_ty, ty) => continue,
+            Some((_, old_text)) => format!("from {old_text} to {new_text}"),
+            None => format!("to {new_text}"),
+        };
+        let unless = match (&old, coercible_sources(ty)) {
+            (None, Some(sources)) => format!(", unless it is a binary-coercible change (from {sources})"),
+            _ => String::new(),
+        };
+        out.report(
+            action.keyword_span,
+            format!(
+                "changing `{column}` {change} rewrites `{table}` and rebuilds its indexes under an {mode} lock, which {blocks} until it finishes{unless}; use expand/contract: add a new column, sync it with a trigger, backfill in batches, then switch over",
+                table = at.table,
+                blocks = mode.blocks(),
+            ),
+        );
+    }
+}
+
+/// The column's type before this statement: from an earlier `ADD COLUMN` / `ALTER COLUMN TYPE` in
+/// this migration, else from the schema view. Returns the type and how to show it.
+fn type_before(ctx: &StatementContext, table: &QualifiedName, column: &str) -> Option<(TypeName, String)> {
+    for (_, stmt) in ctx.earlier() {
+        let StatementKind::AlterTable(at) = stmt.kind() else { continue };
+        if at.table.key() != table.key() {
+            continue;
+        }
+        for action in at.actions.iter().rev() {
+            let ty = match &action.action {
+                AlterAction::AddColumn { column: c, .. } if c.name.value == column => c.ty.as_ref(),
+                AlterAction::AlterColumnType { column: c, ty, .. } if c.value == column => Some(ty),
+                AlterAction::RenameColumn { from, to } if from.value == column || to.value == column => None,
+                AlterAction::DropColumn { name, .. } if name.value == column => None,
+                _ => continue,
+            };
+            let ty = ty?;
+            let text = stmt.parsed.text.get(ty.span.start as usize..ty.span.end as usize).unwrap_or(&ty.canonical);
+            return Some((ty.clone(), text.to_string()));
+        }
+    }
+    let ty = ctx.migration.schema.column_type(table, column)?;
+    let text = describe(&ty);
+    Some((ty, text))
+}
+
+/// A type for a message when no source text is at hand: `varchar(255)`, `numeric(10,2)[]`.
+fn describe(ty: &TypeName) -> String {
+    let mut s = ty.canonical.clone();
+    if !ty.modifiers.is_empty() {
+        let mods: Vec<String> = ty.modifiers.iter().map(i64::to_string).collect();
+        s.push_str(&format!("({})", mods.join(",")));
+    }
+    if ty.array {
+        s.push_str("[]");
+    }
+    s
+}
+
+/// Whether changing a column from `old` to `new` is binary-coercible: PostgreSQL only updates the
+/// catalog, without rewriting the table or rebuilding its indexes.
+pub fn is_binary_coercible(old: &TypeName, new: &TypeName) -> bool {
+    if old.array != new.array {
+        return false;
+    }
+    let same = old.canonical == new.canonical && old.modifiers == new.modifiers;
+    if same || old.array {
+        // Array element relabelling is not recognised as coercible: stay on the safe side.
+        return same;
+    }
+    match (old.canonical.as_str(), new.canonical.as_str()) {
+        ("varchar", "varchar") | ("varbit", "varbit") => limit_kept(&old.modifiers, &new.modifiers),
+        ("varchar", "text") => true,
+        ("text", "varchar") => new.modifiers.is_empty(),
+        ("numeric", "numeric") => numeric_widened(&old.modifiers, &new.modifiers),
+        ("cidr", "inet") => true,
+        ("timestamp", "timestamp") | ("timestamptz", "timestamptz") | ("time", "time") | ("timetz", "timetz") => {
+            precision_kept(&old.modifiers, &new.modifiers)
+        }
+        _ => false,
+    }
+}
+
+/// A length limit that is dropped or not lowered (`varchar(n)` → `varchar(m ≥ n)` / `varchar`).
+fn limit_kept(old: &[i64], new: &[i64]) -> bool {
+    match (old.first(), new.first()) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(o), Some(n)) => n >= o,
+    }
+}
+
+/// `numeric(p,s)` → `numeric(q ≥ p, s)`, or to unconstrained `numeric`.
+fn numeric_widened(old: &[i64], new: &[i64]) -> bool {
+    let (Some(&new_precision), Some(&old_precision)) = (new.first(), old.first()) else {
+        // Unconstrained target: always fine. Unconstrained source to a limit: checks every value.
+        return new.is_empty();
+    };
+    let scale = |m: &[i64]| m.get(1).copied().unwrap_or(0);
+    scale(old) == scale(new) && new_precision >= old_precision
+}
+
+/// Fractional-second precision dropped, raised, or at least the maximum (6).
+fn precision_kept(old: &[i64], new: &[i64]) -> bool {
+    match (old.first(), new.first()) {
+        (_, None) => true,
+        (_, Some(n)) if *n >= 6 => true,
+        (Some(o), Some(n)) => n >= o,
+        (None, Some(_)) => false,
+    }
+}
+
+/// The old types from which a change to `new` would be binary-coercible, for the message when the
+/// old type is unknown; `None` when there are none worth naming.
+fn coercible_sources(new: &TypeName) -> Option<String> {
+    if new.array {
+        return None;
+    }
+    let first = new.modifiers.first();
+    Some(match (new.canonical.as_str(), first) {
+        ("varchar", Some(m)) => format!("varchar(n ≤ {m})"),
+        ("varchar", None) => "varchar(n) or text".into(),
+        ("text", _) => "varchar".into(),
+        ("numeric", Some(p)) => {
+            let s = new.modifiers.get(1).copied().unwrap_or(0);
+            format!("numeric(p ≤ {p}, {s})")
+        }
+        ("numeric", None) => "numeric(p, s)".into(),
+        ("inet", _) => "cidr".into(),
+        ("varbit", Some(m)) => format!("varbit(n ≤ {m})"),
+        ("varbit", None) => "varbit(n)".into(),
+        ("timestamp" | "timestamptz" | "time" | "timetz", Some(p)) if *p < 6 => {
+            format!("{}(p ≤ {p})", new.canonical)
+        }
+        ("timestamp" | "timestamptz" | "time" | "timetz", _) => format!("{}(p)", new.canonical),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::facts::Span;
+    use crate::sql::recognize::canonical_type;
+
+    fn ty(written: &str, modifiers: &[i64]) -> TypeName {
+        let array = written.ends_with("[]");
+        let base = written.trim_end_matches("[]");
+        TypeName {
+            canonical: canonical_type(base, modifiers),
+            modifiers: modifiers.to_vec(),
+            array,
+            text: written.to_string(),
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn varchar_may_grow_or_lose_its_limit() {
+        assert!(is_binary_coercible(&ty("varchar", &[50]), &ty("varchar", &[100])));
+        assert!(is_binary_coercible(&ty("varchar", &[50]), &ty("character varying", &[50])));
+        assert!(is_binary_coercible(&ty("varchar", &[50]), &ty("varchar", &[])));
+        assert!(!is_binary_coercible(&ty("varchar", &[100]), &ty("varchar", &[50])));
+        assert!(!is_binary_coercible(&ty("varchar", &[]), &ty("varchar", &[50])));
+    }
+
+    #[test]
+    fn varchar_and_text_relabel() {
+        assert!(is_binary_coercible(&ty("varchar", &[255]), &ty("text", &[])));
+        assert!(is_binary_coercible(&ty("varchar", &[]), &ty("text", &[])));
+        assert!(is_binary_coercible(&ty("text", &[]), &ty("varchar", &[])));
+        assert!(!is_binary_coercible(&ty("text", &[]), &ty("varchar", &[255])));
+        // char(n) pads: converting it is a real conversion.
+        assert!(!is_binary_coercible(&ty("char", &[10]), &ty("text", &[])));
+        assert!(!is_binary_coercible(&ty("char", &[10]), &ty("char", &[20])));
+    }
+
+    #[test]
+    fn numeric_may_gain_precision_at_the_same_scale() {
+        assert!(is_binary_coercible(&ty("numeric", &[10, 2]), &ty("numeric", &[14, 2])));
+        assert!(is_binary_coercible(&ty("decimal", &[10, 2]), &ty("numeric", &[])));
+        assert!(is_binary_coercible(&ty("numeric", &[10]), &ty("numeric", &[12, 0])));
+        assert!(!is_binary_coercible(&ty("numeric", &[10, 2]), &ty("numeric", &[14, 4])));
+        assert!(!is_binary_coercible(&ty("numeric", &[10, 2]), &ty("numeric", &[8, 2])));
+        assert!(!is_binary_coercible(&ty("numeric", &[]), &ty("numeric", &[10, 2])));
+    }
+
+    #[test]
+    fn cidr_to_inet_but_not_back() {
+        assert!(is_binary_coercible(&ty("cidr", &[]), &ty("inet", &[])));
+        assert!(!is_binary_coercible(&ty("inet", &[]), &ty("cidr", &[])));
+    }
+
+    #[test]
+    fn temporal_precision_may_grow() {
+        assert!(is_binary_coercible(&ty("timestamptz", &[3]), &ty("timestamptz", &[6])));
+        assert!(is_binary_coercible(&ty("timestamp", &[3]), &ty("timestamp", &[])));
+        assert!(!is_binary_coercible(&ty("timestamp", &[6]), &ty("timestamp", &[3])));
+        // Not a precision change: the stored value is reinterpreted.
+        assert!(!is_binary_coercible(&ty("timestamp", &[]), &ty("timestamptz", &[])));
+    }
+
+    #[test]
+    fn real_conversions_rewrite() {
+        assert!(!is_binary_coercible(&ty("integer", &[]), &ty("bigint", &[])));
+        assert!(!is_binary_coercible(&ty("int", &[]), &ty("numeric", &[10, 2])));
+        assert!(!is_binary_coercible(&ty("text", &[]), &ty("jsonb", &[])));
+        assert!(!is_binary_coercible(&ty("varchar[]", &[50]), &ty("text[]", &[])));
+        assert!(!is_binary_coercible(&ty("varchar", &[50]), &ty("varchar[]", &[50])));
+        assert!(is_binary_coercible(&ty("text[]", &[]), &ty("text[]", &[])));
+    }
+
+    #[test]
+    fn unknown_old_type_names_the_safe_sources() {
+        assert_eq!(coercible_sources(&ty("varchar", &[320])).as_deref(), Some("varchar(n ≤ 320)"));
+        assert_eq!(coercible_sources(&ty("text", &[])).as_deref(), Some("varchar"));
+        assert_eq!(coercible_sources(&ty("numeric", &[14, 2])).as_deref(), Some("numeric(p ≤ 14, 2)"));
+        assert_eq!(coercible_sources(&ty("inet", &[])).as_deref(), Some("cidr"));
+        assert_eq!(coercible_sources(&ty("bigint", &[])), None);
+    }
+}

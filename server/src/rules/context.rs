@@ -190,6 +190,59 @@ fn is_schema_change(kind: &StatementKind) -> bool {
     )
 }
 
+/// A column a statement defines, with its declared type.
+#[derive(Debug, Clone, Copy)]
+pub struct DefinedColumn<'a> {
+    pub table: &'a QualifiedName,
+    pub column: &'a ColumnDef,
+    pub ty: &'a TypeName,
+}
+
+/// Tables that migration frameworks create and manage themselves (squawk #392: alembic's
+/// `alembic_version (version_num VARCHAR(32))` drew a `varchar` hint nobody could act on).
+const FRAMEWORK_LEDGER_TABLES: &[&str] = &[
+    "alembic_version",
+    "schema_migrations",
+    "ar_internal_metadata",
+    "django_migrations",
+    "_prisma_migrations",
+    "__diesel_schema_migrations",
+    "_sqlx_migrations",
+    "goose_db_version",
+    "flyway_schema_history",
+    "schema_version",
+    "knex_migrations",
+    "knex_migrations_lock",
+    "__drizzle_migrations",
+    "atlas_schema_revisions",
+    "gorp_migrations",
+    "databasechangelog",
+    "databasechangeloglock",
+    "sequelizemeta",
+    "__efmigrationshistory",
+    "pgmigrations",
+    "kysely_migration",
+    "kysely_migration_lock",
+    "mikro_orm_migrations",
+    "seaql_migrations",
+    "refinery_schema_history",
+];
+
+/// The table is a migration framework's own ledger.
+pub fn is_framework_ledger(table: &QualifiedName) -> bool {
+    let name = table.name();
+    FRAMEWORK_LEDGER_TABLES.iter().any(|t| name.eq_ignore_ascii_case(t))
+}
+
+/// The matching key (see [`QualifiedName::key`]) of `table` after `RENAME TO to`: a renamed table
+/// stays in its schema.
+pub fn renamed_key(table: &QualifiedName, to: &Name) -> String {
+    match table.schema() {
+        Some(schema) if schema != "public" => format!("{schema}.{}", to.value),
+        _ => to.value.clone(),
+    }
+}
+
 /// One statement and everything a rule may ask about its surroundings.
 pub struct StatementContext<'a> {
     pub migration: &'a MigrationContext<'a>,
@@ -233,6 +286,59 @@ impl<'a> StatementContext<'a> {
     /// The table was created earlier in this migration: nobody else can be using it yet.
     pub fn is_new_table(&self, table: &QualifiedName) -> bool {
         self.migration.created_tables.get(&table.key()).is_some_and(|&i| i < self.index)
+    }
+
+    /// The table of `index` when an earlier statement of this migration builds it with
+    /// `CREATE INDEX` (nearest build first).
+    pub fn table_of_index_built_earlier(&self, index: &QualifiedName) -> Option<&'a QualifiedName> {
+        self.earlier().find_map(|(_, stmt)| {
+            let StatementKind::CreateIndex(ci) = stmt.kind() else { return None };
+            let name = ci.name.as_ref()?;
+            // An index lives in its table's schema.
+            let key = match ci.table.schema() {
+                Some(schema) if schema != "public" => format!("{schema}.{}", name.value),
+                _ => name.value.clone(),
+            };
+            (key == index.key()).then_some(&ci.table)
+        })
+    }
+
+    /// The column was created earlier in this migration (with its table, or by `ADD COLUMN`): no
+    /// running code reads or writes it yet.
+    pub fn is_new_column(&self, table: &QualifiedName, column: &str) -> bool {
+        self.is_new_table(table)
+            || self.earlier().any(|(_, s)| match s.kind() {
+                StatementKind::AlterTable(at) if at.table.key() == table.key() => at
+                    .actions
+                    .iter()
+                    .any(|a| matches!(&a.action, AlterAction::AddColumn { column: c, .. } if c.name.value == column)),
+                _ => false,
+            })
+    }
+
+    /// A later statement of this migration that renames another table into `table`'s name (a
+    /// swap, or the last step of a table rebuild): its index and the table it renames.
+    pub fn later_renamed_into(&self, table: &QualifiedName) -> Option<(usize, &'a QualifiedName)> {
+        let key = table.key();
+        self.later().find_map(|(i, s)| {
+            let StatementKind::AlterTable(at) = s.kind() else { return None };
+            at.actions.iter().find_map(|a| {
+                let AlterAction::RenameTable { to } = &a.action else { return None };
+                (renamed_key(&at.table, to) == key && at.table.key() != key).then_some((i, &at.table))
+            })
+        })
+    }
+
+    /// A `BEGIN` of this file is open at this statement (no `COMMIT`/`ROLLBACK` since). Unlike
+    /// [`Self::transaction`], this also sees a `BEGIN` inside a runner's or implicit transaction.
+    pub fn explicit_block_open(&self) -> bool {
+        self.earlier()
+            .find_map(|(_, s)| match s.kind() {
+                StatementKind::Transaction(TransactionControl::Begin) => Some(true),
+                StatementKind::Transaction(TransactionControl::Commit | TransactionControl::Rollback) => Some(false),
+                _ => None,
+            })
+            .unwrap_or(false)
     }
 
     /// Known size of an existing table (schema replay / live database), if any source knows.
@@ -311,6 +417,32 @@ impl<'a> StatementContext<'a> {
     /// A `SET [LOCAL] lock_timeout` ran before this statement in this migration.
     pub fn lock_timeout_set(&self) -> bool {
         self.earlier().any(|(_, s)| matches!(s.kind(), StatementKind::Set(p) if p.name == "lock_timeout"))
+    }
+
+    /// The typed columns this statement defines (`CREATE TABLE` columns, `ADD COLUMN`), leaving
+    /// out the bookkeeping tables of migration frameworks, whose types users cannot choose.
+    pub fn defined_columns(&self) -> Vec<DefinedColumn<'a>> {
+        let (table, columns): (&'a QualifiedName, Vec<&'a ColumnDef>) = match self.kind() {
+            StatementKind::CreateTable(ct) => (&ct.name, ct.columns.iter().collect()),
+            StatementKind::AlterTable(at) => (
+                &at.table,
+                at.actions
+                    .iter()
+                    .filter_map(|a| match &a.action {
+                        AlterAction::AddColumn { column, .. } => Some(column),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => return Vec::new(),
+        };
+        if is_framework_ledger(table) {
+            return Vec::new();
+        }
+        columns
+            .into_iter()
+            .filter_map(|column| Some(DefinedColumn { table, column, ty: column.ty.as_ref()? }))
+            .collect()
     }
 
     pub(crate) fn run(&self, rule: &super::Rule) -> Vec<super::Finding> {

@@ -1,17 +1,95 @@
-//! `drop-table`: STUB — to be written (see rules.md).
+//! `drop-table`: `DROP TABLE` of a table this migration did not create.
 
+use crate::rules::context::is_framework_ledger;
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
+use crate::sql::facts::{ObjectKind, QualifiedName};
+use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "drop-table",
     category: Category::AppSafety,
-    default_severity: Severity::Warning,
+    default_severity: Severity::Error,
     dialects: ALL_DIALECTS,
-    summary: "STUB",
+    summary: "DROP TABLE destroys the table's data and breaks code that still uses it",
     docs: DOCS,
     check,
 };
 
-const DOCS: &str = "STUB";
+const DOCS: &str = r#"## What it flags
+`DROP TABLE` naming a table that this migration did not create (tables created earlier in the
+same migration, and migration frameworks' own ledger tables, are left alone). Neither is the
+table rebuild SQLite documents for changes its `ALTER TABLE` cannot make: build the new table,
+copy the rows with `INSERT … SELECT`, drop the old table, rename the new one into its place.
 
-fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
+## Why it hurts
+Every row is gone once the migration commits: a rollback of the release cannot bring them back,
+only a restore from backup can. The code that is running while the migration commits still
+queries the table and fails with `relation "…" does not exist` until the new release is
+everywhere. With `CASCADE`, PostgreSQL also drops the views and foreign keys that depend on it.
+
+## Example
+```sql
+DROP TABLE legacy_sessions;
+```
+
+## Instead
+Two releases:
+1. Stop reading and writing the table in the code, and release that.
+2. In a later migration, once no running code uses it, drop it, after checking that no report,
+   view or job needs its data (or rename it to `…_deprecated` first and drop that later).
+
+## Quick fix
+None: the drop has to move to a later release.
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    let StatementKind::Drop(d) = ctx.kind() else { return };
+    if d.object != ObjectKind::Table {
+        return;
+    }
+    let existing: Vec<&QualifiedName> = d
+        .names
+        .iter()
+        .filter(|n| !ctx.is_new_table(n) && !is_framework_ledger(n) && !replaced_by_copy(ctx, n))
+        .collect();
+    if existing.is_empty() {
+        return;
+    }
+    let names = existing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let (it, its) = if existing.len() == 1 { ("it", "its") } else { ("them", "their") };
+    let cascade = if d.cascade {
+        format!(" (CASCADE also drops the views and foreign keys that depend on {it})")
+    } else {
+        String::new()
+    };
+    let message = if existing.iter().all(|n| recreated_later(ctx, n)) {
+        // A rebuild that forgot the copy: the name comes back, the rows do not.
+        format!(
+            "dropping {names} deletes every row for good{cascade}: the table that takes the name later in this migration starts empty; build the new table under another name, copy the rows into it with INSERT … SELECT, then drop the old one and rename the new one into its place"
+        )
+    } else {
+        format!(
+            "dropping {names} deletes every row for good{cascade}, and the code that is still running queries {it} and fails the moment this commits; stop using {it} in one release, then drop {it} in a later migration once nothing needs {its} data"
+        )
+    };
+    out.report(ctx.facts().head, message);
+}
+
+/// A later statement of this migration creates a table with this name again, or renames one into it.
+fn recreated_later(ctx: &StatementContext, dropped: &QualifiedName) -> bool {
+    ctx.later_renamed_into(dropped).is_some()
+        || ctx
+            .later()
+            .any(|(_, s)| matches!(s.kind(), StatementKind::CreateTable(ct) if ct.name.key() == dropped.key()))
+}
+
+/// The table rebuild SQLite documents for every change its `ALTER TABLE` cannot make (and the
+/// copy-and-swap elsewhere): the rows were copied (`INSERT … SELECT`) into a table built in this
+/// migration, which then takes the dropped table's name.
+fn replaced_by_copy(ctx: &StatementContext, dropped: &QualifiedName) -> bool {
+    let Some((_, replacement)) = ctx.later_renamed_into(dropped) else { return false };
+    ctx.is_new_table(replacement)
+        && ctx.earlier().any(
+            |(_, s)| matches!(s.kind(), StatementKind::Insert(i) if i.from_select && i.table.key() == replacement.key()),
+        )
+}

@@ -1,4 +1,4 @@
-//! `prefer-jsonb`: STUB — to be written (see rules.md).
+//! `prefer-jsonb`: `json` columns.
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
 
@@ -7,11 +7,51 @@ pub static RULE: Rule = Rule {
     category: Category::Types,
     default_severity: Severity::Hint,
     dialects: POSTGRES,
-    summary: "STUB",
+    summary: "json has no equality operator and cannot be indexed like jsonb; use jsonb",
     docs: DOCS,
     check,
 };
 
-const DOCS: &str = "STUB";
+const DOCS: &str = r#"## What it flags
+A new column (in `CREATE TABLE` or `ADD COLUMN`) of type `json`, arrays included. Tables that
+migration frameworks create for themselves are left alone.
 
-fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
+## Why it hurts
+`json` stores the input text verbatim and re-parses it on every access. It has no equality
+operator, so `SELECT DISTINCT`, `GROUP BY`, `UNION` and unique constraints over it fail with
+"could not identify an equality operator for type json", and it supports neither GIN indexes nor
+the containment (`@>`) and existence (`?`) operators. `jsonb` stores a parsed binary form that
+supports all of these.
+
+## Example
+```sql
+CREATE TABLE webhooks (payload json NOT NULL);
+```
+
+## Instead
+```sql
+CREATE TABLE webhooks (payload jsonb NOT NULL);
+```
+Keep `json` only when the exact input text matters: key order, duplicate keys, whitespace.
+
+## Quick fix
+Rewrite the type in place as `jsonb` (keeping array brackets).
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    for dc in ctx.defined_columns() {
+        if dc.ty.canonical != "json" {
+            continue;
+        }
+        let replacement = if dc.ty.array { "jsonb[]" } else { "jsonb" };
+        out.report(
+            dc.ty.span,
+            format!(
+                "`{}` is {}, which has no equality operator (DISTINCT, GROUP BY and UNION fail on it) and no GIN indexing or containment operators; use {replacement} unless the exact input text must be kept",
+                dc.column.name,
+                ctx.text(dc.ty.span),
+            ),
+        )
+        .with_fix(format!("Use {replacement}"));
+    }
+}

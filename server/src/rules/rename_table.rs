@@ -1,17 +1,117 @@
-//! `rename-table`: STUB — to be written (see rules.md).
+//! `rename-table`: `ALTER TABLE … RENAME TO` (and MySQL's `RENAME TABLE`) on an existing table.
 
+use crate::rules::context::renamed_key;
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
+use crate::sql::facts::{AlterAction, Name, QualifiedName};
+use crate::sql::{Dialect, StatementKind};
 
 pub static RULE: Rule = Rule {
     id: "rename-table",
     category: Category::AppSafety,
     default_severity: Severity::Warning,
     dialects: ALL_DIALECTS,
-    summary: "STUB",
+    summary: "Renaming a table breaks the running application the moment it commits",
     docs: DOCS,
     check,
 };
 
-const DOCS: &str = "STUB";
+const DOCS: &str = r#"## What it flags
+`ALTER TABLE old RENAME TO new` (MySQL also `RENAME TABLE old TO new`) on a table that this
+migration did not create. A swap, where another table takes the old name in the same transaction
+(or in the same MySQL `RENAME TABLE`), is fine; a swap split over two transactions is reported,
+because between the two renames the old name does not exist.
 
-fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
+## Why it hurts
+The code that is running while the migration commits, and every instance that has not restarted
+yet, still queries `old`. From the commit on, each of those queries fails with
+`relation "old" does not exist` until the new release is everywhere.
+
+## Example
+```sql
+ALTER TABLE customers RENAME TO clients;
+```
+
+## Instead
+Rename, and leave a view with the old name in the same transaction (MySQL cannot put DDL in a
+transaction: create it right after the rename). A view over a single table with no aggregates is
+automatically updatable in PostgreSQL and MySQL, so old code keeps reading and writing through it:
+```sql
+BEGIN;
+ALTER TABLE customers RENAME TO clients;
+CREATE VIEW customers AS SELECT * FROM clients;
+COMMIT;
+-- a later migration, once no running code uses the old name:
+DROP VIEW customers;
+```
+SQLite views are read-only: there, have the code switch names first (or map the new name in the
+ORM) and rename afterwards.
+
+## Quick fix
+On PostgreSQL and MySQL: create a view with the old name right after the rename.
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    let StatementKind::AlterTable(at) = ctx.kind() else { return };
+    if ctx.is_new_table(&at.table) {
+        return;
+    }
+    for action in &at.actions {
+        let AlterAction::RenameTable { to } = &action.action else { continue };
+        let (old, short) = (&at.table, at.table.name());
+        if name_vacated_earlier(ctx, old, to) {
+            // The second half of a swap: the first half is where the old name disappears.
+            continue;
+        }
+        if let Some((j, replacement)) = ctx.later_renamed_into(old) {
+            // A swap: another table takes the old name, so old code keeps finding one.
+            if ctx.dialect() != Dialect::Mysql && ctx.same_transaction_as(j) {
+                continue;
+            }
+            let atomic = match ctx.dialect() {
+                Dialect::Mysql => {
+                    format!("swap them atomically with one `RENAME TABLE {old} TO {to}, {replacement} TO {short}`")
+                }
+                _ => "run both renames in one transaction".to_string(),
+            };
+            out.report(
+                action.keyword_span,
+                format!(
+                    "until `{replacement}` takes the name `{short}`, the code that is still running finds no `{short}` and fails; {atomic}"
+                ),
+            );
+            continue;
+        }
+        let instead = match ctx.dialect() {
+            Dialect::Postgres => format!(
+                "create a view `{old}` over `{to}` in the same transaction (a simple view is updatable, so old code keeps reading and writing through it) and drop it in a later release"
+            ),
+            Dialect::Mysql => format!(
+                "create a view `{old}` over `{to}` right after it (a simple view is updatable, so old code keeps reading and writing through it; MySQL cannot put the two in one transaction) and drop it in a later release"
+            ),
+            Dialect::Sqlite => format!(
+                "SQLite views are read-only, so switch the code to `{to}` first (or map the name in the ORM) and rename afterwards"
+            ),
+        };
+        let f = out.report(
+            action.keyword_span,
+            format!(
+                "renaming `{old}` to `{to}` breaks the code that is still running: it queries `{short}` and fails the moment this commits; {instead}"
+            ),
+        );
+        if ctx.dialect() != Dialect::Sqlite {
+            f.with_fix(format!("Create a view `{old}` over the renamed table"));
+        }
+    }
+}
+
+/// An earlier statement of this migration renamed away the table whose name `table` now takes
+/// (the second half of a swap).
+fn name_vacated_earlier(ctx: &StatementContext, table: &QualifiedName, to: &Name) -> bool {
+    let target = renamed_key(table, to);
+    ctx.earlier().any(|(_, s)| match s.kind() {
+        StatementKind::AlterTable(at) => {
+            at.table.key() == target && at.actions.iter().any(|a| matches!(a.action, AlterAction::RenameTable { .. }))
+        }
+        _ => false,
+    })
+}

@@ -22,7 +22,7 @@ pub fn collect(file: &SqlFile, text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
     let first_statement_start = file.statements.first().map(|s| s.range.start).unwrap_or(usize::MAX);
     for comment in &file.comments {
-        let Some((directive, rest)) = parse_directive(&comment.text) else { continue };
+        let Some((directive, rest)) = parse_directive(&text[comment.range.clone()]) else { continue };
         let (ids_part, reason) = split_reason(rest);
         let ids: Vec<String> = ids_part
             .split(|c: char| c == ',' || c.is_whitespace())
@@ -68,21 +68,17 @@ fn split_reason(rest: &str) -> (&str, Option<String>) {
 }
 
 fn target_statement(file: &SqlFile, text: &str, comment: Range<usize>) -> Option<usize> {
-    let line_start = text[..comment.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    for (i, s) in file.statements.iter().enumerate() {
+    // Statements are sorted and disjoint: the first one starting after the comment, and the
+    // one before it, are the only candidates.
+    let next = file.statements.partition_point(|s| s.range.start < comment.end);
+    if let Some(prev) = next.checked_sub(1) {
+        let s = &file.statements[prev];
         // Inside the statement, or trailing it on the line where it ends.
-        if s.range.start <= comment.start && comment.start < s.range.end {
-            return Some(i);
-        }
-        if s.range.end <= comment.start && s.range.end >= line_start && s.range.end > 0 {
-            let between = &text[s.range.end..comment.start];
-            if !between.contains('\n') {
-                return Some(i);
-            }
+        if comment.start < s.range.end || !text[s.range.end..comment.start].contains('\n') {
+            return Some(prev);
         }
     }
-    // Otherwise the next statement after the comment.
-    file.statements.iter().position(|s| s.range.start >= comment.end)
+    (next < file.statements.len()).then_some(next)
 }
 
 #[cfg(test)]

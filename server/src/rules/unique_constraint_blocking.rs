@@ -1,17 +1,119 @@
-//! `unique-constraint-blocking`: STUB — to be written (see rules.md).
+//! `unique-constraint-blocking`: `ADD CONSTRAINT … UNIQUE` / `PRIMARY KEY` (or inline on
+//! `ADD COLUMN`) on an existing table, without `USING INDEX`.
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
+use crate::sql::facts::{AlterAction, ConstraintKind};
+use crate::sql::locks::LockMode;
+use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "unique-constraint-blocking",
     category: Category::Locks,
     default_severity: Severity::Warning,
     dialects: POSTGRES,
-    summary: "STUB",
+    summary: "ADD UNIQUE / PRIMARY KEY builds its index while the existing table is locked against reads and writes",
     docs: DOCS,
     check,
 };
 
-const DOCS: &str = "STUB";
+const DOCS: &str = r#"## What it flags
+`ALTER TABLE … ADD [CONSTRAINT name] UNIQUE (…)` or `PRIMARY KEY (…)` without `USING INDEX`, and
+`ADD COLUMN … UNIQUE` / `PRIMARY KEY`, on a table that this migration did not create.
 
-fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
+## Why it hurts
+PostgreSQL builds the constraint's unique index inside the `ALTER TABLE`, holding an ACCESS
+EXCLUSIVE lock on the table the whole time: every read and write waits until the build (and, for a
+primary key, the NOT NULL check of its columns) finishes. On a large table that is minutes of
+outage.
+
+`NOT VALID` does not help: PostgreSQL accepts it only for `CHECK` and `FOREIGN KEY` constraints and
+rejects it for `UNIQUE` and `PRIMARY KEY`.
+
+## Example
+```sql
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+```
+
+## Instead
+```sql
+-- 1. in a migration that runs outside a transaction
+CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
+-- 2. a catalog-only change: takes the lock only for an instant
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;
+```
+For a primary key, make sure the columns are already `NOT NULL` (on PostgreSQL 12+ via a validated
+`CHECK (col IS NOT NULL)` and `SET NOT NULL`), otherwise `ADD PRIMARY KEY USING INDEX` scans the
+table to set it. For a new column, add it without `UNIQUE` first, then follow the same two steps.
+If a concurrent build fails it leaves an INVALID index: drop it and build again.
+
+## Quick fix
+Replace the constraint with `CREATE UNIQUE INDEX CONCURRENTLY` followed by
+`ADD CONSTRAINT … USING INDEX`.
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    let StatementKind::AlterTable(at) = ctx.kind() else { return };
+    if ctx.is_new_table(&at.table) {
+        return;
+    }
+    let mode = LockMode::AccessExclusive;
+    for action in &at.actions {
+        match &action.action {
+            AlterAction::AddConstraint(tc) if tc.using_index.is_none() => {
+                let what = match &tc.kind {
+                    ConstraintKind::Unique { .. } => "UNIQUE",
+                    ConstraintKind::PrimaryKey { .. } => "PRIMARY KEY",
+                    _ => continue,
+                };
+                let constraint = tc.name.as_ref().map(|n| format!(" `{n}`")).unwrap_or_default();
+                out.report(
+                    tc.kind_span,
+                    format!(
+                        "adding the {what} constraint{constraint} builds its index under an {mode} lock on `{}`, which {} until the build finishes; build it first with CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … {what} USING INDEX",
+                        at.table,
+                        mode.blocks(),
+                    ),
+                )
+                .with_fix(format!("Build the index CONCURRENTLY, then add the {what} constraint USING INDEX"));
+            }
+            AlterAction::AddColumn { column, .. } => {
+                let inline = [(column.primary_key, "PRIMARY KEY"), (column.unique, "UNIQUE")];
+                for (span, what) in inline.into_iter().filter_map(|(s, w)| Some((s?, w))) {
+                    out.report(
+                        span,
+                        format!(
+                            "adding `{}` with {what} builds a unique index under an {mode} lock on `{}`, which {} until the build finishes; add the column without {what}, then CREATE UNIQUE INDEX CONCURRENTLY and ADD CONSTRAINT … {what} USING INDEX",
+                            column.name,
+                            at.table,
+                            mode.blocks(),
+                        ),
+                    )
+                    .with_fix(format!("Add the column, build the index CONCURRENTLY, then add {what} USING INDEX"));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::analyze;
+    use crate::rules::MigrationSettings;
+
+    #[test]
+    fn never_suggests_not_valid() {
+        let sql = "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);\n\
+                   ALTER TABLE events ADD PRIMARY KEY (id);\n\
+                   ALTER TABLE users ADD COLUMN external_id uuid UNIQUE;";
+        let analysis = analyze(sql, &MigrationSettings::default(), &Config::default(), None);
+        let mine: Vec<_> = analysis.findings.iter().filter(|f| f.rule == super::RULE.id).collect();
+        assert_eq!(mine.len(), 3);
+        for f in mine {
+            assert!(!f.message.contains("NOT VALID"), "{}", f.message);
+            let fix = f.fix.as_ref().map(|x| x.title.as_str()).unwrap_or_default();
+            assert!(!fix.contains("NOT VALID"), "{fix}");
+        }
+    }
+}

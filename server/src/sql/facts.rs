@@ -203,6 +203,8 @@ pub struct DropIndex {
     pub names: Vec<QualifiedName>,
     pub concurrently: Option<Span>,
     pub if_exists: bool,
+    /// `CASCADE` (which `DROP INDEX CONCURRENTLY` rejects).
+    pub cascade: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,6 +25,11 @@ impl Tok {
         matches!(self.token, Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)))
     }
 
+    /// What a token leaves behind when it is moved out of a token stream.
+    pub(crate) fn placeholder() -> Tok {
+        Tok { token: Token::EOF, start: 0, end: 0, loc: SqlSpan::empty() }
+    }
+
     pub fn range(&self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -112,8 +117,8 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
-/// Rebases file-absolute tokens to a statement that starts at `base` (byte) / `base_loc`.
-pub fn rebase(tokens: &[Tok], base: usize, base_loc: Location) -> Vec<Tok> {
+/// Rebases file-absolute tokens, in place, to a statement that starts at `base` (byte) / `base_loc`.
+pub fn rebase(tokens: &mut [Tok], base: usize, base_loc: Location) {
     let shift = |l: Location| -> Location {
         if l.line == 0 {
             return l;
@@ -122,15 +127,11 @@ pub fn rebase(tokens: &[Tok], base: usize, base_loc: Location) -> Vec<Tok> {
         let column = if l.line == base_loc.line { l.column.saturating_sub(base_loc.column) + 1 } else { l.column };
         Location { line, column }
     };
-    tokens
-        .iter()
-        .map(|t| Tok {
-            token: t.token.clone(),
-            start: t.start - base as u32,
-            end: t.end - base as u32,
-            loc: SqlSpan { start: shift(t.loc.start), end: shift(t.loc.end) },
-        })
-        .collect()
+    for t in tokens {
+        t.start -= base as u32;
+        t.end -= base as u32;
+        t.loc = SqlSpan { start: shift(t.loc.start), end: shift(t.loc.end) };
+    }
 }
 
 #[cfg(test)]

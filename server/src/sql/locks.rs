@@ -100,6 +100,18 @@ pub fn locks_taken(kind: &StatementKind) -> Vec<TableLock> {
                 }
             }
         }
+        StatementKind::CreateTable(ct) => {
+            // Each foreign key adds its check triggers to the parent table.
+            let table_fks = ct.constraints.iter().filter_map(|tc| match &tc.kind {
+                ConstraintKind::ForeignKey(fk) => Some(fk),
+                _ => None,
+            });
+            for fk in ct.columns.iter().filter_map(|c| c.references.as_ref()).chain(table_fks) {
+                if fk.ref_table.key() != ct.name.key() {
+                    add(&fk.ref_table, LockMode::ShareRowExclusive);
+                }
+            }
+        }
         StatementKind::Drop(d) if matches!(d.object, ObjectKind::Table | ObjectKind::MaterializedView) => {
             for n in &d.names {
                 add(n, LockMode::AccessExclusive);
@@ -146,5 +158,27 @@ fn alter_action_lock(action: &AlterAction) -> LockMode {
             LockMode::ShareUpdateExclusive
         }
         _ => LockMode::AccessExclusive,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::{Dialect, SqlFile};
+
+    fn locks(sql: &str) -> Vec<(String, LockMode)> {
+        let file = SqlFile::parse(sql, Dialect::Postgres, None);
+        locks_taken(file.statements[0].kind()).into_iter().map(|l| (l.table.key(), l.mode)).collect()
+    }
+
+    #[test]
+    fn create_table_with_foreign_keys_locks_the_parents() {
+        let sql = "CREATE TABLE c (id bigint PRIMARY KEY, p bigint REFERENCES parents (id), \
+                   q bigint, up bigint REFERENCES c (id), FOREIGN KEY (q) REFERENCES public.others (id));";
+        assert_eq!(
+            locks(sql),
+            [("parents".to_string(), LockMode::ShareRowExclusive), ("others".to_string(), LockMode::ShareRowExclusive)]
+        );
+        assert!(locks("CREATE TABLE plain (id bigint PRIMARY KEY);").is_empty());
     }
 }

@@ -82,11 +82,10 @@ impl Statement {
     }
 }
 
-/// A comment in the file (for suppressions), with its file-absolute range and text.
+/// A comment in the file (suppressions, framework annotations): its file-absolute byte range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
     pub range: Range<usize>,
-    pub text: String,
 }
 
 /// A whole SQL file split, parsed and recognised.
@@ -111,8 +110,9 @@ impl SqlFile {
             .tokens
             .iter()
             .filter(|t| t.is_comment())
-            .map(|t| Comment { range: t.range(), text: text[t.range()].to_string() })
+            .map(|t| Comment { range: t.range() })
             .collect();
+        let mut tokens = lexed.tokens;
         let statements = raw
             .into_iter()
             .map(|r| {
@@ -120,14 +120,15 @@ impl SqlFile {
                 let key = content_key(dialect, stmt_text);
                 let parsed = match reuse.get(&key) {
                     Some(p) if &*p.text == stmt_text && r.lex_error.is_none() => Arc::clone(p),
-                    _ => Arc::new(ParsedStatement::build(
-                        dialect,
-                        stmt_text,
-                        key,
-                        &lexed.tokens[r.tokens.clone()],
-                        r.range.start,
-                        r.lex_error.as_ref(),
-                    )),
+                    _ => {
+                        // Each token belongs to one statement: move it out instead of cloning.
+                        let own: Vec<Tok> = tokens[r.tokens.clone()]
+                            .iter_mut()
+                            .filter(|t| !t.is_trivia())
+                            .map(|t| std::mem::replace(t, Tok::placeholder()))
+                            .collect();
+                        Arc::new(ParsedStatement::build(dialect, stmt_text, key, own, r.range.start, r.lex_error.as_ref()))
+                    }
                 };
                 Statement { range: r.range, parsed }
             })

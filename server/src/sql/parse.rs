@@ -102,7 +102,7 @@ pub enum ParseOutcome {
 pub struct ParsedStatement {
     pub text: Box<str>,
     pub key: u64,
-    /// Tokens including whitespace and comments; offsets relative to the statement.
+    /// Significant tokens (no whitespace or comments); offsets relative to the statement.
     pub tokens: Vec<Tok>,
     pub outcome: ParseOutcome,
     pub facts: StatementFacts,
@@ -113,19 +113,19 @@ impl ParsedStatement {
         dialect: Dialect,
         text: &str,
         key: u64,
-        file_tokens: &[Tok],
+        mut tokens: Vec<Tok>,
         base: usize,
         lex_error: Option<&LexError>,
     ) -> ParsedStatement {
-        let base_loc = file_tokens.first().map(|t| t.loc.start).unwrap_or(Location { line: 1, column: 1 });
-        let tokens = lexer::rebase(file_tokens, base, base_loc);
+        let base_loc = tokens.first().map(|t| t.loc.start).unwrap_or(Location { line: 1, column: 1 });
+        lexer::rebase(&mut tokens, base, base_loc);
         let facts = recognize(&tokens);
         let outcome = match lex_error {
             Some(err) => ParseOutcome::Invalid {
                 message: format!("the tokenizer stopped here: {}", strip_location(&err.message)),
                 offset: err.offset.saturating_sub(base) as u32,
             },
-            None => parse_tokens(dialect, &tokens, &facts),
+            None => parse_tokens(dialect, text, &tokens, &facts),
         };
         ParsedStatement { text: text.into(), key, tokens, outcome, facts }
     }
@@ -135,13 +135,12 @@ impl ParsedStatement {
     }
 }
 
-fn parse_tokens(dialect: Dialect, tokens: &[Tok], facts: &StatementFacts) -> ParseOutcome {
+fn parse_tokens(dialect: Dialect, text: &str, tokens: &[Tok], facts: &StatementFacts) -> ParseOutcome {
     if matches!(facts.kind, StatementKind::Empty) {
         return ParseOutcome::Parsed(Vec::new());
     }
     let with_spans: Vec<TokenWithSpan> = tokens
         .iter()
-        .filter(|t| !t.is_trivia())
         .map(|t| TokenWithSpan { token: t.token.clone(), span: t.loc })
         .collect();
     let result = Parser::new(dialect.sqlparser())
@@ -150,11 +149,11 @@ fn parse_tokens(dialect: Dialect, tokens: &[Tok], facts: &StatementFacts) -> Par
         .parse_statements();
     match result {
         Ok(ast) => ParseOutcome::Parsed(ast),
-        Err(err) => classify_failure(dialect, tokens, facts, err),
+        Err(err) => classify_failure(dialect, text, tokens, facts, err),
     }
 }
 
-fn classify_failure(dialect: Dialect, tokens: &[Tok], facts: &StatementFacts, err: ParserError) -> ParseOutcome {
+fn classify_failure(dialect: Dialect, text: &str, tokens: &[Tok], facts: &StatementFacts, err: ParserError) -> ParseOutcome {
     let (message, loc) = match &err {
         ParserError::RecursionLimitExceeded => {
             (format!("the statement nests deeper than safemig's parser follows ({RECURSION_LIMIT} levels)"), None)
@@ -165,6 +164,12 @@ fn classify_failure(dialect: Dialect, tokens: &[Tok], facts: &StatementFacts, er
         }
     };
     let offset = loc.and_then(|l| offset_of_location(tokens, l)).unwrap_or(0);
+    if let Some(command) = missing_semicolon_before(text, tokens, &message, offset) {
+        return ParseOutcome::Invalid {
+            message: format!("missing `;` before this `{command}`: it is read as part of the statement above ({message})"),
+            offset,
+        };
+    }
     if let Some(problem) = structural_problem(dialect, tokens, facts) {
         return ParseOutcome::Invalid {
             message: format!("{problem} ({message})"),
@@ -172,6 +177,25 @@ fn classify_failure(dialect: Dialect, tokens: &[Tok], facts: &StatementFacts, er
         };
     }
     ParseOutcome::Unsupported { message, offset }
+}
+
+/// The parser considered the statement complete and then met a command keyword at the start of a
+/// line: two statements with no `;` between them.
+fn missing_semicolon_before(text: &str, tokens: &[Tok], message: &str, offset: u32) -> Option<String> {
+    const STARTERS: &[&str] = &[
+        "ALTER", "CREATE", "DROP", "INSERT", "UPDATE", "DELETE", "SELECT", "GRANT", "REVOKE", "COMMENT", "TRUNCATE",
+    ];
+    if !message.starts_with("Expected: end of statement") {
+        return None;
+    }
+    let at = tokens.iter().position(|t| t.start == offset)?;
+    let Token::Word(w) = &tokens[at].token else { return None };
+    let upper = w.value.to_ascii_uppercase();
+    if w.quote_style.is_some() || !STARTERS.contains(&upper.as_str()) || at == 0 {
+        return None;
+    }
+    let gap = text.get(tokens[at - 1].end as usize..tokens[at].start as usize)?;
+    gap.contains('\n').then_some(upper)
 }
 
 /// Why the statement cannot be valid SQL whatever the parser's limits, if it cannot.
@@ -260,6 +284,7 @@ mod tests {
             "CREAT TABLE t (a int);",
             "CREATE TABLE {{ index .Options \"Namespace\" }}.users (id int);",
             "SELECT (1;",
+            "ALTER TABLE a DROP CONSTRAINT a_pkey\nALTER TABLE a ALTER COLUMN d TYPE timestamp;",
             "INSERT INTO t VALUES ('unterminated);",
         ] {
             let o = outcomes(sql);

@@ -302,7 +302,9 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
         }
         "BEGIN" | "START" => {
             c.pos += 1;
-            (StatementKind::Transaction(TransactionControl::Begin), "BEGIN".into(), first)
+            // `START TRANSACTION` is one command: cover both words.
+            let head = if w == "START" { c.eat_kw("TRANSACTION").map_or(first, |t| first.to(t)) } else { first };
+            (StatementKind::Transaction(TransactionControl::Begin), "BEGIN".into(), head)
         }
         "COMMIT" | "END" => (StatementKind::Transaction(TransactionControl::Commit), "COMMIT".into(), first),
         "ROLLBACK" | "ABORT" => {
@@ -339,9 +341,11 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
                     break;
                 }
             }
+            // The head is the command and its options, not the table list.
+            let head = first.to(c.last_span());
             let tables = name_list(c);
             let label = if full { "VACUUM FULL" } else { "VACUUM" };
-            (StatementKind::Vacuum { full, tables }, label.into(), first.to(c.last_span()))
+            (StatementKind::Vacuum { full, tables }, label.into(), head)
         }
         "CLUSTER" => {
             c.pos += 1;
@@ -366,6 +370,7 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             }
             reindex_target(c, first, None)
         }
+        "RENAME" if c.is_kw_at(1, "TABLE") => rename_tables(c, first),
         "REFRESH" => {
             c.pos += 1;
             c.eat_kws(&["MATERIALIZED", "VIEW"]);
@@ -386,6 +391,38 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             };
             (StatementKind::Other, label, first)
         }
+    }
+}
+
+/// MySQL `RENAME TABLE a TO b [, c TO d …]`: the same fact as `ALTER TABLE a RENAME TO b` (for the
+/// first pair). A list that moves another table into a renamed table's name is the atomic swap
+/// online schema-change tools finish with: no name disappears, so it stays `Other`.
+fn rename_tables(c: &mut Cursor, first: Span) -> (StatementKind, String, Span) {
+    c.pos += 2;
+    let head = first.to(c.last_span());
+    let mut pairs = Vec::new();
+    loop {
+        let start = c.pos;
+        let Some(from) = c.eat_qualified() else { break };
+        if c.eat_kw("TO").is_none() {
+            break;
+        }
+        let Some(to) = c.eat_qualified() else { break };
+        pairs.push((from, to, c.rest_span(start)));
+        if c.eat_tok(|t| matches!(t, Token::Comma)).is_none() {
+            break;
+        }
+    }
+    let swap = pairs.iter().any(|(from, _, _)| pairs.iter().any(|(_, to, _)| to.key() == from.key()));
+    let label = "RENAME TABLE".to_string();
+    match pairs.into_iter().next() {
+        Some((table, to, span)) if !swap => {
+            let Some(to) = to.parts.last().cloned() else { return (StatementKind::Other, label, head) };
+            let action = AlterTableAction { action: AlterAction::RenameTable { to }, span, keyword_span: head };
+            let at = AlterTable { table, if_exists: false, only: false, actions: vec![action] };
+            (StatementKind::AlterTable(at), label, head)
+        }
+        _ => (StatementKind::Other, label, head),
     }
 }
 
@@ -437,8 +474,8 @@ fn data_change(c: &mut Cursor, table: QualifiedName) -> DataChange {
             let body = c.skip_until_top_level(|c| c.is_kw("RETURNING"));
             where_clause = Some(w.to(body.unwrap_or(w)));
             let toks = &c.toks[body_start..c.pos];
-            let bounded = toks.iter().any(|t| {
-                matches!(t.token, Token::Eq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq)
+            let bounded = toks.iter().enumerate().any(|(i, t)| {
+                bounding_comparison(toks, i)
                     || word_of(t).is_some_and(|w| {
                         ["BETWEEN", "IN", "LIMIT", "EXISTS", "ANY", "LIKE", "CURRENT"]
                             .iter()
@@ -448,9 +485,70 @@ fn data_change(c: &mut Cursor, table: QualifiedName) -> DataChange {
             whole_table = !bounded;
             break;
         }
+        if c.is_kw("LIMIT") {
+            // MySQL `UPDATE … LIMIT n` / `DELETE … LIMIT n` without WHERE: one batch.
+            whole_table = false;
+        }
         c.pos += 1;
     }
     DataChange { table, where_clause, whole_table }
+}
+
+/// What one side of a comparison in a `WHERE` is, as far as bounding rows goes.
+#[derive(PartialEq)]
+enum Operand {
+    Column,
+    Literal,
+    /// A function call, subquery, expression or anything else that may bound the rows.
+    Other,
+}
+
+fn literal_token(t: &Tok) -> bool {
+    matches!(
+        t.token,
+        Token::Number(..)
+            | Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_)
+            | Token::NationalStringLiteral(_)
+            | Token::EscapedStringLiteral(_)
+            | Token::DollarQuotedString(_)
+            | Token::HexStringLiteral(_)
+            | Token::Placeholder(_)
+    ) || word_of(t).is_some_and(|w| ["TRUE", "FALSE", "NULL"].iter().any(|k| w.eq_ignore_ascii_case(k)))
+}
+
+/// Whether the comparison operator at `toks[i]` bounds the rows a `WHERE` touches: `id < 1000`,
+/// `status = 'x'`, `created_at < now()` do; a join condition (`orders.customer_id = c.id`) and a
+/// tautology (`1 = 1`) do not.
+fn bounding_comparison(toks: &[&Tok], i: usize) -> bool {
+    if !matches!(toks[i].token, Token::Eq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq) {
+        return false;
+    }
+    let left = match i.checked_sub(1).map(|p| toks[p]) {
+        Some(t) if literal_token(t) => Operand::Literal,
+        Some(t) if matches!(t.token, Token::Word(_)) => Operand::Column,
+        _ => Operand::Other,
+    };
+    let right = match toks.get(i + 1) {
+        Some(t) if literal_token(t) => Operand::Literal,
+        Some(t) if matches!(t.token, Token::Word(_)) => {
+            let next = toks.get(i + 2).map(|n| &n.token);
+            let call_or_typed_literal =
+                matches!(next, Some(Token::LParen)) || toks.get(i + 2).is_some_and(|n| literal_token(n));
+            let special = word_of(t).is_some_and(|w| {
+                ["CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "INTERVAL"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k))
+            });
+            if call_or_typed_literal || special {
+                Operand::Other
+            } else {
+                Operand::Column
+            }
+        }
+        _ => Operand::Other,
+    };
+    !(left == right && left != Operand::Other)
 }
 
 fn set(c: &mut Cursor) -> (StatementKind, String, Span) {
@@ -632,7 +730,11 @@ fn type_name(c: &mut Cursor) -> Option<TypeName> {
     }
     let mut words: Vec<String> = Vec::new();
     // Qualified type names: public.citext
-    c.eat_qualified().map(|q| words.push(q.name().to_string()))?;
+    let qualified = c.eat_qualified()?;
+    // A quoted name is the catalog's exact type name: `"char"` is the one-byte internal type, not
+    // `char(1)`, so it must not be canonicalised like the SQL keyword.
+    let quoted = qualified.parts.last().is_some_and(|n| n.quoted);
+    words.push(qualified.name().to_string());
     // Multi-word types.
     let multi: &[&[&str]] = &[&["VARYING"], &["PRECISION"], &["WITH", "TIME", "ZONE"], &["WITHOUT", "TIME", "ZONE"]];
     let mut modifiers = Vec::new();
@@ -674,7 +776,7 @@ fn type_name(c: &mut Cursor) -> Option<TypeName> {
     let span = span_of(c.toks[start]).to(c.last_span());
     let text = c.toks[start..c.pos].iter().map(|t| t.token.to_string()).collect::<Vec<_>>().join(" ");
     let written = words.join(" ");
-    let canonical = canonical_type(&written, &modifiers);
+    let canonical = if quoted { written } else { canonical_type(&written, &modifiers) };
     Some(TypeName { canonical, modifiers, array, text, span })
 }
 
@@ -1036,9 +1138,10 @@ fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
         return done(c, AlterAction::ValidateConstraint { name }, v);
     }
     if let Some(r) = c.eat_kw("RENAME") {
-        if c.eat_kw("TO").is_some() || c.eat_kw("AS").is_some() {
-            let to = c.eat_name()?;
-            return done(c, AlterAction::RenameTable { to }, r.to(c.last_span()));
+        if let Some(to_kw) = c.eat_kw("TO").or_else(|| c.eat_kw("AS")) {
+            // MySQL allows `RENAME TO db.new_name`.
+            let to = c.eat_qualified()?.parts.pop()?;
+            return done(c, AlterAction::RenameTable { to }, r.to(to_kw));
         }
         if c.eat_kw("CONSTRAINT").is_some() {
             let from = c.eat_name()?;
@@ -1050,12 +1153,30 @@ fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
             return done(c, AlterAction::Other("RENAME INDEX".into()), r);
         }
         let mut kw = r;
+        let column_kw = c.eat_kw("COLUMN");
+        if let Some(s) = column_kw {
+            kw = kw.to(s);
+        }
+        let from = c.eat_name()?;
+        if c.eat_kw("TO").is_none() && column_kw.is_none() && (c.at_end() || c.is_tok(|t| matches!(t, Token::Comma))) {
+            // MySQL: `RENAME new_name` (TO is optional there).
+            return done(c, AlterAction::RenameTable { to: from }, r);
+        }
+        let to = c.eat_name()?;
+        return done(c, AlterAction::RenameColumn { from, to }, kw);
+    }
+    // MySQL: `CHANGE [COLUMN] old new definition` renames when the names differ (MySQL column
+    // names are case-insensitive).
+    if let Some(ch) = c.eat_kw("CHANGE") {
+        let mut kw = ch;
         if let Some(s) = c.eat_kw("COLUMN") {
             kw = kw.to(s);
         }
         let from = c.eat_name()?;
-        c.eat_kw("TO");
         let to = c.eat_name()?;
+        if from.value.to_lowercase() == to.value.to_lowercase() {
+            return done(c, AlterAction::Other("CHANGE COLUMN".into()), kw);
+        }
         return done(c, AlterAction::RenameColumn { from, to }, kw);
     }
     if let Some(s) = c.eat_kws(&["SET", "TABLESPACE"]) {
@@ -1063,6 +1184,17 @@ fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
     }
     if let Some(s) = c.eat_kws(&["SET", "SCHEMA"]) {
         return done(c, AlterAction::SetSchema, s);
+    }
+    if let Some(kw) = c.eat_kws(&["DETACH", "PARTITION"]) {
+        // The partition name would otherwise hide `CONCURRENTLY` / `FINALIZE` from the label.
+        c.eat_qualified();
+        let label = match c.peek().and_then(word_of).map(str::to_ascii_uppercase).as_deref() {
+            Some("CONCURRENTLY") => "DETACH PARTITION CONCURRENTLY",
+            Some("FINALIZE") => "DETACH PARTITION FINALIZE",
+            _ => "DETACH PARTITION",
+        };
+        c.eat_kw("CONCURRENTLY").or_else(|| c.eat_kw("FINALIZE"));
+        return done(c, AlterAction::Other(label.into()), kw);
     }
     let label = c.upper_words(c.pos, 3);
     let _ = start;
@@ -1094,7 +1226,9 @@ fn drop(c: &mut Cursor) -> (StatementKind, String, Span) {
         let head = first.to(c.last_span());
         let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
         let names = name_list(c);
-        return (StatementKind::DropIndex(DropIndex { names, concurrently, if_exists }), "DROP INDEX".into(), head);
+        let cascade = has_kw_ahead(c, "CASCADE");
+        let drop = DropIndex { names, concurrently, if_exists, cascade };
+        return (StatementKind::DropIndex(drop), "DROP INDEX".into(), head);
     }
     let head = first.to(c.last_span());
     if object == ObjectKind::Other {
@@ -1183,11 +1317,47 @@ mod tests {
     }
 
     #[test]
+    fn drop_index_cascade_and_detach_partition_concurrently() {
+        let (f, _) = facts("DROP INDEX users_email_idx CASCADE;");
+        let StatementKind::DropIndex(di) = &f.kind else { panic!("{f:?}") };
+        assert!(di.cascade && di.concurrently.is_none());
+        let (f, _) = facts("DROP INDEX CONCURRENTLY users_email_idx;");
+        let StatementKind::DropIndex(di) = &f.kind else { panic!("{f:?}") };
+        assert!(!di.cascade);
+        let (f, sql) = facts("ALTER TABLE m DETACH PARTITION public.m_2023 CONCURRENTLY;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(at.actions[0].action, AlterAction::Other("DETACH PARTITION CONCURRENTLY".into()));
+        assert_eq!(text(&sql, at.actions[0].keyword_span), "DETACH PARTITION");
+        assert_eq!(text(&sql, at.actions[0].span), "DETACH PARTITION public.m_2023 CONCURRENTLY");
+        let (f, _) = facts("ALTER TABLE m DETACH PARTITION m_2023;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(at.actions[0].action, AlterAction::Other("DETACH PARTITION".into()));
+    }
+
+    #[test]
     fn check_is_not_null_is_recognised() {
         let (f, _) = facts("ALTER TABLE t ADD CONSTRAINT c CHECK ((\"Email\" IS NOT NULL)) NOT VALID;");
         let StatementKind::AlterTable(at) = &f.kind else { panic!() };
         let AlterAction::AddConstraint(tc) = &at.actions[0].action else { panic!() };
         assert_eq!(tc.kind, ConstraintKind::Check { not_null_of: Some("Email".into()) });
+    }
+
+    #[test]
+    fn quoted_char_is_the_internal_type_not_bpchar() {
+        let (f, _) = facts("CREATE TABLE t (a \"char\", b char(2), c CHARACTER VARYING(5)[]);");
+        let StatementKind::CreateTable(ct) = &f.kind else { panic!() };
+        let canon: Vec<&str> = ct.columns.iter().map(|c| c.ty.as_ref().unwrap().canonical.as_str()).collect();
+        assert_eq!(canon, ["char", "bpchar", "varchar"]);
+        assert!(ct.columns[2].ty.as_ref().unwrap().array);
+    }
+
+    #[test]
+    fn vacuum_head_stops_before_the_tables() {
+        let (f, sql) = facts("VACUUM (FULL, ANALYZE) public.events, audit_log;");
+        let StatementKind::Vacuum { full, tables } = &f.kind else { panic!() };
+        assert!(*full);
+        assert_eq!(tables.len(), 2);
+        assert_eq!(text(&sql, f.head), "VACUUM (FULL, ANALYZE)");
     }
 
     #[test]
@@ -1198,5 +1368,91 @@ mod tests {
         let sql = format!("CREATE TABLE t (a int DEFAULT {}1{});", "(".repeat(10_000), ")".repeat(10_000));
         let (f, _) = facts(&sql);
         assert!(matches!(f.kind, StatementKind::CreateTable(_)));
+    }
+
+    fn whole_table(sql: &str) -> bool {
+        match facts(sql).0.kind {
+            StatementKind::Update(d) | StatementKind::Delete(d) => d.whole_table,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn whole_table_data_changes() {
+        for sql in [
+            "UPDATE users SET plan = 'free';",
+            "UPDATE users SET plan = 'free' WHERE plan IS NULL;",
+            "UPDATE orders SET archived = true WHERE true;",
+            "UPDATE orders SET archived = true WHERE 1 = 1;",
+            "UPDATE orders SET name = c.name FROM customers c WHERE orders.customer_id = c.id;",
+            "DELETE FROM events WHERE NOT keep AND payload IS NOT NULL;",
+            "DELETE FROM events RETURNING id;",
+        ] {
+            assert!(whole_table(sql), "{sql}");
+        }
+        for sql in [
+            "UPDATE users SET plan = 'free' WHERE id >= $1 AND id < $1 + 1000;",
+            "UPDATE users SET plan = 'free' WHERE id BETWEEN 1 AND 1000;",
+            "UPDATE orders SET name = c.name FROM customers c WHERE orders.customer_id = c.id AND orders.id < 1000;",
+            "DELETE FROM sessions WHERE expires_at < now();",
+            "DELETE FROM sessions WHERE expires_at < CURRENT_DATE;",
+            "DELETE FROM sessions WHERE created_at::date = '2020-01-01';",
+            "DELETE FROM sessions WHERE day = DATE '2020-01-01';",
+            "UPDATE users SET plan = 'free' WHERE id IN (SELECT id FROM users LIMIT 10);",
+            "DELETE FROM sessions LIMIT 1000;",
+            "UPDATE users SET plan = 'free' ORDER BY id LIMIT 1000;",
+        ] {
+            assert!(!whole_table(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn table_renames_in_every_dialect_spelling() {
+        let (f, sql) = facts("ALTER TABLE customers RENAME TO clients;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!() };
+        assert!(matches!(&at.actions[0].action, AlterAction::RenameTable { to } if to.value == "clients"));
+        assert_eq!(text(&sql, at.actions[0].keyword_span), "RENAME TO");
+
+        // MySQL: TO is optional, and RENAME TABLE is its own statement.
+        let (f, _) = facts("ALTER TABLE customers RENAME clients;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!() };
+        assert!(matches!(&at.actions[0].action, AlterAction::RenameTable { to } if to.value == "clients"));
+        let (f, sql) = facts("RENAME TABLE shop.customers TO clients;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(at.table.key(), "shop.customers");
+        assert!(matches!(&at.actions[0].action, AlterAction::RenameTable { to } if to.value == "clients"));
+        assert_eq!(text(&sql, at.actions[0].keyword_span), "RENAME TABLE");
+        assert_eq!(text(&sql, f.head), "RENAME TABLE");
+        // The cut-over swap of online schema-change tools: no name disappears.
+        let (f, _) = facts("RENAME TABLE users TO users_old, users_new TO users;");
+        assert!(matches!(f.kind, StatementKind::Other), "{f:?}");
+        assert_eq!(f.label, "RENAME TABLE");
+
+        // A column rename is still a column rename.
+        let (f, _) = facts("ALTER TABLE t RENAME a TO b;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!() };
+        assert!(
+            matches!(&at.actions[0].action, AlterAction::RenameColumn { from, to } if from.value == "a" && to.value == "b")
+        );
+    }
+
+    #[test]
+    fn mysql_change_column_renames_only_when_names_differ() {
+        let (f, sql) =
+            facts("ALTER TABLE users CHANGE COLUMN fullname full_name varchar(255) NOT NULL, CHANGE email Email text;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!() };
+        assert_eq!(at.actions.len(), 2);
+        assert!(
+            matches!(&at.actions[0].action, AlterAction::RenameColumn { from, to } if from.value == "fullname" && to.value == "full_name")
+        );
+        assert_eq!(text(&sql, at.actions[0].keyword_span), "CHANGE COLUMN");
+        assert_eq!(at.actions[1].action, AlterAction::Other("CHANGE COLUMN".into()));
+    }
+
+    #[test]
+    fn start_transaction_head_covers_both_words() {
+        let (f, sql) = facts("START TRANSACTION ISOLATION LEVEL SERIALIZABLE;");
+        assert_eq!(f.kind, StatementKind::Transaction(TransactionControl::Begin));
+        assert_eq!(text(&sql, f.head), "START TRANSACTION");
     }
 }

@@ -1,0 +1,9 @@
+CREATE TABLE orders (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id bigint NOT NULL REFERENCES users (id),
+    total_cents bigint NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- orders is new in this migration: a plain CREATE INDEX blocks nobody.
+CREATE INDEX orders_created_at_idx ON orders (created_at);

@@ -1,0 +1,247 @@
+//! `safemig check`: finds the files and the configuration, analyses each file, and reports.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Config, ConfigProblem};
+use crate::engine::{self, FileAnalysis, CLI_MAX_BYTES};
+use crate::rules::Severity;
+
+use super::{human, json, CheckArgs, Format, Status};
+
+/// Directories never searched for migrations.
+const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
+
+/// One analysed file, as the output formats see it.
+pub(crate) struct CheckedFile {
+    /// The path as the user wrote it (joined with what the directory walk found).
+    pub path: String,
+    /// The decoded text; `None` when the bytes were not analysed (binary, too large).
+    pub text: Option<String>,
+    pub analysis: FileAnalysis,
+}
+
+/// Counts for the summary line and the exit status.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub files: usize,
+    pub by_severity: [usize; 4],
+    pub suppressed: usize,
+}
+
+impl Tally {
+    fn add(&mut self, file: &CheckedFile) {
+        self.files += 1;
+        for f in &file.analysis.findings {
+            self.by_severity[f.severity as usize] += 1;
+        }
+        self.suppressed += file.analysis.suppressed.len();
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.by_severity[severity as usize]
+    }
+
+    fn fails(&self, threshold: Option<Severity>) -> bool {
+        let Some(threshold) = threshold else { return false };
+        [Severity::Hint, Severity::Info, Severity::Warning, Severity::Error]
+            .into_iter()
+            .any(|s| s >= threshold && self.count(s) > 0)
+    }
+}
+
+pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
+    let mut trouble = false;
+    let config = match load_config(args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Status::Trouble);
+        }
+    };
+    let files = collect_files(&args.paths, &mut trouble);
+
+    let mut tally = Tally::default();
+    let mut report = json::Report::default();
+    let colour = human::use_colour();
+    for path in files {
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                trouble = true;
+                continue;
+            }
+        };
+        let settings = config.settings(engine::dialect_for_path(&path, &config));
+        let (analysis, text) = engine::analyze_bytes(&bytes, CLI_MAX_BYTES, &settings, &config);
+        drop(bytes);
+        let file = CheckedFile { path: display_path(&path), text, analysis };
+        tally.add(&file);
+        match args.format {
+            Format::Human => human::write_file(out, &file, colour)?,
+            Format::Json => report.add(&file),
+        }
+    }
+    match args.format {
+        Format::Human => human::write_summary(out, &tally)?,
+        Format::Json => report.write(out)?,
+    }
+    Ok(if trouble {
+        Status::Trouble
+    } else if tally.fails(args.fail_on.threshold()) {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
+}
+
+/// `--config FILE`, else `safemig.toml` in the nearest ancestor of the first path (or the
+/// current directory). Problems inside the file are warnings; an unreadable `--config` is an error.
+fn load_config(args: &CheckArgs) -> Result<Config, String> {
+    let (config, problems) = match &args.config {
+        Some(path) => {
+            let text = fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the configuration file {}: {e}", path.display()))?;
+            Config::from_toml(&text, &path.display().to_string())
+        }
+        None => {
+            let start = args.paths.first().map(PathBuf::as_path).unwrap_or(Path::new("."));
+            match find_config(start) {
+                Some(path) => match fs::read_to_string(&path) {
+                    Ok(text) => Config::from_toml(&text, &display_path(&relative_to_cwd(&path))),
+                    Err(e) => {
+                        eprintln!("warning: cannot read {}: {e}; using the defaults", path.display());
+                        (Config::default(), Vec::new())
+                    }
+                },
+                None => (Config::default(), Vec::new()),
+            }
+        }
+    };
+    for problem in &problems {
+        eprintln!("warning: {}", describe_problem(problem));
+    }
+    Ok(config)
+}
+
+/// `path:line: key: message`, leaving out the parts a problem does not have.
+fn describe_problem(p: &ConfigProblem) -> String {
+    let mut s = p.source.clone();
+    if let Some(line) = p.line {
+        s.push_str(&format!(":{line}"));
+    }
+    if !p.key.is_empty() {
+        s.push_str(&format!(": {}", p.key));
+    }
+    s.push_str(&format!(": {}", p.message));
+    s
+}
+
+fn find_config(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok().or_else(|| std::path::absolute(start).ok())?;
+    let dir = if start.is_dir() { start.as_path() } else { start.parent()? };
+    dir.ancestors().map(|d| d.join(config::FILE_NAME)).find(|p| p.is_file())
+}
+
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.canonicalize().ok())
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// The files to check, in a deterministic order: explicit files as given, directories searched
+/// for `*.sql` in sorted order. Paths that cannot be read are reported and set `trouble`.
+fn collect_files(paths: &[PathBuf], trouble: &mut bool) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    let mut files = Vec::new();
+    for path in paths {
+        match fs::metadata(path) {
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                *trouble = true;
+            }
+            Ok(meta) if meta.is_dir() => {
+                let mut found = Vec::new();
+                walk(path, &mut found, trouble);
+                found.sort();
+                files.extend(found.into_iter().filter(|f| seen.insert(f.clone())));
+            }
+            // A file named on the command line is checked whatever its extension.
+            Ok(_) => {
+                if seen.insert(path.clone()) {
+                    files.push(path.clone());
+                }
+            }
+        }
+    }
+    files
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, trouble: &mut bool) {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            eprintln!("error: cannot read the directory {}: {e}", dir.display());
+            *trouble = true;
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            let skipped = entry.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n));
+            if !skipped {
+                walk(&path, found, trouble);
+            }
+        } else if is_sql(&path) && (kind.is_file() || path.is_file()) {
+            // Symlinked files are followed; symlinked directories are not, so a link cycle
+            // cannot trap the walk.
+            found.push(path);
+        }
+    }
+}
+
+fn is_sql(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("sql"))
+}
+
+/// `./migrations/a.sql` → `migrations/a.sql`.
+fn display_path(path: &Path) -> String {
+    let shown = path.strip_prefix(".").ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path);
+    shown.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_finds_sql_sorted_and_skips_build_dirs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        for p in ["b/2.sql", "b/1.SQL", "a.sql", "notes.txt", "target/x.sql", "node_modules/y.sql", ".git/z.sql"] {
+            let path = root.join(p);
+            fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
+            fs::write(&path, "SELECT 1;").expect("write");
+        }
+        let mut trouble = false;
+        let files = collect_files(&[root.to_path_buf(), root.join("a.sql")], &mut trouble);
+        let names: Vec<String> =
+            files.iter().map(|f| f.strip_prefix(root).expect("under root").display().to_string()).collect();
+        assert_eq!(names, ["a.sql", "b/1.SQL", "b/2.sql"]);
+        assert!(!trouble);
+    }
+
+    #[test]
+    fn paths_lose_their_leading_dot() {
+        assert_eq!(display_path(Path::new("./m/a.sql")), "m/a.sql");
+        assert_eq!(display_path(Path::new(".")), ".");
+        assert_eq!(display_path(Path::new("m/a.sql")), "m/a.sql");
+    }
+}

@@ -1,0 +1,477 @@
+//! The `LanguageServer` implementation: protocol in, engine calls, protocol out.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use dashmap::DashMap;
+use tokio::sync::watch;
+use tower_lsp::jsonrpc::Result;
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer};
+
+use crate::config::{Config, ConfigProblem};
+use crate::text::{Document, PositionEncoding};
+
+use super::convert::{self, line_col};
+use super::documents::{is_config_file, path_of, AnalysisJob, DocState, Snapshot};
+use super::guard::{catch_panic, run_blocking};
+use super::settings::{ConfigSources, LoadedConfig};
+use super::{hover, symbols};
+
+/// The registration id of our `safemig.toml` watcher.
+const CONFIG_WATCHER_ID: &str = "safemig-config-watcher";
+const CONFIG_GLOB: &str = "**/safemig.toml";
+/// The settings section we ask for when the client pulls configuration.
+const SETTINGS_SECTION: &str = "safemig";
+
+pub(crate) struct Backend {
+    inner: Arc<Inner>,
+}
+
+impl Backend {
+    pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Self {
+        Backend {
+            inner: Arc::new(Inner {
+                client,
+                docs: DashMap::new(),
+                encoding: OnceLock::new(),
+                client_support: OnceLock::new(),
+                config: Mutex::new(ConfigState::default()),
+                revisions: AtomicU64::new(0),
+                publishing: tokio::sync::Mutex::new(()),
+                shutdown_requested,
+            }),
+        }
+    }
+}
+
+/// What the client said it can do, as far as we care.
+#[derive(Debug, Default, Clone, Copy)]
+struct ClientSupport {
+    watch_files_dynamically: bool,
+    pull_configuration: bool,
+}
+
+#[derive(Default)]
+struct ConfigState {
+    sources: ConfigSources,
+    current: Arc<Config>,
+    /// Bumped on every reload, so an analysis made with an older config is not published.
+    generation: u64,
+    /// The last load's problems, kept for `initialized` (nothing may be published before it).
+    last: LoadedConfig,
+    /// Whether the last publication on `safemig.toml` had diagnostics (which must then be cleared).
+    toml_diagnostics_shown: bool,
+}
+
+struct Inner {
+    client: Client,
+    docs: DashMap<Url, DocState>,
+    encoding: OnceLock<PositionEncoding>,
+    client_support: OnceLock<ClientSupport>,
+    config: Mutex<ConfigState>,
+    revisions: AtomicU64,
+    /// Held while checking that a result is current and sending it, so that results leave in
+    /// the order of the state they describe (and none arrives after `didClose` cleared a file).
+    publishing: tokio::sync::Mutex<()>,
+    shutdown_requested: Arc<AtomicBool>,
+}
+
+/// Locks a std mutex, recovering from poisoning: every handler's panic is caught, and the state
+/// behind these locks is replaced whole, never left half-written.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Inner {
+    fn encoding(&self) -> PositionEncoding {
+        self.encoding.get().copied().unwrap_or_default()
+    }
+
+    fn client_support(&self) -> ClientSupport {
+        self.client_support.get().copied().unwrap_or_default()
+    }
+
+    fn next_revision(&self) -> u64 {
+        self.revisions.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn config(&self) -> (Arc<Config>, u64) {
+        let state = lock(&self.config);
+        (Arc::clone(&state.current), state.generation)
+    }
+
+    /// Runs a handler body, turning a panic into a logged error and `T::default()`.
+    async fn guard<T: Default>(&self, what: &str, body: impl Future<Output = T>) -> T {
+        match catch_panic(body).await {
+            Ok(value) => value,
+            Err(message) => {
+                self.log_panic(what, &message).await;
+                T::default()
+            }
+        }
+    }
+
+    async fn log_panic(&self, what: &str, message: &str) {
+        self.client
+            .log_message(
+                MessageType::ERROR,
+                format!("safemig: internal error in {what}: {message}. The server keeps running; please report this with the file that caused it."),
+            )
+            .await;
+    }
+
+    fn snapshot(&self, uri: &Url) -> Option<Arc<Snapshot>> {
+        self.docs.get(uri)?.snapshot.clone()
+    }
+
+    /// Analyses the buffer's current text and publishes the result, unless the buffer or the
+    /// config changed meanwhile (then another analysis is already queued).
+    async fn analyse_and_publish(&self, uri: &Url) {
+        let (config, generation) = self.config();
+        let (job, revision) = {
+            let Some(doc) = self.docs.get(uri) else { return };
+            let job = AnalysisJob {
+                document: doc.document.clone(),
+                path: doc.path.clone(),
+                previous: doc.snapshot.as_ref().and_then(|s| s.analysis.clone()),
+                config,
+                encoding: self.encoding(),
+            };
+            (job, doc.revision)
+        };
+        let (snapshot, diagnostics) = match run_blocking(move || job.run()).await {
+            Ok(result) => result,
+            Err(message) => {
+                self.log_panic(&format!("the analysis of {uri}"), &message).await;
+                return;
+            }
+        };
+        let _order = self.publishing.lock().await;
+        if self.config().1 != generation {
+            return;
+        }
+        let version = {
+            let Some(mut doc) = self.docs.get_mut(uri) else { return };
+            if doc.revision != revision {
+                return;
+            }
+            doc.snapshot = Some(Arc::new(snapshot));
+            doc.document.version
+        };
+        self.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
+    }
+
+    /// Reloads the configuration from all sources, reports its problems and re-analyses every
+    /// open buffer.
+    async fn reload_config(&self, show_settings_problems: bool) {
+        let (toml_problems, settings_problems) = {
+            let mut state = lock(&self.config);
+            let loaded = state.sources.load();
+            state.current = Arc::new(loaded.config.clone());
+            state.generation += 1;
+            let problems = (loaded.toml_problems.clone(), loaded.settings_problems.clone());
+            state.last = loaded;
+            problems
+        };
+        self.publish_toml_problems(&toml_problems).await;
+        if show_settings_problems {
+            self.show_settings_problems(&settings_problems).await;
+        }
+        for doc in self.docs.iter() {
+            doc.wake.send_replace(());
+        }
+    }
+
+    /// Publishes `safemig.toml`'s problems on that file, or clears what an earlier load put there.
+    async fn publish_toml_problems(&self, problems: &[ConfigProblem]) {
+        let (path, shown_before) = {
+            let mut state = lock(&self.config);
+            let shown = std::mem::replace(&mut state.toml_diagnostics_shown, !problems.is_empty());
+            (state.sources.toml_path(), shown)
+        };
+        let Some(path) = path else { return };
+        if problems.is_empty() && !shown_before {
+            return;
+        }
+        let Ok(uri) = Url::from_file_path(&path) else { return };
+        // The problems carry line numbers; the text gives those lines their extent.
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let encoding = self.encoding();
+        let diagnostics = problems.iter().map(|p| convert::config_diagnostic(p, &text, encoding)).collect();
+        let _order = self.publishing.lock().await;
+        self.client.publish_diagnostics(uri, diagnostics, None).await;
+    }
+
+    async fn show_settings_problems(&self, problems: &[ConfigProblem]) {
+        if problems.is_empty() {
+            return;
+        }
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let message = format!(
+            "safemig ignored {} setting{} (the defaults stay in force): {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            listed.join("; ")
+        );
+        self.client.show_message(MessageType::WARNING, message).await;
+    }
+
+    async fn register_config_watcher(&self) {
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![FileSystemWatcher { glob_pattern: GlobPattern::String(CONFIG_GLOB.into()), kind: None }],
+        };
+        let registration = Registration {
+            id: CONFIG_WATCHER_ID.into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(e) = self.client.register_capability(vec![registration]).await {
+            self.client
+                .log_message(
+                    MessageType::WARNING,
+                    format!("safemig: could not watch {CONFIG_GLOB} ({e}); save the file in the editor to reload it"),
+                )
+                .await;
+        }
+    }
+
+    /// Asks the client for our settings section (clients that pull configuration send
+    /// `didChangeConfiguration` with null settings).
+    async fn pull_settings(&self) -> Option<serde_json::Value> {
+        let item = ConfigurationItem { scope_uri: None, section: Some(SETTINGS_SECTION.into()) };
+        match self.client.configuration(vec![item]).await {
+            Ok(mut values) => values.pop().filter(|v| !v.is_null()),
+            Err(e) => {
+                self.client
+                    .log_message(MessageType::WARNING, format!("safemig: could not read the client's settings: {e}"))
+                    .await;
+                None
+            }
+        }
+    }
+
+    fn open(self: &Arc<Self>, params: DidOpenTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let path = path_of(&uri);
+        if is_config_file(&path) {
+            return;
+        }
+        let (wake, mut woken) = watch::channel(());
+        woken.mark_changed();
+        let doc = DocState {
+            document: Document::new(&params.text_document.text, params.text_document.version),
+            path,
+            revision: self.next_revision(),
+            snapshot: None,
+            wake,
+        };
+        // Replacing a buffer opened twice drops its old `wake`, which ends its old worker.
+        self.docs.insert(uri.clone(), doc);
+        tokio::spawn(analysis_worker(Arc::clone(self), uri, woken));
+    }
+
+    /// Applies the edits in order. Runs before the handler's first await, so edits are applied
+    /// in the order the client sent them.
+    fn change(&self, params: DidChangeTextDocumentParams) -> Vec<String> {
+        let uri = params.text_document.uri;
+        let encoding = self.encoding();
+        let revision = self.next_revision();
+        let Some(mut doc) = self.docs.get_mut(&uri) else {
+            return if is_config_file(&path_of(&uri)) {
+                Vec::new()
+            } else {
+                vec![format!("safemig: ignored an edit to {uri}, which is not open")]
+            };
+        };
+        let mut problems = Vec::new();
+        for change in params.content_changes {
+            let range = change.range.map(|r| (line_col(r.start), line_col(r.end)));
+            if let Err(e) = doc.document.apply_change(range, &change.text, encoding) {
+                problems.push(format!("safemig: ignored an edit to {uri}: {e}"));
+            }
+        }
+        doc.document.version = params.text_document.version;
+        doc.revision = revision;
+        doc.wake.send_replace(());
+        problems
+    }
+}
+
+/// Analyses one buffer whenever it is woken, until the buffer closes. One worker per buffer
+/// means its analyses never overlap, and edits that arrive during an analysis are taken together
+/// by the next one.
+async fn analysis_worker(inner: Arc<Inner>, uri: Url, mut woken: watch::Receiver<()>) {
+    while woken.changed().await.is_ok() {
+        inner.guard("the analysis worker", inner.analyse_and_publish(&uri)).await;
+    }
+}
+
+fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
+    let folder = params.workspace_folders.as_ref().and_then(|folders| folders.first()).map(|f| &f.uri);
+    #[allow(deprecated)] // `root_path` is how old clients say it.
+    let from_path = params.root_path.as_ref().map(PathBuf::from);
+    folder.or(params.root_uri.as_ref()).and_then(|uri| uri.to_file_path().ok()).or(from_path)
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let inner = &self.inner;
+        let encoding = convert::negotiate_encoding(
+            params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_deref()),
+        );
+        let _ = inner.encoding.set(encoding);
+        let workspace = params.capabilities.workspace.as_ref();
+        let _ = inner.client_support.set(ClientSupport {
+            watch_files_dynamically: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+            pull_configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
+        });
+        let root = workspace_root(&params);
+        let init_options = params.initialization_options;
+        inner
+            .guard("loading the configuration", async {
+                let mut state = lock(&inner.config);
+                state.sources = ConfigSources { root, init_options, settings: None };
+                let loaded = state.sources.load();
+                state.current = Arc::new(loaded.config.clone());
+                state.generation += 1;
+                state.last = loaded;
+            })
+            .await;
+
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(convert::encoding_kind(encoding)),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions { include_text: Some(false) })),
+                    ..TextDocumentSyncOptions::default()
+                })),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo { name: "safemig".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let inner = &self.inner;
+        inner
+            .guard("initialized", async {
+                let (toml_problems, settings_problems) = {
+                    let state = lock(&inner.config);
+                    (state.last.toml_problems.clone(), state.last.settings_problems.clone())
+                };
+                inner.publish_toml_problems(&toml_problems).await;
+                inner.show_settings_problems(&settings_problems).await;
+                if inner.client_support().watch_files_dynamically {
+                    // Not awaited here: the handler must not wait on the client's answer.
+                    let watcher = Arc::clone(inner);
+                    tokio::spawn(async move {
+                        watcher.guard("registering the config watcher", watcher.register_config_watcher()).await
+                    });
+                }
+            })
+            .await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.inner.shutdown_requested.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let inner = &self.inner;
+        inner.guard("didOpen", async { inner.open(params) }).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let inner = &self.inner;
+        inner
+            .guard("didChange", async {
+                for problem in inner.change(params) {
+                    inner.client.log_message(MessageType::WARNING, problem).await;
+                }
+            })
+            .await;
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        let inner = &self.inner;
+        inner
+            .guard("didSave", async {
+                // Migrations are analysed as they are typed; a saved config file changes the rules.
+                if is_config_file(&path_of(&params.text_document.uri)) {
+                    inner.reload_config(false).await;
+                }
+            })
+            .await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let inner = &self.inner;
+        inner
+            .guard("didClose", async {
+                let uri = params.text_document.uri;
+                if inner.docs.remove(&uri).is_some() {
+                    let _order = inner.publishing.lock().await;
+                    inner.client.publish_diagnostics(uri, Vec::new(), None).await;
+                }
+            })
+            .await;
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let inner = &self.inner;
+        inner
+            .guard("didChangeConfiguration", async {
+                let mut settings = Some(params.settings).filter(|s| !s.is_null());
+                if settings.is_none() && inner.client_support().pull_configuration {
+                    settings = inner.pull_settings().await;
+                }
+                lock(&inner.config).sources.settings = settings;
+                inner.reload_config(true).await;
+            })
+            .await;
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let inner = &self.inner;
+        inner
+            .guard("didChangeWatchedFiles", async {
+                if params.changes.iter().any(|c| is_config_file(&path_of(&c.uri))) {
+                    inner.reload_config(false).await;
+                }
+            })
+            .await;
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let inner = &self.inner;
+        let at = params.text_document_position_params;
+        Ok(inner
+            .guard("hover", async {
+                let snapshot = inner.snapshot(&at.text_document.uri)?;
+                hover::hover(&snapshot, at.position, inner.encoding())
+            })
+            .await)
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let inner = &self.inner;
+        Ok(inner
+            .guard("documentSymbol", async {
+                let snapshot = inner.snapshot(&params.text_document.uri)?;
+                Some(DocumentSymbolResponse::Nested(symbols::document_symbols(&snapshot, inner.encoding())))
+            })
+            .await)
+    }
+}

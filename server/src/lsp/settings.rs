@@ -1,0 +1,75 @@
+//! Where the server's configuration comes from: the workspace's `safemig.toml`, then the client's
+//! `initializationOptions`, then the latest `workspace/didChangeConfiguration` settings.
+
+use std::path::PathBuf;
+
+use crate::config::{Config, ConfigProblem, FILE_NAME};
+
+pub(crate) const INIT_OPTIONS_SOURCE: &str = "initializationOptions";
+pub(crate) const SETTINGS_SOURCE: &str = "workspace/didChangeConfiguration";
+
+#[derive(Debug, Default)]
+pub(crate) struct ConfigSources {
+    /// The workspace root (`workspaceFolders[0]` or `rootUri`); `None` for a single-file session.
+    pub root: Option<PathBuf>,
+    pub init_options: Option<serde_json::Value>,
+    pub settings: Option<serde_json::Value>,
+}
+
+/// The effective configuration and what was wrong in each source.
+#[derive(Debug, Default)]
+pub(crate) struct LoadedConfig {
+    pub config: Config,
+    /// Problems in `safemig.toml`, shown as diagnostics on that file.
+    pub toml_problems: Vec<ConfigProblem>,
+    /// Problems in the client's settings, shown as a message (they have no file).
+    pub settings_problems: Vec<ConfigProblem>,
+}
+
+impl ConfigSources {
+    /// Where the workspace's `safemig.toml` is (whether or not it exists).
+    pub fn toml_path(&self) -> Option<PathBuf> {
+        self.root.as_ref().map(|root| root.join(FILE_NAME))
+    }
+
+    /// Reads `safemig.toml` afresh and applies the client's settings on top.
+    pub fn load(&self) -> LoadedConfig {
+        let (mut config, _, toml_problems) = match &self.root {
+            Some(root) => Config::discover(root),
+            None => (Config::default(), None, Vec::new()),
+        };
+        let mut settings_problems = Vec::new();
+        if let Some(options) = &self.init_options {
+            settings_problems.extend(config.merge_json(options, INIT_OPTIONS_SOURCE));
+        }
+        if let Some(settings) = &self.settings {
+            settings_problems.extend(config.merge_json(settings, SETTINGS_SOURCE));
+        }
+        LoadedConfig { config, toml_problems, settings_problems }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RuleLevel;
+    use crate::rules::Severity;
+
+    #[test]
+    fn settings_override_options_which_override_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(FILE_NAME), "lock_timeout = \"2s\"\n[rules]\ndrop-table = \"off\"\n")
+            .expect("write safemig.toml");
+        let sources = ConfigSources {
+            root: Some(dir.path().to_path_buf()),
+            init_options: Some(serde_json::json!({"lock_timeout": "3s", "rules": {"drop-table": "hint"}})),
+            settings: Some(serde_json::json!({"safemig": {"lock_timeout": "4s", "bogus": 1}})),
+        };
+        let loaded = sources.load();
+        assert!(loaded.toml_problems.is_empty(), "{:?}", loaded.toml_problems);
+        assert_eq!(loaded.config.lock_timeout, "4s");
+        assert_eq!(loaded.config.rules.get("drop-table"), Some(&RuleLevel::Severity(Severity::Hint)));
+        assert_eq!(loaded.settings_problems.len(), 1);
+        assert_eq!(loaded.settings_problems[0].source, SETTINGS_SOURCE);
+    }
+}

@@ -1,0 +1,447 @@
+//! Drives the built `safemig` binary the way a user and CI do: files on disk in, text, JSON and an
+//! exit code out.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_safemig");
+
+/// One statement that fires exactly one rule (`create-index-blocking`) at line 1, columns 1–13.
+const INDEX_ON_ORDERS: &str = "CREATE INDEX orders_customer_id_idx ON orders (customer_id);\n";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("stdout is not one JSON object ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
+    }
+}
+
+fn safemig(cwd: &Path, args: &[&str]) -> Run {
+    let output =
+        Command::new(BIN).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("the safemig binary runs");
+    Run {
+        code: output.status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().expect("a parent directory")).expect("mkdir");
+    std::fs::write(&path, content).expect("write fixture");
+    path
+}
+
+/// `(rule, severity, start line, start column)` of every diagnostic, for compact assertions.
+fn diagnostics(json: &Value) -> Vec<(String, String, u64, u64)> {
+    json["diagnostics"]
+        .as_array()
+        .expect("diagnostics is an array")
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().expect("rule").to_string(),
+                d["severity"].as_str().expect("severity").to_string(),
+                d["range"]["start"]["line"].as_u64().expect("line"),
+                d["range"]["start"]["column"].as_u64().expect("column"),
+            )
+        })
+        .collect()
+}
+
+fn find<'j>(json: &'j Value, rule: &str) -> Vec<&'j Value> {
+    json["diagnostics"].as_array().expect("diagnostics").iter().filter(|d| d["rule"] == rule).collect()
+}
+
+#[test]
+fn exit_code_follows_fail_on_for_each_severity() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "m/0001_index.sql", INDEX_ON_ORDERS);
+    // (level the config gives the finding, expected exit code for --fail-on error, warning, info, never)
+    let cases = [("error", [1, 1, 1, 0]), ("warning", [0, 1, 1, 0]), ("info", [0, 0, 1, 0]), ("hint", [0, 0, 0, 0])];
+    for (level, expected) in cases {
+        let config =
+            write(dir.path(), &format!("{level}.toml"), format!("[rules]\ncreate-index-blocking = \"{level}\"\n"));
+        let config = config.to_str().expect("utf-8 temp path");
+        let json = safemig(dir.path(), &["check", "m", "--config", config, "--format", "json"]).json();
+        assert_eq!(diagnostics(&json), [("create-index-blocking".to_string(), level.to_string(), 1, 1)]);
+        for (fail_on, code) in ["error", "warning", "info", "never"].into_iter().zip(expected) {
+            let run = safemig(dir.path(), &["check", "m", "--config", config, "--fail-on", fail_on]);
+            assert_eq!(run.code, code, "{level} finding with --fail-on {fail_on}\n{}{}", run.stdout, run.stderr);
+        }
+    }
+    // The default is --fail-on warning.
+    assert_eq!(safemig(dir.path(), &["check", "m"]).code, 1);
+    write(dir.path(), "clean/0001.sql", "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);\n");
+    let clean = safemig(dir.path(), &["check", "clean"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    assert_eq!(clean.stdout, "no findings in 1 file\n");
+}
+
+#[test]
+fn json_has_the_documented_shape_and_counts_columns_in_characters() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // `CREATE` is character 17 of its line, byte 22, UTF-16 unit 18.
+    write(dir.path(), "m/0001.sql", "SELECT 'café😀'; CREATE INDEX i ON orders (c);\nSELECT (1;\n");
+    let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    let keys: Vec<&str> = json.as_object().expect("an object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["diagnostics", "files", "suppressed"]);
+    assert_eq!(json["files"], serde_json::json!([{"path": "m/0001.sql", "statements": 3, "parse_errors": 1}]));
+
+    let index = find(&json, "create-index-blocking");
+    assert_eq!(index.len(), 1, "{json:#}");
+    let d = index[0];
+    let mut fields: Vec<&str> = d.as_object().expect("object").keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["fix", "message", "path", "range", "rule", "severity"]);
+    assert_eq!(d["path"], "m/0001.sql");
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["range"], serde_json::json!({"start": {"line": 1, "column": 17}, "end": {"line": 1, "column": 29}}));
+    assert!(d["message"].as_str().expect("message").contains("CONCURRENTLY"), "{d}");
+    assert_eq!(d["fix"]["title"], "Build the index CONCURRENTLY");
+
+    let syntax = find(&json, "syntax-error");
+    assert_eq!(syntax.len(), 1, "{json:#}");
+    assert_eq!(syntax[0]["severity"], "error");
+    assert_eq!(syntax[0]["range"]["start"], serde_json::json!({"line": 2, "column": 10}));
+    assert_eq!(syntax[0]["fix"], Value::Null);
+}
+
+#[test]
+fn suppressed_findings_keep_their_reason_in_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "m/0001.sql",
+        format!("-- safemig: ignore create-index-blocking — orders is empty until launch\n{INDEX_ON_ORDERS}"),
+    );
+    let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let json = run.json();
+    assert_eq!(json["diagnostics"], serde_json::json!([]));
+    let s = &json["suppressed"][0];
+    assert_eq!(s["rule"], "create-index-blocking");
+    assert_eq!(s["reason"], "orders is empty until launch");
+    assert_eq!(s["range"]["start"], serde_json::json!({"line": 2, "column": 1}));
+    let human = safemig(dir.path(), &["check", "m"]);
+    assert_eq!(human.stdout, "no findings in 1 file (1 suppressed)\n");
+}
+
+#[test]
+fn human_output_shows_rule_location_source_and_caret() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "m/0002_orders.sql", format!("-- orders by customer\n  {INDEX_ON_ORDERS}"));
+    let run = safemig(dir.path(), &["check", "m"]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].starts_with("warning[create-index-blocking]: building this index takes a SHARE lock on `orders`"));
+    assert_eq!(lines[1], " --> m/0002_orders.sql:2:3");
+    assert_eq!(lines[3], "2 |   CREATE INDEX orders_customer_id_idx ON orders (customer_id);");
+    assert_eq!(lines[4], "  |   ^^^^^^^^^^^^");
+    assert!(lines.contains(&"  = fix: Build the index CONCURRENTLY"), "{}", run.stdout);
+    assert_eq!(lines.last(), Some(&"1 warning in 1 file"));
+    assert!(!run.stdout.contains('\u{1b}'), "no colour codes when stdout is not a terminal");
+}
+
+#[test]
+fn directories_are_walked_in_sorted_order_skipping_build_dirs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for rel in
+        ["db/b/0002.sql", "db/a.sql", "db/b/0001.sql", "db/target/x.sql", "db/node_modules/y.sql", "db/.git/z.sql"]
+    {
+        write(dir.path(), rel, INDEX_ON_ORDERS);
+    }
+    write(dir.path(), "db/README.md", "not sql");
+    let json = safemig(dir.path(), &["check", "db", "--format", "json"]).json();
+    let paths: Vec<&str> =
+        json["files"].as_array().expect("files").iter().map(|f| f["path"].as_str().expect("path")).collect();
+    assert_eq!(paths, ["db/a.sql", "db/b/0001.sql", "db/b/0002.sql"]);
+    // With no PATH, the current directory is checked, and shown without a `./` prefix.
+    let json = safemig(&dir.path().join("db"), &["check", "--format", "json"]).json();
+    assert_eq!(json["files"][0]["path"], "a.sql");
+}
+
+#[test]
+fn config_comes_from_the_flag_or_the_nearest_ancestor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "proj/safemig.toml", "[rules]\ncreate-index-blocking = \"error\"\n");
+    write(dir.path(), "proj/db/migrations/0001.sql", INDEX_ON_ORDERS);
+    write(dir.path(), "elsewhere/quiet.toml", "[rules]\ncreate-index-blocking = \"off\"\n");
+
+    // Discovered from the first PATH's ancestors, not from the current directory.
+    let json = safemig(&dir.path().join("elsewhere"), &["check", "../proj/db/migrations", "--format", "json"]).json();
+    assert_eq!(diagnostics(&json), [("create-index-blocking".to_string(), "error".to_string(), 1, 1)]);
+
+    // --config wins over discovery.
+    let run = safemig(dir.path(), &["check", "proj/db", "--config", "elsewhere/quiet.toml"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, "no findings in 1 file\n"));
+
+    // A --config that cannot be read is a usage error.
+    let run = safemig(dir.path(), &["check", "proj", "--config", "missing.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("missing.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn config_problems_name_file_line_and_key_and_checking_continues() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "safemig.toml",
+        "postgres_version = 15\n[rules]\ncreate-index-blockin = \"error\"\nlock_timeout = 5\n",
+    );
+    write(dir.path(), "m/0001.sql", INDEX_ON_ORDERS);
+    let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
+    assert!(
+        run.stderr.contains("warning: safemig.toml:3: rules.create-index-blockin: unknown rule id"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("did you mean `create-index-blocking`"), "{}", run.stderr);
+    // The misspelt key is ignored: the rule keeps its default severity.
+    assert_eq!(run.code, 1);
+    assert_eq!(diagnostics(&run.json()), [("create-index-blocking".to_string(), "warning".to_string(), 1, 1)]);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = safemig(dir.path(), &["check", "no/such/dir"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no/such/dir"), "{}", run.stderr);
+
+    // A missing path next to a good one: the good one is still checked, and the exit code is 2.
+    write(dir.path(), "m/0001.sql", INDEX_ON_ORDERS);
+    let run = safemig(dir.path(), &["check", "m", "gone.sql", "--format", "json"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(find(&run.json(), "create-index-blocking").len(), 1);
+
+    for args in [&["check", "--fail-on", "sometimes"][..], &["check", "--frobnicate"], &["bogus"], &[]] {
+        let run = safemig(dir.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+    }
+    let version = safemig(dir.path(), &["--version"]);
+    assert_eq!((version.code, version.stdout.trim()), (0, concat!("safemig ", env!("CARGO_PKG_VERSION"))));
+}
+
+#[test]
+fn explain_prints_docs_and_suggests_near_misses() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = safemig(dir.path(), &["explain", "create-index-blocking"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.starts_with("# create-index-blocking\n"), "{}", run.stdout);
+    for section in ["## What it flags", "## Why it hurts", "## Example", "## Instead", "## Quick fix"] {
+        assert!(run.stdout.contains(section), "missing {section}");
+    }
+    let run = safemig(dir.path(), &["explain", "create-index-blockng"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("there is no rule `create-index-blockng`"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `create-index-blocking`?"), "{}", run.stderr);
+}
+
+#[test]
+fn rules_lists_every_rule_by_category() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = safemig(dir.path(), &["rules"]);
+    assert_eq!(run.code, 0);
+    for rule in safemig::rules::all() {
+        let row = run.stdout.lines().find(|l| l.split_whitespace().next() == Some(rule.id));
+        let row = row.unwrap_or_else(|| panic!("{} missing from `safemig rules`", rule.id));
+        assert!(row.contains(rule.default_severity.name()) && row.contains(rule.summary), "{row}");
+    }
+    assert!(run.stdout.contains("\nLocks and rewrites\n"));
+    assert!(run.stdout.contains("\nTransactions and robustness\n"));
+}
+
+#[test]
+fn docs_rules_md_is_generated_from_the_rules() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/rules.md");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let generated = safemig(dir.path(), &["rules", "--markdown"]).stdout;
+    if std::env::var_os("SAFEMIG_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("write docs/rules.md");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != generated {
+        let line = committed
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()))
+            + 1;
+        panic!(
+            "docs/rules.md is stale (first difference at line {line}); regenerate it with \
+             `cargo run -q -p safemig -- rules --markdown > docs/rules.md` \
+             (or `SAFEMIG_UPDATE_DOCS=1 cargo test -p safemig --test cli docs_rules_md`)"
+        );
+    }
+}
+
+// Bad input: every case yields a clear finding at a known place and exit 1, never a crash.
+
+#[test]
+fn a_20_mb_seed_file_is_checked_to_the_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let row = format!("(1, '{}')", "x".repeat(130));
+    let insert = format!("INSERT INTO events (id, payload) VALUES\n{};\n", vec![row.as_str(); 100].join(",\n"));
+    let copies = 20 * 1024 * 1024 / insert.len() + 1;
+    let mut sql = insert.repeat(copies);
+    sql.push_str(INDEX_ON_ORDERS);
+    assert!(sql.len() > 20 * 1024 * 1024);
+    write(dir.path(), "seed.sql", &sql);
+    let run = safemig(dir.path(), &["check", "seed.sql", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["files"][0]["statements"], copies as u64 + 1);
+    assert_eq!(json["files"][0]["parse_errors"], 0);
+    let index = find(&json, "create-index-blocking");
+    assert_eq!(index.len(), 1);
+    assert_eq!(index[0]["range"]["start"], serde_json::json!({"line": copies as u64 * 101 + 1, "column": 1}));
+}
+
+#[test]
+fn a_binary_file_named_sql_is_reported_not_parsed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "x.sql", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00");
+    let run = safemig(dir.path(), &["check", "x.sql", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    assert_eq!(diagnostics(&json), [("syntax-error".to_string(), "error".to_string(), 1, 1)]);
+    let message = json["diagnostics"][0]["message"].as_str().expect("message");
+    assert!(message.contains("binary file") && message.contains("offset 8"), "{message}");
+    assert_eq!(json["files"][0]["statements"], 0);
+
+    let human = safemig(dir.path(), &["check", "x.sql"]);
+    assert!(human.stdout.starts_with("error[syntax-error]: this is a binary file"), "{}", human.stdout);
+    assert!(human.stdout.contains("x.sql:1:1"), "{}", human.stdout);
+}
+
+#[test]
+fn invalid_utf8_is_reported_where_it_starts_and_the_rest_is_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut bytes = b"CREATE TABLE a (id int);\nALTER TABLE a RENAME COLUMN \xff\xfe TO b;\n".to_vec();
+    bytes.extend_from_slice(INDEX_ON_ORDERS.as_bytes());
+    write(dir.path(), "m/0001.sql", &bytes);
+    let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    let utf8 = find(&json, "syntax-error");
+    assert_eq!(utf8.len(), 1, "{json:#}");
+    assert!(utf8[0]["message"].as_str().expect("message").contains("not valid UTF-8"));
+    assert_eq!(utf8[0]["range"]["start"], serde_json::json!({"line": 2, "column": 29}));
+    assert_eq!(find(&json, "create-index-blocking")[0]["range"]["start"]["line"], 3);
+    let human = safemig(dir.path(), &["check", "m"]);
+    assert!(human.stdout.contains("2 | ALTER TABLE a RENAME COLUMN \u{fffd}\u{fffd} TO b;"), "{}", human.stdout);
+}
+
+#[test]
+fn ten_thousand_nested_parentheses_do_not_overflow_the_stack() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deep = format!("SELECT {}1{};\n", "(".repeat(10_000), ")".repeat(10_000));
+    let unbalanced = format!("SELECT {}1;\n", "(".repeat(10_000));
+    write(dir.path(), "m/0001_deep.sql", format!("{deep}{INDEX_ON_ORDERS}"));
+    write(dir.path(), "m/0002_unbalanced.sql", format!("{unbalanced}{INDEX_ON_ORDERS}"));
+    let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    let syntax = find(&json, "syntax-error");
+    assert_eq!(syntax.len(), 2, "{json:#}");
+    // Balanced but deeper than the parser follows: checked from its tokens, said plainly.
+    assert_eq!(syntax[0]["path"], "m/0001_deep.sql");
+    assert_eq!(syntax[0]["range"]["start"], serde_json::json!({"line": 1, "column": 1}));
+    assert!(syntax[0]["message"].as_str().expect("message").contains("nest"), "{}", syntax[0]);
+    // Unbalanced: a real syntax error.
+    assert_eq!(syntax[1]["path"], "m/0002_unbalanced.sql");
+    assert_eq!(syntax[1]["severity"], "error");
+    // The statement after each one is still checked.
+    let index: Vec<(&Value, &Value)> =
+        find(&json, "create-index-blocking").iter().map(|d| (&d["path"], &d["range"]["start"]["line"])).collect();
+    assert_eq!(
+        index,
+        [(&Value::from("m/0001_deep.sql"), &Value::from(2)), (&Value::from("m/0002_unbalanced.sql"), &Value::from(2))]
+    );
+    // The human format does not try to print a 20,000-character line.
+    let human = safemig(dir.path(), &["check", "m"]);
+    assert!(human.stdout.contains("line 1 is 20009 bytes long and not shown"), "{}", human.stdout);
+}
+
+#[test]
+fn an_unterminated_dollar_quote_is_a_syntax_error_at_its_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "m/0001.sql",
+        format!("{INDEX_ON_ORDERS}CREATE FUNCTION touch() RETURNS trigger AS $$\nBEGIN\n  NEW.updated_at = now();\n"),
+    );
+    let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    let syntax = find(&json, "syntax-error");
+    assert_eq!(syntax.len(), 1, "{json:#}");
+    assert_eq!(syntax[0]["severity"], "error");
+    assert!(syntax[0]["message"].as_str().expect("message").contains("dollar"), "{}", syntax[0]);
+    assert_eq!(syntax[0]["range"]["start"], serde_json::json!({"line": 2, "column": 44}));
+    assert_eq!(find(&json, "create-index-blocking").len(), 1);
+}
+
+/// The README's first command: the example project shows most rules, and its safe migrations stay
+/// quiet.
+#[test]
+fn the_shop_example_shows_the_rules_and_its_safe_migrations_are_quiet() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let run = safemig(&root, &["check", "examples/shop", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr, "", "the example's safemig.toml has no problems");
+    let json = run.json();
+    assert_eq!(json["files"].as_array().map(Vec::len), Some(10));
+    let fired: std::collections::BTreeSet<String> = diagnostics(&json).into_iter().map(|d| d.0).collect();
+    for rule in [
+        "create-index-blocking",
+        "add-column-not-null-no-default",
+        "add-column-rewrite",
+        "constraint-validated-on-add",
+        "unique-constraint-blocking",
+        "set-not-null-scan",
+        "column-type-rewrite",
+        "lock-timeout-missing",
+        "foreign-key-missing-index",
+        "rename-column",
+        "drop-table",
+        "backfill-in-schema-migration",
+        "unbatched-backfill",
+        "concurrently-in-transaction",
+        "prefer-bigint",
+        "prefer-identity",
+        "prefer-text",
+        "prefer-timestamptz",
+        "prefer-jsonb",
+        "ban-char",
+    ] {
+        assert!(fired.contains(rule), "{rule} does not fire in examples/shop; it fires: {fired:?}");
+    }
+    for quiet in ["0009_add_shipping_safely.sql", "0010_validate_shipping_check.sql"] {
+        let said: Vec<&Value> = json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["path"].as_str().is_some_and(|p| p.ends_with(quiet)))
+            .collect();
+        assert!(said.is_empty(), "{quiet} is the safe way and should be quiet: {said:#?}");
+    }
+    let suppressed = json["suppressed"].as_array().expect("suppressed");
+    assert_eq!(suppressed.len(), 1, "{suppressed:#?}");
+    assert_eq!(suppressed[0]["rule"], "drop-column");
+    assert!(suppressed[0]["reason"].as_str().is_some_and(|r| r.contains("PR #412")));
+}
