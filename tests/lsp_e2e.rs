@@ -92,7 +92,8 @@ fn utf16_diagnostics_hover_symbols_and_incremental_edits() {
     // (d)
     let symbols =
         client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": URI}})).expect("symbols answer");
-    let names: Vec<&str> = symbols.as_array().expect("a symbol list").iter().filter_map(|s| s["name"].as_str()).collect();
+    let names: Vec<&str> =
+        symbols.as_array().expect("a symbol list").iter().filter_map(|s| s["name"].as_str()).collect();
     assert_eq!(names, ["CREATE TABLE", "CREATE INDEX"], "{symbols:#}");
     assert_eq!(symbols[1]["selectionRange"], d["range"]);
     assert_eq!(symbols[0]["range"]["start"], json!({"line": 1, "character": 0}));
@@ -153,8 +154,8 @@ fn odd_requests_do_not_break_the_server() {
     // A column past the end of a line means the line's end: right after the `;`, still on the statement.
     let past_eol = hover_text(&hover(&mut client, URI, 2, 10_000).expect("hover answers"));
     assert!(past_eol.contains("SHARE on `orders`"), "{past_eol}");
-    let symbols = client
-        .request("textDocument/documentSymbol", json!({"textDocument": {"uri": "file:///nowhere/unopened.sql"}}));
+    let symbols =
+        client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": "file:///nowhere/unopened.sql"}}));
     assert_eq!(symbols, Ok(Value::Null));
 
     // An unknown method, and malformed params on a request and on notifications.
@@ -168,7 +169,8 @@ fn odd_requests_do_not_break_the_server() {
 
     // An edit to a document that is not open is ignored, with a log line.
     client.change("file:///nowhere/unopened.sql", 2, (0, 0), (0, 0), "x");
-    let log = client.notification("window/logMessage", |p| p["message"].as_str().is_some_and(|m| m.contains("not open")));
+    let log =
+        client.notification("window/logMessage", |p| p["message"].as_str().is_some_and(|m| m.contains("not open")));
     assert_eq!(log["type"], 2, "a warning");
 
     // A range past the end of the text clamps to the end: the text is appended, never lost.
@@ -246,7 +248,8 @@ fn workspace_config_file_settings_and_their_problems() {
         "workspace/didChangeConfiguration",
         json!({"settings": {"safemig": {"rules": {"create-index-blocking": "error"}, "dialekt": "mysql"}}}),
     );
-    let shown = client.notification("window/showMessage", |p| p["message"].as_str().is_some_and(|m| m.contains("dialekt")));
+    let shown =
+        client.notification("window/showMessage", |p| p["message"].as_str().is_some_and(|m| m.contains("dialekt")));
     assert!(shown["message"].as_str().is_some_and(|m| m.contains("did you mean `dialect`")), "{shown:#}");
     let published = client.diagnostics(&sql_uri, Some(1));
     let found = with_rule(&published, "create-index-blocking");

@@ -12,7 +12,14 @@ use std::time::{Duration, Instant};
 use safemig::config::Config;
 use safemig::engine;
 
-const RUNS: usize = 5;
+// The same allocator as the shipped binary (server/src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Runs per measurement (`SAFEMIG_BENCH_RUNS` overrides, e.g. 1 under callgrind).
+fn runs() -> usize {
+    std::env::var("SAFEMIG_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(5)
+}
 
 fn main() {
     let files = corpus::load();
@@ -22,10 +29,11 @@ fn main() {
     println!("corpus: {}", corpus::corpus_dir().display());
     for (label, set) in [("all supported dialects", &selected), ("postgres only", &pg)] {
         let bytes: usize = set.iter().map(|f| f.bytes.len()).sum();
-        let mut times = Vec::with_capacity(RUNS);
+        let runs = runs();
+        let mut times = Vec::with_capacity(runs);
         let mut statements = 0usize;
         let mut findings = 0usize;
-        for _ in 0..RUNS {
+        for _ in 0..runs {
             statements = 0;
             findings = 0;
             let start = Instant::now();
@@ -40,7 +48,7 @@ fn main() {
         }
         times.sort();
         let best = times[0];
-        let median = times[RUNS / 2];
+        let median = times[runs / 2];
         let mbps = |d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
         let sps = |d: Duration| statements as f64 / d.as_secs_f64();
         println!(

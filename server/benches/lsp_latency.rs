@@ -5,6 +5,9 @@
 //! to receiving the `publishDiagnostics` for that version. Each edit waits for its own
 //! diagnostics, so every measured version is analysed and published.
 //!
+//! Then the same edits run in-process through the engine alone, split into its phases, so the
+//! report shows how much of the latency is the engine and how much the server around it.
+//!
 //! Run with `cargo bench --bench lsp_latency`. The target is p95 ≤ 30 ms.
 
 #[path = "../../tests/support/lsp_client.rs"]
@@ -15,7 +18,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use safemig::config::Config;
+use safemig::engine;
+use safemig::sql::{lexer, Dialect, SqlFile};
+
 use lsp_client::LspClient;
+
+// The in-process phases run with the binary's allocator, so the two halves of the report compare.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const STATEMENTS: usize = 2_000;
 const EDITS: usize = 300;
@@ -42,9 +53,8 @@ fn main() {
         let which = edit % 2;
         let (line, col) = targets[which];
         let at = (line, col + typed[which]);
-        let ch = char::from(b'a' + (edit / 2 % 26) as u8).to_string();
         let sent = Instant::now();
-        client.change(URI, version, at, at, &ch);
+        client.change(URI, version, at, at, &keystroke(edit).to_string());
         let published = client.diagnostics(URI, Some(version));
         latencies.push(sent.elapsed());
         typed[which] += 1;
@@ -55,6 +65,7 @@ fn main() {
     }
     let status = client.shutdown_and_exit();
     assert!(status.success(), "the server exited with {status:?}");
+    let phases = engine_phases(text.clone(), targets);
 
     latencies.sort();
     let mut report = String::new();
@@ -72,7 +83,57 @@ fn main() {
         let _ = writeln!(report, "    {name}: {:.1} ms", ms(percentile(&latencies, q)));
     }
     let _ = writeln!(report, "    max: {:.1} ms", ms(latencies[latencies.len() - 1]));
+    let _ = writeln!(report, "  the same keystrokes in-process, engine only (p50 / p95):");
+    for (name, mut samples) in phases {
+        samples.sort();
+        let _ = writeln!(
+            report,
+            "    {name}: {:.1} / {:.1} ms",
+            ms(percentile(&samples, 0.50)),
+            ms(percentile(&samples, 0.95))
+        );
+    }
     print!("{report}");
+}
+
+/// The character typed at edit `n`.
+fn keystroke(n: usize) -> char {
+    char::from(b'a' + (n / 2 % 26) as u8)
+}
+
+/// Replays the keystrokes on a string and times the engine's phases on each version: the
+/// whole-file tokenization, the split and parse with reuse (which includes tokenizing), and the
+/// full analysis (which includes both, plus the rules).
+fn engine_phases(mut text: String, targets: [(u32, u32); 2]) -> Vec<(&'static str, Vec<Duration>)> {
+    let config = Config::default();
+    let settings = config.settings(Dialect::Postgres);
+    let mut previous = engine::analyze(&text, &settings, &config, None);
+    let offsets = targets.map(|(line, col)| {
+        let line_start = text.split_inclusive('\n').take(line as usize).map(str::len).sum::<usize>();
+        line_start + col as usize
+    });
+    assert!(offsets[0] < offsets[1], "the first target comes first in the file");
+    let (mut tokenize, mut parse, mut analyze) = (Vec::new(), Vec::new(), Vec::new());
+    let mut typed = [0usize; 2];
+    for edit in 0..EDITS {
+        let which = edit % 2;
+        // Typing at the first target shifts the second. ASCII only, so columns are bytes.
+        let shift = if which == 1 { typed[0] } else { 0 };
+        text.insert(offsets[which] + shift + typed[which], keystroke(edit));
+        typed[which] += 1;
+
+        let started = Instant::now();
+        drop(lexer::tokenize(&sqlparser::dialect::PostgreSqlDialect {}, &text));
+        tokenize.push(started.elapsed());
+        let started = Instant::now();
+        drop(SqlFile::parse(&text, Dialect::Postgres, Some(&previous.file)));
+        parse.push(started.elapsed());
+        let started = Instant::now();
+        let analysis = engine::analyze(&text, &settings, &config, Some(&previous.file));
+        analyze.push(started.elapsed());
+        previous = analysis;
+    }
+    vec![("tokenize the file", tokenize), ("split + parse (reusing)", parse), ("analyze (all of it)", analyze)]
 }
 
 fn ms(d: Duration) -> f64 {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use safemig::sql::Dialect;
 
 pub struct CorpusFile {
+    #[allow(dead_code)] // read by the corpus test, not by the benchmark
     pub path: PathBuf,
     /// The dialect column of files.tsv (postgres, cockroach, generic, mysql, sqlite, clickhouse).
     pub corpus_dialect: String,

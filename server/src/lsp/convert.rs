@@ -90,12 +90,7 @@ pub(crate) fn diagnostic(finding: &Finding, positions: &Positions) -> Diagnostic
 
 /// A diagnostic at the start of a file, for problems with the file as a whole.
 pub(crate) fn file_diagnostic(severity: DiagnosticSeverity, message: String) -> Diagnostic {
-    Diagnostic {
-        severity: Some(severity),
-        source: Some(SOURCE.to_string()),
-        message,
-        ..Diagnostic::default()
-    }
+    Diagnostic { severity: Some(severity), source: Some(SOURCE.to_string()), message, ..Diagnostic::default() }
 }
 
 /// A problem in `safemig.toml`, on the line it names (`toml_text` is the file as read from disk).
@@ -109,9 +104,7 @@ pub(crate) fn config_diagnostic(problem: &ConfigProblem, toml_text: &str, encodi
     let positions = Positions { text: toml_text, index: &index, encoding };
     // ConfigProblem lines are 1-based; a line past the end (the file changed since) clamps.
     let range = match problem.line {
-        Some(line) if line >= 1 && line <= index.line_count() => {
-            positions.range(index.line_range(toml_text, line - 1))
-        }
+        Some(line) if line >= 1 && line <= index.line_count() => positions.range(index.line_range(toml_text, line - 1)),
         _ => tower_lsp::lsp_types::Range::default(),
     };
     Diagnostic { range, ..file_diagnostic(DiagnosticSeverity::WARNING, message) }

@@ -40,6 +40,14 @@ impl Snapshot {
     pub fn positions(&self, encoding: PositionEncoding) -> Positions<'_> {
         Positions { text: &self.text, index: &self.index, encoding }
     }
+
+    /// `text` analysed as a PostgreSQL migration with the default config.
+    #[cfg(test)]
+    pub fn analysed(text: &str) -> Snapshot {
+        let config = Config::default();
+        let analysis = engine::analyze(text, &config.settings(crate::sql::Dialect::Postgres), &config, None);
+        Snapshot { text: text.to_string(), index: LineIndex::new(text), analysis: Some(Arc::new(analysis)) }
+    }
 }
 
 /// The path a URI names, for dialect detection (`untitled:` buffers have none and read as

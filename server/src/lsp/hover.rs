@@ -66,18 +66,7 @@ pub(crate) fn hover(snapshot: &Snapshot, pos: Position, encoding: PositionEncodi
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::config::Config;
-    use crate::engine;
-    use crate::text::LineIndex;
-
-    fn snapshot(text: &str) -> Snapshot {
-        let config = Config::default();
-        let analysis = engine::analyze(text, &config.settings(Dialect::Postgres), &config, None);
-        Snapshot { text: text.to_string(), index: LineIndex::new(text), analysis: Some(Arc::new(analysis)) }
-    }
 
     fn markdown(h: Hover) -> String {
         match h.contents {
@@ -88,7 +77,7 @@ mod tests {
 
     #[test]
     fn shows_locks_and_findings_of_the_statement_under_the_cursor() {
-        let snap = snapshot("CREATE TABLE notes (id bigint);\nCREATE INDEX i ON orders (customer_id);\n");
+        let snap = Snapshot::analysed("CREATE TABLE notes (id bigint);\nCREATE INDEX i ON orders (customer_id);\n");
         let h = hover(&snap, Position::new(1, 3), PositionEncoding::Utf16).expect("a hover on CREATE INDEX");
         let md = markdown(h);
         assert!(md.contains("SHARE on `orders`: blocks writes"), "{md}");
@@ -97,7 +86,7 @@ mod tests {
 
     #[test]
     fn nothing_to_say_is_none() {
-        let snap = snapshot("CREATE TABLE notes (id bigint);\n\n\nSELECT 1;");
+        let snap = Snapshot::analysed("CREATE TABLE notes (id bigint);\n\n\nSELECT 1;");
         assert!(hover(&snap, Position::new(0, 3), PositionEncoding::Utf16).is_none());
         assert!(hover(&snap, Position::new(1, 0), PositionEncoding::Utf16).is_none());
         assert!(hover(&snap, Position::new(90, 0), PositionEncoding::Utf16).is_none());

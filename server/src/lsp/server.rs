@@ -17,7 +17,7 @@ use crate::text::{Document, PositionEncoding};
 use super::convert::{self, line_col};
 use super::documents::{is_config_file, path_of, AnalysisJob, DocState, Snapshot};
 use super::guard::{catch_panic, run_blocking};
-use super::settings::{ConfigSources, LoadedConfig};
+use super::settings::{ConfigProblems, ConfigSources, LoadedConfig};
 use super::{hover, symbols};
 
 /// The registration id of our `safemig.toml` watcher.
@@ -60,10 +60,20 @@ struct ConfigState {
     current: Arc<Config>,
     /// Bumped on every reload, so an analysis made with an older config is not published.
     generation: u64,
-    /// The last load's problems, kept for `initialized` (nothing may be published before it).
-    last: LoadedConfig,
+    /// The first load's problems, kept for `initialized` (nothing may be published before it).
+    initial_problems: Option<ConfigProblems>,
     /// Whether the last publication on `safemig.toml` had diagnostics (which must then be cleared).
     toml_diagnostics_shown: bool,
+}
+
+impl ConfigState {
+    /// Reads every source afresh and makes the result current.
+    fn reload(&mut self) -> ConfigProblems {
+        let LoadedConfig { config, problems } = self.sources.load();
+        self.current = Arc::new(config);
+        self.generation += 1;
+        problems
+    }
 }
 
 struct Inner {
@@ -118,7 +128,10 @@ impl Inner {
         self.client
             .log_message(
                 MessageType::ERROR,
-                format!("safemig: internal error in {what}: {message}. The server keeps running; please report this with the file that caused it."),
+                format!(
+                    "safemig: internal error in {what}: {message}. The server keeps running; \
+                     please report this with the file that caused it."
+                ),
             )
             .await;
     }
@@ -153,32 +166,25 @@ impl Inner {
         if self.config().1 != generation {
             return;
         }
-        let version = {
+        let (version, replaced) = {
             let Some(mut doc) = self.docs.get_mut(uri) else { return };
             if doc.revision != revision {
                 return;
             }
-            doc.snapshot = Some(Arc::new(snapshot));
-            doc.document.version
+            (doc.document.version, doc.snapshot.replace(Arc::new(snapshot)))
         };
         self.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
+        // Freeing the previous analysis is not the user's wait.
+        drop(replaced);
     }
 
     /// Reloads the configuration from all sources, reports its problems and re-analyses every
     /// open buffer.
     async fn reload_config(&self, show_settings_problems: bool) {
-        let (toml_problems, settings_problems) = {
-            let mut state = lock(&self.config);
-            let loaded = state.sources.load();
-            state.current = Arc::new(loaded.config.clone());
-            state.generation += 1;
-            let problems = (loaded.toml_problems.clone(), loaded.settings_problems.clone());
-            state.last = loaded;
-            problems
-        };
-        self.publish_toml_problems(&toml_problems).await;
+        let problems = lock(&self.config).reload();
+        self.publish_toml_problems(&problems.in_file).await;
         if show_settings_problems {
-            self.show_settings_problems(&settings_problems).await;
+            self.show_settings_problems(&problems.in_settings).await;
         }
         for doc in self.docs.iter() {
             doc.wake.send_replace(());
@@ -338,10 +344,7 @@ impl LanguageServer for Backend {
             .guard("loading the configuration", async {
                 let mut state = lock(&inner.config);
                 state.sources = ConfigSources { root, init_options, settings: None };
-                let loaded = state.sources.load();
-                state.current = Arc::new(loaded.config.clone());
-                state.generation += 1;
-                state.last = loaded;
+                state.initial_problems = Some(state.reload());
             })
             .await;
 
@@ -366,12 +369,9 @@ impl LanguageServer for Backend {
         let inner = &self.inner;
         inner
             .guard("initialized", async {
-                let (toml_problems, settings_problems) = {
-                    let state = lock(&inner.config);
-                    (state.last.toml_problems.clone(), state.last.settings_problems.clone())
-                };
-                inner.publish_toml_problems(&toml_problems).await;
-                inner.show_settings_problems(&settings_problems).await;
+                let problems = lock(&inner.config).initial_problems.take().unwrap_or_default();
+                inner.publish_toml_problems(&problems.in_file).await;
+                inner.show_settings_problems(&problems.in_settings).await;
                 if inner.client_support().watch_files_dynamically {
                     // Not awaited here: the handler must not wait on the client's answer.
                     let watcher = Arc::clone(inner);

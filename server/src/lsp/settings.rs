@@ -16,14 +16,19 @@ pub(crate) struct ConfigSources {
     pub settings: Option<serde_json::Value>,
 }
 
-/// The effective configuration and what was wrong in each source.
+/// The effective configuration and what was wrong in its sources.
 #[derive(Debug, Default)]
 pub(crate) struct LoadedConfig {
     pub config: Config,
+    pub problems: ConfigProblems,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ConfigProblems {
     /// Problems in `safemig.toml`, shown as diagnostics on that file.
-    pub toml_problems: Vec<ConfigProblem>,
+    pub in_file: Vec<ConfigProblem>,
     /// Problems in the client's settings, shown as a message (they have no file).
-    pub settings_problems: Vec<ConfigProblem>,
+    pub in_settings: Vec<ConfigProblem>,
 }
 
 impl ConfigSources {
@@ -34,18 +39,18 @@ impl ConfigSources {
 
     /// Reads `safemig.toml` afresh and applies the client's settings on top.
     pub fn load(&self) -> LoadedConfig {
-        let (mut config, _, toml_problems) = match &self.root {
+        let (mut config, _, in_file) = match &self.root {
             Some(root) => Config::discover(root),
             None => (Config::default(), None, Vec::new()),
         };
-        let mut settings_problems = Vec::new();
+        let mut in_settings = Vec::new();
         if let Some(options) = &self.init_options {
-            settings_problems.extend(config.merge_json(options, INIT_OPTIONS_SOURCE));
+            in_settings.extend(config.merge_json(options, INIT_OPTIONS_SOURCE));
         }
         if let Some(settings) = &self.settings {
-            settings_problems.extend(config.merge_json(settings, SETTINGS_SOURCE));
+            in_settings.extend(config.merge_json(settings, SETTINGS_SOURCE));
         }
-        LoadedConfig { config, toml_problems, settings_problems }
+        LoadedConfig { config, problems: ConfigProblems { in_file, in_settings } }
     }
 }
 
@@ -66,10 +71,10 @@ mod tests {
             settings: Some(serde_json::json!({"safemig": {"lock_timeout": "4s", "bogus": 1}})),
         };
         let loaded = sources.load();
-        assert!(loaded.toml_problems.is_empty(), "{:?}", loaded.toml_problems);
+        assert!(loaded.problems.in_file.is_empty(), "{:?}", loaded.problems.in_file);
         assert_eq!(loaded.config.lock_timeout, "4s");
         assert_eq!(loaded.config.rules.get("drop-table"), Some(&RuleLevel::Severity(Severity::Hint)));
-        assert_eq!(loaded.settings_problems.len(), 1);
-        assert_eq!(loaded.settings_problems[0].source, SETTINGS_SOURCE);
+        assert_eq!(loaded.problems.in_settings.len(), 1);
+        assert_eq!(loaded.problems.in_settings[0].source, SETTINGS_SOURCE);
     }
 }

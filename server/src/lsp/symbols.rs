@@ -79,23 +79,14 @@ fn kind(kind: &StatementKind) -> SymbolKind {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use tower_lsp::lsp_types::Position;
 
     use super::*;
-    use crate::config::Config;
-    use crate::engine;
-    use crate::sql::Dialect;
-    use crate::text::LineIndex;
 
     #[test]
     fn one_symbol_per_statement_named_by_its_label() {
         let text = "-- 😀\nCREATE TABLE notes (id bigint);\n/* é */ CREATE INDEX i ON orders (customer_id);\n-- end\n";
-        let config = Config::default();
-        let analysis = engine::analyze(text, &config.settings(Dialect::Postgres), &config, None);
-        let snap = Snapshot { text: text.into(), index: LineIndex::new(text), analysis: Some(Arc::new(analysis)) };
-        let symbols = document_symbols(&snap, PositionEncoding::Utf16);
+        let symbols = document_symbols(&Snapshot::analysed(text), PositionEncoding::Utf16);
         let names: Vec<&str> = symbols.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["CREATE TABLE", "CREATE INDEX"]);
         assert_eq!(symbols[1].detail.as_deref(), Some("i ON orders (customer_id)"));

@@ -60,12 +60,10 @@ async fn read_frame(input: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<
         }
         saw_header = true;
         match text.split_once(':') {
-            Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
-                match value.trim().parse() {
-                    Ok(n) => length = Some(n),
-                    Err(_) => bad_header = Some(format!("a Content-Length of `{}`", value.trim())),
-                }
-            }
+            Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => match value.trim().parse() {
+                Ok(n) => length = Some(n),
+                Err(_) => bad_header = Some(format!("a Content-Length of `{}`", value.trim())),
+            },
             Some(_) => {} // Content-Type and the like.
             None => bad_header = Some(format!("a header line `{text}`")),
         }

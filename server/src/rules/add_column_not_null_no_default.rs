@@ -7,7 +7,7 @@ use crate::sql::{Dialect, StatementKind};
 pub static RULE: Rule = Rule {
     id: "add-column-not-null-no-default",
     category: Category::Locks,
-    default_severity: Severity::Error,
+    default_severity: Severity::Warning,
     dialects: ALL_DIALECTS,
     summary: "ADD COLUMN … NOT NULL without a default fails on the first existing row",
     docs: DOCS,
@@ -29,6 +29,10 @@ The existing rows have no value for the new column, so the statement fails:
 - SQLite: `Cannot add a NOT NULL column with default value NULL` as soon as the table has a row.
 - MySQL (reported as info): no error; every existing row silently gets the type's implicit default
   (`0`, `''`, the zero date), which is rarely the value you mean.
+
+Severity: **warning** while safemig cannot see whether the table has rows (the statement only fails
+when it does: every such statement in the real-world corpus ran on an empty table); **error** once a
+live database or the replayed schema says the table has rows.
 
 ## Example
 ```sql
@@ -73,9 +77,14 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         if has_default || fills_itself {
             continue;
         }
+        // It fails only if the table has rows: certain once a schema source knows the size.
+        let severity = match ctx.table_size(&at.table) {
+            Some(size) if size.rows > 0.0 => Severity::Error,
+            _ => RULE.default_severity,
+        };
         match ctx.dialect() {
             Dialect::Postgres => {
-                out.report(not_null, postgres_message(ctx, column, &at.table))
+                out.report_at(severity, not_null, postgres_message(ctx, column, &at.table))
                     .with_fix("Add the column as nullable (enforce NOT NULL after the backfill)");
             }
             Dialect::Sqlite => {
@@ -84,7 +93,7 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
                     added_not_null(column),
                     at.table,
                 );
-                out.report(not_null, message)
+                out.report_at(severity, not_null, message)
                     .with_fix("Add the column as nullable (enforce NOT NULL after the backfill)");
             }
             Dialect::Mysql => {
@@ -123,5 +132,38 @@ fn added_not_null(column: &ColumnDef) -> String {
         format!("`{}` is added as a PRIMARY KEY (so NOT NULL)", column.name)
     } else {
         format!("`{}` is added NOT NULL", column.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::analyze_with_schema;
+    use crate::rules::context::NoSchema;
+    use crate::rules::{MigrationSettings, SchemaView, Severity, TableSize};
+    use crate::sql::facts::QualifiedName;
+
+    /// A schema source that knows `users` has rows.
+    struct UsersHaveRows;
+    impl SchemaView for UsersHaveRows {
+        fn table_size(&self, table: &QualifiedName) -> Option<TableSize> {
+            (table.key() == "users").then_some(TableSize { rows: 1200.0, bytes: None })
+        }
+    }
+
+    fn severity(schema: &dyn SchemaView) -> Vec<Severity> {
+        let sql = "ALTER TABLE users ADD COLUMN country text NOT NULL;";
+        analyze_with_schema(sql, &MigrationSettings::default(), &Config::default(), schema, None)
+            .findings
+            .iter()
+            .filter(|f| f.rule == super::RULE.id)
+            .map(|f| f.severity)
+            .collect()
+    }
+
+    #[test]
+    fn warning_while_rows_are_unknown_error_once_known() {
+        assert_eq!(severity(&NoSchema), [Severity::Warning]);
+        assert_eq!(severity(&UsersHaveRows), [Severity::Error]);
     }
 }

@@ -119,11 +119,10 @@ impl<'a> MigrationContext<'a> {
         for (i, stmt) in file.statements.iter().enumerate() {
             txn_before.push(open);
             match stmt.kind() {
-                StatementKind::Transaction(TransactionControl::Begin) => {
-                    if open.is_none() {
-                        open = Some(Txn { id: next_id, origin: TxnOrigin::Explicit(i) });
-                        next_id += 1;
-                    }
+                // A BEGIN inside an open transaction does not start a new one (PostgreSQL warns).
+                StatementKind::Transaction(TransactionControl::Begin) if open.is_none() => {
+                    open = Some(Txn { id: next_id, origin: TxnOrigin::Explicit(i) });
+                    next_id += 1;
                 }
                 StatementKind::Transaction(TransactionControl::Commit | TransactionControl::Rollback) => open = None,
                 StatementKind::CreateTable(ct) => {

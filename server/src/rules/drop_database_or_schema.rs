@@ -7,7 +7,7 @@ use crate::sql::{Dialect, StatementKind};
 pub static RULE: Rule = Rule {
     id: "drop-database-or-schema",
     category: Category::AppSafety,
-    default_severity: Severity::Error,
+    default_severity: Severity::Warning,
     dialects: ALL_DIALECTS,
     summary: "DROP DATABASE / DROP SCHEMA destroys every object and row in it",
     docs: DOCS,
@@ -23,6 +23,10 @@ there deletes every table, view, function and row in it for good, and only a res
 brings them back. In PostgreSQL `DROP SCHEMA … CASCADE` drops everything in the schema, and
 without `CASCADE` the statement fails unless the schema is already empty. `DROP DATABASE` cannot
 run inside a transaction block and fails while anyone is connected to that database.
+
+The default severity is **warning**, not error: a drop is usually intended and reviewed, and the
+real-world corpus is full of deliberate ones. It still fails CI at the default `--fail-on warning`;
+set it to `"error"` under `[rules]` in `safemig.toml` to make every drop need a suppression with a reason.
 
 ## Example
 ```sql

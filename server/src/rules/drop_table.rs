@@ -8,7 +8,7 @@ use crate::sql::StatementKind;
 pub static RULE: Rule = Rule {
     id: "drop-table",
     category: Category::AppSafety,
-    default_severity: Severity::Error,
+    default_severity: Severity::Warning,
     dialects: ALL_DIALECTS,
     summary: "DROP TABLE destroys the table's data and breaks code that still uses it",
     docs: DOCS,
@@ -26,6 +26,10 @@ Every row is gone once the migration commits: a rollback of the release cannot b
 only a restore from backup can. The code that is running while the migration commits still
 queries the table and fails with `relation "…" does not exist` until the new release is
 everywhere. With `CASCADE`, PostgreSQL also drops the views and foreign keys that depend on it.
+
+The default severity is **warning**, not error: a drop is usually intended and reviewed, and the
+real-world corpus is full of deliberate ones. It still fails CI at the default `--fail-on warning`;
+set it to `"error"` under `[rules]` in `safemig.toml` to make every drop need a suppression with a reason.
 
 ## Example
 ```sql

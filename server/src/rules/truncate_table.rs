@@ -8,7 +8,7 @@ use crate::sql::{Dialect, StatementKind};
 pub static RULE: Rule = Rule {
     id: "truncate-table",
     category: Category::AppSafety,
-    default_severity: Severity::Error,
+    default_severity: Severity::Warning,
     dialects: ALL_DIALECTS,
     summary: "TRUNCATE or DELETE without WHERE deletes every row of the table",
     docs: DOCS,
@@ -26,6 +26,10 @@ up a development database empties the production table too. `TRUNCATE … CASCAD
 every table with a foreign key to it, and in PostgreSQL `TRUNCATE` holds an ACCESS EXCLUSIVE lock
 (no reads, no writes) until commit; MySQL commits a `TRUNCATE` implicitly, so it cannot be rolled
 back at all.
+
+The default severity is **warning**, not error: a drop is usually intended and reviewed, and the
+real-world corpus is full of deliberate ones. It still fails CI at the default `--fail-on warning`;
+set it to `"error"` under `[rules]` in `safemig.toml` to make every drop need a suppression with a reason.
 
 ## Example
 ```sql

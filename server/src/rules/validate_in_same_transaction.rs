@@ -124,3 +124,26 @@ fn adds_not_valid(actions: &[AlterTableAction], name: &str) -> bool {
 fn lock_on(kind: &StatementKind, table: &QualifiedName) -> LockMode {
     locks_taken(kind).into_iter().find(|l| l.table.key() == table.key()).map_or(LockMode::AccessExclusive, |l| l.mode)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::analyze;
+    use crate::rules::MigrationSettings;
+
+    #[test]
+    fn a_file_sent_as_one_query_string_validates_in_the_adds_transaction() {
+        let settings = MigrationSettings { implicit_transaction: true, ..MigrationSettings::default() };
+        let sql = "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0) NOT VALID;\n\
+                   ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;\n";
+        let found: Vec<_> = analyze(sql, &settings, &Config::default(), None)
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == super::RULE.id)
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(&sql[found[0].range.clone()], "VALIDATE CONSTRAINT");
+        assert!(found[0].message.contains("one implicit transaction"), "{}", found[0].message);
+        assert!(found[0].message.contains("to the next migration"), "{}", found[0].message);
+    }
+}

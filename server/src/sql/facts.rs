@@ -317,7 +317,8 @@ pub struct DataChange {
     pub table: QualifiedName,
     /// `WHERE …` clause, if any.
     pub where_clause: Option<Span>,
-    /// The statement touches every row (no `WHERE`, or one that bounds no key range or limit).
+    /// The statement touches every row: no `WHERE` and no `LIMIT`, or a `WHERE` that bounds no key
+    /// range or limit (`col IS NULL`, `true`, `1 = 1`, a join condition such as `t.a = o.b`).
     pub whole_table: bool,
 }
 

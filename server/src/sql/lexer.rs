@@ -89,6 +89,17 @@ impl<'t> LocationWalker<'t> {
             return self.byte;
         }
         let bytes = self.text.as_bytes();
+        // Fast path: same line, and the columns to skip are ASCII, so one column is one byte.
+        if loc.line == self.line {
+            let want = (loc.column - self.col) as usize;
+            if let Some(seg) = bytes.get(self.byte..self.byte + want) {
+                if seg.iter().all(|b| b.is_ascii() && *b != b'\n') {
+                    self.byte += want;
+                    self.col = loc.column;
+                    return self.byte;
+                }
+            }
+        }
         while (self.line, self.col) < (loc.line, loc.column) && self.byte < bytes.len() {
             let b = bytes[self.byte];
             if b == b'\n' {

@@ -95,9 +95,8 @@ impl BodyTracker {
             return;
         }
         let v = w.value.as_str();
-        if v.eq_ignore_ascii_case("BEGIN") {
-            self.depth += 1;
-        } else if v.eq_ignore_ascii_case("CASE") && !self.prev_word_end {
+        let opens_block = v.eq_ignore_ascii_case("BEGIN") || (v.eq_ignore_ascii_case("CASE") && !self.prev_word_end);
+        if opens_block {
             self.depth += 1;
         } else if v.eq_ignore_ascii_case("END") {
             let closes_block = !next_word_is(toks, i, &["IF", "LOOP", "WHILE", "REPEAT"]);
