@@ -419,6 +419,8 @@ fn the_shop_example_shows_the_rules_and_its_safe_migrations_are_quiet() {
         "foreign-key-missing-index",
         "rename-column",
         "drop-table",
+        "drop-index-blocking",
+        "table-rewrite-command",
         "backfill-in-schema-migration",
         "unbatched-backfill",
         "concurrently-in-transaction",

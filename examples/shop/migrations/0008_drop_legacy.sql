@@ -4,3 +4,9 @@ SET lock_timeout = '5s';
 ALTER TABLE users DROP COLUMN legacy_notes;
 
 DROP TABLE cart_items_archive;
+
+-- The UNIQUE constraint from 0003 has its own index; this one is redundant now.
+DROP INDEX users_email_idx;
+
+-- Give back the space legacy_notes took.
+VACUUM FULL users;

@@ -1,6 +1,10 @@
 //! What a rule may know besides its own statement: the rest of the migration, the settings, and
 //! (through [`SchemaView`]) facts from schema replay or a live database once those exist.
 
+use std::any::Any;
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use rustc_hash::FxHashMap;
 
 use crate::config::PgVersion;
@@ -99,9 +103,24 @@ pub struct MigrationContext<'a> {
     /// Index key columns by table key, from every index the migration creates or declares.
     local_indexes: FxHashMap<String, Vec<Vec<String>>>,
     changes_schema: bool,
+    /// Per-migration results a rule computes once and reads from every statement.
+    memo: RefCell<FxHashMap<&'static str, Rc<dyn Any>>>,
 }
 
 impl<'a> MigrationContext<'a> {
+    /// Computes `compute(self)` once per migration under `key` (a rule id) and shares the result,
+    /// so a rule that needs a whole-file scan does not repeat it for every statement.
+    pub fn memo<T: 'static>(&self, key: &'static str, compute: impl FnOnce(&Self) -> T) -> Rc<T> {
+        if let Some(hit) = self.memo.borrow().get(key).cloned() {
+            if let Ok(value) = hit.downcast::<T>() {
+                return value;
+            }
+        }
+        let value = Rc::new(compute(self));
+        self.memo.borrow_mut().insert(key, value.clone());
+        value
+    }
+
     pub fn new(file: &'a SqlFile, settings: &'a MigrationSettings, schema: &'a dyn SchemaView) -> Self {
         let significant = file.statements.iter().filter(|s| !matches!(s.kind(), StatementKind::Empty)).count();
         let mut open = if settings.wraps_in_transaction {
@@ -155,7 +174,16 @@ impl<'a> MigrationContext<'a> {
             }
             changes_schema |= is_schema_change(stmt.kind());
         }
-        MigrationContext { file, settings, schema, txn_before, created_tables, local_indexes, changes_schema }
+        MigrationContext {
+            file,
+            settings,
+            schema,
+            txn_before,
+            created_tables,
+            local_indexes,
+            changes_schema,
+            memo: RefCell::new(FxHashMap::default()),
+        }
     }
 
     pub fn statement(&'a self, index: usize) -> StatementContext<'a> {

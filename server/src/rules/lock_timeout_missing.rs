@@ -54,7 +54,8 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         return;
     }
     let Some(lock) = disruptive_lock(ctx) else { return };
-    let Some((first, why)) = first_unprotected(ctx.migration, ctx.index) else { return };
+    let first = ctx.migration.memo(RULE.id, |m| first_unprotected(m, m.file.statements.len()));
+    let Some((first, why)) = *first else { return };
     if first != ctx.index {
         return;
     }

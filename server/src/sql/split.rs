@@ -18,6 +18,8 @@ pub struct RawStatement {
     pub tokens: Range<usize>,
     /// The tokenizer gave up inside this statement; the range then runs to the end of the text.
     pub lex_error: Option<LexError>,
+    /// Ended by a top-level `;` (not by the end of the text).
+    pub terminated: bool,
 }
 
 pub fn split(lexed: &Lexed, text: &str) -> Vec<RawStatement> {
@@ -39,6 +41,7 @@ pub fn split(lexed: &Lexed, text: &str) -> Vec<RawStatement> {
                 range: toks[first].start as usize..tok.end as usize,
                 tokens: first..i + 1,
                 lex_error: None,
+                terminated: true,
             });
             start = None;
         }
@@ -48,6 +51,7 @@ pub fn split(lexed: &Lexed, text: &str) -> Vec<RawStatement> {
             range: toks[first].start as usize..text.len(),
             tokens: first..toks.len(),
             lex_error: Some(err.clone()),
+            terminated: false,
         }),
         (Some(err), None) => {
             let tail = &text[err.offset..];
@@ -56,6 +60,7 @@ pub fn split(lexed: &Lexed, text: &str) -> Vec<RawStatement> {
                 range: err.offset + skip..text.len(),
                 tokens: toks.len()..toks.len(),
                 lex_error: Some(err.clone()),
+                terminated: false,
             });
         }
         (None, Some(first)) => {
@@ -64,6 +69,7 @@ pub fn split(lexed: &Lexed, text: &str) -> Vec<RawStatement> {
                 range: toks[first].start as usize..toks[last].end as usize,
                 tokens: first..last + 1,
                 lex_error: None,
+                terminated: false,
             });
         }
         (None, None) => {}
