@@ -160,7 +160,11 @@ fn no_error_findings_on_valid_sql_and_coverage_target() {
         unexpected.is_empty(),
         "{} error-severity findings on corpus SQL that ran in production:\n{}",
         unexpected.len(),
-        unexpected.iter().take(20).map(|e| format!("{} [{}] {}\n  {}\n", e.path, e.rule, e.message, e.statement)).collect::<String>()
+        unexpected
+            .iter()
+            .take(20)
+            .map(|e| format!("{} [{}] {}\n  {}\n", e.path, e.rule, e.message, e.statement))
+            .collect::<String>()
     );
     for e in other_errors.iter().filter(|e| e.rule == "syntax-error") {
         eprintln!("non-PostgreSQL syntax error (unverified): {} {}", e.path, e.message);
@@ -172,7 +176,11 @@ fn no_error_findings_on_valid_sql_and_coverage_target() {
         accepted.is_empty(),
         "{} statements reported as syntax errors are accepted by PostgreSQL:\n{}",
         accepted.len(),
-        accepted.iter().take(20).map(|(e, why)| format!("{} ({why}): {}\n  {}\n", e.path, e.message, e.statement)).collect::<String>()
+        accepted
+            .iter()
+            .take(20)
+            .map(|(e, why)| format!("{} ({why}): {}\n  {}\n", e.path, e.message, e.statement))
+            .collect::<String>()
     );
 
     let pg = &coverage["postgres"];
@@ -213,7 +221,8 @@ const ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres 
 
 impl TempDatabase {
     fn create() -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let name = format!("safemig_corpus_{}_{}", std::process::id(), nanos);
         let mut admin = postgres::Client::connect(ADMIN_URL, postgres::NoTls)
             .expect("PostgreSQL must run on 127.0.0.1:5432 with trust auth for user postgres (.ci/run starts it)");

@@ -326,38 +326,18 @@ fn describe(v: &Value) -> String {
 }
 
 fn suggest(id: &str) -> String {
-    let best = rules::all()
-        .iter()
-        .map(|r| r.id)
-        .chain(rules::RESERVED_IDS.iter().copied())
-        .min_by_key(|cand| edit_distance(id, cand));
-    match best {
-        Some(b) if edit_distance(id, b) <= 3 => format!(" (did you mean `{b}`?)"),
-        _ => String::new(),
-    }
+    let ids = rules::all().iter().map(|r| r.id).chain(rules::RESERVED_IDS.iter().copied());
+    did_you_mean(crate::text::closest(id, ids))
 }
 
 fn suggest_key(key: &str) -> String {
     let keys =
         ["postgres_version", "dialect", "rules", "lock_timeout", "runner_sets_timeouts", "assume_in_transaction"];
-    match keys.iter().min_by_key(|k| edit_distance(key, k)) {
-        Some(b) if edit_distance(key, b) <= 3 => format!(" (did you mean `{b}`?)"),
-        _ => String::new(),
-    }
+    did_you_mean(crate::text::closest(key, keys))
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+fn did_you_mean(best: Option<&str>) -> String {
+    best.map(|b| format!(" (did you mean `{b}`?)")).unwrap_or_default()
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

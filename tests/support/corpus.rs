@@ -37,10 +37,7 @@ pub fn corpus_dir() -> PathBuf {
             return c.clone();
         }
     }
-    panic!(
-        "the migration corpus was not found (looked in {:?}); set SAFEMIG_CORPUS to its directory",
-        candidates
-    );
+    panic!("the migration corpus was not found (looked in {:?}); set SAFEMIG_CORPUS to its directory", candidates);
 }
 
 /// Every SQL file of the corpus, in files.tsv order.

@@ -113,7 +113,7 @@ pub(crate) fn explain(id: &str, out: &mut dyn Write) -> io::Result<Status> {
             eprintln!("error: `{id}` is reserved for a planned rule that has no check yet");
             return Ok(Status::Trouble);
         }
-        let hint = match super::closest(id, rules::all().iter().map(|r| r.id)) {
+        let hint = match crate::text::closest(id, rules::all().iter().map(|r| r.id)) {
             Some(best) => format!("; did you mean `{best}`?"),
             None => String::new(),
         };

@@ -159,38 +159,9 @@ pub fn main() -> ExitCode {
     main_with_args(std::env::args_os())
 }
 
-/// The closest of `candidates` to a mistyped `word`, for "did you mean" hints.
-fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    let (best, distance) = candidates.into_iter().map(|c| (c, edit_distance(word, c))).min_by_key(|(_, d)| *d)?;
-    (distance <= (word.chars().count() / 3).max(3)).then_some(best)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn closest_suggests_only_near_misses() {
-        let ids = ["create-index-blocking", "drop-index-blocking", "drop-table"];
-        assert_eq!(closest("create-index-blockin", ids), Some("create-index-blocking"));
-        assert_eq!(closest("drop-tabel", ids), Some("drop-table"));
-        assert_eq!(closest("vacuum", ids), None);
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -174,10 +174,12 @@ impl SqlFile {
         comments.extend(region.comments);
         if let Some(k) = after {
             let old_sync = self.statements[k].range.end;
-            statements.extend(self.statements[k + 1..].iter().map(|s| Statement {
-                range: shift(s.range.start)..shift(s.range.end),
-                parsed: Arc::clone(&s.parsed),
-            }));
+            statements.extend(
+                self.statements[k + 1..].iter().map(|s| Statement {
+                    range: shift(s.range.start)..shift(s.range.end),
+                    parsed: Arc::clone(&s.parsed),
+                }),
+            );
             comments.extend(
                 self.comments
                     .iter()
@@ -225,7 +227,8 @@ struct ReuseMap<'p> {
 
 impl<'p> ReuseMap<'p> {
     fn new(previous: Option<&'p SqlFile>) -> Self {
-        let map = previous.map(|p| p.statements.iter().map(|s| (s.parsed.key, &s.parsed)).collect()).unwrap_or_default();
+        let map =
+            previous.map(|p| p.statements.iter().map(|s| (s.parsed.key, &s.parsed)).collect()).unwrap_or_default();
         ReuseMap { map }
     }
 }
@@ -375,7 +378,8 @@ DROP INDEX CONCURRENTLY users_email_idx;\n";
         text.insert_str(at, "public.");
         let v2 = SqlFile::parse(&text, Dialect::Postgres, Some(&v1));
         assert_eq!(v1.statements.len(), v2.statements.len());
-        let shared = v1.statements.iter().zip(&v2.statements).filter(|(a, b)| Arc::ptr_eq(&a.parsed, &b.parsed)).count();
+        let shared =
+            v1.statements.iter().zip(&v2.statements).filter(|(a, b)| Arc::ptr_eq(&a.parsed, &b.parsed)).count();
         assert_eq!(shared, v1.statements.len() - 1, "only the edited statement is parsed again");
     }
 }

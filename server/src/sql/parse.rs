@@ -139,10 +139,8 @@ fn parse_tokens(dialect: Dialect, text: &str, tokens: &[Tok], facts: &StatementF
     if matches!(facts.kind, StatementKind::Empty) {
         return ParseOutcome::Parsed(Vec::new());
     }
-    let with_spans: Vec<TokenWithSpan> = tokens
-        .iter()
-        .map(|t| TokenWithSpan { token: t.token.clone(), span: t.loc })
-        .collect();
+    let with_spans: Vec<TokenWithSpan> =
+        tokens.iter().map(|t| TokenWithSpan { token: t.token.clone(), span: t.loc }).collect();
     let result = Parser::new(dialect.sqlparser())
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(with_spans)
@@ -153,7 +151,13 @@ fn parse_tokens(dialect: Dialect, text: &str, tokens: &[Tok], facts: &StatementF
     }
 }
 
-fn classify_failure(dialect: Dialect, text: &str, tokens: &[Tok], facts: &StatementFacts, err: ParserError) -> ParseOutcome {
+fn classify_failure(
+    dialect: Dialect,
+    text: &str,
+    tokens: &[Tok],
+    facts: &StatementFacts,
+    err: ParserError,
+) -> ParseOutcome {
     let (message, loc) = match &err {
         ParserError::RecursionLimitExceeded => {
             (format!("the statement nests deeper than safemig's parser follows ({RECURSION_LIMIT} levels)"), None)
@@ -166,7 +170,9 @@ fn classify_failure(dialect: Dialect, text: &str, tokens: &[Tok], facts: &Statem
     let offset = loc.and_then(|l| offset_of_location(tokens, l)).unwrap_or(0);
     if let Some(command) = missing_semicolon_before(text, tokens, &message, offset) {
         return ParseOutcome::Invalid {
-            message: format!("missing `;` before this `{command}`: it is read as part of the statement above ({message})"),
+            message: format!(
+                "missing `;` before this `{command}`: it is read as part of the statement above ({message})"
+            ),
             offset,
         };
     }
@@ -182,9 +188,8 @@ fn classify_failure(dialect: Dialect, text: &str, tokens: &[Tok], facts: &Statem
 /// The parser considered the statement complete and then met a command keyword at the start of a
 /// line: two statements with no `;` between them.
 fn missing_semicolon_before(text: &str, tokens: &[Tok], message: &str, offset: u32) -> Option<String> {
-    const STARTERS: &[&str] = &[
-        "ALTER", "CREATE", "DROP", "INSERT", "UPDATE", "DELETE", "SELECT", "GRANT", "REVOKE", "COMMENT", "TRUNCATE",
-    ];
+    const STARTERS: &[&str] =
+        &["ALTER", "CREATE", "DROP", "INSERT", "UPDATE", "DELETE", "SELECT", "GRANT", "REVOKE", "COMMENT", "TRUNCATE"];
     if !message.starts_with("Expected: end of statement") {
         return None;
     }

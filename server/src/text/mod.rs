@@ -114,6 +114,13 @@ fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
 }
 
+/// The closest of `candidates` to a mistyped `word`, for "did you mean" hints: only near misses
+/// (an edit distance of at most a third of the word, and at least 3).
+pub fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let (best, distance) = candidates.into_iter().map(|c| (c, strsim::levenshtein(word, c))).min_by_key(|(_, d)| *d)?;
+    (distance <= (word.chars().count() / 3).max(3)).then_some(best)
+}
+
 /// The largest char boundary at or below `offset`.
 pub fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     if offset >= text.len() {
@@ -152,6 +159,14 @@ mod tests {
         assert_eq!(idx.offset(text, LineCol { line: 0, col: 99 }, PositionEncoding::Utf16), 6);
         assert_eq!(idx.offset(text, LineCol { line: 9, col: 0 }, PositionEncoding::Utf16), text.len());
         assert_eq!(idx.line_of(7), 1);
+    }
+
+    #[test]
+    fn closest_suggests_only_near_misses() {
+        let ids = ["create-index-blocking", "drop-index-blocking", "drop-table"];
+        assert_eq!(closest("create-index-blockin", ids), Some("create-index-blocking"));
+        assert_eq!(closest("drop-tabel", ids), Some("drop-table"));
+        assert_eq!(closest("vacuum", ids), None);
     }
 
     #[test]
