@@ -2,7 +2,7 @@
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::sql::facts::{AlterAction, ColumnDef, QualifiedName};
-use crate::sql::{Dialect, StatementKind};
+use crate::sql::{Dialect};
 
 pub static RULE: Rule = Rule {
     id: "add-column-not-null-no-default",
@@ -65,10 +65,7 @@ Add the column as nullable (enforce NOT NULL after the backfill).
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     for action in &at.actions {
         let AlterAction::AddColumn { column, .. } = &action.action else { continue };
         let Some(not_null) = column.not_null else { continue };

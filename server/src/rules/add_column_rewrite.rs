@@ -3,7 +3,6 @@
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
 use crate::sql::facts::{AlterAction, ColumnDef, Span};
 use crate::sql::locks::LockMode;
-use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "add-column-rewrite",
@@ -56,10 +55,7 @@ For a default: add the column without it and `SET DEFAULT` in a second statement
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     let mode = LockMode::AccessExclusive;
     for action in &at.actions {
         let AlterAction::AddColumn { column, .. } = &action.action else { continue };

@@ -47,10 +47,7 @@ None: expand/contract spans several migrations and releases.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     let mode = LockMode::AccessExclusive;
     for action in &at.actions {
         let AlterAction::AlterColumnType { column, ty, using } = &action.action else { continue };

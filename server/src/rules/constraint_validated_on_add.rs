@@ -4,7 +4,6 @@
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
 use crate::sql::facts::{AlterAction, ConstraintKind, QualifiedName};
 use crate::sql::locks::{locks_taken, TableLock};
-use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "constraint-validated-on-add",
@@ -53,10 +52,7 @@ Add `NOT VALID` (inline constraints: move them to an `ADD CONSTRAINT … NOT VAL
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     let locks = locks_taken(ctx.kind());
     const VALIDATE_LATER: &str = "VALIDATE CONSTRAINT in a separate transaction (its SHARE UPDATE EXCLUSIVE lock lets reads and writes continue)";
     for action in &at.actions {

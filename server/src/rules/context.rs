@@ -368,6 +368,15 @@ impl<'a> StatementContext<'a> {
             .unwrap_or(false)
     }
 
+    /// The statement's `ALTER TABLE`, when the table existed before this migration (the case
+    /// every lock and app-safety rule about ALTER TABLE is about).
+    pub fn alter_of_existing_table(&self) -> Option<&'a AlterTable> {
+        match self.kind() {
+            StatementKind::AlterTable(at) if !self.is_new_table(&at.table) => Some(at),
+            _ => None,
+        }
+    }
+
     /// Known size of an existing table (schema replay / live database), if any source knows.
     pub fn table_size(&self, table: &QualifiedName) -> Option<TableSize> {
         self.migration.schema.table_size(table)

@@ -2,7 +2,6 @@
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::sql::facts::AlterAction;
-use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "drop-column",
@@ -46,10 +45,7 @@ None: the drop has to move to a later release.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     for action in &at.actions {
         let AlterAction::DropColumn { name, .. } = &action.action else { continue };
         if ctx.is_new_column(&at.table, &name.value) {

@@ -3,7 +3,6 @@
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
 use crate::sql::facts::{AlterAction, ConstraintKind};
 use crate::sql::locks::LockMode;
-use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "exclusion-constraint",
@@ -45,10 +44,7 @@ None: the right approach depends on the table's size and traffic.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     let mode = LockMode::AccessExclusive;
     for action in &at.actions {
         let AlterAction::AddConstraint(tc) = &action.action else { continue };

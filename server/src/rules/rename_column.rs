@@ -2,7 +2,6 @@
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::sql::facts::AlterAction;
-use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "rename-column",
@@ -46,10 +45,7 @@ None: the safe pattern spans several migrations and releases.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     for action in &at.actions {
         let AlterAction::RenameColumn { from, to } = &action.action else { continue };
         if ctx.is_new_column(&at.table, &from.value) {

@@ -51,10 +51,7 @@ On PostgreSQL and MySQL: create a view with the old name right after the rename.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     for action in &at.actions {
         let AlterAction::RenameTable { to } = &action.action else { continue };
         let (old, short) = (&at.table, at.table.name());

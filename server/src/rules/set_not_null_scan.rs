@@ -4,7 +4,6 @@
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
 use crate::sql::facts::AlterAction;
 use crate::sql::locks::LockMode;
-use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "set-not-null-scan",
@@ -49,10 +48,7 @@ PostgreSQL 12, the validated check replaces `SET NOT NULL`). None when the check
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     let mode = LockMode::AccessExclusive;
     for action in &at.actions {
         let AlterAction::SetNotNull { column } = &action.action else { continue };

@@ -4,7 +4,6 @@
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
 use crate::sql::facts::{AlterAction, ConstraintKind};
 use crate::sql::locks::LockMode;
-use crate::sql::StatementKind;
 
 pub static RULE: Rule = Rule {
     id: "unique-constraint-blocking",
@@ -52,10 +51,7 @@ Replace the constraint with `CREATE UNIQUE INDEX CONCURRENTLY` followed by
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     let mode = LockMode::AccessExclusive;
     for action in &at.actions {
         match &action.action {

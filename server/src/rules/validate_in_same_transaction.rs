@@ -57,10 +57,7 @@ enum AddedIn<'a> {
 }
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    let StatementKind::AlterTable(at) = ctx.kind() else { return };
-    if ctx.is_new_table(&at.table) {
-        return;
-    }
+    let Some(at) = ctx.alter_of_existing_table() else { return };
     for (i, action) in at.actions.iter().enumerate() {
         let AlterAction::ValidateConstraint { name } = &action.action else { continue };
         let added = if adds_not_valid(&at.actions[..i], &name.value) {
