@@ -177,3 +177,103 @@ pub fn analyze_bytes(
 pub fn has_invalid_statements(file: &SqlFile) -> bool {
     file.statements.iter().any(|s| matches!(s.parsed.outcome, ParseOutcome::Invalid { .. }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keyword soup: every rule and the recogniser see statements that stop anywhere, repeat
+    /// clauses, and nest oddly. None of it may panic.
+    #[test]
+    fn keyword_soup_never_panics() {
+        const WORDS: &[&str] = &[
+            "CREATE",
+            "ALTER",
+            "DROP",
+            "TABLE",
+            "INDEX",
+            "UNIQUE",
+            "CONCURRENTLY",
+            "IF",
+            "NOT",
+            "EXISTS",
+            "ON",
+            "ONLY",
+            "ADD",
+            "COLUMN",
+            "CONSTRAINT",
+            "CHECK",
+            "FOREIGN",
+            "KEY",
+            "PRIMARY",
+            "REFERENCES",
+            "DEFAULT",
+            "NULL",
+            "SET",
+            "TYPE",
+            "USING",
+            "VALID",
+            "VALIDATE",
+            "RENAME",
+            "TO",
+            "BEGIN",
+            "COMMIT",
+            "UPDATE",
+            "DELETE",
+            "FROM",
+            "WHERE",
+            "INSERT",
+            "INTO",
+            "SELECT",
+            "REINDEX",
+            "VACUUM",
+            "FULL",
+            "TRUNCATE",
+            "GENERATED",
+            "ALWAYS",
+            "AS",
+            "IDENTITY",
+            "STORED",
+            "t",
+            "\"Q\"",
+            "x",
+            "1",
+            "'s'",
+            "$$b$$",
+            "(",
+            ")",
+            ",",
+            ";",
+            ".",
+            "=",
+            "<",
+            "::",
+            "[",
+            "]",
+            "-- c\n",
+            "/* c */",
+            "random()",
+            "varchar(3)",
+        ];
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let config = Config::default();
+        for dialect in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
+            let settings = MigrationSettings { dialect, wraps_in_transaction: next(2) == 0, ..Default::default() };
+            for _ in 0..400 {
+                let len = 1 + next(40);
+                let text: Vec<&str> = (0..len).map(|_| WORDS[next(WORDS.len())]).collect();
+                let text = text.join(" ");
+                let analysis = analyze(&text, &settings, &config, None);
+                for f in &analysis.findings {
+                    assert!(f.range.end <= text.len() && text.is_char_boundary(f.range.start), "{text}: {f:?}");
+                }
+            }
+        }
+    }
+}
