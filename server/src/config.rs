@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::rules::{self, MigrationSettings, Severity};
 use crate::sql::Dialect;
+use crate::workspace::FrameworkKind;
 
 pub const FILE_NAME: &str = "safemig.toml";
 
@@ -74,6 +75,20 @@ pub struct Config {
     pub lock_timeout: String,
     pub runner_sets_timeouts: bool,
     pub assume_in_transaction: bool,
+    /// The git ref whose migrations count as shipped; `None`: the upstream of the default branch,
+    /// else `main` or `master`.
+    pub shipped_ref: Option<String>,
+    /// Migration sets named explicitly (`[[migrations]]`); discovery fills in the rest.
+    pub migrations: Vec<MigrationSetConfig>,
+}
+
+/// `[[migrations]] path = "db/migrations", framework = "goose", dialect = "postgres"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationSetConfig {
+    /// Relative to the directory of `safemig.toml` (or the workspace root).
+    pub path: PathBuf,
+    pub framework: Option<FrameworkKind>,
+    pub dialect: Option<Dialect>,
 }
 
 impl Default for Config {
@@ -85,6 +100,8 @@ impl Default for Config {
             lock_timeout: "5s".into(),
             runner_sets_timeouts: false,
             assume_in_transaction: false,
+            shipped_ref: None,
+            migrations: Vec::new(),
         }
     }
 }
@@ -116,6 +133,8 @@ enum Value<'v> {
     Float(f64),
     Bool(bool),
     Table(Vec<(String, Value<'v>, Option<usize>)>),
+    /// An array of tables (`[[migrations]]`), each with its line.
+    Tables(Vec<(Value<'v>, Option<usize>)>),
     Other(&'static str),
 }
 
@@ -276,10 +295,31 @@ impl Config {
                     }
                     other => problem(format!("expected a table of rule ids, found {}", describe(&other))),
                 },
-                _ => problem(format!(
-                    "unknown key; expected one of postgres_version, dialect, rules, lock_timeout, runner_sets_timeouts, assume_in_transaction{}",
-                    suggest_key(&key)
-                )),
+                "shipped_ref" => match &value {
+                    Value::Str(s) if !s.trim().is_empty() => self.shipped_ref = Some(s.trim().to_string()),
+                    other => problem(format!("expected a git ref such as \"origin/main\", found {}", describe(other))),
+                },
+                "migrations" => match value {
+                    Value::Tables(sets) => {
+                        self.migrations.clear();
+                        for (set, set_line) in sets {
+                            match migration_set(set) {
+                                Ok(m) => self.migrations.push(m),
+                                Err((field, message)) => problems.push(ConfigProblem {
+                                    source: source.into(),
+                                    line: set_line.or(line),
+                                    key: format!("migrations.{field}"),
+                                    message,
+                                }),
+                            }
+                        }
+                    }
+                    other => problem(format!(
+                        "expected [[migrations]] tables with path, framework and dialect, found {}",
+                        describe(&other)
+                    )),
+                },
+                _ => problem(format!("unknown key; expected one of {}{}", KEYS.join(", "), suggest_key(&key))),
             }
         }
     }
@@ -321,6 +361,7 @@ fn describe(v: &Value) -> String {
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Table(_) => "a table".into(),
+        Value::Tables(_) => "an array of tables".into(),
         Value::Other(what) => (*what).into(),
     }
 }
@@ -330,10 +371,53 @@ fn suggest(id: &str) -> String {
     did_you_mean(crate::text::closest(id, ids))
 }
 
+/// Every top-level key of `safemig.toml`.
+const KEYS: &[&str] = &[
+    "postgres_version",
+    "dialect",
+    "rules",
+    "lock_timeout",
+    "runner_sets_timeouts",
+    "assume_in_transaction",
+    "shipped_ref",
+    "migrations",
+];
+
 fn suggest_key(key: &str) -> String {
-    let keys =
-        ["postgres_version", "dialect", "rules", "lock_timeout", "runner_sets_timeouts", "assume_in_transaction"];
-    did_you_mean(crate::text::closest(key, keys))
+    did_you_mean(crate::text::closest(key, KEYS.iter().copied()))
+}
+
+/// One `[[migrations]]` entry, or the field that is wrong and why.
+fn migration_set(value: Value) -> Result<MigrationSetConfig, (String, String)> {
+    let Value::Table(entries) = value else {
+        return Err((String::new(), format!("expected a table, found {}", describe(&value))));
+    };
+    let mut path = None;
+    let mut framework = None;
+    let mut dialect = None;
+    for (key, v, _) in entries {
+        match (key.as_str(), &v) {
+            ("path", Value::Str(p)) if !p.trim().is_empty() => path = Some(PathBuf::from(p.trim())),
+            ("framework", Value::Str(f)) => match FrameworkKind::parse_name(f) {
+                Some(k) => framework = Some(k),
+                None => {
+                    let names = FrameworkKind::ALL.iter().map(|k| k.name());
+                    let hint = did_you_mean(crate::text::closest(f, names));
+                    return Err((key, format!("unknown framework \"{f}\"{hint}")));
+                }
+            },
+            ("dialect", Value::Str(d)) => match Dialect::parse_name(d) {
+                Some(x) => dialect = Some(x),
+                None => return Err((key, format!("unknown dialect \"{d}\"; expected postgres, mysql or sqlite"))),
+            },
+            ("path" | "framework" | "dialect", other) => {
+                return Err((key.clone(), format!("expected a string, found {}", describe(other))))
+            }
+            _ => return Err((key.clone(), "unknown key; expected path, framework or dialect".into())),
+        }
+    }
+    let path = path.ok_or_else(|| ("path".to_string(), "every [[migrations]] entry needs a path".to_string()))?;
+    Ok(MigrationSetConfig { path, framework, dialect })
 }
 
 fn did_you_mean(best: Option<&str>) -> String {
@@ -370,7 +454,9 @@ fn toml_item<'v>(item: &'v toml_edit::Item, text: &str) -> Value<'v> {
             Value::Table(entries)
         }
         Item::Value(v) => toml_value(v),
-        Item::ArrayOfTables(_) => Value::Other("an array of tables"),
+        Item::ArrayOfTables(tables) => Value::Tables(
+            tables.iter().map(|t| (toml_table(t, text), t.span().map(|s| line_of(text, s.start)))).collect(),
+        ),
         Item::None => Value::Other("nothing"),
     }
 }
@@ -398,6 +484,9 @@ fn json_value(v: &serde_json::Value) -> Value<'_> {
         },
         serde_json::Value::Object(map) => {
             Value::Table(map.iter().map(|(k, v)| (k.clone(), json_value(v), None)).collect())
+        }
+        serde_json::Value::Array(items) if items.iter().all(serde_json::Value::is_object) => {
+            Value::Tables(items.iter().map(|v| (json_value(v), None)).collect())
         }
         serde_json::Value::Array(_) => Value::Other("an array"),
         serde_json::Value::Null => Value::Other("null"),
@@ -451,6 +540,21 @@ mod tests {
                 && shown[2].contains("create-index-blocking")
         );
         assert!(shown[3].starts_with("proj/safemig.toml:6: `rules.syntax-error`"));
+    }
+
+    #[test]
+    fn migration_sets_and_shipped_ref() {
+        let text = "shipped_ref = \"origin/develop\"\n\n[[migrations]]\npath = \"db/migrations\"\nframework = \"goose\"\n\n[[migrations]]\npath = \"sql\"\nframework = \"gooze\"\n";
+        let (cfg, problems) = Config::from_toml(text, "safemig.toml");
+        assert_eq!(cfg.shipped_ref.as_deref(), Some("origin/develop"));
+        assert_eq!(
+            cfg.migrations,
+            [MigrationSetConfig { path: "db/migrations".into(), framework: Some(FrameworkKind::Goose), dialect: None }]
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "migrations.framework");
+        assert_eq!(problems[0].line, Some(7));
+        assert!(problems[0].message.contains("did you mean `goose`"), "{}", problems[0].message);
     }
 
     #[test]

@@ -6,7 +6,10 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod history;
 pub mod lsp;
 pub mod rules;
+pub mod schema;
 pub mod sql;
 pub mod text;
+pub mod workspace;

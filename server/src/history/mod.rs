@@ -1,0 +1,1 @@
+//! Shipped-migration history from git. (Being written.)
