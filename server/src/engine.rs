@@ -110,6 +110,19 @@ pub fn analyze_with_schema(
     previous: Option<&SqlFile>,
 ) -> FileAnalysis {
     let file = SqlFile::parse(text, settings.dialect, previous);
+    analyze_parsed(file, settings, config, schema, Vec::new())
+}
+
+/// Runs the rules on an already parsed file. `external` are findings about this file that were
+/// computed across the migration set (history rules); they get configured levels and
+/// suppressions like any other finding.
+pub fn analyze_parsed(
+    file: SqlFile,
+    settings: &MigrationSettings,
+    config: &Config,
+    schema: &dyn SchemaView,
+    external: Vec<Finding>,
+) -> FileAnalysis {
     let ctx = MigrationContext::new(&file, settings, schema);
     let active: Vec<(&rules::Rule, Severity)> = rules::all()
         .iter()
@@ -130,7 +143,16 @@ pub fn analyze_with_schema(
             }
         }
     }
-    let suppressions = suppression::collect(&file, text);
+    drop(ctx);
+    for mut f in external {
+        let Some(rule) = rules::by_id(f.rule) else { continue };
+        let Some(level) = config.level(rule) else { continue };
+        if f.severity == rule.default_severity {
+            f.severity = level;
+        }
+        raw.push(f);
+    }
+    let suppressions = suppression::collect(&file, &file.text);
     let (mut findings, suppressed) = rules::unused_suppression::apply(raw, &suppressions, config, &file);
     findings.sort_by_key(|f| (f.range.start, f.range.end, f.rule));
     FileAnalysis { file, findings, suppressed }
