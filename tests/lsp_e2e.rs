@@ -331,3 +331,320 @@ fn shutdown_and_exit_end_the_process() {
     client.close_stdin();
     assert_eq!(client.wait_exit().code(), Some(0), "stdin closed: the client is gone");
 }
+
+/// A migration with one `create-index-blocking` finding.
+fn blocking_index(table: &str) -> String {
+    format!("CREATE INDEX {table}_created_idx ON {table} (created_at);\n")
+}
+
+/// How many `create-index-blocking` diagnostics a publication has.
+fn blocking(published: &Value) -> usize {
+    with_rule(published, "create-index-blocking").len()
+}
+
+fn is_empty(published: &Value) -> bool {
+    published["diagnostics"] == json!([])
+}
+
+/// Writes `files` (relative path, text) under a new temp dir.
+fn workspace(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for (name, text) in files {
+        write(&dir.path().join(name), text);
+    }
+    dir
+}
+
+fn write(path: &std::path::Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create directories");
+    }
+    std::fs::write(path, text).expect("write a file");
+}
+
+fn start_in(dir: &std::path::Path, capabilities: Value) -> LspClient {
+    let root = file_uri(dir);
+    let mut client = LspClient::spawn();
+    client.initialize(json!({
+        "processId": null,
+        "rootUri": root,
+        "workspaceFolders": [{"uri": root, "name": "e2e"}],
+        "capabilities": capabilities,
+    }));
+    client
+}
+
+fn is_unversioned_publish_for(message: &Value, uri: &str) -> bool {
+    message["method"] == "textDocument/publishDiagnostics"
+        && message["params"]["uri"] == uri
+        && message["params"]["version"].is_null()
+}
+
+/// (j) Every migration of the workspace gets diagnostics at start-up, without being opened; a
+/// client that watches files for us reports files written, changed and deleted on disk; open
+/// buffers win over the disk until they are closed.
+#[test]
+fn workspace_migrations_follow_the_disk_through_the_clients_watcher() {
+    let dir = workspace(&[
+        ("db/migrations/001_orders.sql", blocking_index("orders")),
+        ("db/migrations/002_users.sql", blocking_index("users")),
+        ("db/migrations/003_clean.sql", "CREATE TABLE notes (id bigint PRIMARY KEY);\n".into()),
+        ("other/migrations/001_items.sql", blocking_index("items")),
+        ("node_modules/pkg/migrations/001_ignored.sql", blocking_index("ignored")),
+    ]);
+    let uri = |name: &str| file_uri(&dir.path().join(name));
+    let mut client =
+        start_in(dir.path(), json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}));
+
+    // Start-up: every migration with a finding, none opened.
+    for (name, table) in [
+        ("db/migrations/001_orders.sql", "orders"),
+        ("db/migrations/002_users.sql", "users"),
+        ("other/migrations/001_items.sql", "items"),
+    ] {
+        let published = client.diagnostics(&uri(name), None);
+        let found = with_rule(&published, "create-index-blocking");
+        assert_eq!(found.len(), 1, "{published:#}");
+        assert!(found[0]["message"].as_str().is_some_and(|m| m.contains(table)), "{published:#}");
+    }
+
+    // The server asked the client to watch the config, the migrations and the layout markers.
+    let registration = client.wait_for("the watcher registration", |m| m["method"] == "client/registerCapability");
+    let globs: Vec<&str> = registration["params"]["registrations"][0]["registerOptions"]["watchers"]
+        .as_array()
+        .expect("watchers")
+        .iter()
+        .filter_map(|w| w["globPattern"].as_str())
+        .collect();
+    for glob in ["**/safemig.toml", "**/*.sql", "**/migration_lock.toml", "**/atlas.sum", "**/_journal.json"] {
+        assert!(globs.contains(&glob), "{globs:?}");
+    }
+
+    // A generator writes a new migration; the editor reports it.
+    let created = dir.path().join("db/migrations/004_payments.sql");
+    write(&created, &blocking_index("payments"));
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": file_uri(&created), "type": 1}]}));
+    client.diagnostics_where(&file_uri(&created), |p| blocking(p) == 1);
+
+    // It is fixed on disk: the finding goes away.
+    write(&created, "CREATE INDEX CONCURRENTLY payments_created_idx ON payments (created_at);\n");
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": file_uri(&created), "type": 2}]}));
+    client.diagnostics_where(&file_uri(&created), |p| blocking(p) == 0);
+
+    // A deleted migration's diagnostics are cleared.
+    let deleted = dir.path().join("db/migrations/001_orders.sql");
+    std::fs::remove_file(&deleted).expect("delete a migration");
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": file_uri(&deleted), "type": 3}]}));
+    client.diagnostics_where(&file_uri(&deleted), is_empty);
+
+    // An open buffer wins over the disk: a change on disk does not replace its diagnostics…
+    let users = uri("db/migrations/002_users.sql");
+    client.open(&users, 1, "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    client.diagnostics_where(&users, |p| p["version"] == 1 && blocking(p) == 0);
+    client.clear_backlog();
+    let users_path = dir.path().join("db/migrations/002_users.sql");
+    write(&users_path, &format!("{}{}", blocking_index("users"), blocking_index("accounts")));
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": users, "type": 2}]}));
+    // (a later change to another file is published after this one was handled)
+    let items = uri("other/migrations/001_items.sql");
+    write(&dir.path().join("other/migrations/001_items.sql"), "SELECT 1;\n");
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": items, "type": 2}]}));
+    client.diagnostics_where(&items, is_empty);
+    assert!(!client.seen(|m| is_unversioned_publish_for(m, &users)), "the disk replaced an open buffer's diagnostics");
+    // …until it is closed: then the file on disk is what counts.
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": users}}));
+    client.diagnostics_where(&users, |p| blocking(p) == 2);
+
+    // Nothing under node_modules was published.
+    let ignored = uri("node_modules/pkg/migrations/001_ignored.sql");
+    assert!(!client.seen(|m| m["params"]["uri"] == ignored));
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+/// (k) A client that cannot watch files: the server's own watcher notices files written in
+/// existing and new directories, and deletions.
+#[test]
+fn workspace_migrations_follow_the_disk_through_the_servers_own_watcher() {
+    let dir = workspace(&[("db/migrations/001_orders.sql", blocking_index("orders"))]);
+    let mut client = start_in(dir.path(), json!({}));
+    let first = file_uri(&dir.path().join("db/migrations/001_orders.sql"));
+    client.diagnostics_where(&first, |p| blocking(p) == 1);
+
+    // Written by "an assistant", nothing reported by the client.
+    let created = dir.path().join("db/migrations/002_users.sql");
+    write(&created, &blocking_index("users"));
+    client.diagnostics_where(&file_uri(&created), |p| blocking(p) == 1);
+
+    // A new directory with a migration in it.
+    let nested = dir.path().join("services/billing/migrations/001_invoices.sql");
+    write(&nested, &blocking_index("invoices"));
+    client.diagnostics_where(&file_uri(&nested), |p| blocking(p) == 1);
+
+    // Rewritten on disk, then deleted.
+    write(&created, &format!("{}{}", blocking_index("users"), blocking_index("teams")));
+    client.diagnostics_where(&file_uri(&created), |p| blocking(p) == 2);
+    std::fs::remove_file(dir.path().join("db/migrations/001_orders.sql")).expect("delete a migration");
+    client.diagnostics_where(&first, is_empty);
+
+    // No request to watch files went to a client that cannot.
+    assert!(client.server_requests.iter().all(|r| r["method"] != "client/registerCapability"));
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run git");
+    assert!(status.success(), "git {args:?} failed");
+}
+
+/// A plain numbered set in a git repository: 001 and 002 shipped on `main`, 003 committed on a
+/// branch, 004 not committed.
+fn navigation_project() -> tempfile::TempDir {
+    let dir = workspace(&[
+        (
+            "db/migrations/001_create_users.sql",
+            "CREATE TABLE users (\n    id bigint PRIMARY KEY,\n    email text NOT NULL DEFAULT '',\n    created_at timestamptz\n);\n"
+                .into(),
+        ),
+        (
+            "db/migrations/002_add_name.sql",
+            "ALTER TABLE users ADD COLUMN name text;\nCREATE UNIQUE INDEX users_email_idx ON users (email);\n".into(),
+        ),
+    ]);
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "users"]);
+    git(dir.path(), &["checkout", "-q", "-b", "feature"]);
+    write(
+        &dir.path().join("db/migrations/003_create_orders.sql"),
+        "CREATE TABLE orders (\n    id bigint PRIMARY KEY,\n    user_id bigint REFERENCES users (id),\n    total numeric\n);\n",
+    );
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "orders"]);
+    write(&dir.path().join("db/migrations/004_require_name.sql"), NAVIGATION_004);
+    dir
+}
+
+const NAVIGATION_004: &str =
+    "ALTER TABLE users ALTER COLUMN name SET NOT NULL;\nUPDATE orders SET total = 0 WHERE id = 1;\n";
+
+fn position(line: u32, character: u32) -> Value {
+    json!({"line": line, "character": character})
+}
+
+fn at(uri: &str, line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": position(line, character)})
+}
+
+/// (l) Navigation from the replayed schema: hover on tables and columns (with the statement's
+/// locks), go-to-definition, find-references, completion in DDL positions and code lenses with
+/// each migration's place and git status.
+#[test]
+fn navigation_from_the_replayed_schema() {
+    let dir = navigation_project();
+    let uri = |n: &str| file_uri(&dir.path().join("db/migrations").join(n));
+    let (m1, m2, m3, m4) = (
+        uri("001_create_users.sql"),
+        uri("002_add_name.sql"),
+        uri("003_create_orders.sql"),
+        uri("004_require_name.sql"),
+    );
+    let mut client = start_in(dir.path(), json!({}));
+    // The project has been analysed once 002's blocking index is published.
+    client.diagnostics_where(&m2, |p| blocking(p) == 1);
+    client.open(&m4, 1, NAVIGATION_004);
+    client.diagnostics(&m4, Some(1));
+
+    // Hover on a table: its definition as of this migration, then the statement's locks.
+    let table = hover_text(&client.request("textDocument/hover", at(&m4, 0, 14)).expect("hover answers"));
+    for expected in [
+        "table `users`",
+        "`id` bigint NOT NULL",
+        "`email` text NOT NULL DEFAULT ''",
+        "`name` text",
+        "`users_email_idx` UNIQUE (email)",
+        "PRIMARY KEY (id)",
+        "created by 001_create_users.sql:1",
+        "altered by 002_add_name.sql:1",
+        "Locks taken",
+    ] {
+        assert!(table.contains(expected), "{expected:?} missing from:\n{table}");
+    }
+
+    // Hover on a column: its type and where it comes from.
+    let column = hover_text(&client.request("textDocument/hover", at(&m4, 0, 32)).expect("hover answers"));
+    assert!(column.contains("column `users.name`") && column.contains("text"), "{column}");
+    assert!(column.contains("created by 002_add_name.sql:1"), "{column}");
+
+    // Go to definition: the creating statement.
+    let definition = client.request("textDocument/definition", at(&m4, 1, 8)).expect("definition answers");
+    assert_eq!(definition["uri"], m3, "{definition:#}");
+    assert_eq!(definition["range"]["start"], position(0, 0), "{definition:#}");
+    let column_definition = client.request("textDocument/definition", at(&m4, 0, 32)).expect("definition answers");
+    assert_eq!(column_definition["uri"], m2, "{column_definition:#}");
+
+    // Find references: every statement that touches `users`, in migration order.
+    let mut params = at(&m4, 0, 14);
+    params["context"] = json!({"includeDeclaration": true});
+    let references = client.request("textDocument/references", params).expect("references answer");
+    let found: Vec<(String, u64)> = references
+        .as_array()
+        .expect("a location list")
+        .iter()
+        .map(|l| {
+            (l["uri"].as_str().unwrap_or_default().to_string(), l["range"]["start"]["line"].as_u64().unwrap_or(99))
+        })
+        .collect();
+    let expected = [(m1.clone(), 0), (m2.clone(), 0), (m2.clone(), 1), (m3.clone(), 2), (m4.clone(), 0)];
+    assert_eq!(found, expected.map(|(u, l)| (u, l)).to_vec(), "{references:#}");
+
+    // Completion: tables after ON, columns in an index's column list and after DROP COLUMN.
+    let mut text = NAVIGATION_004.to_string();
+    let mut version = 1;
+    let end_of =
+        |text: &str| (text.matches('\n').count() as u32, text.rsplit('\n').next().map_or(0, |l| l.len() as u32));
+    let mut complete = |client: &mut LspClient, typed: &str| -> Vec<String> {
+        let end = end_of(&text);
+        version += 1;
+        client.change(&m4, version, end, end, typed);
+        text.push_str(typed);
+        client.diagnostics(&m4, Some(version));
+        let (line, character) = end_of(&text);
+        let items = client.request("textDocument/completion", at(&m4, line, character)).expect("completion answers");
+        items.as_array().map_or_else(Vec::new, |items| {
+            items.iter().filter_map(|i| i["label"].as_str().map(str::to_string)).collect()
+        })
+    };
+    let tables = complete(&mut client, "CREATE INDEX CONCURRENTLY orders_user_idx ON ");
+    assert!(tables.contains(&"users".to_string()) && tables.contains(&"orders".to_string()), "{tables:?}");
+    let columns =
+        complete(&mut client, "orders (user_id);\nCREATE INDEX CONCURRENTLY orders_total_idx ON orders (total, ");
+    let mut sorted = columns.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["id", "total", "user_id"], "{columns:?}");
+    let columns = complete(&mut client, "id);\nALTER TABLE users DROP COLUMN ");
+    assert!(columns.contains(&"email".to_string()) && columns.contains(&"name".to_string()), "{columns:?}");
+    assert!(!columns.contains(&"user_id".to_string()), "{columns:?}");
+
+    // Code lenses: place in the set and git status.
+    let lens = |client: &mut LspClient, uri: &str| -> String {
+        let lenses =
+            client.request("textDocument/codeLens", json!({"textDocument": {"uri": uri}})).expect("code lens answers");
+        assert_eq!(lenses[0]["range"]["start"], position(0, 0), "{lenses:#}");
+        lenses[0]["command"]["title"].as_str().unwrap_or_default().to_string()
+    };
+    let first = lens(&mut client, &m1);
+    assert!(first.starts_with("#1 of 4 · shipped in main"), "{first}");
+    let third = lens(&mut client, &m3);
+    assert!(third.starts_with("#3 of 4 · not shipped"), "{third}");
+    let fourth = lens(&mut client, &m4);
+    assert!(fourth.starts_with("#4 of 4 · uncommitted"), "{fourth}");
+
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}

@@ -8,6 +8,7 @@ pub mod config;
 pub mod engine;
 pub mod history;
 pub mod lsp;
+pub mod project;
 pub mod rules;
 pub mod schema;
 pub mod sql;

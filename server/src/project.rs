@@ -68,7 +68,7 @@ impl Project {
     pub fn open(root: &Path, config: Config) -> Project {
         let discovery = workspace::discover(root, &config);
         let mut messages = discovery.problems;
-        let git = match GitHistory::load(root, config.shipped_ref.as_deref()) {
+        let git = match GitHistory::load(root, &discovery.sets, config.shipped_ref.as_deref()) {
             Ok(git) => Some(git),
             Err(off) => {
                 messages.push(off.to_string());
@@ -80,14 +80,16 @@ impl Project {
 
     /// The set and migration a file belongs to.
     pub fn locate(&self, path: &Path) -> Option<(usize, usize)> {
-        self.sets.iter().enumerate().find_map(|(si, set)| set.migration_of(path).map(|(mi, _)| (si, mi)))
+        let (set, migration) = workspace::set_of(&self.sets, path)?;
+        let index = self.sets.iter().position(|s| std::ptr::eq(s, set))?;
+        Some((index, migration))
     }
 
     /// The engine settings for a file: config, dialect of its set, and its runner's transaction
     /// behaviour (the file's own opt-out included).
     pub fn settings_for(&self, set: &MigrationSet, path: &Path, text: &str) -> MigrationSettings {
         let mut settings = self.config.settings(set.dialect);
-        let mode = framework(set.framework).transaction(path, text);
+        let mode = framework(set.framework).transaction_in(path, text, set.dialect);
         let opted_out = mode.opted_out_by.is_some();
         settings.wraps_in_transaction |= mode.wraps && !opted_out;
         settings.implicit_transaction = mode.implicit_batch && !opted_out;
@@ -120,30 +122,39 @@ impl Project {
         }
         // 3. Replay each set, then run the rules of each file against the schema before it.
         for (si, set) in self.sets.iter().enumerate() {
-            let inputs: Vec<ReplayInput> = set
-                .migrations
-                .iter()
-                .filter_map(|m| {
-                    let path = m.up.as_deref()?;
-                    let (text, file) = parsed.get(path)?;
-                    let up = framework(set.framework)
-                        .sections(path, text)
-                        .into_iter()
-                        .filter(|s| s.direction == Direction::Up)
-                        .map(|s| s.range)
-                        .collect();
-                    Some(ReplayInput { path, file, up })
-                })
-                .collect();
+            // Migration index → replay input index, for migrations whose up part we could read.
+            let mut replayed = vec![None; set.migrations.len()];
+            let mut inputs: Vec<ReplayInput> = Vec::with_capacity(set.migrations.len());
+            for (mi, m) in set.migrations.iter().enumerate() {
+                let Some(path) = m.up.as_deref() else { continue };
+                let Some((text, file)) = parsed.get(path) else { continue };
+                let up = framework(set.framework)
+                    .sections(path, text)
+                    .into_iter()
+                    .filter(|s| s.direction == Direction::Up)
+                    .map(|s| s.range)
+                    .collect();
+                replayed[mi] = Some(inputs.len());
+                inputs.push(ReplayInput { path, file, up });
+            }
             let replay = schema::replay(&inputs);
             for (mi, m) in set.migrations.iter().enumerate() {
                 for path in m.files() {
                     let Some((text, file)) = parsed.get(path) else { continue };
                     let settings = self.settings_for(set, path, text);
-                    let before = replay.before_path(path);
+                    // An up file (or one holding both directions) sees the schema before its
+                    // migration; a separate down file sees the schema after it.
+                    let schema = match (replayed[mi], m.up.as_deref() == Some(path)) {
+                        (Some(i), true) => replay.before(i),
+                        (Some(i), false) => replay.after(i),
+                        (None, _) => replay.final_schema(),
+                    };
                     let extra = external.remove(path).unwrap_or_default();
-                    let analysis = engine::analyze_parsed((**file).clone(), &settings, &self.config, before, extra);
-                    out.files.insert(path.to_path_buf(), ProjectFile { set: si, migration: mi, analysis: Arc::new(analysis) });
+                    let analysis = engine::analyze_parsed((**file).clone(), &settings, &self.config, schema, extra);
+                    out.files.insert(
+                        path.to_path_buf(),
+                        ProjectFile { set: si, migration: mi, analysis: Arc::new(analysis) },
+                    );
                 }
             }
             out.replays.push(replay);

@@ -79,6 +79,17 @@ impl LspClient {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the next message of any kind (or panics after [`TIMEOUT`]); messages in the
+    /// backlog come first.
+    pub fn next_message(&mut self) -> Value {
+        self.wait_for("any message", |_| true)
+    }
+
     /// Writes one framed message.
     pub fn send(&mut self, message: &Value) {
         let body = serde_json::to_vec(message).expect("serialize a message");
@@ -170,6 +181,17 @@ impl LspClient {
             .clone()
     }
 
+    /// Waits for `publishDiagnostics` on `uri` whose params satisfy `accept` (earlier ones for
+    /// the file, which other changes may have caused, are skipped); returns its params.
+    pub fn diagnostics_where(&mut self, uri: &str, mut accept: impl FnMut(&Value) -> bool) -> Value {
+        self.wait_for(&format!("matching diagnostics for {uri}"), |m| {
+            m.get("method").and_then(Value::as_str) == Some("textDocument/publishDiagnostics")
+                && m["params"]["uri"].as_str() == Some(uri)
+                && accept(&m["params"])
+        })["params"]
+            .clone()
+    }
+
     /// Waits for a notification named `method` whose params satisfy `accept`.
     pub fn notification(&mut self, method: &str, mut accept: impl FnMut(&Value) -> bool) -> Value {
         self.wait_for(&format!("a {method} notification"), |m| {
@@ -204,6 +226,18 @@ impl LspClient {
             }
             self.backlog.push_back(message);
         }
+    }
+
+    /// Whether a message read so far (and not waited for) satisfies `accept`; reads what has
+    /// already arrived first, without waiting.
+    pub fn seen(&mut self, mut accept: impl FnMut(&Value) -> bool) -> bool {
+        while let Ok(message) = self.incoming.try_recv() {
+            if message.get("method").is_some() && message.get("id").is_some() {
+                self.answer_server_request(&message);
+            }
+            self.backlog.push_back(message);
+        }
+        self.backlog.iter().any(&mut accept)
     }
 
     /// Forgets every message read so far that nobody waited for.

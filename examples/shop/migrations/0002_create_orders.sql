@@ -7,3 +7,10 @@ CREATE TABLE orders (
 
 -- orders is new in this migration: a plain CREATE INDEX blocks nobody.
 CREATE INDEX orders_created_at_idx ON orders (created_at);
+
+-- Abandoned carts, kept for a while; 0008 drops the table.
+CREATE TABLE cart_items_archive (
+    id bigint PRIMARY KEY,
+    product_sku text NOT NULL,
+    archived_at timestamptz NOT NULL
+);

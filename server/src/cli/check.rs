@@ -1,12 +1,14 @@
 //! `safemig check`: finds the files and the configuration, analyses each file, and reports.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::{self, Config, ConfigProblem};
 use crate::engine::{self, FileAnalysis, CLI_MAX_BYTES};
+use crate::project::{Disk, Project};
 use crate::rules::Severity;
 
 use super::{human, json, CheckArgs, Format, Status};
@@ -54,14 +56,29 @@ impl Tally {
 
 pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
     let mut trouble = false;
-    let config = match load_config(args) {
+    let mut config = match load_config(args) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("error: {message}");
             return Ok(Status::Trouble);
         }
     };
+    if let Some(shipped_ref) = &args.shipped_ref {
+        config.shipped_ref = Some(shipped_ref.clone());
+    }
     let files = collect_files(&args.paths, &mut trouble);
+
+    // Files that belong to a migration set are analysed as part of their ordered history.
+    let project = Project::open(&project_root(args), config.clone());
+    for message in &project.messages {
+        eprintln!("note: {message}");
+    }
+    let in_sets = project.analyze(&Disk, None);
+    let by_canonical: HashMap<PathBuf, Arc<FileAnalysis>> = in_sets
+        .files
+        .iter()
+        .filter_map(|(path, f)| Some((path.canonicalize().ok()?, Arc::clone(&f.analysis))))
+        .collect();
 
     let mut tally = Tally::default();
     let mut report = json::Report::default();
@@ -75,8 +92,18 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
                 continue;
             }
         };
-        let settings = config.settings(engine::dialect_for_path(&path, &config));
-        let (analysis, text) = engine::analyze_bytes(&bytes, CLI_MAX_BYTES, &settings, &config);
+        let from_set = path.canonicalize().ok().and_then(|c| by_canonical.get(&c).cloned());
+        let (analysis, text) = match from_set {
+            // Bytes that are not clean UTF-8 text take the standalone path, which reports them.
+            Some(analysis) if engine::decode(&bytes, CLI_MAX_BYTES).1.is_none() => {
+                let text = analysis.file.text.to_string();
+                (Arc::unwrap_or_clone(analysis), Some(text))
+            }
+            _ => {
+                let settings = config.settings(engine::dialect_for_path(&path, &config));
+                engine::analyze_bytes(&bytes, CLI_MAX_BYTES, &settings, &config)
+            }
+        };
         drop(bytes);
         let file = CheckedFile { path: display_path(&path), text, analysis };
         tally.add(&file);
@@ -125,6 +152,23 @@ fn load_config(args: &CheckArgs) -> Result<Config, String> {
         eprintln!("warning: {}", describe_problem(problem));
     }
     Ok(config)
+}
+
+/// Where migration sets are discovered: the directory of `--config` or of the discovered
+/// `safemig.toml`, else the first path (or its directory), else the current directory.
+fn project_root(args: &CheckArgs) -> PathBuf {
+    let start = args.paths.first().map(PathBuf::as_path).unwrap_or(Path::new("."));
+    let config_dir = match &args.config {
+        Some(file) => file.parent().map(Path::to_path_buf),
+        None => find_config(start).and_then(|p| p.parent().map(Path::to_path_buf)),
+    };
+    config_dir.filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| {
+        if start.is_dir() {
+            start.to_path_buf()
+        } else {
+            start.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
+        }
+    })
 }
 
 /// `path:line: key: message`, leaving out the parts a problem does not have.

@@ -79,6 +79,10 @@ struct CheckArgs {
     /// Lowest severity that makes the exit status 1.
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Warning)]
     fail_on: FailOn,
+    /// The git ref whose migrations count as shipped (overrides `shipped_ref` in safemig.toml; on a
+    /// pull request, the target branch, e.g. origin/main).
+    #[arg(long, value_name = "REF")]
+    shipped_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

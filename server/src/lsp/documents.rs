@@ -21,6 +21,9 @@ pub(crate) struct DocState {
     /// Changes on every open and edit (from one server-wide counter), so a result computed for
     /// older text is recognised even when a reopened buffer reuses version numbers.
     pub revision: u64,
+    /// The revision whose analysis was published last (or failed): while it trails `revision`,
+    /// an analysis of this buffer is due, and the workspace's background work waits for it.
+    pub published_revision: u64,
     /// The last analysis published for this buffer.
     pub snapshot: Option<Arc<Snapshot>>,
     /// Wakes this buffer's analysis worker; dropping it (on close) ends the worker.

@@ -9,6 +9,8 @@
 //! - `hover`, `symbols`: the two read-only requests.
 //! - `guard`: panics become a logged error instead of a dead server.
 //! - `transport`: malformed frames from the client are dropped instead of ending the session.
+//! - `workspace`: which files of the workspace get diagnostics, and how they are analysed.
+//! - `watcher`: our own file watcher, for clients that cannot watch files for us.
 
 mod convert;
 mod documents;
@@ -18,6 +20,8 @@ mod server;
 mod settings;
 mod symbols;
 mod transport;
+mod watcher;
+mod workspace;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

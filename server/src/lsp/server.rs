@@ -1,12 +1,17 @@
 //! The `LanguageServer` implementation: protocol in, engine calls, protocol out.
+//!
+//! Open buffers are analysed by one worker each (`analysis_worker`); every other migration of the
+//! workspace by the background worker in `background`, which yields to the open buffers.
+
+mod background;
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use dashmap::DashMap;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tower_lsp::jsonrpc::Result;
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
@@ -18,11 +23,13 @@ use super::convert::{self, line_col};
 use super::documents::{is_config_file, path_of, AnalysisJob, DocState, Snapshot};
 use super::guard::{catch_panic, run_blocking};
 use super::settings::{ConfigProblems, ConfigSources, LoadedConfig};
-use super::{hover, symbols};
+use super::workspace::{self, PathRole};
+use super::{hover, symbols, watcher};
 
-/// The registration id of our `safemig.toml` watcher.
-const CONFIG_WATCHER_ID: &str = "safemig-config-watcher";
-const CONFIG_GLOB: &str = "**/safemig.toml";
+use background::PendingWork;
+
+/// The registration id of our file watchers (`safemig.toml`, migrations, layout markers).
+const FILE_WATCHER_ID: &str = "safemig-file-watcher";
 /// The settings section we ask for when the client pulls configuration.
 const SETTINGS_SECTION: &str = "safemig";
 
@@ -32,6 +39,7 @@ pub(crate) struct Backend {
 
 impl Backend {
     pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Self {
+        let (workspace_wake, workspace_woken) = watch::channel(());
         Backend {
             inner: Arc::new(Inner {
                 client,
@@ -41,6 +49,11 @@ impl Backend {
                 config: Mutex::new(ConfigState::default()),
                 revisions: AtomicU64::new(0),
                 publishing: tokio::sync::Mutex::new(()),
+                published: DashMap::new(),
+                docs_published: Notify::new(),
+                workspace: Mutex::new(PendingWork::default()),
+                workspace_wake,
+                workspace_woken: Mutex::new(Some(workspace_woken)),
                 shutdown_requested,
             }),
         }
@@ -52,6 +65,7 @@ impl Backend {
 struct ClientSupport {
     watch_files_dynamically: bool,
     pull_configuration: bool,
+    work_done_progress: bool,
 }
 
 #[derive(Default)]
@@ -86,6 +100,16 @@ struct Inner {
     /// Held while checking that a result is current and sending it, so that results leave in
     /// the order of the state they describe (and none arrives after `didClose` cleared a file).
     publishing: tokio::sync::Mutex<()>,
+    /// What was last published for each file (written under `publishing`), so that workspace
+    /// files whose diagnostics did not change are not sent again.
+    published: DashMap<Url, Vec<Diagnostic>>,
+    /// Notified whenever an open buffer's analysis was published or failed.
+    docs_published: Notify,
+    /// Work for the background worker, and its wake-up call.
+    workspace: Mutex<PendingWork>,
+    workspace_wake: watch::Sender<()>,
+    /// Taken by the background worker when it starts (at `initialized`, with a workspace root).
+    workspace_woken: Mutex<Option<watch::Receiver<()>>>,
     shutdown_requested: Arc<AtomicBool>,
 }
 
@@ -111,6 +135,15 @@ impl Inner {
     fn config(&self) -> (Arc<Config>, u64) {
         let state = lock(&self.config);
         (Arc::clone(&state.current), state.generation)
+    }
+
+    fn root(&self) -> Option<PathBuf> {
+        lock(&self.config).sources.root.clone()
+    }
+
+    /// Whether the background worker keeps `path`'s diagnostics (once it is not open).
+    fn in_workspace(&self, path: &Path) -> bool {
+        self.root().is_some_and(|root| workspace::role(&root, path) == PathRole::Migration)
     }
 
     /// Runs a handler body, turning a panic into a logged error and `T::default()`.
@@ -158,6 +191,12 @@ impl Inner {
         let (snapshot, diagnostics) = match run_blocking(move || job.run()).await {
             Ok(result) => result,
             Err(message) => {
+                if let Some(mut doc) = self.docs.get_mut(uri) {
+                    if doc.revision == revision {
+                        doc.published_revision = revision;
+                    }
+                }
+                self.docs_published.notify_waiters();
                 self.log_panic(&format!("the analysis of {uri}"), &message).await;
                 return;
             }
@@ -171,15 +210,18 @@ impl Inner {
             if doc.revision != revision {
                 return;
             }
+            doc.published_revision = revision;
             (doc.document.version, doc.snapshot.replace(Arc::new(snapshot)))
         };
+        self.published.insert(uri.clone(), diagnostics.clone());
         self.client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
+        self.docs_published.notify_waiters();
         // Freeing the previous analysis is not the user's wait.
         drop(replaced);
     }
 
     /// Reloads the configuration from all sources, reports its problems and re-analyses every
-    /// open buffer.
+    /// open buffer and every migration of the workspace.
     async fn reload_config(&self, show_settings_problems: bool) {
         let problems = lock(&self.config).reload();
         self.publish_toml_problems(&problems.in_file).await;
@@ -188,6 +230,18 @@ impl Inner {
         }
         for doc in self.docs.iter() {
             doc.wake.send_replace(());
+        }
+        self.schedule(|work| work.everything = true);
+    }
+
+    /// Files changed on disk (reported by the client or by our own watcher).
+    async fn files_changed(&self, paths: Vec<PathBuf>) {
+        if paths.iter().any(|p| is_config_file(p)) {
+            self.reload_config(false).await;
+        }
+        let changed: Vec<PathBuf> = paths.into_iter().filter(|p| !is_config_file(p)).collect();
+        if !changed.is_empty() {
+            self.schedule(|work| work.paths.extend(changed));
         }
     }
 
@@ -225,12 +279,15 @@ impl Inner {
         self.client.show_message(MessageType::WARNING, message).await;
     }
 
-    async fn register_config_watcher(&self) {
-        let options = DidChangeWatchedFilesRegistrationOptions {
-            watchers: vec![FileSystemWatcher { glob_pattern: GlobPattern::String(CONFIG_GLOB.into()), kind: None }],
-        };
+    /// Asks the client to watch `safemig.toml`, the migrations and the migration-layout markers.
+    async fn register_file_watchers(&self) {
+        let watchers = workspace::watched_globs()
+            .into_iter()
+            .map(|glob| FileSystemWatcher { glob_pattern: GlobPattern::String(glob), kind: None })
+            .collect();
+        let options = DidChangeWatchedFilesRegistrationOptions { watchers };
         let registration = Registration {
-            id: CONFIG_WATCHER_ID.into(),
+            id: FILE_WATCHER_ID.into(),
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(options).ok(),
         };
@@ -238,9 +295,40 @@ impl Inner {
             self.client
                 .log_message(
                     MessageType::WARNING,
-                    format!("safemig: could not watch {CONFIG_GLOB} ({e}); save the file in the editor to reload it"),
+                    format!(
+                        "safemig: could not watch files ({e}); files changed outside the editor are checked when \
+                         opened, and safemig.toml is reloaded when saved in the editor"
+                    ),
                 )
                 .await;
+        }
+    }
+
+    /// Watches the workspace ourselves, for clients that cannot watch files for us.
+    async fn watch_files(self: Arc<Self>, root: PathBuf) {
+        let watched = root.clone();
+        let (files, mut events) = match run_blocking(move || watcher::start(&watched)).await {
+            Ok(Ok(started)) => started,
+            Ok(Err(e)) => {
+                let message = format!(
+                    "safemig: could not watch {} ({e}); files changed outside the editor are checked when opened",
+                    root.display()
+                );
+                self.client.log_message(MessageType::WARNING, message).await;
+                return;
+            }
+            Err(message) => return self.log_panic("starting the file watcher", &message).await,
+        };
+        // Files created between the first scan and the watch being in place.
+        self.schedule(|work| work.rescan = true);
+        let files = Arc::new(files);
+        while let Some(batch) = watcher::next_batch(&mut events).await {
+            let follower = Arc::clone(&files);
+            let followed = batch.clone();
+            if let Err(message) = run_blocking(move || follower.follow(&followed)).await {
+                self.log_panic("following new directories", &message).await;
+            }
+            self.guard("following file changes", self.files_changed(batch)).await;
         }
     }
 
@@ -271,6 +359,7 @@ impl Inner {
             document: Document::new(&params.text_document.text, params.text_document.version),
             path,
             revision: self.next_revision(),
+            published_revision: 0,
             snapshot: None,
             wake,
         };
@@ -337,6 +426,7 @@ impl LanguageServer for Backend {
                 .and_then(|d| d.dynamic_registration)
                 .unwrap_or(false),
             pull_configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
+            work_done_progress: params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
         });
         let root = workspace_root(&params);
         let init_options = params.initialization_options;
@@ -372,12 +462,21 @@ impl LanguageServer for Backend {
                 let problems = lock(&inner.config).initial_problems.take().unwrap_or_default();
                 inner.publish_toml_problems(&problems.in_file).await;
                 inner.show_settings_problems(&problems.in_settings).await;
-                if inner.client_support().watch_files_dynamically {
+                let dynamic = inner.client_support().watch_files_dynamically;
+                if dynamic {
                     // Not awaited here: the handler must not wait on the client's answer.
                     let watcher = Arc::clone(inner);
                     tokio::spawn(async move {
-                        watcher.guard("registering the config watcher", watcher.register_config_watcher()).await
+                        watcher.guard("registering the file watchers", watcher.register_file_watchers()).await
                     });
+                }
+                let woken = lock(&inner.workspace_woken).take();
+                if let (Some(root), Some(woken)) = (inner.root(), woken) {
+                    inner.schedule(|work| work.rescan = true);
+                    tokio::spawn(background::workspace_worker(Arc::clone(inner), root.clone(), woken));
+                    if !dynamic {
+                        tokio::spawn(Arc::clone(inner).watch_files(root));
+                    }
                 }
             })
             .await;
@@ -421,8 +520,15 @@ impl LanguageServer for Backend {
         inner
             .guard("didClose", async {
                 let uri = params.text_document.uri;
-                if inner.docs.remove(&uri).is_some() {
+                let Some((_, doc)) = inner.docs.remove(&uri) else { return };
+                if inner.in_workspace(&doc.path) {
+                    // The file on disk (if any) takes the buffer's place.
+                    inner.schedule(|work| {
+                        work.paths.insert(doc.path);
+                    });
+                } else {
                     let _order = inner.publishing.lock().await;
+                    inner.published.remove(&uri);
                     inner.client.publish_diagnostics(uri, Vec::new(), None).await;
                 }
             })
@@ -447,9 +553,8 @@ impl LanguageServer for Backend {
         let inner = &self.inner;
         inner
             .guard("didChangeWatchedFiles", async {
-                if params.changes.iter().any(|c| is_config_file(&path_of(&c.uri))) {
-                    inner.reload_config(false).await;
-                }
+                let paths = params.changes.iter().filter_map(|c| c.uri.to_file_path().ok()).collect();
+                inner.files_changed(paths).await;
             })
             .await;
     }

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use crate::config::PgVersion;
+use crate::schema::{Baseline, FileEvents, Schema, Table};
 use crate::sql::facts::*;
 use crate::sql::{Dialect, SqlFile, Statement};
 
@@ -67,6 +68,24 @@ pub trait SchemaView: Sync {
     /// Whether a validated `CHECK (column IS NOT NULL)` exists on the table.
     fn has_validated_not_null_check(&self, _table: &QualifiedName, _column: &str) -> Option<bool> {
         None
+    }
+    /// The replayed schema this view answers from (the schema before this migration), if any.
+    fn replayed(&self) -> Option<&Schema> {
+        None
+    }
+    /// Whether the table (or view) exists before this migration. `Some(false)` only when the
+    /// source knows every table there is.
+    fn has_table(&self, table: &QualifiedName) -> Option<bool> {
+        self.replayed()?.has_table(table)
+    }
+    /// The table as the migrations before this one left it: columns, constraints, indexes and
+    /// which statements created and altered them.
+    fn table(&self, table: &QualifiedName) -> Option<&Table> {
+        self.replayed()?.table(table)
+    }
+    /// How much of the schema before the first migration is known.
+    fn baseline(&self) -> Baseline {
+        self.replayed().map_or(Baseline::Unseen, Schema::baseline)
     }
 }
 
@@ -133,6 +152,7 @@ impl<'a> MigrationContext<'a> {
         let mut next_id = 1;
         let mut txn_before = Vec::with_capacity(file.statements.len());
         let mut created_tables = FxHashMap::default();
+        let mut dropped_tables: Vec<String> = Vec::new();
         let mut local_indexes: FxHashMap<String, Vec<Vec<String>>> = FxHashMap::default();
         let mut changes_schema = false;
         for (i, stmt) in file.statements.iter().enumerate() {
@@ -145,8 +165,13 @@ impl<'a> MigrationContext<'a> {
                 }
                 StatementKind::Transaction(TransactionControl::Commit | TransactionControl::Rollback) => open = None,
                 StatementKind::CreateTable(ct) => {
-                    created_tables.entry(ct.name.key()).or_insert(i);
                     let key = ct.name.key();
+                    // `CREATE TABLE IF NOT EXISTS` of a table the schema already has creates nothing.
+                    let existed =
+                        ct.if_not_exists && !dropped_tables.contains(&key) && schema.has_table(&ct.name) == Some(true);
+                    if !existed {
+                        created_tables.entry(key.clone()).or_insert(i);
+                    }
                     for col in &ct.columns {
                         if col.primary_key.is_some() || col.unique.is_some() {
                             local_indexes.entry(key.clone()).or_default().push(vec![col.name.value.clone()]);
@@ -160,6 +185,9 @@ impl<'a> MigrationContext<'a> {
                 }
                 StatementKind::CreateIndex(ci) => {
                     local_indexes.entry(ci.table.key()).or_default().push(ci.columns.clone());
+                }
+                StatementKind::Drop(DropObjects { object: ObjectKind::Table, names, .. }) => {
+                    dropped_tables.extend(names.iter().map(QualifiedName::key));
                 }
                 StatementKind::AlterTable(at) => {
                     for a in &at.actions {
@@ -310,7 +338,19 @@ impl<'a> StatementContext<'a> {
         self.migration.file.statements[start..].iter().enumerate().map(move |(i, s)| (start + i, s))
     }
 
-    /// The table was created earlier in this migration: nobody else can be using it yet.
+    /// What each statement of this migration tries that conflicts with the schema before it
+    /// (replayed from the [`SchemaView`]'s schema, or from nothing when there is none), computed
+    /// once per migration.
+    pub fn replay_events(&self) -> Rc<FileEvents> {
+        self.migration.memo("schema-replay", |m| {
+            let start = m.schema.replayed().cloned().unwrap_or_else(|| Schema::new(m.settings.dialect));
+            crate::schema::replay_file(&start, m.file)
+        })
+    }
+
+    /// The table was created earlier in this migration: nobody else can be using it yet. With a
+    /// replayed schema, a `CREATE TABLE IF NOT EXISTS` of a table that existed before this
+    /// migration (and was not dropped in it) does not make it new.
     pub fn is_new_table(&self, table: &QualifiedName) -> bool {
         self.migration.created_tables.get(&table.key()).is_some_and(|&i| i < self.index)
     }

@@ -51,6 +51,7 @@ pub enum Category {
     AppSafety,
     Types,
     Transactions,
+    History,
 }
 
 impl Category {
@@ -60,6 +61,7 @@ impl Category {
             Category::AppSafety => "Running application and data safety",
             Category::Types => "Types",
             Category::Transactions => "Transactions and robustness",
+            Category::History => "Migration history",
         }
     }
 }
@@ -161,13 +163,6 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
 /// Rule ids reserved by the catalog for later features (history, live database, MySQL/SQLite).
 /// They are valid in config and suppressions but have no check yet.
 pub const RESERVED_IDS: &[&str] = &[
-    "object-already-exists",
-    "object-does-not-exist",
-    "shipped-migration-edited",
-    "shipped-migration-removed",
-    "duplicate-migration-version",
-    "migration-out-of-order",
-    "conflicting-migrations",
     "applied-migration-edited",
     "migration-failed",
     "applied-migration-missing",
@@ -224,6 +219,13 @@ rule_modules! {
     identifier_too_long,
     syntax_error,
     unused_suppression,
+    object_already_exists,
+    object_does_not_exist,
+    shipped_migration_edited,
+    shipped_migration_removed,
+    duplicate_migration_version,
+    migration_out_of_order,
+    conflicting_migrations,
 }
 
 #[cfg(test)]

@@ -205,6 +205,8 @@ pub struct DropIndex {
     pub if_exists: bool,
     /// `CASCADE` (which `DROP INDEX CONCURRENTLY` rejects).
     pub cascade: bool,
+    /// MySQL `DROP INDEX name ON table`: index names are per table there.
+    pub table: Option<QualifiedName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,6 +313,44 @@ pub struct DropObjects {
     pub cascade: bool,
 }
 
+/// `CREATE VIEW`, `CREATE MATERIALIZED VIEW`, `CREATE SEQUENCE`, `CREATE TYPE`, `CREATE DOMAIN`
+/// and `CREATE SCHEMA` (tables and indexes have kinds of their own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateObject {
+    /// `View`, `MaterializedView`, `Sequence`, `Type` (also for a domain) or `Schema`.
+    pub object: ObjectKind,
+    pub name: QualifiedName,
+    pub if_not_exists: bool,
+    /// `CREATE OR REPLACE`.
+    pub or_replace: bool,
+    /// `CREATE TYPE … AS ENUM ('a', 'b')`: the labels in order.
+    pub enum_labels: Option<Vec<String>>,
+}
+
+/// What an `ALTER INDEX|VIEW|MATERIALIZED VIEW|SEQUENCE|TYPE|DOMAIN` statement does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterObjectAction {
+    /// `RENAME TO new_name`.
+    Rename { to: Name },
+    /// `ALTER TYPE … ADD VALUE [IF NOT EXISTS] 'label' [BEFORE|AFTER …]`; `span` covers the label.
+    AddValue { label: String, if_not_exists: bool, span: Span },
+    /// `ALTER TYPE … RENAME VALUE 'from' TO 'to'`.
+    RenameValue { from: String, to: String },
+    /// Anything else (`OWNER TO`, `SET SCHEMA`, `RESTART`, …).
+    Other,
+}
+
+/// `ALTER INDEX`, `ALTER VIEW`, `ALTER MATERIALIZED VIEW`, `ALTER SEQUENCE`, `ALTER TYPE` and
+/// `ALTER DOMAIN` (`ALTER TABLE` has a kind of its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterObject {
+    /// `Index`, `View`, `MaterializedView`, `Sequence` or `Type`.
+    pub object: ObjectKind,
+    pub name: QualifiedName,
+    pub if_exists: bool,
+    pub action: AlterObjectAction,
+}
+
 /// `UPDATE` / `DELETE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataChange {
@@ -382,6 +422,8 @@ pub enum StatementKind {
     CreateTrigger {
         table: Option<QualifiedName>,
     },
+    CreateObject(CreateObject),
+    AlterObject(AlterObject),
     /// Recognised but not modelled further (`CREATE FUNCTION`, `DO`, `COMMENT ON`, `GRANT`, …).
     Other,
     /// No statement (only comments).

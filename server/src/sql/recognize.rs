@@ -62,7 +62,7 @@ pub fn recognize(tokens: &[Tok]) -> StatementFacts {
         };
     }
     let (kind, label, mut head) = statement(&mut c);
-    if matches!(kind, StatementKind::Other) {
+    if matches!(kind, StatementKind::Other | StatementKind::CreateObject(_) | StatementKind::AlterObject(_)) {
         // Cover the label's words (`ALTER SEQUENCE`, `COMMENT ON`), not just the first one.
         let words = label.split(' ').filter(|w| !w.is_empty()).count().max(1);
         if let Some(last) = c.toks.iter().take(words).take_while(|t| word_of(t).is_some()).last() {
@@ -583,7 +583,7 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
     let start = c.pos;
     let first = c.here();
     c.pos += 1; // CREATE
-    c.eat_kws(&["OR", "REPLACE"]);
+    let or_replace = c.eat_kws(&["OR", "REPLACE"]).is_some();
     let mut temporary = false;
     loop {
         if c.eat_kw("TEMP").or_else(|| c.eat_kw("TEMPORARY")).is_some() {
@@ -621,7 +621,44 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
             break;
         }
     }
-    (StatementKind::Other, label, first)
+    let object = match label.as_str() {
+        "CREATE VIEW" => ObjectKind::View,
+        "CREATE MATERIALIZED VIEW" => ObjectKind::MaterializedView,
+        "CREATE SEQUENCE" => ObjectKind::Sequence,
+        "CREATE TYPE" | "CREATE DOMAIN" => ObjectKind::Type,
+        "CREATE SCHEMA" => ObjectKind::Schema,
+        _ => return (StatementKind::Other, label, first),
+    };
+    match create_object(c, object, or_replace) {
+        Some(co) if !temporary => (StatementKind::CreateObject(co), label, first),
+        _ => (StatementKind::Other, label, first),
+    }
+}
+
+/// `CREATE [OR REPLACE] VIEW|MATERIALIZED VIEW|SEQUENCE|TYPE|DOMAIN|SCHEMA [IF NOT EXISTS] name …`,
+/// with the cursor on the object keyword.
+fn create_object(c: &mut Cursor, object: ObjectKind, or_replace: bool) -> Option<CreateObject> {
+    c.pos += if object == ObjectKind::MaterializedView { 2 } else { 1 };
+    let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
+    // `CREATE SCHEMA AUTHORIZATION role` names the schema after the role: not modelled.
+    if object == ObjectKind::Schema && c.is_kw("AUTHORIZATION") {
+        return None;
+    }
+    let name = c.eat_qualified()?;
+    let mut enum_labels = None;
+    if object == ObjectKind::Type && c.eat_kws(&["AS", "ENUM"]).is_some() {
+        let start = c.pos;
+        c.skip_group();
+        let labels = c.toks[start..c.pos]
+            .iter()
+            .filter_map(|t| match &t.token {
+                Token::SingleQuotedString(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        enum_labels = Some(labels);
+    }
+    Some(CreateObject { object, name, if_not_exists, or_replace, enum_labels })
 }
 
 fn create_index(c: &mut Cursor, unique: bool, head: Span) -> (StatementKind, String, Span) {
@@ -702,6 +739,8 @@ fn create_table(c: &mut Cursor, temporary: bool, head: Span) -> (StatementKind, 
             c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)));
             c.eat_tok(|t| matches!(t, Token::Comma));
         }
+        // `INHERITS (parent)` adds the parent's columns to the ones listed.
+        columns_implicit |= c.is_kw("INHERITS");
     }
     (
         StatementKind::CreateTable(CreateTable {
@@ -1035,7 +1074,18 @@ fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
     if !c.is_kw_at(1, "TABLE") {
         let label = c.upper_words(c.pos, 2);
         let label = if label == "ALTER MATERIALIZED" { "ALTER MATERIALIZED VIEW".into() } else { label };
-        return (StatementKind::Other, label, first);
+        let object = match label.as_str() {
+            "ALTER INDEX" => ObjectKind::Index,
+            "ALTER VIEW" => ObjectKind::View,
+            "ALTER MATERIALIZED VIEW" => ObjectKind::MaterializedView,
+            "ALTER SEQUENCE" => ObjectKind::Sequence,
+            "ALTER TYPE" | "ALTER DOMAIN" => ObjectKind::Type,
+            _ => return (StatementKind::Other, label, first),
+        };
+        return match alter_object(c, object) {
+            Some(ao) => (StatementKind::AlterObject(ao), label, first),
+            None => (StatementKind::Other, label, first),
+        };
     }
     c.pos += 2;
     let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
@@ -1056,6 +1106,36 @@ fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
         }
     }
     (StatementKind::AlterTable(AlterTable { table, if_exists, only, actions }), "ALTER TABLE".into(), head)
+}
+
+/// `ALTER INDEX|VIEW|MATERIALIZED VIEW|SEQUENCE|TYPE|DOMAIN [IF EXISTS] name …`, with the cursor on
+/// `ALTER`.
+fn alter_object(c: &mut Cursor, object: ObjectKind) -> Option<AlterObject> {
+    c.pos += if object == ObjectKind::MaterializedView { 3 } else { 2 };
+    let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
+    let name = c.eat_qualified()?;
+    let string_at = |c: &Cursor| match c.peek().map(|t| &t.token) {
+        Some(Token::SingleQuotedString(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let action = if c.eat_kws(&["RENAME", "TO"]).is_some() {
+        AlterObjectAction::Rename { to: c.eat_name()? }
+    } else if c.eat_kws(&["ADD", "VALUE"]).is_some() {
+        let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
+        let label = string_at(c)?;
+        let span = c.here();
+        c.pos += 1;
+        AlterObjectAction::AddValue { label, if_not_exists, span }
+    } else if c.eat_kws(&["RENAME", "VALUE"]).is_some() {
+        let from = string_at(c)?;
+        c.pos += 1;
+        c.eat_kw("TO")?;
+        let to = string_at(c)?;
+        AlterObjectAction::RenameValue { from, to }
+    } else {
+        AlterObjectAction::Other
+    };
+    Some(AlterObject { object, name, if_exists, action })
 }
 
 fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
@@ -1226,8 +1306,9 @@ fn drop(c: &mut Cursor) -> (StatementKind, String, Span) {
         let head = first.to(c.last_span());
         let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
         let names = name_list(c);
+        let table = c.eat_kw("ON").and_then(|_| c.eat_qualified());
         let cascade = has_kw_ahead(c, "CASCADE");
-        let drop = DropIndex { names, concurrently, if_exists, cascade };
+        let drop = DropIndex { names, concurrently, if_exists, cascade, table };
         return (StatementKind::DropIndex(drop), "DROP INDEX".into(), head);
     }
     let head = first.to(c.last_span());
@@ -1447,6 +1528,66 @@ mod tests {
         );
         assert_eq!(text(&sql, at.actions[0].keyword_span), "CHANGE COLUMN");
         assert_eq!(at.actions[1].action, AlterAction::Other("CHANGE COLUMN".into()));
+    }
+
+    #[test]
+    fn views_sequences_types_and_schemas_are_objects() {
+        let (f, sql) = facts("CREATE OR REPLACE VIEW public.active_users AS SELECT * FROM users;");
+        let StatementKind::CreateObject(co) = &f.kind else { panic!("{f:?}") };
+        assert_eq!((co.object, co.or_replace, co.name.key().as_str()), (ObjectKind::View, true, "active_users"));
+        assert_eq!(f.label, "CREATE VIEW");
+        assert_eq!(text(&sql, f.head), "CREATE OR");
+        let (f, _) = facts("CREATE MATERIALIZED VIEW IF NOT EXISTS stats AS SELECT 1;");
+        let StatementKind::CreateObject(co) = &f.kind else { panic!("{f:?}") };
+        assert_eq!((co.object, co.if_not_exists), (ObjectKind::MaterializedView, true));
+        let (f, _) = facts("CREATE SEQUENCE IF NOT EXISTS billing.invoice_no START 100;");
+        let StatementKind::CreateObject(co) = &f.kind else { panic!("{f:?}") };
+        assert_eq!((co.object, co.name.key().as_str()), (ObjectKind::Sequence, "billing.invoice_no"));
+        let (f, _) = facts("CREATE TYPE \"Role\" AS ENUM ('ADMIN', 'it''s');");
+        let StatementKind::CreateObject(co) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(co.name.key(), "Role");
+        assert_eq!(co.enum_labels.as_deref(), Some(&["ADMIN".to_string(), "it's".to_string()][..]));
+        let (f, _) = facts("CREATE TYPE pair AS (a int, b int);");
+        let StatementKind::CreateObject(co) = &f.kind else { panic!("{f:?}") };
+        assert_eq!((co.object, co.enum_labels.is_none()), (ObjectKind::Type, true));
+        let (f, _) = facts("CREATE SCHEMA IF NOT EXISTS auth;");
+        assert!(
+            matches!(&f.kind, StatementKind::CreateObject(co) if co.object == ObjectKind::Schema && co.if_not_exists)
+        );
+        // Temporary objects do not outlive the session: not modelled.
+        let (f, _) = facts("CREATE TEMP VIEW v AS SELECT 1;");
+        assert_eq!((f.kind, f.label.as_str()), (StatementKind::Other, "CREATE VIEW"));
+    }
+
+    #[test]
+    fn alter_index_type_and_sequence_are_objects() {
+        let (f, sql) = facts("ALTER INDEX IF EXISTS \"User_email_key\" RENAME TO \"Account_email_key\";");
+        let StatementKind::AlterObject(ao) = &f.kind else { panic!("{f:?}") };
+        assert_eq!((ao.object, ao.if_exists, ao.name.key().as_str()), (ObjectKind::Index, true, "User_email_key"));
+        assert!(matches!(&ao.action, AlterObjectAction::Rename { to } if to.value == "Account_email_key"));
+        assert_eq!((f.label.as_str(), text(&sql, f.head)), ("ALTER INDEX", "ALTER INDEX"));
+        let (f, sql) = facts("ALTER TYPE \"Role\" ADD VALUE IF NOT EXISTS 'OWNER' BEFORE 'ADMIN';");
+        let StatementKind::AlterObject(ao) = &f.kind else { panic!("{f:?}") };
+        let AlterObjectAction::AddValue { label, if_not_exists, span } = &ao.action else { panic!("{ao:?}") };
+        assert_eq!((label.as_str(), *if_not_exists, text(&sql, *span)), ("OWNER", true, "'OWNER'"));
+        let (f, _) = facts("ALTER TYPE mood RENAME VALUE 'sad' TO 'blue';");
+        let StatementKind::AlterObject(ao) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(ao.action, AlterObjectAction::RenameValue { from: "sad".into(), to: "blue".into() });
+        let (f, _) = facts("ALTER MATERIALIZED VIEW stats RENAME TO daily_stats;");
+        assert!(matches!(&f.kind, StatementKind::AlterObject(ao) if ao.object == ObjectKind::MaterializedView));
+        let (f, _) = facts("ALTER SEQUENCE users_id_seq RESTART WITH 10;");
+        assert!(matches!(&f.kind, StatementKind::AlterObject(ao) if ao.action == AlterObjectAction::Other));
+        let (f, _) = facts("ALTER FUNCTION f() OWNER TO x;");
+        assert_eq!(f.kind, StatementKind::Other);
+    }
+
+    #[test]
+    fn inherits_makes_columns_implicit_and_mysql_drop_index_names_its_table() {
+        let (f, _) = facts("CREATE TABLE child (extra int) INHERITS (parent);");
+        assert!(matches!(&f.kind, StatementKind::CreateTable(ct) if ct.columns_implicit));
+        let (f, _) = facts("DROP INDEX idx_email ON users;");
+        let StatementKind::DropIndex(di) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(di.table.as_ref().map(QualifiedName::key).as_deref(), Some("users"));
     }
 
     #[test]

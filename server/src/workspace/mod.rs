@@ -6,15 +6,20 @@
 //! Pure file-system reading: no git, no database, no LSP types.
 
 pub mod frameworks;
+pub mod listing;
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+use crate::config::Config;
 use crate::sql::Dialect;
+use frameworks::{detect_kind, framework};
+use listing::{read_names, EcosystemContext, Listing, Subdir};
 
 /// The migration tools safemig knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -193,4 +198,191 @@ impl MigrationSet {
     pub fn migration_of(&self, path: &Path) -> Option<(usize, &Migration)> {
         self.migrations.iter().enumerate().find(|(_, m)| m.files().any(|f| f == path))
     }
+}
+
+/// The migration sets of a workspace and what went wrong finding them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// Sorted by directory.
+    pub sets: Vec<MigrationSet>,
+    /// Messages for the user: unreadable directories, configured sets that do not exist, files the
+    /// runner would skip or reject.
+    pub problems: Vec<String>,
+}
+
+/// Directory names the walk never enters (besides hidden ones).
+const SKIPPED_DIRS: &[&str] = &["target", "node_modules", "vendor", "dist", "build"];
+
+fn skipped(name: &str) -> bool {
+    name.starts_with('.') || SKIPPED_DIRS.contains(&name)
+}
+
+/// One directory seen by the walk.
+struct RawDir {
+    path: PathBuf,
+    files: Vec<String>,
+    subdirs: Vec<String>,
+    ecosystem: EcosystemContext,
+}
+
+/// Lists every directory under `root` once (depth first, children sorted), skipping `.git`,
+/// `target`, `node_modules`, `vendor`, `dist`, `build` and hidden directories below the root.
+/// Symlinked directories are not followed.
+fn walk(root: &Path, problems: &mut Vec<String>) -> Vec<RawDir> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), EcosystemContext::default())];
+    while let Some((dir, inherited)) = stack.pop() {
+        let (files, subdirs) = match read_names(&dir) {
+            Ok(names) => names,
+            Err(e) => {
+                problems.push(format!("cannot read directory {}: {e}", dir.display()));
+                continue;
+            }
+        };
+        let ecosystem = EcosystemContext::enter(inherited, dir.file_name().and_then(|n| n.to_str()), &files);
+        for sub in subdirs.iter().rev().filter(|s| !skipped(s)) {
+            stack.push((dir.join(sub), ecosystem));
+        }
+        out.push(RawDir { path: dir, files, subdirs, ecosystem });
+    }
+    out
+}
+
+/// Whether a directory could hold a migration set: `*.sql` files, a marker file, or subdirectories
+/// holding `migration.sql` / `up.sql`.
+fn candidate<'r>(raw: &RawDir, child_files: impl Fn(&str) -> Option<&'r [String]>) -> bool {
+    raw.files.iter().any(|f| listing::is_sql(f) || f == "atlas.sum" || f == "migration_lock.toml")
+        || raw.subdirs.iter().any(|s| {
+            child_files(s).is_some_and(|files| {
+                files.iter().any(|f| f == "migration.sql" || f == "up.sql" || f == "_journal.json")
+            })
+        })
+}
+
+fn files_in<'r>(raws: &'r [RawDir], index: &FxHashMap<&Path, usize>, dir: &Path) -> Option<&'r [String]> {
+    index.get(dir).map(|&i| raws[i].files.as_slice())
+}
+
+/// Removes `.` components (`root/./db` → `root/db`), so set directories compare and print cleanly.
+fn clean(path: &Path) -> PathBuf {
+    path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+}
+
+/// Finds the migration sets under `root`.
+///
+/// The workspace is walked once. Each directory is matched against the frameworks, most specific
+/// first ([`frameworks::DETECTION_ORDER`]), and its migrations are listed in runner order with their
+/// transaction facts (files are read only where a framework's opt-out lives in the text).
+/// `config.migrations` names sets explicitly: an entry's framework (else detection, else plain)
+/// overrides detection for its directory, and a configured directory that does not exist becomes a
+/// problem. The dialect is the entry's, else `config.dialect`, else the framework's hint, else
+/// PostgreSQL.
+pub fn discover(root: &Path, config: &Config) -> Discovery {
+    let mut problems = Vec::new();
+    let raws = walk(root, &mut problems);
+    let index: FxHashMap<&Path, usize> = raws.iter().enumerate().map(|(i, r)| (r.path.as_path(), i)).collect();
+    let files_of = |dir: &Path| files_in(&raws, &index, dir);
+    let listing_of = |raw: &RawDir| {
+        let subdirs = raw
+            .subdirs
+            .iter()
+            .map(|name| Subdir {
+                name: name.clone(),
+                files: files_of(&raw.path.join(name)).map(<[String]>::to_vec).unwrap_or_default(),
+            })
+            .collect();
+        Listing::new(raw.path.clone(), raw.files.clone(), subdirs, raw.ecosystem.ecosystem())
+    };
+
+    let mut sets = Vec::new();
+    let mut claimed: FxHashSet<PathBuf> = FxHashSet::default();
+
+    for entry in &config.migrations {
+        let dir = clean(&root.join(&entry.path));
+        if !dir.is_dir() {
+            problems.push(format!(
+                "safemig.toml names the migration set `{}`, but {} is not a directory",
+                entry.path.display(),
+                dir.display()
+            ));
+            continue;
+        }
+        if claimed.contains(&dir) {
+            problems.push(format!(
+                "safemig.toml names the migration set `{}` twice; the first entry is used",
+                entry.path.display()
+            ));
+            continue;
+        }
+        let listing = match index.get(dir.as_path()) {
+            Some(&i) => listing_of(&raws[i]),
+            None => match Listing::read(&dir) {
+                Ok(l) => l,
+                Err(e) => {
+                    problems.push(format!("cannot read directory {}: {e}", dir.display()));
+                    continue;
+                }
+            },
+        };
+        let kind = match entry.framework.or_else(|| detect_kind(&listing)) {
+            Some(kind) => kind,
+            None => {
+                problems.push(format!(
+                    "{}: no migration framework recognised; reading it as plain numbered SQL files (set `framework` in its [[migrations]] entry)",
+                    dir.display()
+                ));
+                FrameworkKind::Plain
+            }
+        };
+        let fw = framework(kind);
+        let dialect = entry.dialect.or(config.dialect).or_else(|| fw.dialect_hint(&dir)).unwrap_or_default();
+        let migrations = fw.collect(&listing, dialect, &mut problems);
+        if migrations.is_empty() {
+            problems.push(format!("{}: no {kind} migrations found in this configured set", dir.display()));
+        }
+        claimed.insert(dir.clone());
+        sets.push(MigrationSet { dir, framework: kind, dialect, migrations });
+    }
+
+    for raw in &raws {
+        if claimed.contains(&raw.path) || !candidate(raw, |name| files_of(&raw.path.join(name))) {
+            continue;
+        }
+        let listing = listing_of(raw);
+        let Some(kind) = detect_kind(&listing) else { continue };
+        let fw = framework(kind);
+        let dialect = config.dialect.or_else(|| fw.dialect_hint(&raw.path)).unwrap_or_default();
+        let migrations = fw.collect(&listing, dialect, &mut problems);
+        if migrations.is_empty() {
+            continue;
+        }
+        sets.push(MigrationSet { dir: raw.path.clone(), framework: kind, dialect, migrations });
+    }
+
+    sets.sort_by(|a, b| a.dir.cmp(&b.dir));
+    Discovery { sets, problems }
+}
+
+/// The set a file belongs to and its migration's index in runner order. A migration's files sit in
+/// its set's directory or one level below (Prisma, Diesel), so only those sets are searched; within
+/// a set the file name's version key finds the migration by binary search when the set is in version
+/// order, with a linear scan as the fallback.
+pub fn set_of<'a>(sets: &'a [MigrationSet], path: &Path) -> Option<(&'a MigrationSet, usize)> {
+    let parent = path.parent()?;
+    let grandparent = parent.parent();
+    sets.iter()
+        .filter(|s| s.dir == parent || Some(s.dir.as_path()) == grandparent)
+        .find_map(|set| index_in(set, path).map(|i| (set, i)))
+}
+
+fn index_in(set: &MigrationSet, path: &Path) -> Option<usize> {
+    let holds = |m: &Migration| m.files().any(|f| f == path);
+    if let Some(version) = framework(set.framework).version_of(path) {
+        let start = set.migrations.partition_point(|m| m.version < version);
+        let hit = set.migrations[start..].iter().take_while(|m| m.version == version).position(holds);
+        if let Some(i) = hit {
+            return Some(start + i);
+        }
+    }
+    set.migrations.iter().position(holds)
 }

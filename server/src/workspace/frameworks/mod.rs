@@ -3,9 +3,25 @@
 //! transactions and how a migration opts out, what the runner does with an out-of-order file).
 //! Facts come from `shared/design/reference/frameworks.md`.
 
+pub mod atlas;
+pub mod dbmate;
+pub mod diesel;
+pub mod drizzle;
+pub mod flyway;
+pub mod golang_migrate;
+pub mod goose;
+pub mod node_pg_migrate;
+pub mod plain;
+pub mod prisma;
+pub mod sqlx;
+pub mod supabase;
+
+use std::cmp::Ordering;
+use std::ops::Range;
 use std::path::Path;
 
-use super::{FrameworkKind, Migration, Section, TransactionMode};
+use super::listing::Listing;
+use super::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
 use crate::sql::Dialect;
 
 /// A migration tool.
@@ -13,25 +29,356 @@ pub trait Framework: Sync {
     fn kind(&self) -> FrameworkKind;
 
     /// Whether `dir` looks like a migrations directory of this framework, judged from its
-    /// listing (and marker files such as `migration_lock.toml` or `atlas.sum`).
-    fn detect(&self, dir: &Path) -> bool;
+    /// listing (and marker files such as `migration_lock.toml` or `atlas.sum`). Only this
+    /// framework's own signals are checked: which framework wins when several match is decided by
+    /// [`super::discover`] (most specific first).
+    fn detect(&self, dir: &Path) -> bool {
+        Listing::read(dir).is_ok_and(|l| self.detect_listing(&l))
+    }
 
     /// The migrations in `dir`, in the order the runner applies them.
-    fn migrations(&self, dir: &Path) -> Vec<Migration>;
+    fn migrations(&self, dir: &Path) -> Vec<Migration> {
+        match Listing::read(dir) {
+            Ok(listing) => self.collect(&listing, self.dialect_hint(dir).unwrap_or_default(), &mut Vec::new()),
+            Err(_) => Vec::new(),
+        }
+    }
 
     /// The up and down parts of one file's text (most frameworks: the whole file runs one way).
     fn sections(&self, path: &Path, text: &str) -> Vec<Section>;
 
-    /// How the runner executes this file: wrapped in a transaction, sent as one implicit batch,
-    /// or opted out (and how a migration opts out).
+    /// How the runner executes this file on PostgreSQL: wrapped in a transaction, sent as one
+    /// implicit batch, or opted out (and how a migration opts out).
     fn transaction(&self, path: &Path, text: &str) -> TransactionMode;
 
     /// What the runner does with a migration that sorts before one already applied, as a clause
     /// for messages ("golang-migrate never applies it: …").
     fn out_of_order(&self) -> &'static str;
 
-    /// The dialect the directory says it uses, when it says (Prisma's `migration_lock.toml`).
-    fn dialect_hint(&self, _dir: &Path) -> Option<Dialect> {
+    /// The dialect the directory says it uses, when it says (Prisma's `migration_lock.toml`;
+    /// a directory named `mysql/`, `sqlite/`, `postgres/` or a parent named like `server-sqlite`).
+    fn dialect_hint(&self, dir: &Path) -> Option<Dialect> {
+        name_hint(dir)
+    }
+
+    /// [`Framework::detect`] on a listing already read.
+    fn detect_listing(&self, listing: &Listing) -> bool;
+
+    /// [`Framework::migrations`] on a listing already read, for a set of `dialect`. Files the
+    /// runner would reject or skip become `problems`.
+    fn collect(&self, listing: &Listing, dialect: Dialect, problems: &mut Vec<String>) -> Vec<Migration>;
+
+    /// [`Framework::transaction`] for a set of a given dialect (golang-migrate wraps on SQLite and
+    /// sends a plain batch on MySQL; sqlx does not wrap on MySQL; Flyway's detection of
+    /// non-transactional statements is PostgreSQL's).
+    fn transaction_in(&self, path: &Path, text: &str, dialect: Dialect) -> TransactionMode {
+        let _ = dialect;
+        self.transaction(path, text)
+    }
+
+    /// The version key a file of this framework carries in its name (or its directory's name),
+    /// without reading the file. `None` when the name does not say (e.g. Drizzle tags without a
+    /// numeric prefix).
+    fn version_of(&self, path: &Path) -> Option<VersionKey> {
+        let _ = path;
         None
+    }
+
+    /// Byte ranges that the runner sends as one statement whatever `;` they contain (goose
+    /// `StatementBegin … StatementEnd` blocks, Drizzle chunks between `--> statement-breakpoint`).
+    fn statement_blocks(&self, path: &Path, text: &str) -> Vec<Range<usize>> {
+        let _ = (path, text);
+        Vec::new()
+    }
+}
+
+/// The module that knows `kind`.
+pub fn framework(kind: FrameworkKind) -> &'static dyn Framework {
+    match kind {
+        FrameworkKind::Prisma => &prisma::Prisma,
+        FrameworkKind::Drizzle => &drizzle::Drizzle,
+        FrameworkKind::Supabase => &supabase::Supabase,
+        FrameworkKind::Flyway => &flyway::Flyway,
+        FrameworkKind::GolangMigrate => &golang_migrate::GolangMigrate,
+        FrameworkKind::Goose => &goose::Goose,
+        FrameworkKind::Dbmate => &dbmate::Dbmate,
+        FrameworkKind::Sqlx => &sqlx::Sqlx,
+        FrameworkKind::Diesel => &diesel::Diesel,
+        FrameworkKind::Atlas => &atlas::Atlas,
+        FrameworkKind::NodePgMigrate => &node_pg_migrate::NodePgMigrate,
+        FrameworkKind::Plain => &plain::Plain,
+    }
+}
+
+/// Detection order, most specific first: marker files (`atlas.sum`, Drizzle's journal, Prisma and
+/// Diesel directory layouts), then path conventions (`supabase/migrations`, Flyway's `V1__`
+/// names), then file contents (goose, dbmate, node-pg-migrate markers), then the ecosystem and the
+/// `.up.sql`/`.down.sql` shape (sqlx, golang-migrate), and last a plain numbered directory.
+pub const DETECTION_ORDER: &[FrameworkKind] = &[
+    FrameworkKind::Atlas,
+    FrameworkKind::Drizzle,
+    FrameworkKind::Prisma,
+    FrameworkKind::Diesel,
+    FrameworkKind::Supabase,
+    FrameworkKind::Flyway,
+    FrameworkKind::Goose,
+    FrameworkKind::Dbmate,
+    FrameworkKind::NodePgMigrate,
+    FrameworkKind::Sqlx,
+    FrameworkKind::GolangMigrate,
+    FrameworkKind::Plain,
+];
+
+/// The most specific framework whose layout `listing` matches.
+pub fn detect_kind(listing: &Listing) -> Option<FrameworkKind> {
+    DETECTION_ORDER.iter().copied().find(|&k| framework(k).detect_listing(listing))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers for the framework modules.
+
+/// The whole text as one section.
+pub(crate) fn whole(text: &str, direction: Direction) -> Vec<Section> {
+    vec![Section { direction, range: 0..text.len() }]
+}
+
+/// The direction a file runs in when its name says (`*.down.sql`, Diesel's `down.sql`).
+pub(crate) fn direction_by_name(path: &Path) -> Direction {
+    let name = file_name(path).unwrap_or_default().to_ascii_lowercase();
+    if name == "down.sql" || name.ends_with(".down.sql") {
+        Direction::Down
+    } else {
+        Direction::Up
+    }
+}
+
+/// Lines of `text`: (start offset, line without its `\n` / `\r\n`, start of the next line).
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str, usize)> + '_ {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= text.len() {
+            return None;
+        }
+        let start = pos;
+        let rest = &text[start..];
+        let (line, next) = match rest.find('\n') {
+            Some(i) => (&rest[..i], start + i + 1),
+            None => (rest, text.len()),
+        };
+        pos = next;
+        Some((start, line.strip_suffix('\r').unwrap_or(line), next))
+    })
+}
+
+/// Sections between marker lines. `markers` are (line start, line end incl. newline, direction)
+/// in text order; each section runs from the end of its marker line to the start of the next
+/// marker. Text before the first marker belongs to no section; with no marker at all the whole
+/// text runs up.
+pub(crate) fn sections_between(text: &str, markers: &[(usize, usize, Direction)]) -> Vec<Section> {
+    if markers.is_empty() {
+        return whole(text, Direction::Up);
+    }
+    markers
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, body_start, direction))| {
+            let end = markers.get(i + 1).map_or(text.len(), |m| m.0);
+            Section { direction, range: body_start..end.max(body_start) }
+        })
+        .collect()
+}
+
+pub(crate) fn file_name(path: &Path) -> Option<&str> {
+    path.file_name().and_then(|n| n.to_str())
+}
+
+pub(crate) fn parent_name(path: &Path) -> Option<&str> {
+    path.parent().and_then(Path::file_name).and_then(|n| n.to_str())
+}
+
+/// The leading ASCII digits of `s` and the rest.
+pub(crate) fn leading_digits(s: &str) -> (&str, &str) {
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    s.split_at(n)
+}
+
+/// `digits` as one numeric version part (`None` when empty or too large).
+pub(crate) fn numeric(digits: &str) -> Option<VersionKey> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.parse::<u128>().ok().map(|n| VersionKey::Numeric(vec![n]))
+}
+
+/// Strips a `.sql` suffix of any case.
+pub(crate) fn strip_sql(name: &str) -> Option<&str> {
+    super::listing::is_sql(name).then(|| &name[..name.len() - 4])
+}
+
+/// A dialect named by the directory or its parent (`migrations/mysql`, `atuin-server-sqlite/migrations`).
+pub fn name_hint(dir: &Path) -> Option<Dialect> {
+    for component in dir.iter().rev().take(2) {
+        let Some(name) = component.to_str() else { continue };
+        for token in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+            match token.to_ascii_lowercase().as_str() {
+                "postgres" | "postgresql" | "pg" | "psql" | "cockroach" | "cockroachdb" => {
+                    return Some(Dialect::Postgres)
+                }
+                "mysql" | "mariadb" => return Some(Dialect::Mysql),
+                "sqlite" | "sqlite3" => return Some(Dialect::Sqlite),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Compares names with digit runs compared numerically (`m2` < `m10`).
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (trim_zeros(&a[..da]), trim_zeros(&b[..db]));
+                let ord = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                let ord = x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase());
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let n = digits.iter().take_while(|&&c| c == b'0').count();
+    &digits[n..]
+}
+
+/// A transaction mode for a runner that wraps each migration.
+pub(crate) fn wrapped(how: &'static str) -> TransactionMode {
+    TransactionMode { wraps: true, implicit_batch: false, opted_out_by: None, how_to_opt_out: Some(how) }
+}
+
+/// A transaction mode for a runner that sends the whole file as one query string.
+pub(crate) fn batch(how: &'static str) -> TransactionMode {
+    TransactionMode { wraps: false, implicit_batch: true, opted_out_by: None, how_to_opt_out: Some(how) }
+}
+
+/// `mode`, opted out by `by`: the runner neither wraps nor batches it.
+pub(crate) fn opted_out(mode: TransactionMode, by: impl Into<String>) -> TransactionMode {
+    TransactionMode { wraps: false, implicit_batch: false, opted_out_by: Some(by.into()), ..mode }
+}
+
+/// One migration file found in a flat directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub version: VersionKey,
+    pub name: String,
+    pub file: String,
+    pub direction: Direction,
+    /// The file name without its direction suffix, to pair `x.up.sql` with `x.down.sql`.
+    pub base: String,
+}
+
+/// Turns entries (already in runner order, equal versions adjacent) into migrations: within a
+/// version, each up file is paired with the down file of the same base name (else the next
+/// unpaired down file); down files left over become down-only migrations. `mode` gives the
+/// transaction facts of the file that runs up (or of the down file when there is none).
+pub(crate) fn pair(
+    listing: &Listing,
+    entries: Vec<Entry>,
+    mut mode: impl FnMut(&Path) -> TransactionMode,
+) -> Vec<Migration> {
+    let mut out = Vec::with_capacity(entries.len());
+    let mut i = 0;
+    while i < entries.len() {
+        let j = entries[i..].iter().position(|e| e.version != entries[i].version).map_or(entries.len(), |n| i + n);
+        let group = &entries[i..j];
+        let ups: Vec<&Entry> = group.iter().filter(|e| e.direction == Direction::Up).collect();
+        let mut downs: Vec<Option<&Entry>> =
+            group.iter().filter(|e| e.direction == Direction::Down).map(Some).collect();
+        for up in &ups {
+            let matched = downs.iter().position(|d| d.is_some_and(|d| d.base == up.base)).or_else(|| {
+                if ups.len() == 1 {
+                    downs.iter().position(Option::is_some)
+                } else {
+                    None
+                }
+            });
+            let down = matched.and_then(|k| downs[k].take());
+            let up_path = listing.path(&up.file);
+            let transaction = mode(&up_path);
+            out.push(Migration {
+                version: up.version.clone(),
+                name: up.name.clone(),
+                up: Some(up_path),
+                down: down.map(|d| listing.path(&d.file)),
+                transaction,
+            });
+        }
+        for down in downs.into_iter().flatten() {
+            let path = listing.path(&down.file);
+            let transaction = mode(&path);
+            out.push(Migration {
+                version: down.version.clone(),
+                name: down.name.clone(),
+                up: None,
+                down: Some(path),
+                transaction,
+            });
+        }
+        i = j;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order_compares_digit_runs_numerically() {
+        assert_eq!(natural_cmp("m2", "m10"), Ordering::Less);
+        assert_eq!(natural_cmp("a010", "a9"), Ordering::Greater);
+        assert_eq!(natural_cmp("abc", "abc"), Ordering::Equal);
+        assert_eq!(natural_cmp("ab", "abc"), Ordering::Less);
+    }
+
+    #[test]
+    fn directory_names_hint_at_the_dialect() {
+        assert_eq!(name_hint(Path::new("x/migrations/mysql")), Some(Dialect::Mysql));
+        assert_eq!(name_hint(Path::new("crates/atuin-server-sqlite/migrations")), Some(Dialect::Sqlite));
+        assert_eq!(name_hint(Path::new("rdbms/sqlmigration/postgres")), Some(Dialect::Postgres));
+        assert_eq!(name_hint(Path::new("db/migrations")), None);
+    }
+
+    #[test]
+    fn lines_carry_offsets_and_drop_line_ends() {
+        let got: Vec<_> = lines("a\r\nbc\nd").collect();
+        assert_eq!(got, [(0, "a", 3), (3, "bc", 6), (6, "d", 7)]);
+    }
+
+    #[test]
+    fn every_kind_has_its_module() {
+        for &kind in FrameworkKind::ALL {
+            assert_eq!(framework(kind).kind(), kind);
+            assert!(!framework(kind).out_of_order().is_empty());
+        }
+        assert_eq!(DETECTION_ORDER.len(), FrameworkKind::ALL.len());
     }
 }

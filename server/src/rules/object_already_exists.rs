@@ -1,0 +1,74 @@
+//! `object-already-exists`: creating a table, column, index, constraint, view, sequence, type or
+//! enum value that an earlier migration (or an earlier statement of this one) already created.
+
+use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
+use crate::schema::{ObjectRef, ReplayEvent};
+
+pub static RULE: Rule = Rule {
+    id: "object-already-exists",
+    category: Category::History,
+    default_severity: Severity::Error,
+    dialects: ALL_DIALECTS,
+    summary: "creates a table, column, index or constraint that an earlier migration already created: fails on deploy",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = r#"## What it flags
+`CREATE TABLE`, `ADD COLUMN`, `CREATE INDEX`, `ADD CONSTRAINT` (a name the table already uses, or
+a second primary key), `CREATE VIEW`, `CREATE SEQUENCE`, `CREATE TYPE` and `ALTER TYPE … ADD VALUE`
+for an object that already exists at that point: created by an earlier migration of the set, or
+earlier in the same migration, and not dropped or renamed since. The schema comes from replaying
+the migrations in the order the framework runs them; a file checked on its own is compared with
+itself only. Statements guarded with `IF NOT EXISTS` (or `CREATE OR REPLACE VIEW`) are left alone:
+they are no-ops when the object is there.
+
+## Why it hurts
+PostgreSQL rejects the statement with `relation "…" already exists` (or `column … already
+exists`, `constraint … already exists`, `multiple primary keys … are not allowed`), the migration
+fails and the deploy stops. It works on the developer's fresh database only when the earlier
+migration did not run there. The usual cause is a regenerated schema: an assistant or a generator
+writes the whole table again instead of the change.
+
+## Example
+```sql
+-- 0003_add_email.sql
+ALTER TABLE users ADD COLUMN email text;
+-- 0010_profile.sql
+ALTER TABLE users ADD COLUMN email text;          -- already added by 0003_add_email.sql:2
+```
+
+## Instead
+Write only the change the schema still needs: drop the repeated statement, or alter what exists
+(`ALTER COLUMN email SET NOT NULL`). When the migration must run against databases in different
+states, guard it: `ADD COLUMN IF NOT EXISTS`, `CREATE TABLE IF NOT EXISTS`, `CREATE INDEX IF NOT
+EXISTS`. Constraints and types have no `IF NOT EXISTS`: drop the statement, or check the catalog in
+a `DO` block.
+
+## Quick fix
+Guard with `IF NOT EXISTS` (or use `CREATE OR REPLACE VIEW`) where the statement has such a
+clause; otherwise remove the statement. The message names the migration that created the object.
+
+A second primary key is reported as a **warning**: the first one is often dropped where replay
+cannot look (a Java or application migration, a `DO` block that builds the constraint name).
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    let events = ctx.replay_events();
+    for event in events.of(ctx.index) {
+        let ReplayEvent::AlreadyExists { object, span, existing, guard } = event else { continue };
+        let message = format!("{object} already exists ({}) — this fails on deploy", existing.created_phrase());
+        let fix = match guard {
+            Some("OR REPLACE") => "Use CREATE OR REPLACE".to_string(),
+            Some(clause) => format!("Guard with {clause}"),
+            None => "Remove the statement".to_string(),
+        };
+        // The first primary key is often dropped where replay cannot look (a Java or code
+        // migration, a DO block building the name): a second one is less certain than a name.
+        let finding = match object {
+            ObjectRef::PrimaryKey { .. } => out.report_at(Severity::Warning, *span, message),
+            _ => out.report(*span, message),
+        };
+        finding.with_fix(fix);
+    }
+}

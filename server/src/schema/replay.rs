@@ -1,0 +1,184 @@
+//! Replaying a whole migration set, and a rule's pass over the file it analyses.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::sql::{SqlFile, Statement, StatementKind};
+
+use super::{Baseline, Missing, ObjectRef, Origin, ReplayEvent, Schema};
+
+/// At least this many tables used but never created make a baseline safemig cannot see.
+const BASELINE_MIN_MISSING: usize = 3;
+
+/// One migration, in runner order.
+#[derive(Debug, Clone)]
+pub struct ReplayInput<'a> {
+    pub path: &'a Path,
+    pub file: &'a SqlFile,
+    /// The byte ranges of the file that run up: a statement replays when it starts in one.
+    pub up: Vec<Range<usize>>,
+}
+
+impl<'a> ReplayInput<'a> {
+    /// A migration whose whole file runs up.
+    pub fn whole(path: &'a Path, file: &'a SqlFile) -> Self {
+        ReplayInput { path, file, up: std::iter::once(0..file.text.len()).collect() }
+    }
+
+    fn runs_up(&self, stmt: &Statement) -> bool {
+        self.up.iter().any(|r| r.contains(&stmt.range.start))
+    }
+}
+
+/// An event and the index of the statement (in its file) that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementEvent {
+    pub statement: usize,
+    pub event: ReplayEvent,
+}
+
+/// A migration set replayed: the schema before each migration, the final schema, what each
+/// migration tried that conflicts with the schema before it, and how much of the starting
+/// schema is known.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    before: Vec<Schema>,
+    final_schema: Schema,
+    events: Vec<Vec<StatementEvent>>,
+    baseline: Baseline,
+}
+
+impl Replay {
+    /// How many migrations were replayed.
+    pub fn len(&self) -> usize {
+        self.before.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.before.is_empty()
+    }
+    /// The schema before migration `i` (the final schema past the end): what the rules of its
+    /// Up file, or of a file holding both its Up and Down sections, see.
+    pub fn before(&self, i: usize) -> &Schema {
+        self.before.get(i).unwrap_or(&self.final_schema)
+    }
+    /// The schema after migration `i`: what the rules of its separate Down file see.
+    pub fn after(&self, i: usize) -> &Schema {
+        self.before(i + 1)
+    }
+    pub fn final_schema(&self) -> &Schema {
+        &self.final_schema
+    }
+    /// What migration `i`'s Up statements tried that conflicts with the schema before them.
+    pub fn events(&self, i: usize) -> &[StatementEvent] {
+        self.events.get(i).map_or(&[], Vec::as_slice)
+    }
+    pub fn baseline(&self) -> Baseline {
+        self.baseline
+    }
+}
+
+/// Replays `inputs` (one per migration, in runner order; only statements in Up ranges).
+///
+/// The baseline is [`Baseline::Unknown`] when the set uses at least three tables no migration
+/// creates, or when its first migration already uses one; else [`Baseline::Empty`]. Every
+/// snapshot carries that estimate.
+pub fn replay(inputs: &[ReplayInput]) -> Replay {
+    let dialect = inputs.first().map(|i| i.file.dialect).unwrap_or_default();
+    let mut schema = Schema::new(dialect);
+    let mut before = Vec::with_capacity(inputs.len());
+    let mut events = Vec::with_capacity(inputs.len());
+    let mut missing_tables: HashSet<String> = HashSet::new();
+    let mut first_with_statements: Option<usize> = None;
+    let mut missing_in_first = false;
+    for (i, input) in inputs.iter().enumerate() {
+        before.push(schema.clone());
+        let path: Arc<Path> = Arc::from(input.path);
+        let mut lines = LineCounter::new(&input.file.text);
+        let mut mine = Vec::new();
+        for (index, stmt) in input.file.statements.iter().enumerate() {
+            if matches!(stmt.kind(), StatementKind::Empty) || !input.runs_up(stmt) {
+                continue;
+            }
+            first_with_statements.get_or_insert(i);
+            let origin = Origin::new(path.clone(), lines.line_at(stmt.range.start));
+            for event in schema.apply(stmt, &origin) {
+                if let ReplayEvent::DoesNotExist {
+                    object: ObjectRef::Table(key), missing: Missing::NeverCreated, ..
+                } = &event
+                {
+                    missing_tables.insert(key.clone());
+                    missing_in_first |= first_with_statements == Some(i);
+                }
+                mine.push(StatementEvent { statement: index, event });
+            }
+        }
+        schema.drop_temporary_tables();
+        events.push(mine);
+    }
+    let baseline = if missing_tables.len() >= BASELINE_MIN_MISSING || missing_in_first {
+        Baseline::Unknown { missing: missing_tables.len() }
+    } else {
+        Baseline::Empty
+    };
+    for snapshot in &mut before {
+        snapshot.set_baseline(baseline);
+    }
+    schema.set_baseline(baseline);
+    Replay { before, final_schema: schema, events, baseline }
+}
+
+/// What each statement of one file (all of it, Up and Down sections in file order) tries that
+/// conflicts with the schema before it, starting from `start`: the pass the schema rules make
+/// over the migration they analyse. Origins in it have no path ("line 3 of this migration").
+#[derive(Debug, Clone, Default)]
+pub struct FileEvents {
+    /// Indexed by statement.
+    pub per_statement: Vec<Vec<ReplayEvent>>,
+}
+
+impl FileEvents {
+    pub fn of(&self, statement: usize) -> &[ReplayEvent] {
+        self.per_statement.get(statement).map_or(&[], Vec::as_slice)
+    }
+}
+
+pub fn replay_file(start: &Schema, file: &SqlFile) -> FileEvents {
+    let mut schema = start.clone();
+    let mut lines = LineCounter::new(&file.text);
+    let per_statement = file
+        .statements
+        .iter()
+        .map(|stmt| {
+            if matches!(stmt.kind(), StatementKind::Empty) {
+                return Vec::new();
+            }
+            schema.apply(stmt, &Origin::here(lines.line_at(stmt.range.start)))
+        })
+        .collect();
+    FileEvents { per_statement }
+}
+
+/// 1-based line numbers for increasing byte offsets, in one pass over the text.
+struct LineCounter<'t> {
+    bytes: &'t [u8],
+    pos: usize,
+    line: u32,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        LineCounter { bytes: text.as_bytes(), pos: 0, line: 1 }
+    }
+    fn line_at(&mut self, offset: usize) -> u32 {
+        let offset = offset.min(self.bytes.len());
+        if offset < self.pos {
+            self.pos = 0;
+            self.line = 1;
+        }
+        self.line += self.bytes[self.pos..offset].iter().filter(|b| **b == b'\n').count() as u32;
+        self.pos = offset;
+        self.line
+    }
+}

@@ -1,0 +1,108 @@
+//! Atlas versioned migrations: the `*.sql` files of the directory (not recursive) with an
+//! `atlas.sum` integrity file, sorted lexicographically; the version is the text before the first
+//! `_`. Up only. `--tx-mode file` (the default) runs each file in its own transaction; a file opts
+//! out with the header directive `-- atlas:txmode none`.
+
+use std::path::Path;
+
+use super::{file_name, lines, opted_out, strip_sql, whole, wrapped, Framework};
+use crate::sql::Dialect;
+use crate::workspace::listing::{read_text, Listing};
+use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
+
+pub struct Atlas;
+
+const HOW: &str = "add `-- atlas:txmode none` to the file header";
+
+fn version(stem: &str) -> (&str, &str) {
+    stem.split_once('_').unwrap_or((stem, ""))
+}
+
+/// The `-- atlas:txmode` value among the file's leading comment lines.
+pub fn header_txmode(text: &str) -> Option<String> {
+    for (_, line, _) in lines(text) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let comment = line.strip_prefix("--")?.trim();
+        if let Some(mode) = comment.strip_prefix("atlas:txmode") {
+            return Some(mode.trim().to_ascii_lowercase());
+        }
+    }
+    None
+}
+
+impl Framework for Atlas {
+    fn kind(&self) -> FrameworkKind {
+        FrameworkKind::Atlas
+    }
+
+    fn detect_listing(&self, listing: &Listing) -> bool {
+        listing.has_file("atlas.sum")
+    }
+
+    fn collect(&self, listing: &Listing, dialect: Dialect, _problems: &mut Vec<String>) -> Vec<Migration> {
+        // Listing order is the lexicographic order Atlas uses.
+        listing
+            .sql_files()
+            .filter_map(|file| {
+                let (v, name) = version(strip_sql(file)?);
+                let path = listing.path(file);
+                let text = read_text(&path).unwrap_or_default();
+                Some(Migration {
+                    version: VersionKey::Text(v.to_string()),
+                    name: name.to_string(),
+                    transaction: self.transaction_in(&path, &text, dialect),
+                    up: Some(path),
+                    down: None,
+                })
+            })
+            .collect()
+    }
+
+    fn sections(&self, _path: &Path, text: &str) -> Vec<Section> {
+        whole(text, Direction::Up)
+    }
+
+    fn transaction(&self, _path: &Path, text: &str) -> TransactionMode {
+        match header_txmode(text).as_deref() {
+            Some("none") => opted_out(wrapped(HOW), "-- atlas:txmode none"),
+            _ => wrapped(HOW),
+        }
+    }
+
+    fn out_of_order(&self) -> &'static str {
+        "`atlas migrate apply` fails by default (`--exec-order linear`); `--exec-order linear-skip` skips it and \
+         `non-linear` executes it"
+    }
+
+    fn version_of(&self, path: &Path) -> Option<VersionKey> {
+        Some(VersionKey::Text(version(strip_sql(file_name(path)?)?).0.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn txmode_in_the_header() {
+        assert_eq!(header_txmode("-- atlas:txmode none\n\nCREATE INDEX CONCURRENTLY i ON t (c);"), Some("none".into()));
+        assert_eq!(header_txmode("-- generated\n-- atlas:txmode file\nSELECT 1;"), Some("file".into()));
+        assert_eq!(header_txmode("SELECT 1;\n-- atlas:txmode none\n"), None);
+        let mode =
+            Atlas.transaction(Path::new("1_x.sql"), "-- atlas:txmode none\nCREATE INDEX CONCURRENTLY i ON t (c);\n");
+        assert!(!mode.wraps && mode.opted_out_by.as_deref() == Some("-- atlas:txmode none"));
+        assert!(Atlas.transaction(Path::new("1_x.sql"), "SELECT 1;").wraps);
+    }
+
+    #[test]
+    fn versions_are_text_before_the_first_underscore() {
+        assert_eq!(
+            Atlas.version_of(Path::new("20240101120000_init.sql")),
+            Some(VersionKey::Text("20240101120000".into()))
+        );
+        assert_eq!(Atlas.version_of(Path::new("baseline.sql")), Some(VersionKey::Text("baseline".into())));
+    }
+}
