@@ -13,7 +13,9 @@
 //! - an edit to the open migration → its new diagnostics, and a migration rewritten on disk
 //!   (`didChangeWatchedFiles`) → its new diagnostics.
 //!
-//! Run with `cargo bench --bench workspace_open` (`-- 2000` for a smaller workspace).
+//! The project is a git repository (all but the last 100 migrations shipped on `main`), so the
+//! server reads git history too; `-- --no-git` leaves git out. Run with
+//! `cargo bench --bench workspace_open` (`-- 2000` for a smaller workspace).
 
 #[path = "../../tests/support/lsp_client.rs"]
 mod lsp_client;
@@ -30,10 +32,14 @@ use lsp_client::{file_uri, LspClient};
 const MIGRATIONS: usize = 10_000;
 
 fn main() {
-    let count = std::env::args().skip(1).find_map(|a| a.parse::<usize>().ok()).unwrap_or(MIGRATIONS);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let count = args.iter().find_map(|a| a.parse::<usize>().ok()).unwrap_or(MIGRATIONS);
+    let with_git = !args.iter().any(|a| a == "--no-git");
     let dir = tempfile::tempdir().expect("a temp dir");
     let generated = Instant::now();
     let (files, bytes) = generate(dir.path(), count);
+    // All but the last 100 migrations shipped on `main`; the rest committed on a branch.
+    let git = with_git && commit_history(dir.path(), &files[..files.len().saturating_sub(100)]);
     let generate_time = generated.elapsed();
     let open_path = &files[files.len() / 2];
     let open_uri = file_uri(open_path);
@@ -112,9 +118,10 @@ fn main() {
     let mut report = String::new();
     let _ = writeln!(
         report,
-        "workspace_open: {} migrations, {:.1} MB of SQL (generated in {:.0} ms)",
+        "workspace_open: {} migrations, {:.1} MB of SQL, {} (generated in {:.0} ms)",
         files.len(),
         bytes as f64 / 1e6,
+        if git { "in a git repository (shipped on main, 100 on a branch)" } else { "no git" },
         ms(generate_time)
     );
     let _ = writeln!(
@@ -142,6 +149,34 @@ fn main() {
     let _ = writeln!(report, "  edit to the open migration → its diagnostics: {:.1} ms", ms(edit_time));
     let _ = writeln!(report, "  migration rewritten on disk → its diagnostics: {:.1} ms", ms(disk_time));
     print!("{report}");
+}
+
+/// Commits `shipped` on `main`, then the other migrations on a branch. `false` when git is not
+/// there.
+fn commit_history(root: &Path, shipped: &[PathBuf]) -> bool {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(["-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !git(&["init", "-q", "-b", "main"]) {
+        return false;
+    }
+    let mut ok = true;
+    for batch in shipped.chunks(2_000) {
+        let mut args = vec!["add", "--"];
+        args.extend(batch.iter().filter_map(|p| p.to_str()));
+        ok &= git(&args);
+    }
+    ok && git(&["commit", "-q", "-m", "shipped"])
+        && git(&["checkout", "-q", "-b", "feature"])
+        && git(&["add", "."])
+        && git(&["commit", "-q", "-m", "new migrations"])
 }
 
 fn ms(d: Duration) -> f64 {

@@ -11,6 +11,7 @@ use crate::engine::{self, FileAnalysis, InputProblem, LSP_MAX_BYTES};
 use crate::text::{Document, LineIndex, PositionEncoding};
 
 use super::convert::{self, Positions};
+use super::workspace::ProjectState;
 
 /// One open editor buffer.
 pub(crate) struct DocState {
@@ -72,6 +73,8 @@ pub(crate) struct AnalysisJob {
     pub previous: Option<Arc<FileAnalysis>>,
     pub config: Arc<Config>,
     pub encoding: PositionEncoding,
+    /// The latest project analysis: a migration's buffer is analysed against its set.
+    pub project: Option<Arc<ProjectState>>,
 }
 
 impl AnalysisJob {
@@ -84,10 +87,14 @@ impl AnalysisJob {
             return (snapshot, vec![convert::file_diagnostic(DiagnosticSeverity::WARNING, problem.message())]);
         }
         let text = self.document.text();
-        let dialect = engine::dialect_for_path(&self.path, &self.config);
-        let settings = self.config.settings(dialect);
         let previous = self.previous.as_deref().map(|a| &a.file);
-        let analysis = engine::analyze(&text, &settings, &self.config, previous);
+        let in_project =
+            self.project.as_ref().and_then(|p| p.model.analyze_buffer(&p.analysis, &self.path, &text, previous));
+        let analysis = in_project.unwrap_or_else(|| {
+            let dialect = engine::dialect_for_path(&self.path, &self.config);
+            let settings = self.config.settings(dialect);
+            engine::analyze(&text, &settings, &self.config, previous)
+        });
         let index = LineIndex::new(&text);
         let positions = Positions { text: &text, index: &index, encoding: self.encoding };
         let diagnostics = analysis.findings.iter().map(|f| convert::diagnostic(f, &positions)).collect();

@@ -6,7 +6,9 @@
 //! - `documents`: one buffer's rope, its analysis job and the snapshot hovers read.
 //! - `convert`: bytes ⇄ positions (UTF-16 or negotiated UTF-8) and findings → diagnostics.
 //! - `settings`: `safemig.toml` + `initializationOptions` + `didChangeConfiguration`.
-//! - `hover`, `symbols`: the two read-only requests.
+//! - `hover`, `symbols`: the statement's locks and findings, and the outline.
+//! - `navigation`: hover, definition, references, completion and code lenses from the replayed
+//!   schema of the project.
 //! - `guard`: panics become a logged error instead of a dead server.
 //! - `transport`: malformed frames from the client are dropped instead of ending the session.
 //! - `workspace`: which files of the workspace get diagnostics, and how they are analysed.
@@ -16,6 +18,7 @@ mod convert;
 mod documents;
 mod guard;
 mod hover;
+mod navigation;
 mod server;
 mod settings;
 mod symbols;

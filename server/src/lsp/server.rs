@@ -22,8 +22,9 @@ use crate::text::{Document, PositionEncoding};
 use super::convert::{self, line_col};
 use super::documents::{is_config_file, path_of, AnalysisJob, DocState, Snapshot};
 use super::guard::{catch_panic, run_blocking};
+use super::navigation::{self, Context};
 use super::settings::{ConfigProblems, ConfigSources, LoadedConfig};
-use super::workspace::{self, PathRole};
+use super::workspace::{self, ProjectState};
 use super::{hover, symbols, watcher};
 
 use background::PendingWork;
@@ -54,6 +55,7 @@ impl Backend {
                 workspace: Mutex::new(PendingWork::default()),
                 workspace_wake,
                 workspace_woken: Mutex::new(Some(workspace_woken)),
+                project: Mutex::new(None),
                 shutdown_requested,
             }),
         }
@@ -66,6 +68,7 @@ struct ClientSupport {
     watch_files_dynamically: bool,
     pull_configuration: bool,
     work_done_progress: bool,
+    refresh_code_lenses: bool,
 }
 
 #[derive(Default)]
@@ -110,6 +113,8 @@ struct Inner {
     workspace_wake: watch::Sender<()>,
     /// Taken by the background worker when it starts (at `initialized`, with a workspace root).
     workspace_woken: Mutex<Option<watch::Receiver<()>>>,
+    /// The latest analysis of the whole project (`None` until the first one is done).
+    project: Mutex<Option<Arc<ProjectState>>>,
     shutdown_requested: Arc<AtomicBool>,
 }
 
@@ -141,9 +146,10 @@ impl Inner {
         lock(&self.config).sources.root.clone()
     }
 
-    /// Whether the background worker keeps `path`'s diagnostics (once it is not open).
+    /// Whether the background worker keeps `path`'s diagnostics (once it is not open): whether it
+    /// is a migration of the project.
     fn in_workspace(&self, path: &Path) -> bool {
-        self.root().is_some_and(|root| workspace::role(&root, path) == PathRole::Migration)
+        self.project().is_some_and(|state| state.model.is_member(path))
     }
 
     /// Runs a handler body, turning a panic into a logged error and `T::default()`.
@@ -173,6 +179,32 @@ impl Inner {
         self.docs.get(uri)?.snapshot.clone()
     }
 
+    /// Answers a navigation request on the blocking pool from the buffer's last snapshot and
+    /// the project's last analysis (never waiting for either).
+    async fn navigate<T: Send + 'static>(
+        &self,
+        uri: &Url,
+        answer: impl FnOnce(&Context) -> Option<T> + Send + 'static,
+    ) -> Option<T> {
+        let (snapshot, path) = {
+            let doc = self.docs.get(uri)?;
+            (doc.snapshot.clone()?, doc.path.clone())
+        };
+        let project = self.project();
+        let encoding = self.encoding();
+        let work = move || {
+            let ctx = Context { snapshot: &snapshot, path: &path, project: project.as_deref(), encoding };
+            answer(&ctx)
+        };
+        match run_blocking(work).await {
+            Ok(answer) => answer,
+            Err(message) => {
+                self.log_panic(&format!("a request on {uri}"), &message).await;
+                None
+            }
+        }
+    }
+
     /// Analyses the buffer's current text and publishes the result, unless the buffer or the
     /// config changed meanwhile (then another analysis is already queued).
     async fn analyse_and_publish(&self, uri: &Url) {
@@ -185,6 +217,7 @@ impl Inner {
                 previous: doc.snapshot.as_ref().and_then(|s| s.analysis.clone()),
                 config,
                 encoding: self.encoding(),
+                project: self.project(),
             };
             (job, doc.revision)
         };
@@ -391,6 +424,10 @@ impl Inner {
         doc.document.version = params.text_document.version;
         doc.revision = revision;
         doc.wake.send_replace(());
+        if self.in_workspace(&doc.path) {
+            // Later migrations start from this one's schema.
+            self.schedule(|work| work.buffers = true);
+        }
         problems
     }
 }
@@ -427,6 +464,10 @@ impl LanguageServer for Backend {
                 .unwrap_or(false),
             pull_configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
             work_done_progress: params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
+            refresh_code_lenses: workspace
+                .and_then(|w| w.code_lens.as_ref())
+                .and_then(|c| c.refresh_support)
+                .unwrap_or(false),
         });
         let root = workspace_root(&params);
         let init_options = params.initialization_options;
@@ -449,6 +490,13 @@ impl LanguageServer for Backend {
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 document_symbol_provider: Some(OneOf::Left(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![" ".into(), "(".into(), ",".into(), ".".into()]),
+                    ..CompletionOptions::default()
+                }),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo { name: "safemig".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
@@ -564,8 +612,80 @@ impl LanguageServer for Backend {
         let at = params.text_document_position_params;
         Ok(inner
             .guard("hover", async {
-                let snapshot = inner.snapshot(&at.text_document.uri)?;
-                hover::hover(&snapshot, at.position, inner.encoding())
+                let uri = at.text_document.uri;
+                let position = at.position;
+                let encoding = inner.encoding();
+                // The name under the cursor (its definition), then the statement (its locks).
+                let named = inner.navigate(&uri, move |ctx| navigation::hover(ctx, position)).await;
+                let statement = inner.snapshot(&uri).and_then(|snapshot| hover::hover(&snapshot, position, encoding));
+                let statement_md = statement.as_ref().and_then(|h| match &h.contents {
+                    HoverContents::Markup(m) => Some(m.value.clone()),
+                    _ => None,
+                });
+                match (named, statement) {
+                    (Some((md, range)), _) => {
+                        let value = match statement_md {
+                            Some(locks) => format!("{md}\n---\n\n{locks}"),
+                            None => md,
+                        };
+                        Some(Hover { contents: HoverContents::Markup(navigation::markup(value)), range: Some(range) })
+                    }
+                    (None, statement) => statement,
+                }
+            })
+            .await)
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let inner = &self.inner;
+        let at = params.text_document_position_params;
+        Ok(inner
+            .guard("definition", async {
+                let position = at.position;
+                let location =
+                    inner.navigate(&at.text_document.uri, move |ctx| navigation::definition(ctx, position)).await;
+                location.map(GotoDefinitionResponse::Scalar)
+            })
+            .await)
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let inner = &self.inner;
+        let at = params.text_document_position;
+        Ok(inner
+            .guard("references", async {
+                let position = at.position;
+                inner.navigate(&at.text_document.uri, move |ctx| navigation::references(ctx, position)).await
+            })
+            .await)
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let inner = &self.inner;
+        let at = params.text_document_position;
+        Ok(inner
+            .guard("completion", async {
+                let position = at.position;
+                let items =
+                    inner.navigate(&at.text_document.uri, move |ctx| navigation::completion(ctx, position)).await;
+                items.map(CompletionResponse::Array)
+            })
+            .await)
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let inner = &self.inner;
+        Ok(inner
+            .guard("codeLens", async {
+                let project = inner.project()?;
+                let path = path_of(&params.text_document.uri);
+                match run_blocking(move || navigation::code_lens(&project, &path)).await {
+                    Ok(lens) => lens.map(|lens| vec![lens]),
+                    Err(message) => {
+                        inner.log_panic("a code lens", &message).await;
+                        None
+                    }
+                }
             })
             .await)
     }

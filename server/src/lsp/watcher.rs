@@ -17,7 +17,7 @@ use rustc_hash::FxHashSet;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::workspace::SKIPPED_DIRS;
+use super::workspace::skipped_dir;
 
 /// A batch is handed over once no event arrived for this long…
 pub(crate) const QUIET: Duration = Duration::from_millis(50);
@@ -26,6 +26,7 @@ pub(crate) const MAX_DELAY: Duration = Duration::from_millis(500);
 
 /// A running watcher. Dropping it stops the watching.
 pub(crate) struct FileWatcher {
+    root: PathBuf,
     watcher: Arc<Mutex<RecommendedWatcher>>,
     watched: Arc<Mutex<FxHashSet<PathBuf>>>,
 }
@@ -42,8 +43,11 @@ pub(crate) fn start(root: &Path) -> notify::Result<(FileWatcher, mpsc::Unbounded
             }
         }
     })?;
-    let watcher =
-        FileWatcher { watcher: Arc::new(Mutex::new(watcher)), watched: Arc::new(Mutex::new(FxHashSet::default())) };
+    let watcher = FileWatcher {
+        root: root.to_path_buf(),
+        watcher: Arc::new(Mutex::new(watcher)),
+        watched: Arc::new(Mutex::new(FxHashSet::default())),
+    };
     watcher.watch_tree(root)?;
     Ok((watcher, rx))
 }
@@ -79,7 +83,7 @@ impl FileWatcher {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for entry in entries.flatten() {
                 let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-                let skipped = entry.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n));
+                let skipped = entry.file_name().to_str().is_some_and(skipped_dir);
                 if is_dir && !skipped {
                     pending.push(entry.path());
                 }
@@ -93,7 +97,8 @@ impl FileWatcher {
     /// Blocking.
     pub fn follow(&self, changed: &[PathBuf]) {
         for path in changed {
-            let skipped = path.components().any(|c| c.as_os_str().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)));
+            let Ok(relative) = path.strip_prefix(&self.root) else { continue };
+            let skipped = relative.components().any(|c| c.as_os_str().to_str().is_some_and(skipped_dir));
             if skipped {
                 continue;
             }

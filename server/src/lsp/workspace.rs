@@ -1,28 +1,36 @@
 //! Which files of the workspace the server keeps diagnostics for, and how it analyses them.
 //!
-//! This is the one place that decides it: today every `*.sql` file under the workspace root
-//! (outside `.git`, `target` and `node_modules`), each analysed on its own with
-//! [`engine::analyze_bytes`]. The scheduling around it (`background`) only asks for the members,
-//! whether a changed path concerns them, and the diagnostics of a batch of paths.
+//! This is the one place that decides it: the migrations of the sets [`Project::open`] discovers,
+//! analysed together by [`Project::analyze`] (schema replay, git history), open buffers over the
+//! disk. The scheduling around it (`server/background.rs`) only asks what a changed path means,
+//! for the analysis of the whole project, and for one buffer's analysis between two of those.
 //!
 //! Synchronous and free of tokio: the background worker calls it on the blocking pool.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use rustc_hash::FxHashMap;
 use tower_lsp::lsp_types::Diagnostic;
 
 use crate::config::{Config, FILE_NAME};
-use crate::engine::{self, LSP_MAX_BYTES};
+use crate::engine::{self, FileAnalysis, LSP_MAX_BYTES};
+use crate::project::{Disk, Project, ProjectAnalysis, ProjectFile, Sources};
+use crate::rules::{self, Finding};
+use crate::schema::Schema;
+use crate::sql::SqlFile;
 use crate::text::{LineIndex, PositionEncoding};
 
 use super::convert::{self, Positions};
 
-/// Directories never searched for migrations (as `safemig check` skips them).
-pub(crate) const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
+/// Directories never searched for migrations (as discovery skips them), besides hidden ones.
+const SKIPPED_DIRS: &[&str] = &["target", "node_modules", "vendor", "dist", "build"];
+
+/// Whether a directory of this name is never searched for migrations.
+pub(crate) fn skipped_dir(name: &str) -> bool {
+    name.starts_with('.') || SKIPPED_DIRS.contains(&name)
+}
 
 /// Files whose appearance, change or removal changes which migration sets the workspace has
 /// (Prisma's lock file, Atlas' checksum file, Drizzle's journal).
@@ -51,48 +59,41 @@ pub(crate) enum PathRole {
     Ignored,
 }
 
-/// Size and modification time: enough to tell that a file changed since it was analysed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fingerprint {
-    pub len: u64,
-    pub modified: Option<SystemTime>,
-}
-
-impl Fingerprint {
-    fn of(meta: &std::fs::Metadata) -> Fingerprint {
-        Fingerprint { len: meta.len(), modified: meta.modified().ok() }
-    }
-}
-
-/// The result for one path.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    /// The file is gone (or unreadable): its diagnostics are to be cleared.
-    Missing,
-    Analysed {
-        fingerprint: Option<Fingerprint>,
-        diagnostics: Vec<Diagnostic>,
-    },
-    /// The analysis panicked; the message is for the log.
-    Failed(String),
-}
-
 /// Texts of open editor buffers, which win over the disk.
 #[derive(Debug, Default)]
 pub(crate) struct Overlay {
     pub buffers: FxHashMap<PathBuf, Arc<str>>,
 }
 
-/// The workspace: its root and the configuration files are analysed with.
-#[derive(Debug, Clone)]
+impl Sources for Overlay {
+    fn text(&self, path: &Path) -> Option<Arc<str>> {
+        match self.buffers.get(path) {
+            Some(text) => Some(Arc::clone(text)),
+            None => Disk.text(path),
+        }
+    }
+}
+
+/// The latest project analysis with the project it was made for: what the buffers' analyses,
+/// hovers, navigation and code lenses read.
+pub(crate) struct ProjectState {
+    pub model: Arc<WorkspaceModel>,
+    pub analysis: Arc<ProjectAnalysis>,
+}
+
+/// The workspace: its migration sets (with git history) and the configuration they were found
+/// and are analysed with.
 pub(crate) struct WorkspaceModel {
     pub root: PathBuf,
     pub config: Arc<Config>,
+    pub project: Project,
 }
 
 impl WorkspaceModel {
+    /// Discovers the migration sets and reads their history. Blocking.
     pub fn open(root: &Path, config: Arc<Config>) -> WorkspaceModel {
-        WorkspaceModel { root: root.to_path_buf(), config }
+        let project = Project::open(root, (*config).clone());
+        WorkspaceModel { root: root.to_path_buf(), config, project }
     }
 
     /// What a change at `path` means.
@@ -100,72 +101,159 @@ impl WorkspaceModel {
         role(&self.root, path)
     }
 
-    /// Every migration in the workspace, with its fingerprint, found by a walk of the root.
-    pub fn members(&self) -> FxHashMap<PathBuf, Fingerprint> {
-        let mut found = FxHashMap::default();
-        let mut dirs = vec![self.root.clone()];
-        while let Some(dir) = dirs.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for entry in entries.flatten() {
-                let Ok(kind) = entry.file_type() else { continue };
-                let path = entry.path();
-                if kind.is_dir() {
-                    if !entry.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)) {
-                        dirs.push(path);
-                    }
-                } else if is_sql(&path) {
-                    // Symlinked files are followed; symlinked directories are not, so a link
-                    // cycle cannot trap the walk.
-                    if let Ok(meta) = std::fs::metadata(&path) {
-                        if meta.is_file() {
-                            found.insert(path, Fingerprint::of(&meta));
-                        }
-                    }
+    /// Whether `path` is a migration file of one of the sets.
+    pub fn is_member(&self, path: &Path) -> bool {
+        self.project.locate(path).is_some()
+    }
+
+    /// How many migration files the sets hold.
+    pub fn file_count(&self) -> usize {
+        self.project.sets.iter().flat_map(|s| &s.migrations).map(|m| m.files().count()).sum()
+    }
+
+    /// Analyses every migration, reusing `previous` for what did not change. Blocking.
+    pub fn analyze(&self, overlay: &Overlay, previous: Option<&ProjectAnalysis>) -> ProjectAnalysis {
+        self.project.analyze(overlay, previous)
+    }
+
+    /// A buffer of a migration, analysed between two project analyses: with its set's settings
+    /// and the schema before it from `last`, and the cross-file (history) findings of `last`
+    /// carried over where the edit did not touch them. `None` when the file is not a migration.
+    pub fn analyze_buffer(
+        &self,
+        last: &ProjectAnalysis,
+        path: &Path,
+        text: &str,
+        previous: Option<&SqlFile>,
+    ) -> Option<FileAnalysis> {
+        let (si, _) = self.project.locate(path)?;
+        let set = &self.project.sets[si];
+        let settings = self.project.settings_for(set, path, text);
+        let schema = self.schema_before(last, path)?;
+        let replayed = last.files.get(path);
+        let carried = replayed.map(|f| carry_over(&f.analysis, text)).unwrap_or_default();
+        let previous = previous.filter(|p| p.dialect == set.dialect);
+        let file = SqlFile::parse(text, set.dialect, previous);
+        Some(engine::analyze_parsed(file, &settings, &self.config, schema, carried))
+    }
+}
+
+impl WorkspaceModel {
+    /// The schema a migration file is analysed against, from `analysis`.
+    pub fn schema_before<'a>(&self, analysis: &'a ProjectAnalysis, path: &Path) -> Option<&'a Schema> {
+        let (si, mi) = self.project.locate(path)?;
+        let set = &self.project.sets[si];
+        let replay = analysis.replays.get(si)?;
+        Some(schema_for(replay, set.migrations[mi].up.as_deref() == Some(path), mi, set))
+    }
+}
+
+/// The schema a migration file starts from in the project's last analysis.
+pub(crate) fn schema_of_file<'a>(state: &'a ProjectState, path: &Path) -> Option<&'a Schema> {
+    state.model.schema_before(&state.analysis, path)
+}
+
+/// The schema a file of migration `mi` is analysed against: before it for its up file, after it
+/// for a separate down file (as [`Project::analyze`] does).
+fn schema_for<'r>(
+    replay: &'r crate::schema::Replay,
+    is_up: bool,
+    mi: usize,
+    set: &crate::workspace::MigrationSet,
+) -> &'r Schema {
+    // The replay holds one entry per migration whose up file was read, in order.
+    let replayed_before = set.migrations[..mi].iter().filter(|m| m.up.is_some()).count();
+    let index = replayed_before.min(replay.len());
+    if is_up {
+        replay.before(index)
+    } else {
+        replay.after(index)
+    }
+}
+
+/// The ids of the rules whose findings come from the whole project, not from one file.
+fn is_project_rule(rule: &str) -> bool {
+    [
+        rules::shipped_migration_edited::RULE.id,
+        rules::shipped_migration_removed::RULE.id,
+        rules::duplicate_migration_version::RULE.id,
+        rules::migration_out_of_order::RULE.id,
+        rules::conflicting_migrations::RULE.id,
+    ]
+    .contains(&rule)
+}
+
+/// The project findings of an earlier analysis of a file, moved to where they are in `text`:
+/// findings before the edited region stay, those after it shift with it, those in it are dropped
+/// (the next project analysis finds them again).
+fn carry_over(analysis: &FileAnalysis, text: &str) -> Vec<Finding> {
+    let old = &*analysis.file.text;
+    let edited = changed_region(old, text);
+    analysis
+        .findings
+        .iter()
+        .filter(|f| is_project_rule(f.rule))
+        .filter_map(|f| {
+            let mut f = f.clone();
+            match &edited {
+                None => Some(f),
+                Some((old_range, _)) if f.range.end <= old_range.start => Some(f),
+                Some((old_range, new_range)) if f.range.start >= old_range.end => {
+                    let shift = |at: usize| at - old_range.end + new_range.end;
+                    f.range = shift(f.range.start)..shift(f.range.end);
+                    Some(f)
                 }
+                Some(_) => None,
             }
-        }
-        found
-    }
+        })
+        .collect()
+}
 
-    /// The diagnostics of each path, read from the overlay or else the disk. A panic while
-    /// analysing one file costs that file's diagnostics only.
-    pub fn analyze(&self, paths: &[PathBuf], overlay: &Overlay, encoding: PositionEncoding) -> Vec<Outcome> {
-        paths
-            .iter()
-            .map(|path| {
-                catch_unwind(AssertUnwindSafe(|| self.analyze_one(path, overlay, encoding)))
-                    .unwrap_or_else(|payload| Outcome::Failed(super::guard::panic_message(payload)))
-            })
-            .collect()
+/// The byte range that differs between two texts, in each: `None` when they are equal.
+fn changed_region(old: &str, new: &str) -> Option<(Range<usize>, Range<usize>)> {
+    if old == new {
+        return None;
     }
+    let prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+    let max_suffix = old.len().min(new.len()) - prefix;
+    let suffix = old.bytes().rev().zip(new.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    Some((prefix..old.len() - suffix, prefix..new.len() - suffix))
+}
 
-    fn analyze_one(&self, path: &Path, overlay: &Overlay, encoding: PositionEncoding) -> Outcome {
-        let settings = self.config.settings(engine::dialect_for_path(path, &self.config));
-        let (analysis, text, fingerprint) = match overlay.buffers.get(path) {
-            Some(text) => {
-                let (analysis, text) = engine::analyze_bytes(text.as_bytes(), LSP_MAX_BYTES, &settings, &self.config);
-                (analysis, text, None)
-            }
-            None => {
-                let Ok(bytes) = std::fs::read(path) else { return Outcome::Missing };
-                let fingerprint = std::fs::metadata(path).ok().map(|m| Fingerprint::of(&m));
-                let (analysis, text) = engine::analyze_bytes(&bytes, LSP_MAX_BYTES, &settings, &self.config);
-                (analysis, text, fingerprint)
-            }
-        };
-        let text = text.unwrap_or_default();
-        let index = LineIndex::new(&text);
-        let positions = Positions { text: &text, index: &index, encoding };
-        let diagnostics = analysis.findings.iter().map(|f| convert::diagnostic(f, &positions)).collect();
-        Outcome::Analysed { fingerprint, diagnostics }
-    }
+/// A file's findings as diagnostics.
+pub(crate) fn diagnostics(analysis: &FileAnalysis, encoding: PositionEncoding) -> Vec<Diagnostic> {
+    let text = &*analysis.file.text;
+    let index = LineIndex::new(text);
+    let positions = Positions { text, index: &index, encoding };
+    analysis.findings.iter().map(|f| convert::diagnostic(f, &positions)).collect()
+}
+
+/// The diagnostics of every file of a project analysis. Blocking.
+pub(crate) fn all_diagnostics(
+    analysis: &ProjectAnalysis,
+    encoding: PositionEncoding,
+) -> Vec<(PathBuf, Arc<FileAnalysis>, Vec<Diagnostic>)> {
+    let mut out: Vec<_> = analysis
+        .files
+        .iter()
+        .map(|(path, ProjectFile { analysis, .. })| {
+            (path.clone(), Arc::clone(analysis), diagnostics(analysis, encoding))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A buffer too large to analyse in the editor: the project reads the file from disk instead.
+pub(crate) fn too_large_doc(bytes: usize) -> bool {
+    bytes > LSP_MAX_BYTES
 }
 
 /// What a change at `path` means to the workspace at `root`.
 pub(crate) fn role(root: &Path, path: &Path) -> PathRole {
     let Ok(relative) = path.strip_prefix(root) else { return PathRole::Ignored };
     let skipped = relative.components().any(|c| match c {
-        Component::Normal(name) => name.to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)),
+        Component::Normal(name) => name.to_str().is_some_and(skipped_dir),
         _ => false,
     });
     if skipped {
@@ -191,59 +279,38 @@ pub(crate) fn is_sql(path: &Path) -> bool {
 mod tests {
     use super::*;
 
-    fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, WorkspaceModel) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        for (name, text) in files {
-            let path = dir.path().join(name);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).expect("create dirs");
-            }
-            std::fs::write(&path, text).expect("write a file");
-        }
-        let model = WorkspaceModel::open(dir.path(), Arc::new(Config::default()));
-        (dir, model)
+    #[test]
+    fn roles_of_changed_paths() {
+        let root = Path::new("/w");
+        assert_eq!(role(root, Path::new("/w/db/001.sql")), PathRole::Migration);
+        assert_eq!(role(root, Path::new("/w/db/001.SQL")), PathRole::Migration);
+        assert_eq!(role(root, Path::new("/w/node_modules/pkg/new.sql")), PathRole::Ignored);
+        assert_eq!(role(root, Path::new("/w/db/safemig.toml")), PathRole::Config);
+        assert_eq!(role(root, Path::new("/w/prisma/migrations/migration_lock.toml")), PathRole::LayoutMarker);
+        assert_eq!(role(root, Path::new("/w/db")), PathRole::Other);
+        assert_eq!(role(root, Path::new("/elsewhere/a.sql")), PathRole::Ignored);
     }
 
     #[test]
-    fn members_are_sql_files_outside_build_dirs() {
-        let (dir, model) = workspace(&[
-            ("db/migrations/001_a.sql", "SELECT 1;"),
-            ("db/migrations/002_b.SQL", "SELECT 1;"),
-            ("db/migrations/notes.md", "x"),
-            ("node_modules/pkg/x.sql", "SELECT 1;"),
-            ("target/debug/y.sql", "SELECT 1;"),
-            (".git/z.sql", "SELECT 1;"),
-        ]);
-        let mut members: Vec<_> = model.members().into_keys().collect();
-        members.sort();
-        let root = dir.path();
-        assert_eq!(members, [root.join("db/migrations/001_a.sql"), root.join("db/migrations/002_b.SQL")]);
-        assert_eq!(model.role(&root.join("node_modules/pkg/new.sql")), PathRole::Ignored);
-        assert_eq!(model.role(&root.join("db/safemig.toml")), PathRole::Config);
-        assert_eq!(model.role(&root.join("prisma/migrations/migration_lock.toml")), PathRole::LayoutMarker);
-        assert_eq!(model.role(&root.join("db")), PathRole::Other);
-        assert_eq!(model.role(Path::new("/elsewhere/a.sql")), PathRole::Ignored);
-    }
-
-    #[test]
-    fn the_overlay_wins_over_the_disk_and_missing_files_are_missing() {
-        let (dir, model) = workspace(&[("m/001.sql", "CREATE INDEX i ON t (a);\n")]);
-        let path = dir.path().join("m/001.sql");
-        let gone = dir.path().join("m/002.sql");
-        let on_disk = model.analyze(&[path.clone(), gone], &Overlay::default(), PositionEncoding::Utf16);
-        match &on_disk[..] {
-            [Outcome::Analysed { diagnostics, fingerprint: Some(_) }, Outcome::Missing] => {
-                assert!(diagnostics.iter().any(|d| d.message.contains("lock")), "{diagnostics:?}");
-            }
-            other => panic!("unexpected outcomes: {other:?}"),
-        }
-        let mut overlay = Overlay::default();
-        overlay.buffers.insert(path.clone(), Arc::from("SELECT 1;\n"));
-        match &model.analyze(&[path], &overlay, PositionEncoding::Utf16)[..] {
-            [Outcome::Analysed { diagnostics, fingerprint: None }] => {
-                assert!(diagnostics.is_empty(), "{diagnostics:?}")
-            }
-            other => panic!("unexpected outcomes: {other:?}"),
-        }
+    fn changed_regions_and_carried_findings() {
+        assert_eq!(changed_region("abc", "abc"), None);
+        assert_eq!(changed_region("abXc", "abYYc"), Some((2..3, 2..4)));
+        assert_eq!(changed_region("aaa", "aaaa"), Some((3..3, 3..4)));
+        let text = "SELECT 1;\nSELECT 2;\nSELECT 3;\n";
+        let config = Config::default();
+        let mut analysis = engine::analyze(text, &config.settings(crate::sql::Dialect::Postgres), &config, None);
+        let finding = |range: Range<usize>| Finding {
+            rule: rules::shipped_migration_edited::RULE.id,
+            severity: rules::shipped_migration_edited::RULE.default_severity,
+            range,
+            statement: 0,
+            message: String::new(),
+            fix: None,
+        };
+        analysis.findings = vec![finding(0..9), finding(10..19), finding(20..29)];
+        // Edit the second statement: the first stays, the second goes, the third shifts by 2.
+        let carried = carry_over(&analysis, "SELECT 1;\nSELECT 222;\nSELECT 3;\n");
+        let ranges: Vec<_> = carried.iter().map(|f| f.range.clone()).collect();
+        assert_eq!(ranges, [0..9, 22..31]);
     }
 }

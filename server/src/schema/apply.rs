@@ -80,7 +80,7 @@ impl Schema {
         if self.temporary.is_empty() {
             return;
         }
-        for key in std::mem::take(&mut self.temporary) {
+        for key in self.temporary.take() {
             if self.tables.get(&key).is_some_and(|t| t.temporary) {
                 self.remove_table(&key);
             }
@@ -125,8 +125,12 @@ impl Schema {
         for index in &table.indexes {
             self.indexes.remove(index);
         }
-        let owned: Vec<String> =
-            self.sequences.iter().filter(|(_, s)| s.owned_by.as_deref() == Some(key)).map(|(k, _)| k.clone()).collect();
+        let owned: Vec<String> = self
+            .sequences
+            .iter()
+            .filter(|(_, s)| s.owned_by.as_deref() == Some(key))
+            .map(|(k, _)| k.to_string())
+            .collect();
         for seq in owned {
             self.sequences.remove(&seq);
         }
@@ -575,7 +579,7 @@ impl<'a> Applier<'a> {
             .table
             .indexes
             .iter()
-            .filter(|k| self.s.indexes.get(*k).is_some_and(|i| i.columns.iter().any(|x| x == column)))
+            .filter(|k| self.s.indexes.get(k).is_some_and(|i| i.columns.iter().any(|x| x == column)))
             .cloned()
             .collect();
         for k in &dead_indexes {
@@ -664,7 +668,7 @@ impl<'a> Applier<'a> {
             .sequences
             .iter()
             .filter(|(_, s)| s.owned_by.as_deref() == Some(old_key.as_str()))
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k.to_string())
             .collect();
         for k in owned {
             if let Some(seq) = self.s.sequences.get(&k) {
@@ -848,7 +852,7 @@ impl<'a> Applier<'a> {
     /// `DROP SCHEMA s CASCADE`: everything in it goes.
     fn drop_schema(&mut self, name: &QualifiedName) {
         let prefix = format!("{}.", self.col(name.name()));
-        let tables: Vec<String> = self.s.tables.keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
+        let tables: Vec<String> = self.s.tables.keys().filter(|k| k.starts_with(&prefix)).map(str::to_string).collect();
         for k in tables {
             self.s.remove_table(&k);
             self.s.gone.insert(k, Gone::Dropped { by: self.origin.clone() });

@@ -2,15 +2,16 @@
 //! statements of every earlier migration, with where each object comes from.
 //!
 //! - [`Schema`] is a persistent value (`im` maps of `Arc`ed objects): keeping a snapshot before
-//!   every migration costs O(1), and one statement's effects cost O(log n) plus the width of the
-//!   tables it touches. It holds tables (columns with type, nullability and default; constraints
+//!   every migration costs O(1), and one statement's effects cost O(log n) per object it touches
+//!   (a table's columns are a persistent map too). It holds tables (columns with type, nullability and default; constraints
 //!   with kind, columns and whether they are validated; their indexes), indexes by name, views,
 //!   sequences and types (enum labels), each with its [`History`]: the statement that created it
 //!   and those that altered it since ("created by 0003_x.sql:2 · altered by 0010_y.sql:5").
 //! - [`Schema::apply`] folds one statement and returns the [`ReplayEvent`]s it causes: what the
 //!   statement tries that conflicts with the schema (an object that already exists, one that does
-//!   not), with the statement-relative span of the name at fault. A statement that would fail
-//!   leaves the schema unchanged, as PostgreSQL would.
+//!   not), with the statement-relative span of the name at fault. A creation that conflicts
+//!   changes nothing; otherwise the statement is applied as its author meant it, so one mistake
+//!   is reported once. The DDL inside `DO` blocks is applied too (not reported).
 //! - [`replay`] runs a whole migration set ([`ReplayInput`]s in runner order, Up sections only)
 //!   and returns a [`Replay`]: `before(i)` for the rules of migration `i` (an Up file, or a file
 //!   with both Up and Down sections), `after(i)` for a separate Down file, the final schema, the
@@ -41,8 +42,82 @@ use crate::sql::Dialect;
 
 pub use replay::{replay, replay_file, FileEvents, Replay, ReplayInput, StatementEvent};
 
-type Map<V> = im::HashMap<String, V, BuildHasherDefault<FxHasher>>;
-type Set = im::HashSet<String, BuildHasherDefault<FxHasher>>;
+type Hasher = BuildHasherDefault<FxHasher>;
+
+/// A persistent map by name. Keys are shared strings: a write to a map that a snapshot still holds
+/// copies the nodes on its path (that is how `im` shares the rest), and copying a node then
+/// clones pointers, not strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Map<V: Clone>(im::HashMap<Arc<str>, V, Hasher>);
+
+impl<V: Clone> Default for Map<V> {
+    fn default() -> Self {
+        Map(im::HashMap::default())
+    }
+}
+
+impl<V: Clone> Map<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.get(key)
+    }
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.0.iter().map(|(k, v)| (&**k, v))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(|k| &**k)
+    }
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.values()
+    }
+    fn insert(&mut self, key: impl Into<Arc<str>>, value: V) -> Option<V> {
+        self.0.insert(key.into(), value)
+    }
+    /// Removes `key`, without copying the root when the key is absent (`im` makes the root
+    /// unique before it looks).
+    fn remove(&mut self, key: &str) -> Option<V> {
+        if self.0.contains_key(key) {
+            self.0.remove(key)
+        } else {
+            None
+        }
+    }
+    fn retain(&mut self, keep: impl Fn(&str, &V) -> bool) {
+        self.0.retain(|k, v| keep(k, v));
+    }
+}
+
+/// A persistent set of names (see [`Map`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Set(im::HashSet<Arc<str>, Hasher>);
+
+impl Set {
+    fn contains(&self, key: &str) -> bool {
+        self.0.contains(key)
+    }
+    fn insert(&mut self, key: impl Into<Arc<str>>) {
+        self.0.insert(key.into());
+    }
+    fn remove(&mut self, key: &str) {
+        if self.0.contains(key) {
+            self.0.remove(key);
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    fn take(&mut self) -> Vec<Arc<str>> {
+        std::mem::take(&mut self.0).into_iter().collect()
+    }
+}
 
 /// Where a statement is: its migration file and the 1-based line of its first keyword.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -200,7 +275,7 @@ pub struct Table {
     pub name: String,
     /// Columns by ordinal (definition order), and ordinals by name: a lookup or change is
     /// O(log n) however wide the table grows.
-    columns: im::OrdMap<u32, Column>,
+    columns: im::OrdMap<u32, Arc<Column>>,
     column_ids: Map<u32>,
     next_column: u32,
     pub constraints: im::Vector<Constraint>,
@@ -232,14 +307,14 @@ impl Table {
     }
     /// The columns in definition order.
     pub fn columns(&self) -> impl Iterator<Item = &Column> {
-        self.columns.values()
+        self.columns.values().map(|c| &**c)
     }
     pub fn column_count(&self) -> usize {
         self.columns.len()
     }
     /// A column by its (case-folded where the dialect folds) name.
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.get(self.column_ids.get(name)?)
+        self.columns.get(self.column_ids.get(name)?).map(|c| &**c)
     }
     fn column_id(&self, name: &str) -> Option<u32> {
         self.column_ids.get(name).copied()
@@ -251,16 +326,16 @@ impl Table {
             // A duplicate definition replaces the first one.
             self.columns.remove(&old);
         }
-        self.columns.insert(id, column);
+        self.columns.insert(id, Arc::new(column));
         id
     }
-    fn remove_column(&mut self, name: &str) -> Option<Column> {
+    fn remove_column(&mut self, name: &str) -> Option<Arc<Column>> {
         let id = self.column_ids.remove(name)?;
         self.columns.remove(&id)
     }
     /// Changes a column; a changed name is re-keyed.
     fn update_column(&mut self, id: u32, change: impl FnOnce(&mut Column)) {
-        let Some(mut column) = self.columns.get(&id).cloned() else { return };
+        let Some(mut column) = self.columns.get(&id).map(|c| (**c).clone()) else { return };
         let old = column.name.clone();
         change(&mut column);
         if column.name != old {
@@ -269,7 +344,7 @@ impl Table {
                 self.columns.remove(&clash);
             }
         }
-        self.columns.insert(id, column);
+        self.columns.insert(id, Arc::new(column));
     }
     pub fn constraint(&self, name: &str) -> Option<&Constraint> {
         self.constraints.iter().find(|c| c.name == name)

@@ -1,19 +1,22 @@
 //! Diagnostics for every migration of the workspace, not only the open ones.
 //!
-//! One worker per session: it scans the workspace at start-up, then follows what changes on disk
-//! (reported by the client's watcher or by ours), configuration reloads and closed buffers. It
-//! analyses in chunks on the blocking pool, yields to open buffers before each chunk (their
-//! diagnostics come first), and publishes a file only when its diagnostics differ from what was
-//! last published for it. Open buffers are never analysed here: their own worker owns them, and
-//! the buffer wins over the disk.
+//! One worker per session. At start-up it opens the project (discovers the migration sets, reads
+//! git) and analyses it; then it follows what changes: files on disk (reported by the client's
+//! watcher or by ours), configuration reloads, closed buffers, and edits to open migrations (after
+//! a pause in typing, since a migration's schema is every later one's starting point). A changed
+//! layout (a marker file, a migration added or removed, a new directory) opens the project again;
+//! a changed migration only re-analyses it, reusing the previous analysis.
+//!
+//! All work runs on the blocking pool. Open buffers come first: their own workers publish them as
+//! they are typed, and a project pass publishes them before any other file, and only for the text
+//! the buffer still has. Every other file is published only when its diagnostics differ from what
+//! was last published for it.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::join_all;
 use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -22,14 +25,20 @@ use tower_lsp::lsp_types::request::WorkDoneProgressCreate;
 use tower_lsp::lsp_types::*;
 
 use super::{lock, run_blocking, Inner};
-use crate::lsp::workspace::{Fingerprint, Outcome, Overlay, PathRole, WorkspaceModel};
+use crate::lsp::documents::Snapshot;
+use crate::lsp::workspace::{self, Overlay, PathRole, ProjectState, WorkspaceModel};
+use crate::project::ProjectAnalysis;
+use crate::text::LineIndex;
 
-/// Files per blocking job; a chunk is one job per core. Small enough that an open buffer's
-/// analysis never waits long behind a chunk.
-const FILES_PER_JOB: usize = 32;
+/// Files published between two looks at the open buffers.
+const PUBLISH_CHUNK: usize = 256;
 /// The longest the worker waits for open buffers before it goes on anyway.
 const MAX_YIELD: Duration = Duration::from_millis(250);
-/// Passes over fewer files than this run without a progress report.
+/// After an edit to an open migration, the project is analysed again once typing paused this long…
+const TYPING_PAUSE: Duration = Duration::from_millis(300);
+/// …or, while typing goes on, this long after the first edit.
+const TYPING_MAX_WAIT: Duration = Duration::from_secs(2);
+/// Projects with fewer files than this are analysed without a progress report.
 const PROGRESS_MIN_FILES: usize = 50;
 /// Progress reports are sent at most this often.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -37,12 +46,27 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 /// What the worker has been asked to do since it last looked.
 #[derive(Debug, Default)]
 pub(in crate::lsp) struct PendingWork {
-    /// Walk the workspace again: start-up, or directories or layout markers changed.
+    /// Open the project again: start-up, or directories or layout markers changed.
     pub rescan: bool,
-    /// Analyse every migration again: the configuration changed.
+    /// Analyse everything again: the configuration changed.
     pub everything: bool,
     /// Paths that changed on disk, or were closed in the editor.
     pub paths: FxHashSet<PathBuf>,
+    /// An open migration was edited.
+    pub buffers: bool,
+}
+
+impl PendingWork {
+    fn merge(&mut self, other: PendingWork) {
+        self.rescan |= other.rescan;
+        self.everything |= other.everything;
+        self.paths.extend(other.paths);
+        self.buffers |= other.buffers;
+    }
+
+    fn only_buffers(&self) -> bool {
+        self.buffers && !self.rescan && !self.everything && self.paths.is_empty()
+    }
 }
 
 impl Inner {
@@ -50,6 +74,11 @@ impl Inner {
     pub(super) fn schedule(&self, add: impl FnOnce(&mut PendingWork)) {
         add(&mut lock(&self.workspace));
         self.workspace_wake.send_replace(());
+    }
+
+    /// The latest project analysis, if one was made.
+    pub(super) fn project(&self) -> Option<Arc<ProjectState>> {
+        lock(&self.project).clone()
     }
 
     /// Whether an open buffer waits for its analysis to be published.
@@ -73,9 +102,9 @@ impl Inner {
         }
     }
 
-    /// Sends a workspace file's diagnostics unless they equal what was last sent for it. Call
-    /// with `publishing` held.
-    async fn publish_if_changed(&self, uri: Url, diagnostics: Vec<Diagnostic>) {
+    /// Sends a file's diagnostics unless they equal what was last sent for it. Call with
+    /// `publishing` held.
+    async fn publish_if_changed(&self, uri: Url, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
         let unchanged = match self.published.get(&uri) {
             Some(previous) => *previous == diagnostics,
             None => diagnostics.is_empty(),
@@ -88,7 +117,7 @@ impl Inner {
         } else {
             self.published.insert(uri.clone(), diagnostics.clone());
         }
-        self.client.publish_diagnostics(uri, diagnostics, None).await;
+        self.client.publish_diagnostics(uri, diagnostics, version).await;
     }
 }
 
@@ -99,205 +128,257 @@ pub(super) async fn workspace_worker(inner: Arc<Inner>, root: PathBuf, mut woken
         root,
         model: None,
         generation: 0,
-        members: FxHashMap::default(),
-        queue: BTreeSet::new(),
-        progress: None,
-        done: 0,
+        shown: FxHashSet::default(),
+        messages: FxHashSet::default(),
     };
-    loop {
-        if worker.queue.is_empty() {
-            worker.end_pass();
-            if woken.changed().await.is_err() {
-                return;
-            }
-        }
+    while woken.changed().await.is_ok() {
         woken.borrow_and_update();
-        inner.guard("the workspace analysis", worker.step()).await;
+        inner.guard("the workspace analysis", worker.step(&mut woken)).await;
     }
 }
 
 struct Worker {
     inner: Arc<Inner>,
     root: PathBuf,
-    /// What the workspace is, for the config of `generation`.
+    /// The project, discovered with the config of `generation`.
     model: Option<Arc<WorkspaceModel>>,
     generation: u64,
-    /// The migrations seen on disk, with their fingerprints when last analysed or scanned.
-    members: FxHashMap<PathBuf, Fingerprint>,
-    /// Paths to analyse, in path order.
-    queue: BTreeSet<PathBuf>,
-    /// The progress report of the current pass, if it is large enough to have one.
-    progress: Option<watch::Sender<(usize, usize)>>,
-    /// Files analysed in the current pass.
-    done: usize,
+    /// The files the last pass published for (as workspace files).
+    shown: FxHashSet<PathBuf>,
+    /// Project messages already shown to the user.
+    messages: FxHashSet<String>,
+}
+
+/// What changed paths ask for.
+#[derive(Debug, Default)]
+struct Classified {
+    reopen: bool,
+    reanalyse: bool,
+    /// Not migrations and gone: whatever was shown for them goes.
+    cleared: Vec<PathBuf>,
 }
 
 impl Worker {
-    /// Takes the pending work into the queue, then analyses and publishes one chunk.
-    async fn step(&mut self) {
-        let work = std::mem::take(&mut *lock(&self.inner.workspace));
+    async fn step(&mut self, woken: &mut watch::Receiver<()>) {
+        let mut work = std::mem::take(&mut *lock(&self.inner.workspace));
+        if work.only_buffers() {
+            // Wait for a pause in typing; whatever else arrives meanwhile joins this pass.
+            let give_up = Instant::now() + TYPING_MAX_WAIT;
+            loop {
+                let until = (Instant::now() + TYPING_PAUSE).min(give_up);
+                if tokio::time::timeout_at(until, woken.changed()).await.is_err() || Instant::now() >= give_up {
+                    break;
+                }
+                woken.borrow_and_update();
+                work.merge(std::mem::take(&mut *lock(&self.inner.workspace)));
+            }
+            woken.borrow_and_update();
+            work.merge(std::mem::take(&mut *lock(&self.inner.workspace)));
+        }
         let (config, generation) = self.inner.config();
-        let mut rescan = work.rescan;
-        let mut everything = work.everything;
-        if self.model.is_none() || generation != self.generation {
-            everything |= self.model.is_some();
-            rescan |= self.model.is_none();
-            self.model = Some(Arc::new(WorkspaceModel::open(&self.root, config)));
-            self.generation = generation;
+        let mut reopen = work.rescan || work.everything || self.model.is_none() || generation != self.generation;
+        let mut reanalyse = work.buffers;
+        let mut cleared = Vec::new();
+        if let (false, Some(model)) = (reopen, self.model.clone()) {
+            if !work.paths.is_empty() {
+                let changed: Vec<PathBuf> = work.paths.into_iter().collect();
+                match run_blocking(move || classify(&model, changed)).await {
+                    Ok(c) => {
+                        reopen |= c.reopen;
+                        reanalyse |= c.reanalyse;
+                        cleared = c.cleared;
+                    }
+                    Err(message) => return self.inner.log_panic("sorting changed files", &message).await,
+                }
+            }
+        }
+        if !reopen && !reanalyse {
+            return self.clear(cleared).await;
+        }
+
+        let progress = self.start_progress(reopen);
+        if reopen {
+            progress.send_replace(("discovering migrations".into(), 0));
+            let root = self.root.clone();
+            let opened = run_blocking(move || WorkspaceModel::open(&root, config)).await;
+            match opened {
+                Ok(model) => {
+                    self.model = Some(Arc::new(model));
+                    self.generation = generation;
+                }
+                Err(message) => return self.inner.log_panic("discovering the migration sets", &message).await,
+            }
         }
         let Some(model) = self.model.clone() else { return };
+        self.show_messages(&model).await;
 
-        if !work.paths.is_empty() {
-            let changed: Vec<PathBuf> = work.paths.into_iter().collect();
-            let classifier = Arc::clone(&model);
-            let classified = run_blocking(move || {
-                let mut migrations = Vec::new();
-                let mut rescan = false;
-                for path in changed {
-                    match classifier.role(&path) {
-                        PathRole::Migration => migrations.push(path),
-                        PathRole::LayoutMarker => rescan = true,
-                        // A directory appeared, or something vanished (maybe a directory).
-                        PathRole::Other => rescan |= !path.is_file(),
-                        PathRole::Config | PathRole::Ignored => {}
-                    }
-                }
-                (migrations, rescan)
-            })
-            .await;
-            match classified {
-                Ok((migrations, more)) => {
-                    self.queue.extend(migrations);
-                    rescan |= more;
-                }
-                Err(message) => self.inner.log_panic("sorting changed files", &message).await,
+        // The open buffers, as they are now: they win over the disk.
+        let mut revisions = FxHashMap::default();
+        let mut overlay = Overlay::default();
+        for doc in self.inner.docs.iter() {
+            if model.is_member(&doc.path) && !workspace::too_large_doc(doc.document.len_bytes()) {
+                overlay.buffers.insert(doc.path.clone(), Arc::from(doc.document.text()));
+                revisions.insert(doc.path.clone(), doc.revision);
             }
         }
-        if rescan {
-            let scanner = Arc::clone(&model);
-            match run_blocking(move || scanner.members()).await {
-                Ok(found) => {
-                    for (path, fingerprint) in &found {
-                        if self.members.get(path) != Some(fingerprint) {
-                            self.queue.insert(path.clone());
-                        }
-                    }
-                    // Gone: they read as missing, which clears their diagnostics.
-                    self.queue.extend(self.members.keys().filter(|p| !found.contains_key(*p)).cloned());
-                    self.members = found;
-                }
-                Err(message) => self.inner.log_panic("scanning the workspace", &message).await,
-            }
-        }
-        if everything {
-            self.queue.extend(self.members.keys().cloned());
-        }
-        if !self.queue.is_empty() {
-            self.analyse_chunk(&model, generation).await;
-        }
-    }
-
-    async fn analyse_chunk(&mut self, model: &Arc<WorkspaceModel>, generation: u64) {
-        self.inner.yield_to_open_documents().await;
-        let open: FxHashSet<PathBuf> = self.inner.docs.iter().map(|doc| doc.path.clone()).collect();
-        let jobs = parallelism();
-        let mut chunk = Vec::with_capacity(jobs * FILES_PER_JOB);
-        while chunk.len() < jobs * FILES_PER_JOB {
-            let Some(path) = self.queue.pop_first() else { break };
-            if !open.contains(&path) {
-                chunk.push(path);
-            }
-        }
-        if chunk.is_empty() {
-            return;
-        }
-        self.report_progress(chunk.len());
-
+        let files = model.file_count();
+        progress.send_replace((format!("checking {files} migrations"), 10));
+        let previous = self.inner.project().map(|state| Arc::clone(&state.analysis));
         let encoding = self.inner.encoding();
-        let per_job = chunk.len().div_ceil(jobs);
-        let mut parts = Vec::with_capacity(jobs);
-        while !chunk.is_empty() {
-            let rest = chunk.split_off(per_job.min(chunk.len()));
-            parts.push(std::mem::replace(&mut chunk, rest));
-        }
-        let results = join_all(parts.into_iter().map(|part| {
-            let model = Arc::clone(model);
-            run_blocking(move || {
-                let outcomes = model.analyze(&part, &Overlay::default(), encoding);
-                part.into_iter().zip(outcomes).collect::<Vec<_>>()
-            })
-        }))
+        let analyser = Arc::clone(&model);
+        let analysed = run_blocking(move || {
+            let analysis = analyser.analyze(&overlay, previous.as_deref());
+            // Freeing the previous analysis is not the user's wait either.
+            drop(previous);
+            let diagnostics = workspace::all_diagnostics(&analysis, encoding);
+            (Arc::new(analysis), diagnostics, overlay)
+        })
         .await;
-
-        let _order = self.inner.publishing.lock().await;
+        let (analysis, diagnostics, overlay) = match analysed {
+            Ok(done) => done,
+            Err(message) => return self.inner.log_panic("analysing the migrations", &message).await,
+        };
         if self.inner.config().1 != generation {
             // A reload queued everything again with the new config.
             return;
         }
-        for result in results {
-            let outcomes = match result {
-                Ok(outcomes) => outcomes,
-                Err(message) => {
-                    self.inner.log_panic("analysing workspace files", &message).await;
+        progress.send_replace(("publishing".into(), 90));
+        let state = Arc::new(ProjectState { model: Arc::clone(&model), analysis: Arc::clone(&analysis) });
+        *lock(&self.inner.project) = Some(state);
+        self.publish(diagnostics, overlay, revisions, &analysis).await;
+        if reopen && self.inner.client_support().refresh_code_lenses {
+            let inner = Arc::clone(&self.inner);
+            tokio::spawn(async move {
+                let _ = inner.client.code_lens_refresh().await;
+            });
+        }
+        self.clear(cleared).await;
+    }
+
+    /// Publishes a pass: open buffers first (for the text they still have), then the other files
+    /// in chunks, then clears files that left the project.
+    async fn publish(
+        &mut self,
+        diagnostics: Vec<(PathBuf, Arc<crate::engine::FileAnalysis>, Vec<Diagnostic>)>,
+        overlay: Overlay,
+        revisions: FxHashMap<PathBuf, u64>,
+        analysis: &ProjectAnalysis,
+    ) {
+        let (open, rest): (Vec<_>, Vec<_>) =
+            diagnostics.into_iter().partition(|(path, ..)| revisions.contains_key(path));
+        {
+            let _order = self.inner.publishing.lock().await;
+            for (path, file, diagnostics) in open {
+                let (Some(text), Some(&revision)) = (overlay.buffers.get(&path), revisions.get(&path)) else {
+                    continue;
+                };
+                let Some(uri) = self.uri_of_open(&path) else { continue };
+                let version = {
+                    let Some(mut doc) = self.inner.docs.get_mut(&uri) else { continue };
+                    if doc.revision != revision {
+                        continue;
+                    }
+                    let snapshot =
+                        Snapshot { text: text.to_string(), index: LineIndex::new(text), analysis: Some(file) };
+                    doc.snapshot = Some(Arc::new(snapshot));
+                    doc.document.version
+                };
+                self.inner.publish_if_changed(uri, diagnostics, Some(version)).await;
+            }
+        }
+        let mut now_shown = FxHashSet::default();
+        for chunk in rest.chunks(PUBLISH_CHUNK) {
+            self.inner.yield_to_open_documents().await;
+            let _order = self.inner.publishing.lock().await;
+            for (path, _, diagnostics) in chunk {
+                now_shown.insert(path.clone());
+                if self.is_open(path) {
                     continue;
                 }
-            };
-            for (path, outcome) in outcomes {
-                // Opened meanwhile: the buffer wins.
-                if self.inner.docs.iter().any(|doc| doc.path == path) {
-                    continue;
-                }
-                let Ok(uri) = Url::from_file_path(&path) else { continue };
-                match outcome {
-                    Outcome::Missing => {
-                        self.members.remove(&path);
-                        self.inner.publish_if_changed(uri, Vec::new()).await;
-                    }
-                    Outcome::Analysed { fingerprint, diagnostics } => {
-                        if let Some(fingerprint) = fingerprint {
-                            self.members.insert(path, fingerprint);
-                        }
-                        self.inner.publish_if_changed(uri, diagnostics).await;
-                    }
-                    Outcome::Failed(message) => {
-                        self.inner.log_panic(&format!("the analysis of {}", path.display()), &message).await;
-                    }
-                }
+                let Ok(uri) = Url::from_file_path(path) else { continue };
+                self.inner.publish_if_changed(uri, diagnostics.clone(), None).await;
+            }
+        }
+        let gone: Vec<PathBuf> = self
+            .shown
+            .iter()
+            .filter(|p| !now_shown.contains(*p) && !analysis.files.contains_key(*p))
+            .cloned()
+            .collect();
+        self.shown = now_shown;
+        self.clear(gone).await;
+    }
+
+    /// Clears what was published for files that are no migrations (any more) and not open.
+    async fn clear(&mut self, paths: Vec<PathBuf>) {
+        if paths.is_empty() {
+            return;
+        }
+        let _order = self.inner.publishing.lock().await;
+        for path in paths {
+            if self.is_open(&path) {
+                continue;
+            }
+            self.shown.remove(&path);
+            let Ok(uri) = Url::from_file_path(&path) else { continue };
+            self.inner.publish_if_changed(uri, Vec::new(), None).await;
+        }
+    }
+
+    fn is_open(&self, path: &std::path::Path) -> bool {
+        self.inner.docs.iter().any(|doc| doc.path == path)
+    }
+
+    fn uri_of_open(&self, path: &std::path::Path) -> Option<Url> {
+        self.inner.docs.iter().find(|doc| doc.path == path).map(|doc| doc.key().clone())
+    }
+
+    /// Shows the project's messages (discovery problems, why history is off) once each.
+    async fn show_messages(&mut self, model: &WorkspaceModel) {
+        for message in &model.project.messages {
+            if self.messages.insert(message.clone()) {
+                self.inner.client.log_message(MessageType::INFO, format!("safemig: {message}")).await;
             }
         }
     }
 
-    /// Counts a chunk into the current pass, starting a progress report when the pass is large.
-    fn report_progress(&mut self, chunk: usize) {
-        let total = self.done + chunk + self.queue.len();
-        let large_pass = self.done == 0 && total >= PROGRESS_MIN_FILES;
-        if self.progress.is_none() && large_pass && self.inner.client_support().work_done_progress {
-            self.progress = Some(start_progress(Arc::clone(&self.inner)));
+    /// A progress report for a pass that opens the project or covers many files; a sender that
+    /// reports nowhere otherwise. Dropping it ends the report.
+    fn start_progress(&self, reopen: bool) -> watch::Sender<(String, u32)> {
+        let large = self.model.as_ref().map_or(reopen, |m| reopen && m.file_count() >= PROGRESS_MIN_FILES)
+            || self.model.is_none();
+        if large && self.inner.client_support().work_done_progress {
+            start_progress(Arc::clone(&self.inner))
+        } else {
+            watch::channel((String::new(), 0)).0
         }
-        if let Some(progress) = &self.progress {
-            progress.send_replace((self.done, total));
-        }
-        self.done += chunk;
-    }
-
-    /// The queue ran dry: the pass is over.
-    fn end_pass(&mut self) {
-        if let Some(progress) = self.progress.take() {
-            progress.send_replace((self.done, self.done));
-        }
-        self.done = 0;
     }
 }
 
-fn parallelism() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8)
+/// What changed paths ask for. Blocking (looks at the disk).
+fn classify(model: &WorkspaceModel, changed: Vec<PathBuf>) -> Classified {
+    let mut out = Classified::default();
+    for path in changed {
+        match model.role(&path) {
+            PathRole::Migration => match (model.is_member(&path), path.is_file()) {
+                (true, true) => out.reanalyse = true,
+                // Removed, or a new file that may be a migration: discovery decides.
+                (true, false) | (false, true) => out.reopen = true,
+                (false, false) => out.cleared.push(path),
+            },
+            PathRole::LayoutMarker => out.reopen = true,
+            // A directory appeared, or something vanished (maybe a directory).
+            PathRole::Other => out.reopen |= !path.is_file(),
+            PathRole::Config | PathRole::Ignored => {}
+        }
+    }
+    out
 }
 
-/// Starts a `$/progress` report; dropping the sender ends it. (done, total) go through the
-/// channel; the task throttles the reports.
-fn start_progress(inner: Arc<Inner>) -> watch::Sender<(usize, usize)> {
+/// Starts a `$/progress` report; dropping the sender ends it. The task throttles the reports.
+fn start_progress(inner: Arc<Inner>) -> watch::Sender<(String, u32)> {
     static PASSES: AtomicU64 = AtomicU64::new(0);
-    let (state, mut updates) = watch::channel((0usize, 0usize));
+    let (state, mut updates) = watch::channel((String::new(), 0u32));
     let token = NumberOrString::String(format!("safemig-workspace-{}", PASSES.fetch_add(1, Ordering::Relaxed)));
     tokio::spawn(async move {
         let create =
@@ -317,18 +398,16 @@ fn start_progress(inner: Arc<Inner>) -> watch::Sender<(usize, usize)> {
         }))
         .await;
         while updates.changed().await.is_ok() {
-            let (done, total) = *updates.borrow_and_update();
-            let percentage = (done * 100).checked_div(total).unwrap_or(100) as u32;
+            let (message, percentage) = updates.borrow_and_update().clone();
             send(WorkDoneProgress::Report(WorkDoneProgressReport {
-                message: Some(format!("{done}/{total} migrations")),
+                message: Some(message),
                 percentage: Some(percentage.min(100)),
                 cancellable: Some(false),
             }))
             .await;
             tokio::time::sleep(PROGRESS_INTERVAL).await;
         }
-        let (done, _) = *updates.borrow();
-        send(WorkDoneProgress::End(WorkDoneProgressEnd { message: Some(format!("{done} migrations checked")) })).await;
+        send(WorkDoneProgress::End(WorkDoneProgressEnd { message: Some("migrations checked".into()) })).await;
     });
     state
 }
