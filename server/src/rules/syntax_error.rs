@@ -42,7 +42,7 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
     let parsed = &ctx.stmt.parsed;
     let len = parsed.text.len() as u32;
     match &parsed.outcome {
-        ParseOutcome::Parsed(_) => {}
+        ParseOutcome::Parsed => {}
         ParseOutcome::Invalid { message, offset } => {
             let span = error_span(&parsed.text, *offset, len);
             out.report(span, format!("syntax error: {message}"));

@@ -323,7 +323,7 @@ DROP INDEX CONCURRENTLY users_email_idx;\n";
             .iter()
             .map(|s| {
                 let outcome = match &s.parsed.outcome {
-                    ParseOutcome::Parsed(_) => "parsed".to_string(),
+                    ParseOutcome::Parsed => "parsed".to_string(),
                     ParseOutcome::Unsupported { message, offset } => format!("unsupported {offset} {message}"),
                     ParseOutcome::Invalid { message, offset } => format!("invalid {offset} {message}"),
                 };

@@ -1,6 +1,5 @@
 //! sqlparser on one statement, and the verdict on what a parse failure means.
 
-use sqlparser::ast::Statement as Ast;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
@@ -82,18 +81,14 @@ const POSTGRES_COMMANDS: &[&str] = &[
 /// What sqlparser made of the statement.
 #[derive(Debug, Clone)]
 pub enum ParseOutcome {
-    Parsed(Vec<Ast>),
+    /// sqlparser read it. The AST itself is not kept: rules work on the facts, and keeping every
+    /// statement's tree of a 10,000-migration workspace would cost more memory than it is worth.
+    Parsed,
     /// sqlparser rejected text that looks like valid SQL of this dialect: a parser limitation.
     /// The facts still come from the tokens.
-    Unsupported {
-        message: String,
-        offset: u32,
-    },
+    Unsupported { message: String, offset: u32 },
     /// A real syntax error: unterminated literal, garbage, unknown command, unbalanced brackets.
-    Invalid {
-        message: String,
-        offset: u32,
-    },
+    Invalid { message: String, offset: u32 },
 }
 
 /// One statement's text, tokens, parse and facts. Everything inside is relative to the
@@ -131,13 +126,13 @@ impl ParsedStatement {
     }
 
     pub fn is_parsed(&self) -> bool {
-        matches!(self.outcome, ParseOutcome::Parsed(_))
+        matches!(self.outcome, ParseOutcome::Parsed)
     }
 }
 
 fn parse_tokens(dialect: Dialect, text: &str, tokens: &[Tok], facts: &StatementFacts) -> ParseOutcome {
     if matches!(facts.kind, StatementKind::Empty) {
-        return ParseOutcome::Parsed(Vec::new());
+        return ParseOutcome::Parsed;
     }
     let with_spans: Vec<TokenWithSpan> =
         tokens.iter().map(|t| TokenWithSpan { token: t.token.clone(), span: t.loc }).collect();
@@ -146,7 +141,7 @@ fn parse_tokens(dialect: Dialect, text: &str, tokens: &[Tok], facts: &StatementF
         .with_tokens_with_locations(with_spans)
         .parse_statements();
     match result {
-        Ok(ast) => ParseOutcome::Parsed(ast),
+        Ok(_) => ParseOutcome::Parsed,
         Err(err) => classify_failure(dialect, text, tokens, facts, err),
     }
 }
@@ -279,7 +274,7 @@ mod tests {
             "DO $$ BEGIN PERFORM 1; END $$;",
         ] {
             let o = outcomes(sql);
-            assert!(matches!(o[0], ParseOutcome::Parsed(_) | ParseOutcome::Unsupported { .. }), "{sql}: {o:?}");
+            assert!(matches!(o[0], ParseOutcome::Parsed | ParseOutcome::Unsupported { .. }), "{sql}: {o:?}");
         }
     }
 
