@@ -233,13 +233,19 @@ pub(crate) fn all_diagnostics(
     analysis: &ProjectAnalysis,
     encoding: PositionEncoding,
 ) -> Vec<(PathBuf, Arc<FileAnalysis>, Vec<Diagnostic>)> {
-    let mut out: Vec<_> = analysis
-        .files
-        .iter()
-        .map(|(path, ProjectFile { analysis, .. })| {
-            (path.clone(), Arc::clone(analysis), diagnostics(analysis, encoding))
-        })
-        .collect();
+    let files: Vec<(&PathBuf, &ProjectFile)> = analysis.files.iter().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let per_thread = files.len().div_ceil(threads).max(1);
+    let convert = |part: &[(&PathBuf, &ProjectFile)]| -> Vec<_> {
+        part.iter()
+            .map(|(path, file)| ((*path).clone(), Arc::clone(&file.analysis), diagnostics(&file.analysis, encoding)))
+            .collect()
+    };
+    let mut out: Vec<_> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = files.chunks(per_thread).map(|part| scope.spawn(move || convert(part))).collect();
+        // A panicking conversion loses its part's diagnostics, not the pass.
+        jobs.into_iter().flat_map(|job| job.join().unwrap_or_default()).collect()
+    });
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }

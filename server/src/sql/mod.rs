@@ -129,7 +129,12 @@ impl SqlFile {
         let edit = ChangedRange::between(old, text);
         let shift = |at: usize| (at as isize + edit.delta()) as usize;
         // Statements that end before the first changed byte stay as they are.
-        let keep = prev.statements.partition_point(|s| s.range.end < edit.start);
+        let mut keep = prev.statements.partition_point(|s| s.range.end < edit.start);
+        // Only a `;` ends a statement for good: an unterminated last statement continues into
+        // whatever the edit appends after it.
+        while keep > 0 && old.as_bytes().get(prev.statements[keep - 1].range.end.wrapping_sub(1)) != Some(&b';') {
+            keep -= 1;
+        }
         let restart = keep.checked_sub(1).map(|i| prev.statements[i].range.end).unwrap_or(0);
         let reuse = ReuseMap::new(Some(prev));
         // Try to resynchronise at the end of the first few `;`-terminated old statements after
@@ -349,7 +354,8 @@ DROP INDEX CONCURRENTLY users_email_idx;\n";
             let mut text = BASE.repeat(3);
             let mut prev = SqlFile::parse(&text, dialect, None);
             for step in 0..600 {
-                let at = char_boundary(&text, &mut rng);
+                // Every fifth edit types at the very end, after a possibly unterminated statement.
+                let at = if step % 5 == 0 { text.len() } else { char_boundary(&text, &mut rng) };
                 if rng.next(3) == 0 && at < text.len() {
                     let mut end = (at + 1 + rng.next(12)).min(text.len());
                     while !text.is_char_boundary(end) {
@@ -368,6 +374,17 @@ DROP INDEX CONCURRENTLY users_email_idx;\n";
         // Most edits must take the incremental path (a few open a `$$` or string and re-lex all).
         let incremental = INCREMENTAL.with(|n| n.get());
         assert!(incremental > 900, "only {incremental} of 1200 edits were re-lexed incrementally");
+    }
+
+    #[test]
+    fn typing_after_an_unterminated_last_statement_continues_it() {
+        let v1 = SqlFile::parse("SELECT 1;\nCREATE INDEX i ON ", Dialect::Postgres, None);
+        let text = "SELECT 1;\nCREATE INDEX i ON orders (a);\n";
+        let v2 = SqlFile::parse(text, Dialect::Postgres, Some(&v1));
+        let ranges: Vec<_> = v2.statements.iter().map(|s| s.range.clone()).collect();
+        let full: Vec<_> = SqlFile::parse(text, Dialect::Postgres, None).statements.iter().map(|s| s.range.clone()).collect();
+        assert_eq!(ranges, full);
+        assert_eq!(ranges, [0..9, 10..39]);
     }
 
     #[test]
