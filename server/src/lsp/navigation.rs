@@ -83,7 +83,8 @@ impl Context<'_> {
             return None;
         }
         let rel = (offset - stmt.range.start) as u32;
-        let tokens = &stmt.parsed.tokens;
+        let tokens = stmt.parsed.tokens();
+        let tokens = &tokens;
         let at = tokens.iter().position(|t| t.start <= rel && rel <= t.end && matches!(t.token, Token::Word(_)))?;
         let Token::Word(word) = &tokens[at].token else { return None };
         let range = stmt.range.start + tokens[at].start as usize..stmt.range.start + tokens[at].end as usize;
@@ -282,7 +283,7 @@ pub(crate) fn references(ctx: &Context, pos: Position) -> Option<Vec<Location>> 
 
 /// The span of the first word token spelling `name` in a statement.
 fn word_span(stmt: &Statement, name: &str) -> Option<Span> {
-    stmt.parsed.tokens.iter().find_map(|t| match &t.token {
+    stmt.parsed.tokens().into_iter().find_map(|t| match &t.token {
         Token::Word(w) if name_value(&w.value, w.quote_style.is_some()) == name => Some(Span::new(t.start, t.end)),
         _ => None,
     })

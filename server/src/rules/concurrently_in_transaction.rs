@@ -103,7 +103,7 @@ fn concurrent_commands(ctx: &StatementContext) -> Vec<(&'static str, Span)> {
 
 /// The `CONCURRENTLY` keyword inside `within`.
 fn concurrently_keyword(ctx: &StatementContext, within: Span) -> Option<Span> {
-    ctx.stmt.parsed.tokens.iter().find_map(|t| {
+    ctx.stmt.parsed.tokens().into_iter().find_map(|t| {
         let inside = t.start >= within.start && t.end <= within.end;
         let keyword =
             matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("CONCURRENTLY"));

@@ -97,8 +97,7 @@ pub enum ParseOutcome {
 pub struct ParsedStatement {
     pub text: Box<str>,
     pub key: u64,
-    /// Significant tokens (no whitespace or comments); offsets relative to the statement.
-    pub tokens: Vec<Tok>,
+    pub dialect: Dialect,
     pub outcome: ParseOutcome,
     pub facts: StatementFacts,
 }
@@ -120,9 +119,17 @@ impl ParsedStatement {
                 message: format!("the tokenizer stopped here: {}", strip_location(&err.message)),
                 offset: err.offset.saturating_sub(base) as u32,
             },
-            None => parse_tokens(dialect, text, &tokens, &facts),
+            None => parse_tokens(dialect, text, tokens, &facts),
         };
-        ParsedStatement { text: text.into(), key, tokens, outcome, facts }
+        ParsedStatement { text: text.into(), key, dialect, outcome, facts }
+    }
+
+    /// The statement's significant tokens (no whitespace or comments), offsets relative to the
+    /// statement. Tokenized again on demand: a workspace of 10,000 migrations keeps facts, not
+    /// token streams.
+    pub fn tokens(&self) -> Vec<Tok> {
+        let lexed = lexer::tokenize(self.dialect.sqlparser(), &self.text);
+        lexed.tokens.into_iter().filter(|t| !t.is_trivia()).collect()
     }
 
     pub fn is_parsed(&self) -> bool {
@@ -130,19 +137,25 @@ impl ParsedStatement {
     }
 }
 
-fn parse_tokens(dialect: Dialect, text: &str, tokens: &[Tok], facts: &StatementFacts) -> ParseOutcome {
+/// Hands the tokens to sqlparser (moved, not copied). A failure, rare, is judged on the
+/// statement's tokens read again from its text.
+fn parse_tokens(dialect: Dialect, text: &str, tokens: Vec<Tok>, facts: &StatementFacts) -> ParseOutcome {
     if matches!(facts.kind, StatementKind::Empty) {
         return ParseOutcome::Parsed;
     }
     let with_spans: Vec<TokenWithSpan> =
-        tokens.iter().map(|t| TokenWithSpan { token: t.token.clone(), span: t.loc }).collect();
+        tokens.into_iter().map(|t| TokenWithSpan { token: t.token, span: t.loc }).collect();
     let result = Parser::new(dialect.sqlparser())
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(with_spans)
         .parse_statements();
     match result {
         Ok(_) => ParseOutcome::Parsed,
-        Err(err) => classify_failure(dialect, text, tokens, facts, err),
+        Err(err) => {
+            let lexed = lexer::tokenize(dialect.sqlparser(), text);
+            let tokens: Vec<Tok> = lexed.tokens.into_iter().filter(|t| !t.is_trivia()).collect();
+            classify_failure(dialect, text, &tokens, facts, err)
+        }
     }
 }
 
