@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::config::Config;
@@ -52,7 +53,30 @@ pub struct Project {
 pub struct ProjectFile {
     pub set: usize,
     pub migration: usize,
+    /// Which replayed schema the file's rules saw.
+    pub schema: SchemaPoint,
     pub analysis: Arc<FileAnalysis>,
+}
+
+/// A point in a set's replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaPoint {
+    /// Before replay input `i` (an up file, or one holding both directions).
+    Before(usize),
+    /// After replay input `i` (a separate down file).
+    After(usize),
+    /// After the whole set (a migration whose up part could not be read).
+    Final,
+}
+
+impl SchemaPoint {
+    pub fn of(self, replay: &schema::Replay) -> &schema::Schema {
+        match self {
+            SchemaPoint::Before(i) => replay.before(i),
+            SchemaPoint::After(i) => replay.after(i),
+            SchemaPoint::Final => replay.final_schema(),
+        }
+    }
 }
 
 /// The analysis of every migration file of the project.
@@ -61,6 +85,14 @@ pub struct ProjectAnalysis {
     pub files: FxHashMap<PathBuf, ProjectFile>,
     /// Per set, in set order.
     pub replays: Vec<schema::Replay>,
+}
+
+impl ProjectAnalysis {
+    /// The replayed schema a migration file's rules saw (for hovers, definitions, completion).
+    pub fn schema_for(&self, path: &Path) -> Option<&schema::Schema> {
+        let f = self.files.get(path)?;
+        Some(f.schema.of(self.replays.get(f.set)?))
+    }
 }
 
 impl Project {
@@ -96,24 +128,27 @@ impl Project {
         settings
     }
 
-    /// Analyses every migration of every set.
+    /// Analyses every migration of every set. Files are parsed, and their rules run, in
+    /// parallel; each set's replay is one ordered fold.
     pub fn analyze(&self, sources: &dyn Sources, previous: Option<&ProjectAnalysis>) -> ProjectAnalysis {
-        let mut out = ProjectAnalysis::default();
         // 1. Parse every file (reusing the previous parse of unchanged text).
-        let mut parsed: FxHashMap<PathBuf, (Arc<str>, Arc<SqlFile>)> = FxHashMap::default();
-        for set in &self.sets {
-            for m in &set.migrations {
-                for path in m.files() {
-                    let Some(text) = sources.text(path) else { continue };
-                    let prev = previous.and_then(|p| p.files.get(path)).map(|f| &f.analysis.file);
-                    let file = match prev {
-                        Some(p) if *p.text == *text && p.dialect == set.dialect => Arc::new(p.clone()),
-                        _ => Arc::new(SqlFile::parse(&text, set.dialect, prev)),
-                    };
-                    parsed.insert(path.to_path_buf(), (text, file));
-                }
-            }
-        }
+        let jobs: Vec<(&Path, &MigrationSet)> = self
+            .sets
+            .iter()
+            .flat_map(|set| set.migrations.iter().flat_map(|m| m.files()).map(move |p| (p, set)))
+            .collect();
+        let parsed: FxHashMap<PathBuf, (Arc<str>, Arc<SqlFile>)> = jobs
+            .par_iter()
+            .filter_map(|&(path, set)| {
+                let text = sources.text(path)?;
+                let prev = previous.and_then(|p| p.files.get(path)).map(|f| &f.analysis.file);
+                let file = match prev {
+                    Some(p) if *p.text == *text && p.dialect == set.dialect => Arc::new(p.clone()),
+                    _ => Arc::new(SqlFile::parse(&text, set.dialect, prev)),
+                };
+                Some((path.to_path_buf(), (text, file)))
+            })
+            .collect();
         // 2. History findings across the sets (git, versions, ordering).
         let lookup = |path: &Path| parsed.get(path).cloned();
         let mut external: FxHashMap<PathBuf, Vec<Finding>> = FxHashMap::default();
@@ -121,6 +156,7 @@ impl Project {
             external.entry(path).or_default().push(finding);
         }
         // 3. Replay each set, then run the rules of each file against the schema before it.
+        let mut out = ProjectAnalysis::default();
         for (si, set) in self.sets.iter().enumerate() {
             // Migration index → replay input index, for migrations whose up part we could read.
             let mut replayed = vec![None; set.migrations.len()];
@@ -138,25 +174,35 @@ impl Project {
                 inputs.push(ReplayInput { path, file, up });
             }
             let replay = schema::replay(&inputs);
-            for (mi, m) in set.migrations.iter().enumerate() {
-                for path in m.files() {
-                    let Some((text, file)) = parsed.get(path) else { continue };
-                    let settings = self.settings_for(set, path, text);
+            let jobs: Vec<(usize, &Path, SchemaPoint, Vec<Finding>)> = set
+                .migrations
+                .iter()
+                .enumerate()
+                .flat_map(|(mi, m)| m.files().map(move |path| (mi, m, path)))
+                .filter(|(_, _, path)| parsed.contains_key(*path))
+                .map(|(mi, m, path)| {
                     // An up file (or one holding both directions) sees the schema before its
                     // migration; a separate down file sees the schema after it.
-                    let schema = match (replayed[mi], m.up.as_deref() == Some(path)) {
-                        (Some(i), true) => replay.before(i),
-                        (Some(i), false) => replay.after(i),
-                        (None, _) => replay.final_schema(),
+                    let point = match (replayed[mi], m.up.as_deref() == Some(path)) {
+                        (Some(i), true) => SchemaPoint::Before(i),
+                        (Some(i), false) => SchemaPoint::After(i),
+                        (None, _) => SchemaPoint::Final,
                     };
-                    let extra = external.remove(path).unwrap_or_default();
+                    (mi, path, point, external.remove(path).unwrap_or_default())
+                })
+                .collect();
+            let analysed: Vec<(PathBuf, ProjectFile)> = jobs
+                .into_par_iter()
+                .filter_map(|(mi, path, point, extra)| {
+                    let (text, file) = parsed.get(path)?;
+                    let settings = self.settings_for(set, path, text);
+                    let schema = point.of(&replay);
                     let analysis = engine::analyze_parsed((**file).clone(), &settings, &self.config, schema, extra);
-                    out.files.insert(
-                        path.to_path_buf(),
-                        ProjectFile { set: si, migration: mi, analysis: Arc::new(analysis) },
-                    );
-                }
-            }
+                    let pf = ProjectFile { set: si, migration: mi, schema: point, analysis: Arc::new(analysis) };
+                    Some((path.to_path_buf(), pf))
+                })
+                .collect();
+            out.files.extend(analysed);
             out.replays.push(replay);
         }
         out

@@ -141,34 +141,13 @@ impl WorkspaceModel {
 impl WorkspaceModel {
     /// The schema a migration file is analysed against, from `analysis`.
     pub fn schema_before<'a>(&self, analysis: &'a ProjectAnalysis, path: &Path) -> Option<&'a Schema> {
-        let (si, mi) = self.project.locate(path)?;
-        let set = &self.project.sets[si];
-        let replay = analysis.replays.get(si)?;
-        Some(schema_for(replay, set.migrations[mi].up.as_deref() == Some(path), mi, set))
+        analysis.schema_for(path)
     }
 }
 
 /// The schema a migration file starts from in the project's last analysis.
 pub(crate) fn schema_of_file<'a>(state: &'a ProjectState, path: &Path) -> Option<&'a Schema> {
     state.model.schema_before(&state.analysis, path)
-}
-
-/// The schema a file of migration `mi` is analysed against: before it for its up file, after it
-/// for a separate down file (as [`Project::analyze`] does).
-fn schema_for<'r>(
-    replay: &'r crate::schema::Replay,
-    is_up: bool,
-    mi: usize,
-    set: &crate::workspace::MigrationSet,
-) -> &'r Schema {
-    // The replay holds one entry per migration whose up file was read, in order.
-    let replayed_before = set.migrations[..mi].iter().filter(|m| m.up.is_some()).count();
-    let index = replayed_before.min(replay.len());
-    if is_up {
-        replay.before(index)
-    } else {
-        replay.after(index)
-    }
 }
 
 /// The ids of the rules whose findings come from the whole project, not from one file.

@@ -382,7 +382,8 @@ DROP INDEX CONCURRENTLY users_email_idx;\n";
         let text = "SELECT 1;\nCREATE INDEX i ON orders (a);\n";
         let v2 = SqlFile::parse(text, Dialect::Postgres, Some(&v1));
         let ranges: Vec<_> = v2.statements.iter().map(|s| s.range.clone()).collect();
-        let full: Vec<_> = SqlFile::parse(text, Dialect::Postgres, None).statements.iter().map(|s| s.range.clone()).collect();
+        let full: Vec<_> =
+            SqlFile::parse(text, Dialect::Postgres, None).statements.iter().map(|s| s.range.clone()).collect();
         assert_eq!(ranges, full);
         assert_eq!(ranges, [0..9, 10..39]);
     }
