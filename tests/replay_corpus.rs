@@ -322,7 +322,7 @@ fn corpus_sets_replay_end_to_end() {
             }
         }
         for (i, text) in texts.iter().enumerate() {
-            let analysis = engine::analyze_with_schema(text, &settings, &config, replay.before(i), Some(&parsed[i]));
+            let analysis = engine::analyze_with_schema(text, &settings, &config, &replay.before(i), Some(&parsed[i]));
             for f in &analysis.findings {
                 let counts = match f.rule {
                     "object-already-exists" => &mut t.already_exists,

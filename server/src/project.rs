@@ -70,11 +70,12 @@ pub enum SchemaPoint {
 }
 
 impl SchemaPoint {
-    pub fn of(self, replay: &schema::Replay) -> &schema::Schema {
+    /// The schema at this point (a cheap persistent value, folded from the nearest checkpoint).
+    pub fn of(self, replay: &schema::Replay) -> schema::Schema {
         match self {
             SchemaPoint::Before(i) => replay.before(i),
             SchemaPoint::After(i) => replay.after(i),
-            SchemaPoint::Final => replay.final_schema(),
+            SchemaPoint::Final => replay.final_schema().clone(),
         }
     }
 }
@@ -89,7 +90,7 @@ pub struct ProjectAnalysis {
 
 impl ProjectAnalysis {
     /// The replayed schema a migration file's rules saw (for hovers, definitions, completion).
-    pub fn schema_for(&self, path: &Path) -> Option<&schema::Schema> {
+    pub fn schema_for(&self, path: &Path) -> Option<schema::Schema> {
         let f = self.files.get(path)?;
         Some(f.schema.of(self.replays.get(f.set)?))
     }
@@ -197,7 +198,7 @@ impl Project {
                     let (text, file) = parsed.get(path)?;
                     let settings = self.settings_for(set, path, text);
                     let schema = point.of(&replay);
-                    let analysis = engine::analyze_parsed((**file).clone(), &settings, &self.config, schema, extra);
+                    let analysis = engine::analyze_parsed((**file).clone(), &settings, &self.config, &schema, extra);
                     let pf = ProjectFile { set: si, migration: mi, schema: point, analysis: Arc::new(analysis) };
                     Some((path.to_path_buf(), pf))
                 })

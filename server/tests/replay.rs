@@ -37,7 +37,7 @@ impl Set {
     fn analyze(&self, i: usize) -> FileAnalysis {
         let config = Config::default();
         let settings = config.settings(Dialect::Postgres);
-        engine::analyze_with_schema(&self.texts[i], &settings, &config, self.replay.before(i), Some(&self.files[i]))
+        engine::analyze_with_schema(&self.texts[i], &settings, &config, &self.replay.before(i), Some(&self.files[i]))
     }
 
     /// `severity[rule] message @ text` for each finding of `rule` in migration `i`.
@@ -219,9 +219,9 @@ fn a_separate_down_file_sees_the_schema_after_its_migration() {
     let config = Config::default();
     let settings = config.settings(Dialect::Postgres);
     let down = "DROP TABLE b;\n";
-    let after = engine::analyze_with_schema(down, &settings, &config, s.replay.after(1), None);
+    let after = engine::analyze_with_schema(down, &settings, &config, &s.replay.after(1), None);
     assert!(after.findings.iter().all(|f| f.rule != MISSING));
-    let before = engine::analyze_with_schema(down, &settings, &config, s.replay.before(1), None);
+    let before = engine::analyze_with_schema(down, &settings, &config, &s.replay.before(1), None);
     let missing: Vec<&Finding> = before.findings.iter().filter(|f| f.rule == MISSING).collect();
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0].severity, Severity::Warning);

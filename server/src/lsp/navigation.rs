@@ -52,7 +52,7 @@ impl Context<'_> {
 
     /// The schema this file starts from.
     fn start_schema(&self, file: &SqlFile) -> Schema {
-        self.project.and_then(|p| schema_of_file(p, self.path).cloned()).unwrap_or_else(|| Schema::new(file.dialect))
+        self.project.and_then(|p| schema_of_file(p, self.path)).unwrap_or_else(|| Schema::new(file.dialect))
     }
 
     /// The schema before statement `index` and after it.

@@ -130,6 +130,7 @@ impl WorkspaceModel {
         let set = &self.project.sets[si];
         let settings = self.project.settings_for(set, path, text);
         let schema = self.schema_before(last, path)?;
+        let schema = &schema;
         let replayed = last.files.get(path);
         let carried = replayed.map(|f| carry_over(&f.analysis, text)).unwrap_or_default();
         let previous = previous.filter(|p| p.dialect == set.dialect);
@@ -140,13 +141,13 @@ impl WorkspaceModel {
 
 impl WorkspaceModel {
     /// The schema a migration file is analysed against, from `analysis`.
-    pub fn schema_before<'a>(&self, analysis: &'a ProjectAnalysis, path: &Path) -> Option<&'a Schema> {
+    pub fn schema_before(&self, analysis: &ProjectAnalysis, path: &Path) -> Option<Schema> {
         analysis.schema_for(path)
     }
 }
 
 /// The schema a migration file starts from in the project's last analysis.
-pub(crate) fn schema_of_file<'a>(state: &'a ProjectState, path: &Path) -> Option<&'a Schema> {
+pub(crate) fn schema_of_file(state: &ProjectState, path: &Path) -> Option<Schema> {
     state.model.schema_before(&state.analysis, path)
 }
 

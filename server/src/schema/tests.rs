@@ -267,3 +267,41 @@ fn template_placeholders_are_not_names() {
         run(&["ALTER TABLE {{ index .Options \"Namespace\" }}.users ADD COLUMN x int;", "CREATE TABLE t (id int);"]);
     assert!(events(&r, 0).is_empty(), "{:?}", events(&r, 0));
 }
+
+/// A schema's observable shape: every table with its columns (type, nullability) and origins,
+/// and every index.
+fn shape(s: &Schema) -> Vec<String> {
+    let mut out: Vec<String> = s
+        .tables()
+        .map(|t| {
+            let cols: Vec<String> = t.columns().map(|c| format!("{c:?}")).collect();
+            format!("{:?} {:?}", t.history, cols)
+        })
+        .collect();
+    out.extend(s.indexes().map(|i| format!("{i:?}")));
+    out.sort();
+    out
+}
+
+#[test]
+fn snapshots_between_checkpoints_equal_a_replay_of_the_prefix() {
+    // More migrations than two checkpoint intervals, touching the same tables over and over.
+    let texts: Vec<String> = (0..40)
+        .map(|i| match i % 5 {
+            0 => format!("CREATE TABLE t{i} (id bigint PRIMARY KEY);"),
+            1 => format!("ALTER TABLE t{} ADD COLUMN c{i} int NOT NULL DEFAULT 0;", i - 1),
+            2 => format!("CREATE INDEX t{}_c_idx ON t{} (c{});", i - 2, i - 2, i - 1),
+            3 => format!("ALTER TABLE t{} RENAME COLUMN c{} TO d{i};", i - 3, i - 2),
+            _ => format!("DROP INDEX t{}_c_idx;", i - 4),
+        })
+        .collect();
+    let files: Vec<SqlFile> = texts.iter().map(|t| parse(t)).collect();
+    let paths: Vec<PathBuf> = (0..files.len()).map(|i| PathBuf::from(format!("{:04}_m.sql", i + 1))).collect();
+    let inputs: Vec<ReplayInput> = paths.iter().zip(&files).map(|(p, f)| ReplayInput::whole(p, f)).collect();
+    let full = replay(&inputs);
+    for i in 0..=inputs.len() {
+        let prefix = replay(&inputs[..i]);
+        assert_eq!(shape(&full.before(i)), shape(prefix.final_schema()), "before migration {i}");
+    }
+    assert_eq!(shape(&full.after(39)), shape(full.final_schema()));
+}
