@@ -284,6 +284,7 @@ fn refresh_rereads_only_when_head_or_the_ref_moved() {
     shipped_base(&p);
     p.git(&["checkout", "-q", "-b", "feature"]);
     let mut git = p.history().expect("history is on");
+    assert!(!git.moved());
     assert_eq!(git.refresh_if_moved(), Ok(false));
 
     let three = p.add(3, "create_items", ITEMS);
@@ -293,11 +294,14 @@ fn refresh_rereads_only_when_head_or_the_ref_moved() {
     assert_eq!(git.status(&p.root.join(&three[0])), MigrationStatus::Uncommitted);
 
     let commit = p.commit("items");
+    assert!(git.moved(), "a commit moves HEAD");
     assert_eq!(git.refresh_if_moved(), Ok(true));
+    assert!(!git.moved());
     assert_eq!(git.status(&p.root.join(&three[0])), MigrationStatus::Committed { commit: commit.clone() });
     assert_eq!(git.refresh_if_moved(), Ok(false));
 
     p.ship();
+    assert!(git.moved(), "shipping moves the ref");
     assert_eq!(git.refresh_if_moved(), Ok(true));
     assert_eq!(git.status(&p.root.join(&three[0])), MigrationStatus::Shipped { commit: Some(commit) });
 }

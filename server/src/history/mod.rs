@@ -212,6 +212,15 @@ impl GitHistory {
         Ok(history)
     }
 
+    /// Whether the shipped ref or HEAD points at another commit than at the last read (two
+    /// `rev-parse`s; nothing is re-read). For holders that share the history read-only and
+    /// rebuild it when it moved.
+    pub fn moved(&self) -> bool {
+        let ref_now = git::resolve_commit(&self.root, &self.ref_name).ok().flatten();
+        let head_now = git::resolve_commit(&self.root, "HEAD").ok().flatten();
+        ref_now.as_ref() != Some(&self.ref_commit) || head_now != self.head_commit
+    }
+
     /// Re-reads the history when the shipped ref or HEAD points at another commit than at the
     /// last read; `Ok(true)` when it did. The ref side (tree listing, shipping commits) is
     /// re-read only when the ref moved. `Err`: history is off now (the ref is gone, git failed);

@@ -90,6 +90,12 @@ pub(crate) struct WorkspaceModel {
 }
 
 impl WorkspaceModel {
+    /// HEAD or the shipped ref moved since the history was read (a commit, checkout or fetch).
+    /// Blocking: two `git rev-parse`.
+    pub fn git_moved(&self) -> bool {
+        self.project.git.as_ref().is_some_and(|g| g.moved())
+    }
+
     /// Discovers the migration sets and reads their history. Blocking.
     pub fn open(root: &Path, config: Arc<Config>) -> WorkspaceModel {
         let project = Project::open(root, (*config).clone());

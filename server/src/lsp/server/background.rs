@@ -195,6 +195,10 @@ impl Worker {
         if !reopen && !reanalyse {
             return self.clear(cleared).await;
         }
+        // A commit, checkout or fetch moved HEAD or the shipped ref: the history is read again.
+        if let (false, Some(model)) = (reopen, self.model.clone()) {
+            reopen = run_blocking(move || model.git_moved()).await.unwrap_or(false);
+        }
 
         let progress = self.start_progress(reopen);
         if reopen {
