@@ -341,6 +341,7 @@ impl Config {
             wraps_in_transaction: self.assume_in_transaction,
             implicit_transaction: false,
             lock_timeout: self.lock_timeout.clone(),
+            runner_opt_out: None,
         }
     }
 }

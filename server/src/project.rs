@@ -126,6 +126,7 @@ impl Project {
         let opted_out = mode.opted_out_by.is_some();
         settings.wraps_in_transaction |= mode.wraps && !opted_out;
         settings.implicit_transaction = mode.implicit_batch && !opted_out;
+        settings.runner_opt_out = mode.how_to_opt_out;
         settings
     }
 

@@ -65,9 +65,15 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
                 "Move the statement out of the BEGIN … COMMIT block",
             ),
             TxnOrigin::Runner => (
-                format!(
-                    "{refusal}: the migration runner wraps each migration in a transaction; turn that off for this migration (goose `-- +goose NO TRANSACTION`, dbmate `transaction:false`, sqlx `-- no-transaction`, Atlas `-- atlas:txmode none`, Flyway `executeInTransaction=false` in `.sql.conf`, Diesel `run_in_transaction = false` in `metadata.toml`, Rails `disable_ddl_transaction!`, Django `atomic = False`) or give the statement a migration of its own"
-                ),
+                match ctx.settings().runner_opt_out {
+                    // The framework is known: name its own way out.
+                    Some(how) => format!(
+                        "{refusal}: the migration runner wraps each migration in a transaction; to run this one outside it, {how}"
+                    ),
+                    None => format!(
+                        "{refusal}: the migration runner wraps each migration in a transaction; turn that off for this migration (goose `-- +goose NO TRANSACTION`, dbmate `transaction:false`, sqlx `-- no-transaction`, Atlas `-- atlas:txmode none`, Flyway `executeInTransaction=false` in `.sql.conf`, Diesel `run_in_transaction = false` in `metadata.toml`, Rails `disable_ddl_transaction!`, Django `atomic = False`) or give the statement a migration of its own"
+                    ),
+                },
                 "Run this migration outside the runner's transaction",
             ),
             TxnOrigin::ImplicitBatch => (

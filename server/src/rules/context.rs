@@ -29,6 +29,9 @@ pub struct MigrationSettings {
     pub implicit_transaction: bool,
     /// The value a fix inserts for `SET lock_timeout`.
     pub lock_timeout: String,
+    /// How a migration of the detected framework leaves the runner's transaction, for messages
+    /// (e.g. "add `-- +goose NO TRANSACTION` at the top of the file"); `None` when unknown.
+    pub runner_opt_out: Option<&'static str>,
 }
 
 impl Default for MigrationSettings {
@@ -40,6 +43,7 @@ impl Default for MigrationSettings {
             wraps_in_transaction: false,
             implicit_transaction: false,
             lock_timeout: "5s".into(),
+            runner_opt_out: None,
         }
     }
 }
