@@ -12,7 +12,6 @@
 #[path = "support/corpus.rs"]
 mod corpus;
 
-use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -22,6 +21,7 @@ use safemig::engine;
 use safemig::rules::Severity;
 use safemig::schema::{self, Baseline, ReplayInput};
 use safemig::sql::{Dialect, SqlFile};
+use safemig::workspace::frameworks::natural_cmp;
 
 /// One migration set of the corpus: where it lives, which files run up, how they are ordered and
 /// tables the repository really creates.
@@ -200,42 +200,6 @@ const SETS: &[SetSpec] = &[
         dropped: &[],
     },
 ];
-
-/// Orders version strings the way people read them: digit runs compare as numbers (`V1.10` after
-/// `V1.9`, `v1.10/` after `v1.9/`).
-fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
-    loop {
-        match (a.first(), b.first()) {
-            (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
-                let na = a.iter().take_while(|c| c.is_ascii_digit()).count();
-                let nb = b.iter().take_while(|c| c.is_ascii_digit()).count();
-                let (da, db) = (trim_zeros(&a[..na]), trim_zeros(&b[..nb]));
-                let ord = da.len().cmp(&db.len()).then_with(|| da.cmp(db));
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-                a = &a[na..];
-                b = &b[nb..];
-            }
-            (Some(x), Some(y)) => {
-                if x != y {
-                    return x.cmp(y);
-                }
-                a = &a[1..];
-                b = &b[1..];
-            }
-        }
-    }
-}
-
-fn trim_zeros(d: &[u8]) -> &[u8] {
-    let zeros = d.iter().take_while(|c| **c == b'0').count();
-    &d[zeros.min(d.len().saturating_sub(1))..]
-}
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();

@@ -2,6 +2,10 @@
 //! framework, explicit `[[migrations]]` sets, workspaces with several sets, and the real-world
 //! corpus in `../shared/corpus`.
 
+#[path = "../../tests/support/corpus.rs"]
+#[allow(dead_code)] // only the corpus location is used here
+mod corpus;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -682,25 +686,10 @@ fn ten_thousand_migrations_are_listed_once_and_found_fast() {
 // ---------------------------------------------------------------------------------------------
 // The real-world corpus.
 
-/// `$SAFEMIG_CORPUS`, else `../shared/corpus` next to the repository (as `tests/support/corpus.rs`).
-fn corpus_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SAFEMIG_CORPUS") {
-        return PathBuf::from(dir);
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let candidates = [repo.join("../shared/corpus"), PathBuf::from("/work/shared/corpus")];
-    for c in &candidates {
-        if c.join("files.tsv").is_file() {
-            return c.clone();
-        }
-    }
-    panic!("the migration corpus was not found (looked in {candidates:?}); set SAFEMIG_CORPUS to its directory");
-}
-
 /// Discovery over `<framework>/<owner>__<repo>`: (set directory relative to the tree, framework,
 /// dialect, number of migrations).
 fn corpus_sets(tree: &str) -> (Discovery, Vec<(String, FrameworkKind, Dialect, usize)>) {
-    let root = corpus_dir().join(tree);
+    let root = corpus::corpus_dir().join(tree);
     assert!(root.is_dir(), "{} is missing from the corpus", root.display());
     let d = discover_default(&root);
     let sets = d.sets.iter().map(|s| (rel(&root, Some(&s.dir)), s.framework, s.dialect, s.migrations.len())).collect();

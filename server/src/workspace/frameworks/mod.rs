@@ -234,7 +234,7 @@ pub fn name_hint(dir: &Path) -> Option<Dialect> {
 }
 
 /// Compares names with digit runs compared numerically (`m2` < `m10`).
-pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
     loop {
         match (a.first(), b.first()) {
