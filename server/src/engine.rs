@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::rules::context::NoSchema;
@@ -24,7 +25,8 @@ pub struct Suppressed {
 /// The analysis of one file.
 #[derive(Debug, Clone, Default)]
 pub struct FileAnalysis {
-    pub file: SqlFile,
+    /// Shared with the project's parse of the same text: no copy per analysis.
+    pub file: Arc<SqlFile>,
     /// Sorted by position.
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
@@ -109,7 +111,7 @@ pub fn analyze_with_schema(
     schema: &dyn SchemaView,
     previous: Option<&SqlFile>,
 ) -> FileAnalysis {
-    let file = SqlFile::parse(text, settings.dialect, previous);
+    let file = Arc::new(SqlFile::parse(text, settings.dialect, previous));
     analyze_parsed(file, settings, config, schema, Vec::new())
 }
 
@@ -117,7 +119,7 @@ pub fn analyze_with_schema(
 /// computed across the migration set (history rules); they get configured levels and
 /// suppressions like any other finding.
 pub fn analyze_parsed(
-    file: SqlFile,
+    file: Arc<SqlFile>,
     settings: &MigrationSettings,
     config: &Config,
     schema: &dyn SchemaView,

@@ -145,8 +145,9 @@ impl Project {
                 let text = sources.text(path)?;
                 let prev = previous.and_then(|p| p.files.get(path)).map(|f| &f.analysis.file);
                 let file = match prev {
-                    Some(p) if *p.text == *text && p.dialect == set.dialect => Arc::new(p.clone()),
-                    _ => Arc::new(SqlFile::parse(&text, set.dialect, prev)),
+                    // Unchanged text: share the previous parse as it is.
+                    Some(p) if *p.text == *text && p.dialect == set.dialect => Arc::clone(p),
+                    _ => Arc::new(SqlFile::parse(&text, set.dialect, prev.map(|p| &**p))),
                 };
                 Some((path.to_path_buf(), (text, file)))
             })
@@ -199,7 +200,7 @@ impl Project {
                     let (text, file) = parsed.get(path)?;
                     let settings = self.settings_for(set, path, text);
                     let schema = point.of(&replay);
-                    let analysis = engine::analyze_parsed((**file).clone(), &settings, &self.config, &schema, extra);
+                    let analysis = engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &schema, extra);
                     let pf = ProjectFile { set: si, migration: mi, schema: point, analysis: Arc::new(analysis) };
                     Some((path.to_path_buf(), pf))
                 })

@@ -416,7 +416,7 @@ fn a_suppression_comment_silences_an_edit_finding() {
     assert_eq!(external.len(), 2, "{found:#?}");
     assert!(external.iter().all(|f| f.statement == 0));
     let config = Config::default();
-    let file = SqlFile::parse(&new, Dialect::Postgres, None);
+    let file = Arc::new(SqlFile::parse(&new, Dialect::Postgres, None));
     let analysis = analyze_parsed(file, &config.settings(Dialect::Postgres), &config, &NoSchema, external);
     assert!(analysis.findings.iter().all(|f| f.rule != "shipped-migration-edited"), "{:#?}", analysis.findings);
     assert_eq!(analysis.suppressed.len(), 2);

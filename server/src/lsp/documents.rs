@@ -87,7 +87,7 @@ impl AnalysisJob {
             return (snapshot, vec![convert::file_diagnostic(DiagnosticSeverity::WARNING, problem.message())]);
         }
         let text = self.document.text();
-        let previous = self.previous.as_deref().map(|a| &a.file);
+        let previous = self.previous.as_deref().map(|a| &*a.file);
         let in_project =
             self.project.as_ref().and_then(|p| p.model.analyze_buffer(&p.analysis, &self.path, &text, previous));
         let analysis = in_project.unwrap_or_else(|| {

@@ -221,7 +221,7 @@ fn statement_location(ctx: &Context, path: &Path, line: u32) -> Option<Location>
     let file = if path == ctx.path {
         ctx.file()
     } else {
-        ctx.project.and_then(|p| Some(&p.analysis.files.get(path)?.analysis.file))
+        ctx.project.and_then(|p| Some(&*p.analysis.files.get(path)?.analysis.file))
     };
     let Some(file) = file else {
         let at = Position::new(line.saturating_sub(1), 0);
@@ -251,7 +251,7 @@ pub(crate) fn references(ctx: &Context, pos: Position) -> Option<Vec<Location>> 
                     let file = if path == ctx.path {
                         ctx.file()
                     } else {
-                        p.analysis.files.get(path).map(|f| &f.analysis.file)
+                        p.analysis.files.get(path).map(|f| &*f.analysis.file)
                     };
                     if let Some(file) = file {
                         files.push((path.to_path_buf(), file));

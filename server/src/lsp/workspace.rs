@@ -140,7 +140,7 @@ impl WorkspaceModel {
         let replayed = last.files.get(path);
         let carried = replayed.map(|f| carry_over(&f.analysis, text)).unwrap_or_default();
         let previous = previous.filter(|p| p.dialect == set.dialect);
-        let file = SqlFile::parse(text, set.dialect, previous);
+        let file = Arc::new(SqlFile::parse(text, set.dialect, previous));
         Some(engine::analyze_parsed(file, &settings, &self.config, schema, carried))
     }
 }
