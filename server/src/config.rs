@@ -80,6 +80,60 @@ pub struct Config {
     pub shipped_ref: Option<String>,
     /// Migration sets named explicitly (`[[migrations]]`); discovery fills in the rest.
     pub migrations: Vec<MigrationSetConfig>,
+    /// Lock rules drop to info on a table a live database says has fewer rows than this.
+    pub small_table_rows: u64,
+    /// `[database]`: the dev database to read facts from.
+    pub database: DatabaseConfig,
+}
+
+/// `[database] url = "…"` or `url_env = "DATABASE_URL"`. A later source replaces the earlier
+/// one's choice as a whole: LSP settings naming an environment variable override a URL in
+/// `safemig.toml`, and the other way round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    /// `false` (`enabled = false`): never connect, even when `DATABASE_URL` is set.
+    pub enabled: bool,
+    pub url: Option<Secret>,
+    /// The environment variable (or `.env` entry at the root) holding the URL.
+    pub url_env: String,
+    /// Per-query `statement_timeout` of introspection, in milliseconds.
+    pub statement_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    /// The slow timer: seconds between background refreshes of the catalog snapshot.
+    pub refresh_seconds: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            enabled: true,
+            url: None,
+            url_env: "DATABASE_URL".into(),
+            statement_timeout_ms: 2_000,
+            connect_timeout_ms: 3_000,
+            refresh_seconds: 60,
+        }
+    }
+}
+
+/// A string that holds a credential: `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret itself, for the one place that needs it (the connection).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 /// `[[migrations]] path = "db/migrations", framework = "goose", dialect = "postgres"`.
@@ -102,6 +156,8 @@ impl Default for Config {
             assume_in_transaction: false,
             shipped_ref: None,
             migrations: Vec::new(),
+            small_table_rows: 10_000,
+            database: DatabaseConfig::default(),
         }
     }
 }
@@ -195,7 +251,11 @@ impl Config {
             serde_json::Value::Object(_) => {
                 let Value::Table(entries) = json_value(value) else { unreachable!("object maps to table") };
                 // Client-only settings (the server path, trace level) are not ours to judge.
-                let entries = entries.into_iter().filter(|(k, _, _)| !CLIENT_KEYS.contains(&k.as_str())).collect();
+                let entries = entries
+                    .into_iter()
+                    .filter(|(k, _, _)| !CLIENT_KEYS.contains(&k.as_str()))
+                    .filter_map(client_spelling)
+                    .collect();
                 self.apply(Value::Table(entries), source, &mut problems);
             }
             serde_json::Value::Null => {}
@@ -319,6 +379,14 @@ impl Config {
                         describe(&other)
                     )),
                 },
+                "small_table_rows" => match value {
+                    Value::Int(n) if n >= 0 => self.small_table_rows = n as u64,
+                    other => problem(format!("expected a row count such as 10000, found {}", describe(&other))),
+                },
+                "database" => match value {
+                    Value::Table(entries) => self.database.apply(entries, source, problems),
+                    other => problem(format!("expected a [database] table, found {}", describe(&other))),
+                },
                 _ => problem(format!("unknown key; expected one of {}{}", KEYS.join(", "), suggest_key(&key))),
             }
         }
@@ -344,6 +412,85 @@ impl Config {
             runner_opt_out: None,
         }
     }
+}
+
+impl DatabaseConfig {
+    fn apply(&mut self, entries: Vec<(String, Value, Option<usize>)>, source: &str, problems: &mut Vec<ConfigProblem>) {
+        for (key, value, line) in entries {
+            let mut problem = |message: String| {
+                problems.push(ConfigProblem { source: source.into(), line, key: format!("database.{key}"), message });
+            };
+            let millis = |value: &Value| match value {
+                Value::Int(ms) if *ms > 0 => Some(*ms as u64),
+                _ => None,
+            };
+            match key.as_str() {
+                "enabled" => match value {
+                    Value::Bool(b) => self.enabled = b,
+                    other => problem(format!("expected true or false, found {}", describe(&other))),
+                },
+                "url" => match value {
+                    Value::Str(s) if !s.trim().is_empty() => self.url = Some(Secret::new(s.trim())),
+                    // The value is never echoed: it may hold a password.
+                    _ => problem("expected a connection URL such as \"postgres://user@localhost/dev\"".into()),
+                },
+                "url_env" => match value {
+                    Value::Str(s) if !s.trim().is_empty() => {
+                        self.url_env = s.trim().to_string();
+                        self.url = None;
+                    }
+                    other => problem(format!("expected an environment variable name, found {}", describe(&other))),
+                },
+                "statement_timeout_ms" => match millis(&value) {
+                    Some(ms) => self.statement_timeout_ms = ms,
+                    None => problem(format!("expected milliseconds such as 2000, found {}", describe(&value))),
+                },
+                "connect_timeout_ms" => match millis(&value) {
+                    Some(ms) => self.connect_timeout_ms = ms,
+                    None => problem(format!("expected milliseconds such as 3000, found {}", describe(&value))),
+                },
+                "refresh_seconds" => match millis(&value) {
+                    Some(s) => self.refresh_seconds = s,
+                    None => problem(format!("expected seconds such as 60, found {}", describe(&value))),
+                },
+                _ => {
+                    let hint = did_you_mean(crate::text::closest(&key, DATABASE_KEYS.iter().copied()));
+                    problem(format!("unknown key; expected one of {}{hint}", DATABASE_KEYS.join(", ")))
+                }
+            }
+        }
+    }
+}
+
+const DATABASE_KEYS: &[&str] =
+    &["enabled", "url", "url_env", "statement_timeout_ms", "connect_timeout_ms", "refresh_seconds"];
+
+/// Editor settings are camelCase (`safemig.shippedRef`, `safemig.databaseUrl`); `safemig.toml`
+/// is snake_case. Maps the former onto the latter. An editor's empty string means "not set".
+fn client_spelling<'v>(
+    (key, value, line): (String, Value<'v>, Option<usize>),
+) -> Option<(String, Value<'v>, Option<usize>)> {
+    if matches!(value, Value::Str(s) if s.trim().is_empty()) {
+        return None;
+    }
+    let nested = |inner: &str, value: Value<'v>| Value::Table(vec![(inner.to_string(), value, line)]);
+    Some(match key.as_str() {
+        "databaseUrl" => ("database".into(), nested("url", value), line),
+        "databaseUrlEnv" => ("database".into(), nested("url_env", value), line),
+        _ if key.chars().any(|c| c.is_ascii_uppercase()) => {
+            let mut snake = String::with_capacity(key.len() + 4);
+            for c in key.chars() {
+                if c.is_ascii_uppercase() {
+                    snake.push('_');
+                    snake.push(c.to_ascii_lowercase());
+                } else {
+                    snake.push(c);
+                }
+            }
+            (snake, value, line)
+        }
+        _ => (key, value, line),
+    })
 }
 
 /// Settings that belong to an editor client, accepted and ignored by the server.
@@ -382,6 +529,8 @@ const KEYS: &[&str] = &[
     "assume_in_transaction",
     "shipped_ref",
     "migrations",
+    "small_table_rows",
+    "database",
 ];
 
 fn suggest_key(key: &str) -> String {
@@ -497,6 +646,31 @@ fn json_value(v: &serde_json::Value) -> Value<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_settings_later_source_wins_and_never_shows_the_url() {
+        let (mut cfg, problems) = Config::from_toml(
+            "small_table_rows = 500\n[database]\nurl = \"postgres://app:hunter2@db/dev\"\nstatement_timeout_ms = 900\n",
+            "safemig.toml",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cfg.small_table_rows, 500);
+        assert_eq!(cfg.database.statement_timeout_ms, 900);
+        assert_eq!(cfg.database.url.as_ref().map(Secret::expose), Some("postgres://app:hunter2@db/dev"));
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        // Editor settings are camelCase; naming a variable there replaces the file's URL.
+        let problems = cfg.merge_json(
+            &serde_json::json!({"safemig": {"databaseUrlEnv": "DEV_DB", "databaseUrl": "", "shippedRef": "origin/dev"}}),
+            "settings",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cfg.database.url, None);
+        assert_eq!(cfg.database.url_env, "DEV_DB");
+        assert_eq!(cfg.shipped_ref.as_deref(), Some("origin/dev"));
+        let problems = cfg.merge_json(&serde_json::json!({"database": {"url": 5, "urll": "x"}}), "settings");
+        assert_eq!(problems.len(), 2);
+        assert!(problems[1].message.contains("did you mean `url`"), "{}", problems[1]);
+    }
 
     #[test]
     fn versions_compare_numerically() {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod history;
+pub mod live;
 pub mod lsp;
 pub mod project;
 pub mod rules;
