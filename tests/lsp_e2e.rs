@@ -648,3 +648,50 @@ fn navigation_from_the_replayed_schema() {
 
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
+
+/// A quick fix through the real server: offered on the finding, applied, and the rule goes quiet.
+#[test]
+fn quick_fix_rewrites_the_statement_and_silences_the_rule() {
+    let (mut client, init) = start(json!({"workspace": {"workspaceEdit": {"documentChanges": true}}}));
+    assert_eq!(init["capabilities"]["codeActionProvider"]["codeActionKinds"], json!(["quickfix"]));
+    let uri = "file:///tmp/safemig-e2e-fix/0003_index.sql";
+    let text = "-- email lookups\nCREATE INDEX users_email_idx ON users (email);\n";
+    client.open(uri, 1, text);
+    let published = client.diagnostics(uri, Some(1));
+    assert_eq!(with_rule(&published, "create-index-blocking").len(), 1, "{published}");
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": position(1, 3), "end": position(1, 3)},
+                   "context": {"diagnostics": []}}),
+        )
+        .expect("codeAction answers");
+    let actions = actions.as_array().expect("an array of actions");
+    let fix = actions
+        .iter()
+        .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Use CREATE INDEX CONCURRENTLY")))
+        .unwrap_or_else(|| panic!("no CONCURRENTLY fix in {actions:?}"));
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["isPreferred"], true);
+    assert_eq!(fix["diagnostics"][0]["code"], "create-index-blocking");
+    let edit = &fix["edit"]["documentChanges"][0];
+    assert_eq!(edit["textDocument"], json!({"uri": uri, "version": 1}));
+    let edits = edit["edits"].as_array().expect("text edits");
+    assert_eq!(edits.len(), 1);
+    // The edit inserts the keyword right after INDEX on line 1, and nothing else.
+    assert_eq!(edits[0]["newText"], " CONCURRENTLY");
+    assert_eq!(edits[0]["range"], json!({"start": position(1, 12), "end": position(1, 12)}));
+    client.change(uri, 2, (1, 12), (1, 12), " CONCURRENTLY");
+    let after = client.diagnostics(uri, Some(2));
+    assert!(with_rule(&after, "create-index-blocking").is_empty(), "{after}");
+    // Elsewhere (a comment line) there is nothing to fix.
+    let none = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": position(0, 0), "end": position(0, 2)},
+                   "context": {"diagnostics": [], "only": ["refactor"]}}),
+        )
+        .expect("codeAction answers");
+    assert_eq!(none, json!([]));
+    client.shutdown_and_exit();
+}

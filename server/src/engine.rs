@@ -30,6 +30,8 @@ pub struct FileAnalysis {
     /// Sorted by position.
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
+    /// How the file runs (dialect, transaction wrapping): what its quick fixes must respect.
+    pub settings: MigrationSettings,
 }
 
 impl FileAnalysis {
@@ -146,6 +148,11 @@ pub fn analyze_parsed(
         }
     }
     drop(ctx);
+    if let Some(small) = schema.small_table_rows() {
+        for f in &mut raw {
+            relax_on_small_table(f, &file, schema, small);
+        }
+    }
     for mut f in external {
         let Some(rule) = rules::by_id(f.rule) else { continue };
         let Some(level) = config.level(rule) else { continue };
@@ -157,7 +164,35 @@ pub fn analyze_parsed(
     let suppressions = suppression::collect(&file, &file.text);
     let (mut findings, suppressed) = rules::unused_suppression::apply(raw, &suppressions, config, &file);
     findings.sort_by_key(|f| (f.range.start, f.range.end, f.rule));
-    FileAnalysis { file, findings, suppressed }
+    FileAnalysis { file, findings, suppressed, settings: settings.clone() }
+}
+
+/// A lock finding on tables the live database knows to be small drops to info: the lock is held
+/// for as long as it takes to scan or rewrite a few thousand rows. The message says why.
+fn relax_on_small_table(f: &mut Finding, file: &SqlFile, schema: &dyn SchemaView, small: u64) {
+    let is_lock_rule = rules::by_id(f.rule).is_some_and(|r| r.category == rules::Category::Locks);
+    if !is_lock_rule || f.severity <= Severity::Info {
+        return;
+    }
+    let Some(statement) = file.statements.get(f.statement) else { return };
+    let locks = crate::sql::locks::locks_taken(statement.kind());
+    let mut sizes = Vec::with_capacity(locks.len());
+    for lock in &locks {
+        match schema.table_size(&lock.table) {
+            Some(size) if size.rows < small as f64 => sizes.push((lock.table.to_string(), size.rows)),
+            _ => return,
+        }
+    }
+    if sizes.is_empty() {
+        return;
+    }
+    let tables: Vec<String> =
+        sizes.iter().map(|(t, rows)| format!("`{t}` has ~{} rows", crate::live::format_count(*rows))).collect();
+    f.severity = Severity::Info;
+    f.message.push_str(&format!(
+        " — info here: in the dev database {}, under small_table_rows = {small}, so the lock is brief",
+        tables.join(", ")
+    ));
 }
 
 /// Analyses raw bytes: binary, oversized and non-UTF-8 input get a clear finding instead of a

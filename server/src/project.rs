@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::engine::{self, FileAnalysis};
 use crate::history::{self, GitHistory};
+use crate::live::{LiveFacts, LiveView};
 use crate::rules::{Finding, MigrationSettings};
 use crate::schema::{self, ReplayInput};
 use crate::sql::SqlFile;
@@ -86,6 +87,8 @@ pub struct ProjectAnalysis {
     pub files: FxHashMap<PathBuf, ProjectFile>,
     /// Per set, in set order.
     pub replays: Vec<schema::Replay>,
+    /// The dev database's facts the analysis saw, if one is connected.
+    pub live: Option<Arc<LiveFacts>>,
 }
 
 impl ProjectAnalysis {
@@ -133,6 +136,17 @@ impl Project {
     /// Analyses every migration of every set. Files are parsed, and their rules run, in
     /// parallel; each set's replay is one ordered fold.
     pub fn analyze(&self, sources: &dyn Sources, previous: Option<&ProjectAnalysis>) -> ProjectAnalysis {
+        self.analyze_live(sources, previous, None)
+    }
+
+    /// [`Project::analyze`] with the facts of a connected dev database: live table sizes for the
+    /// lock rules, and the ledger and drift findings.
+    pub fn analyze_live(
+        &self,
+        sources: &dyn Sources,
+        previous: Option<&ProjectAnalysis>,
+        live: Option<Arc<LiveFacts>>,
+    ) -> ProjectAnalysis {
         // 1. Parse every file (reusing the previous parse of unchanged text).
         let jobs: Vec<(&Path, &MigrationSet)> = self
             .sets
@@ -158,8 +172,13 @@ impl Project {
         for (path, finding) in history::findings(&self.sets, self.git.as_ref(), &lookup) {
             external.entry(path).or_default().push(finding);
         }
+        if let Some(live) = live.as_deref() {
+            for (path, finding) in self.ledger_findings(live, &lookup) {
+                external.entry(path).or_default().push(finding);
+            }
+        }
         // 3. Replay each set, then run the rules of each file against the schema before it.
-        let mut out = ProjectAnalysis::default();
+        let mut out = ProjectAnalysis { live: live.clone(), ..ProjectAnalysis::default() };
         for (si, set) in self.sets.iter().enumerate() {
             // Migration index → replay input index, for migrations whose up part we could read.
             let mut replayed = vec![None; set.migrations.len()];
@@ -200,7 +219,8 @@ impl Project {
                     let (text, file) = parsed.get(path)?;
                     let settings = self.settings_for(set, path, text);
                     let schema = point.of(&replay);
-                    let analysis = engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &schema, extra);
+                    let view = LiveView { replayed: &schema, live: live.as_deref() };
+                    let analysis = engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &view, extra);
                     let pf = ProjectFile { set: si, migration: mi, schema: point, analysis: Arc::new(analysis) };
                     Some((path.to_path_buf(), pf))
                 })
@@ -209,5 +229,19 @@ impl Project {
             out.replays.push(replay);
         }
         out
+    }
+
+    /// The ledger rules' findings for the sets whose ledger the dev database holds.
+    fn ledger_findings(&self, live: &LiveFacts, files: &history::FileSource<'_>) -> Vec<(PathBuf, Finding)> {
+        let ledgers: Vec<(usize, crate::live::ledger::Ledger)> = self
+            .sets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, set)| Some((i, live.ledger_of(&set.dir)?.clone())))
+            .collect();
+        if ledgers.is_empty() {
+            return Vec::new();
+        }
+        crate::live::ledger::live_findings(&self.sets, &ledgers, files)
     }
 }

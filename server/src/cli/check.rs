@@ -11,7 +11,7 @@ use crate::engine::{self, FileAnalysis, CLI_MAX_BYTES};
 use crate::project::{Disk, Project};
 use crate::rules::Severity;
 
-use super::{human, json, CheckArgs, Format, Status};
+use super::{github, human, json, sarif, CheckArgs, Format, Status};
 
 /// Directories never searched for migrations.
 const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules"];
@@ -82,6 +82,8 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
 
     let mut tally = Tally::default();
     let mut report = json::Report::default();
+    let mut sarif = (args.format == Format::Sarif).then(|| sarif::Report::new(&config));
+    let root = (args.format == Format::Github).then(sarif::RepoRoot::discover);
     let colour = human::use_colour();
     for path in files {
         let bytes = match fs::read(&path) {
@@ -110,11 +112,15 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
         match args.format {
             Format::Human => human::write_file(out, &file, colour)?,
             Format::Json => report.add(&file),
+            Format::Sarif => sarif.iter_mut().for_each(|s| s.add(&file)),
+            Format::Github => root.iter().try_for_each(|root| github::write_file(out, &file, root))?,
         }
     }
     match args.format {
         Format::Human => human::write_summary(out, &tally)?,
         Format::Json => report.write(out)?,
+        Format::Sarif => sarif.into_iter().try_for_each(|s| s.write(out, !trouble))?,
+        Format::Github => github::write_summary(out, &tally)?,
     }
     Ok(if trouble {
         Status::Trouble

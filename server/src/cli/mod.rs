@@ -5,8 +5,10 @@
 
 mod catalog;
 mod check;
+mod github;
 mod human;
 mod json;
+mod sarif;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -89,6 +91,10 @@ struct CheckArgs {
 enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,9 +5,21 @@
 //! - `connect`: the connection (URL resolution, TLS, timeouts, read-only transactions, redaction);
 //! - `catalog`: the catalog snapshot ([`LiveSnapshot`]);
 //! - `ledger`, `checksum`: each framework's applied-migrations table and its checksums;
+//! - `drift`: where the database differs from the schema the migrations build (`schema-drift`);
+//! - `effects`, `recovery`: what a failed migration already did, and the guarded migration that
+//!   completes it;
 //!
 //! The database is only ever read: every query runs in a `READ ONLY` transaction with a
 //! `statement_timeout`.
+
+pub mod catalog;
+pub mod checksum;
+pub mod connect;
+pub mod drift;
+pub mod effects;
+pub mod ledger;
+pub mod probe;
+pub mod recovery;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -143,4 +155,100 @@ pub struct ForeignKeyRef {
     /// The referencing table's key.
     pub table: String,
     pub columns: Vec<String>,
+}
+
+/// Everything the dev database told us, as one immutable value: what an analysis reads. The LSP
+/// replaces it whole after each refresh (and drops it when the database goes away), so an
+/// analysis never sees half a refresh.
+#[derive(Debug, Clone, Default)]
+pub struct LiveFacts {
+    pub snapshot: std::sync::Arc<LiveSnapshot>,
+    /// The ledger of each migration set that has one in this database, by the set's directory.
+    pub ledgers: Vec<(std::path::PathBuf, ledger::Ledger)>,
+    /// Below this many rows, lock findings drop to info (`small_table_rows`).
+    pub small_table_rows: u64,
+}
+
+impl LiveFacts {
+    /// The ledger of the set in `dir`.
+    pub fn ledger_of(&self, dir: &std::path::Path) -> Option<&ledger::Ledger> {
+        self.ledgers.iter().find(|(d, _)| d == dir).map(|(_, l)| l)
+    }
+
+    /// The live size of a table the snapshot knows.
+    pub fn table_size(&self, key: &str) -> Option<crate::rules::TableSize> {
+        let table = self.snapshot.table(key)?;
+        Some(crate::rules::TableSize { rows: table.row_estimate?, bytes: Some(table.total_bytes) })
+    }
+}
+
+/// A replayed schema with the live database's facts on top: sizes and probe results come from
+/// the database, everything else from the replay (the schema this migration starts from).
+pub struct LiveView<'a> {
+    pub replayed: &'a crate::schema::Schema,
+    pub live: Option<&'a LiveFacts>,
+}
+
+impl crate::rules::SchemaView for LiveView<'_> {
+    fn table_size(&self, table: &crate::sql::facts::QualifiedName) -> Option<crate::rules::TableSize> {
+        self.live?.table_size(&table.key())
+    }
+    fn column_type(&self, table: &crate::sql::facts::QualifiedName, column: &str) -> Option<crate::sql::facts::TypeName> {
+        self.replayed.column_type(table, column)
+    }
+    fn has_index_leading(&self, table: &crate::sql::facts::QualifiedName, columns: &[String]) -> Option<bool> {
+        self.replayed.has_index_leading(table, columns)
+    }
+    fn has_validated_not_null_check(&self, table: &crate::sql::facts::QualifiedName, column: &str) -> Option<bool> {
+        self.replayed.has_validated_not_null_check(table, column)
+    }
+    fn replayed(&self) -> Option<&crate::schema::Schema> {
+        Some(self.replayed)
+    }
+    fn small_table_rows(&self) -> Option<u64> {
+        self.live.map(|l| l.small_table_rows)
+    }
+}
+
+/// A row count for people: `47`, `12.3k`, `8.2M`, `1.1B`.
+pub fn format_count(n: f64) -> String {
+    let n = n.max(0.0);
+    match n {
+        n if n >= 1e9 => format!("{:.1}B", n / 1e9),
+        n if n >= 1e6 => format!("{:.1}M", n / 1e6),
+        n if n >= 1e4 => format!("{:.1}k", n / 1e3),
+        n => format!("{}", n.round() as u64),
+    }
+}
+
+/// A size for people: `512 B`, `64 kB`, `3.1 GB` (powers of 1024, as `pg_size_pretty`).
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value >= 100.0 {
+        format!("{} {}", value.round() as u64, UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_sizes_read_like_psql() {
+        assert_eq!(format_count(47.0), "47");
+        assert_eq!(format_count(9_999.0), "9999");
+        assert_eq!(format_count(12_345.0), "12.3k");
+        assert_eq!(format_count(8_200_000.0), "8.2M");
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(3_328_599_654), "3.1 GB");
+        assert_eq!(format_bytes(8192), "8.0 kB");
+    }
 }

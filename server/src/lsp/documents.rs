@@ -35,6 +35,8 @@ pub(crate) struct DocState {
 /// always convert positions against the exact text the byte ranges refer to.
 pub(crate) struct Snapshot {
     pub text: String,
+    /// The client's version of `text`.
+    pub version: i32,
     pub index: LineIndex,
     /// `None` when the text was not analysed (too large).
     pub analysis: Option<Arc<FileAnalysis>>,
@@ -50,7 +52,7 @@ impl Snapshot {
     pub fn analysed(text: &str) -> Snapshot {
         let config = Config::default();
         let analysis = engine::analyze(text, &config.settings(crate::sql::Dialect::Postgres), &config, None);
-        Snapshot { text: text.to_string(), index: LineIndex::new(text), analysis: Some(Arc::new(analysis)) }
+        Snapshot { text: text.to_string(), version: 0, index: LineIndex::new(text), analysis: Some(Arc::new(analysis)) }
     }
 }
 
@@ -83,7 +85,8 @@ impl AnalysisJob {
         let bytes = self.document.len_bytes();
         if bytes > LSP_MAX_BYTES {
             let problem = InputProblem::TooLarge { bytes, limit: LSP_MAX_BYTES };
-            let snapshot = Snapshot { text: String::new(), index: LineIndex::new(""), analysis: None };
+            let version = self.document.version;
+            let snapshot = Snapshot { text: String::new(), version, index: LineIndex::new(""), analysis: None };
             return (snapshot, vec![convert::file_diagnostic(DiagnosticSeverity::WARNING, problem.message())]);
         }
         let text = self.document.text();
@@ -98,6 +101,7 @@ impl AnalysisJob {
         let index = LineIndex::new(&text);
         let positions = Positions { text: &text, index: &index, encoding: self.encoding };
         let diagnostics = analysis.findings.iter().map(|f| convert::diagnostic(f, &positions)).collect();
-        (Snapshot { text, index, analysis: Some(Arc::new(analysis)) }, diagnostics)
+        let version = self.document.version;
+        (Snapshot { text, version, index, analysis: Some(Arc::new(analysis)) }, diagnostics)
     }
 }

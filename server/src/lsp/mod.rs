@@ -14,10 +14,12 @@
 //! - `workspace`: which files of the workspace get diagnostics, and how they are analysed.
 //! - `watcher`: our own file watcher, for clients that cannot watch files for us.
 
+mod actions;
 mod convert;
 mod documents;
 mod guard;
 mod hover;
+mod live_hover;
 mod navigation;
 mod server;
 mod settings;
@@ -47,7 +49,9 @@ pub fn serve_stdio() -> anyhow::Result<()> {
         let shutdown_requested = Arc::clone(&shutdown_requested);
         let exited = Arc::clone(&exited);
         async move {
-            let (service, socket) = LspService::new(|client| server::Backend::new(client, shutdown_requested));
+            let (service, socket) = LspService::build(|client| server::Backend::new(client, shutdown_requested))
+                .custom_method("safemig/migrationStatus", server::Backend::migration_status)
+                .finish();
             let service = ProtocolEdge { inner: service, exited: Arc::clone(&exited) };
             let (client_messages, filtered) = tokio::io::duplex(INPUT_PIPE_BYTES);
             tokio::spawn(transport::forward_well_formed_frames(tokio::io::stdin(), filtered));

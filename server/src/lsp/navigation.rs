@@ -31,6 +31,8 @@ pub(crate) struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub path: &'a Path,
     pub project: Option<&'a ProjectState>,
+    /// The dev database's facts, when connected.
+    pub live: Option<&'a crate::live::LiveFacts>,
     pub encoding: PositionEncoding,
 }
 
@@ -119,6 +121,22 @@ impl Context<'_> {
         None
     }
 
+    /// The (qualified) name under `pos` and its range, whatever it names.
+    fn name_at(&self, pos: Position) -> Option<(QualifiedName, Range<usize>)> {
+        let file = self.file()?;
+        let offset = self.positions().offset(pos)?;
+        let index = file.statements.partition_point(|s| s.range.start <= offset).checked_sub(1)?;
+        let stmt = &file.statements[index];
+        if offset > stmt.range.end {
+            return None;
+        }
+        let rel = (offset - stmt.range.start) as u32;
+        let tokens = stmt.parsed.tokens();
+        let at = tokens.iter().position(|t| t.start <= rel && rel <= t.end && matches!(t.token, Token::Word(_)))?;
+        let range = stmt.range.start + tokens[at].start as usize..stmt.range.start + tokens[at].end as usize;
+        Some((qualified_at(&tokens, at), range))
+    }
+
     /// The migration as people name it, for "as of".
     fn label(&self) -> String {
         Origin::new(Arc::from(self.path), 1).file_label().unwrap_or_else(|| self.path.display().to_string())
@@ -128,6 +146,9 @@ impl Context<'_> {
 /// The hover on a table or column name: its definition as of this migration, and the range of
 /// the name.
 pub(crate) fn hover(ctx: &Context, pos: Position) -> Option<(String, tower_lsp::lsp_types::Range)> {
+    if let Some(found) = live_hover(ctx, pos) {
+        return Some(found);
+    }
     let (target, schema, range) = ctx.target_at(pos)?;
     let mut md = String::new();
     match &target {
@@ -141,6 +162,34 @@ pub(crate) fn hover(ctx: &Context, pos: Position) -> Option<(String, tower_lsp::
             let _ = writeln!(md, "table `{}`: {}", table.name, table.history);
         }
     }
+    Some((md, ctx.positions().range(range)))
+}
+
+/// The hover from the dev database, when it knows the table or column under `pos`.
+fn live_hover(ctx: &Context, pos: Position) -> Option<(String, tower_lsp::lsp_types::Range)> {
+    let live = ctx.live?;
+    let (target, schema, range) = match ctx.target_at(pos) {
+        Some(found) => found,
+        // A table only the database knows (from before the first migration, or made by hand).
+        None => {
+            let (name, range) = ctx.name_at(pos)?;
+            live.snapshot.table(&name.key())?;
+            (Target::Table(name.key()), Schema::new(ctx.file()?.dialect), range)
+        }
+    };
+    let md = match &target {
+        Target::Table(key) => {
+            let t = live.snapshot.table(key)?;
+            let replayed = schema.table_by_key(key).map(|table| (&schema, table));
+            super::live_hover::table(live, t, replayed)
+        }
+        Target::Column { table, column } => {
+            let t = live.snapshot.table(table)?;
+            let c = t.column(column)?;
+            let replayed = schema.table_by_key(table).and_then(|t| t.column(column));
+            super::live_hover::column(t, c, replayed)
+        }
+    };
     Some((md, ctx.positions().range(range)))
 }
 
@@ -447,10 +496,18 @@ fn name_before(tokens: &[&Token], end: usize) -> Option<(QualifiedName, usize)> 
 }
 
 /// The code lens on a migration's first line: its position in its set and its git status.
-pub(crate) fn code_lens(project: &ProjectState, path: &Path) -> Option<CodeLens> {
+pub(crate) fn code_lens(
+    project: &ProjectState,
+    path: &Path,
+    live: Option<&crate::live::LiveFacts>,
+) -> Option<CodeLens> {
     let (si, mi) = project.model.project.locate(path)?;
     let set = &project.model.project.sets[si];
     let mut title = format!("#{} of {}", mi + 1, set.migrations.len());
+    // Where it stands in the dev database first: `applied 2026-03-02 14:10 UTC`, `pending`, `FAILED`.
+    if let Some(state) = live.and_then(|live| ledger_state(set, mi, live)) {
+        title = format!("{state} · {title}");
+    }
     if let Some(git) = &project.model.project.git {
         let status = match git.status(path) {
             MigrationStatus::Shipped { commit: Some(c) } => {
@@ -471,6 +528,19 @@ pub(crate) fn code_lens(project: &ProjectState, path: &Path) -> Option<CodeLens>
         command: Some(Command { title, command: String::new(), arguments: None }),
         data: None,
     })
+}
+
+/// The migration's state in the dev database's ledger (`pending` when the framework keeps a
+/// ledger the database does not have yet); `None` when the framework keeps none.
+fn ledger_state(set: &crate::workspace::MigrationSet, migration: usize, live: &crate::live::LiveFacts) -> Option<String> {
+    match live.ledger_of(&set.dir) {
+        Some(ledger) => crate::live::ledger::statuses(set, ledger)
+            .into_iter()
+            .find(|s| s.migration == Some(migration))
+            .map(|s| s.state.lens()),
+        None if crate::workspace::frameworks::framework(set.framework).ledger().is_some() => Some("pending".into()),
+        None => None,
+    }
 }
 
 /// Markdown as hover contents.
@@ -577,6 +647,7 @@ mod tests {
             snapshot: &snapshot,
             path: Path::new("/w/m/001.sql"),
             project: None,
+            live: None,
             encoding: PositionEncoding::Utf16,
         };
         let line = text.matches('\n').count() as u32;

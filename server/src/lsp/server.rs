@@ -4,6 +4,7 @@
 //! workspace by the background worker in `background`, which yields to the open buffers.
 
 mod background;
+mod live;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use tower_lsp::{Client, LanguageServer};
 use crate::config::{Config, ConfigProblem};
 use crate::text::{Document, PositionEncoding};
 
+use super::actions::{self, EditSupport};
 use super::convert::{self, line_col};
 use super::documents::{is_config_file, path_of, AnalysisJob, DocState, Snapshot};
 use super::guard::{catch_panic, run_blocking};
@@ -31,6 +33,8 @@ use background::PendingWork;
 
 /// The registration id of our file watchers (`safemig.toml`, migrations, layout markers).
 const FILE_WATCHER_ID: &str = "safemig-file-watcher";
+/// `workspace/executeCommand`: load the dev database's catalog and ledgers again now.
+pub(crate) const REFRESH_SCHEMA_COMMAND: &str = "safemig.server.refreshSchema";
 /// The settings section we ask for when the client pulls configuration.
 const SETTINGS_SECTION: &str = "safemig";
 
@@ -56,6 +60,8 @@ impl Backend {
                 workspace_wake,
                 workspace_woken: Mutex::new(Some(workspace_woken)),
                 project: Mutex::new(None),
+                live: Mutex::new(live::LiveShared::default()),
+                live_wake: Notify::new(),
                 shutdown_requested,
             }),
         }
@@ -69,6 +75,7 @@ struct ClientSupport {
     pull_configuration: bool,
     work_done_progress: bool,
     refresh_code_lenses: bool,
+    edits: EditSupport,
 }
 
 #[derive(Default)]
@@ -115,6 +122,9 @@ struct Inner {
     workspace_woken: Mutex<Option<watch::Receiver<()>>>,
     /// The latest analysis of the whole project (`None` until the first one is done).
     project: Mutex<Option<Arc<ProjectState>>>,
+    /// The dev database's facts and status (see `live`).
+    live: Mutex<live::LiveShared>,
+    live_wake: Notify,
     shutdown_requested: Arc<AtomicBool>,
 }
 
@@ -191,9 +201,11 @@ impl Inner {
             (doc.snapshot.clone()?, doc.path.clone())
         };
         let project = self.project();
+        let live = self.live_facts();
         let encoding = self.encoding();
         let work = move || {
-            let ctx = Context { snapshot: &snapshot, path: &path, project: project.as_deref(), encoding };
+            let ctx =
+                Context { snapshot: &snapshot, path: &path, project: project.as_deref(), live: live.as_deref(), encoding };
             answer(&ctx)
         };
         match run_blocking(work).await {
@@ -265,6 +277,8 @@ impl Inner {
             doc.wake.send_replace(());
         }
         self.schedule(|work| work.everything = true);
+        // The database URL or its timeouts may have changed.
+        self.refresh_live();
     }
 
     /// Files changed on disk (reported by the client or by our own watcher).
@@ -448,8 +462,37 @@ fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
     folder.or(params.root_uri.as_ref()).and_then(|uri| uri.to_file_path().ok()).or(from_path)
 }
 
+impl Backend {
+    /// `safemig/migrationStatus`: every migration and its state in the dev database.
+    pub(crate) async fn migration_status(&self, _params: serde_json::Value) -> Result<live::MigrationStatusResult> {
+        let inner = &self.inner;
+        Ok(inner
+            .guard("safemig/migrationStatus", async {
+                let sets = inner.project().map(|p| p.model.project.sets.clone()).unwrap_or_default();
+                let facts = inner.live_facts();
+                match run_blocking(move || live::migration_status(&sets, facts.as_deref())).await {
+                    Ok(result) => result,
+                    Err(message) => {
+                        inner.log_panic("safemig/migrationStatus", &message).await;
+                        live::MigrationStatusResult::default()
+                    }
+                }
+            })
+            .await)
+    }
+}
+
 #[tower_lsp::async_trait]
 impl LanguageServer for Backend {
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        let inner = &self.inner;
+        if params.command != REFRESH_SCHEMA_COMMAND {
+            return Err(tower_lsp::jsonrpc::Error::invalid_params(format!("unknown command `{}`", params.command)));
+        }
+        inner.guard("executeCommand", async { inner.refresh_live() }).await;
+        Ok(None)
+    }
+
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let inner = &self.inner;
         let encoding = convert::negotiate_encoding(
@@ -468,6 +511,7 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.code_lens.as_ref())
                 .and_then(|c| c.refresh_support)
                 .unwrap_or(false),
+            edits: EditSupport::from_capabilities(&params.capabilities),
         });
         let root = workspace_root(&params);
         let init_options = params.initialization_options;
@@ -497,6 +541,15 @@ impl LanguageServer for Backend {
                     ..CompletionOptions::default()
                 }),
                 code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![REFRESH_SCHEMA_COMMAND.into()],
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                }),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                    resolve_provider: Some(false),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                })),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo { name: "safemig".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
@@ -518,6 +571,7 @@ impl LanguageServer for Backend {
                         watcher.guard("registering the file watchers", watcher.register_file_watchers()).await
                     });
                 }
+                tokio::spawn(live::live_worker(Arc::clone(inner), inner.root()));
                 let woken = lock(&inner.workspace_woken).take();
                 if let (Some(root), Some(woken)) = (inner.root(), woken) {
                     inner.schedule(|work| work.rescan = true);
@@ -555,9 +609,13 @@ impl LanguageServer for Backend {
         let inner = &self.inner;
         inner
             .guard("didSave", async {
-                // Migrations are analysed as they are typed; a saved config file changes the rules.
-                if is_config_file(&path_of(&params.text_document.uri)) {
+                // Migrations are analysed as they are typed; a saved config file changes the rules,
+                // and a saved migration may just have been applied to the dev database.
+                let path = path_of(&params.text_document.uri);
+                if is_config_file(&path) {
                     inner.reload_config(false).await;
+                } else if live::refreshes_live(&path) {
+                    inner.refresh_live();
                 }
             })
             .await;
@@ -617,7 +675,10 @@ impl LanguageServer for Backend {
                 let encoding = inner.encoding();
                 // The name under the cursor (its definition), then the statement (its locks).
                 let named = inner.navigate(&uri, move |ctx| navigation::hover(ctx, position)).await;
-                let statement = inner.snapshot(&uri).and_then(|snapshot| hover::hover(&snapshot, position, encoding));
+                let live = inner.live_facts();
+                let statement = inner
+                    .snapshot(&uri)
+                    .and_then(|snapshot| hover::hover(&snapshot, position, encoding, live.as_deref()));
                 let statement_md = statement.as_ref().and_then(|h| match &h.contents {
                     HoverContents::Markup(m) => Some(m.value.clone()),
                     _ => None,
@@ -679,10 +740,35 @@ impl LanguageServer for Backend {
             .guard("codeLens", async {
                 let project = inner.project()?;
                 let path = path_of(&params.text_document.uri);
-                match run_blocking(move || navigation::code_lens(&project, &path)).await {
+                let live = inner.live_facts();
+                match run_blocking(move || navigation::code_lens(&project, &path, live.as_deref())).await {
                     Ok(lens) => lens.map(|lens| vec![lens]),
                     Err(message) => {
                         inner.log_panic("a code lens", &message).await;
+                        None
+                    }
+                }
+            })
+            .await)
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let inner = &self.inner;
+        Ok(inner
+            .guard("codeAction", async {
+                let uri = params.text_document.uri;
+                let snapshot = inner.snapshot(&uri)?;
+                let encoding = inner.encoding();
+                let support = inner.client_support().edits;
+                let only = params.context.only;
+                let work = move || {
+                    let version = snapshot.version;
+                    actions::code_actions(&snapshot, &uri, version, params.range, only.as_deref(), encoding, support)
+                };
+                match run_blocking(work).await {
+                    Ok(actions) => Some(actions),
+                    Err(message) => {
+                        inner.log_panic("a code action", &message).await;
                         None
                     }
                 }

@@ -118,8 +118,13 @@ impl WorkspaceModel {
     }
 
     /// Analyses every migration, reusing `previous` for what did not change. Blocking.
-    pub fn analyze(&self, overlay: &Overlay, previous: Option<&ProjectAnalysis>) -> ProjectAnalysis {
-        self.project.analyze(overlay, previous)
+    pub fn analyze(
+        &self,
+        overlay: &Overlay,
+        previous: Option<&ProjectAnalysis>,
+        live: Option<Arc<crate::live::LiveFacts>>,
+    ) -> ProjectAnalysis {
+        self.project.analyze_live(overlay, previous, live)
     }
 
     /// A buffer of a migration, analysed between two project analyses: with its set's settings
@@ -141,7 +146,8 @@ impl WorkspaceModel {
         let carried = replayed.map(|f| carry_over(&f.analysis, text)).unwrap_or_default();
         let previous = previous.filter(|p| p.dialect == set.dialect);
         let file = Arc::new(SqlFile::parse(text, set.dialect, previous));
-        Some(engine::analyze_parsed(file, &settings, &self.config, schema, carried))
+        let view = crate::live::LiveView { replayed: schema, live: last.live.as_deref() };
+        Some(engine::analyze_parsed(file, &settings, &self.config, &view, carried))
     }
 }
 
@@ -165,6 +171,9 @@ fn is_project_rule(rule: &str) -> bool {
         rules::duplicate_migration_version::RULE.id,
         rules::migration_out_of_order::RULE.id,
         rules::conflicting_migrations::RULE.id,
+        rules::applied_migration_edited::RULE.id,
+        rules::applied_migration_missing::RULE.id,
+        rules::migration_failed::RULE.id,
     ]
     .contains(&rule)
 }

@@ -77,6 +77,16 @@ pub trait SchemaView: Sync {
     fn replayed(&self) -> Option<&Schema> {
         None
     }
+    /// The outcome of a data probe against the live database (`existing-rows-violate`), when
+    /// one ran for this key.
+    fn probe(&self, _key: &crate::live::probe::ProbeKey) -> Option<&crate::live::probe::ProbeOutcome> {
+        None
+    }
+    /// When sizes come from a live database: the row count under which a table counts as small
+    /// (lock findings on it drop to info).
+    fn small_table_rows(&self) -> Option<u64> {
+        None
+    }
     /// Whether the table (or view) exists before this migration. `Some(false)` only when the
     /// source knows every table there is.
     fn has_table(&self, table: &QualifiedName) -> Option<bool> {

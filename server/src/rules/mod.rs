@@ -6,7 +6,7 @@
 pub mod context;
 pub mod suppression;
 
-pub use context::{MigrationContext, MigrationSettings, SchemaView, StatementContext, TableSize};
+pub use context::{MigrationContext, MigrationSettings, NoSchema, SchemaView, StatementContext, TableSize};
 
 use std::ops::Range;
 
@@ -52,6 +52,7 @@ pub enum Category {
     Types,
     Transactions,
     History,
+    Live,
 }
 
 impl Category {
@@ -62,6 +63,7 @@ impl Category {
             Category::Types => "Types",
             Category::Transactions => "Transactions and robustness",
             Category::History => "Migration history",
+            Category::Live => "Live database",
         }
     }
 }
@@ -163,11 +165,6 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
 /// Rule ids reserved by the catalog for later features (history, live database, MySQL/SQLite).
 /// They are valid in config and suppressions but have no check yet.
 pub const RESERVED_IDS: &[&str] = &[
-    "applied-migration-edited",
-    "migration-failed",
-    "applied-migration-missing",
-    "schema-drift",
-    "existing-rows-violate",
     "mysql-table-copy",
     "sqlite-alter-unsupported",
 ];
@@ -226,6 +223,11 @@ rule_modules! {
     duplicate_migration_version,
     migration_out_of_order,
     conflicting_migrations,
+    applied_migration_edited,
+    migration_failed,
+    applied_migration_missing,
+    schema_drift,
+    existing_rows_violate,
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub(in crate::lsp) struct PendingWork {
     pub paths: FxHashSet<PathBuf>,
     /// An open migration was edited.
     pub buffers: bool,
+    /// The dev database's facts changed: analyse again with them.
+    pub live: bool,
 }
 
 impl PendingWork {
@@ -62,6 +64,7 @@ impl PendingWork {
         self.everything |= other.everything;
         self.paths.extend(other.paths);
         self.buffers |= other.buffers;
+        self.live |= other.live;
     }
 
     fn only_buffers(&self) -> bool {
@@ -177,7 +180,7 @@ impl Worker {
         }
         let (config, generation) = self.inner.config();
         let mut reopen = work.rescan || work.everything || self.model.is_none() || generation != self.generation;
-        let mut reanalyse = work.buffers;
+        let mut reanalyse = work.buffers || work.live;
         let mut cleared = Vec::new();
         if let (false, Some(model)) = (reopen, self.model.clone()) {
             if !work.paths.is_empty() {
@@ -230,8 +233,9 @@ impl Worker {
         let previous = self.inner.project().map(|state| Arc::clone(&state.analysis));
         let encoding = self.inner.encoding();
         let analyser = Arc::clone(&model);
+        let live = self.inner.live_facts();
         let analysed = run_blocking(move || {
-            let analysis = analyser.analyze(&overlay, previous.as_deref());
+            let analysis = analyser.analyze(&overlay, previous.as_deref(), live);
             // Freeing the previous analysis is not the user's wait either.
             drop(previous);
             let diagnostics = workspace::all_diagnostics(&analysis, encoding);
@@ -282,10 +286,11 @@ impl Worker {
                     if doc.revision != revision {
                         continue;
                     }
+                    let version = doc.document.version;
                     let snapshot =
-                        Snapshot { text: text.to_string(), index: LineIndex::new(text), analysis: Some(file) };
+                        Snapshot { text: text.to_string(), version, index: LineIndex::new(text), analysis: Some(file) };
                     doc.snapshot = Some(Arc::new(snapshot));
-                    doc.document.version
+                    version
                 };
                 self.inner.publish_if_changed(uri, diagnostics, Some(version)).await;
             }

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use super::{file_name, lines, opted_out, strip_sql, whole, wrapped, Framework};
+use super::{
+    file_name, lines, opted_out, strip_sql, text_key, whole, wrapped, AppliedBy, ChecksumKind, Framework, LedgerSpec,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -20,14 +22,22 @@ fn version(stem: &str) -> (&str, &str) {
 
 /// The `-- atlas:txmode` value among the file's leading comment lines.
 pub fn header_txmode(text: &str) -> Option<String> {
+    header_directive(text, "txmode").map(|mode| mode.to_ascii_lowercase())
+}
+
+/// The value of the header directive `-- atlas:<name> <value>` among the file's leading comment
+/// lines (`txmode`, `sum`), trimmed.
+pub fn header_directive<'t>(text: &'t str, name: &str) -> Option<&'t str> {
     for (_, line, _) in lines(text) {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
         let comment = line.strip_prefix("--")?.trim();
-        if let Some(mode) = comment.strip_prefix("atlas:txmode") {
-            return Some(mode.trim().to_ascii_lowercase());
+        if let Some(value) = comment.strip_prefix("atlas:").and_then(|d| d.strip_prefix(name)) {
+            if value.is_empty() || value.starts_with(char::is_whitespace) {
+                return Some(value.trim());
+            }
         }
     }
     None
@@ -79,6 +89,52 @@ impl Framework for Atlas {
 
     fn version_of(&self, path: &Path) -> Option<VersionKey> {
         Some(VersionKey::Text(version(strip_sql(file_name(path)?)?).0.to_string()))
+    }
+
+    /// `atlas_schema_revisions`: one revision per file with the file's `atlas.sum` hash;
+    /// `applied < total` or an `error` is a partially applied file (the next apply resumes at
+    /// statement `applied`); `type` bit 1 alone is a baseline. Versions starting with `.` are
+    /// Atlas's own bookkeeping rows, not migrations.
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "atlas_schema_revisions.atlas_schema_revisions",
+            required_columns: &["version", "description", "type", "applied", "total", "executed_at", "error", "hash"],
+            optional_columns: &[("error_stmt", "NULL::text")],
+            query: "SELECT version::text, description::text, executed_at::timestamptz, \
+                    CASE WHEN type & 2 = 0 AND type & 1 <> 0 THEN 'baseline' \
+                    WHEN type & 4 = 0 AND (error IS NOT NULL OR applied < total) THEN 'failed' ELSE 'applied' END, \
+                    NULLIF(hash::text, ''), \
+                    CASE WHEN error IS NOT NULL THEN error::text || COALESCE(E'\n(statement: ' || {error_stmt}::text || ')', '') END, \
+                    applied::bigint, total::bigint, NULL::text[] \
+                    FROM {table} WHERE version NOT LIKE '.%' ORDER BY executed_at, version",
+            checksum: Some(ChecksumKind::Atlas),
+            applied: AppliedBy::EachRow,
+            key: |version, _| text_key(version),
+            on_checksum_mismatch: |_, _, _| {
+                "Atlas recorded the file's atlas.sum hash when it ran it: the dev database ran another version of \
+                 this file, or a file before it was added, removed or edited since (the hash runs through every \
+                 file, so every later hash changes too and `atlas migrate hash` rewrites atlas.sum)"
+                    .to_string()
+            },
+            resolve_failed: |t| {
+                let resume = match t.applied_statements {
+                    Some(n) => format!(" resumes at statement {}", n + 1),
+                    None => " resumes where it stopped".to_string(),
+                };
+                format!(
+                    "fix the file, run `atlas migrate hash`, and `atlas migrate apply`{resume}; or, if you completed \
+                     it by hand, `atlas migrate set {}`",
+                    t.version
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "`atlas migrate apply` finds a revision without its file; restore the file, or realign the \
+                     revisions with `atlas migrate set {}`",
+                    t.previous.unwrap_or("<the last version you have>")
+                )
+            },
+        })
     }
 }
 

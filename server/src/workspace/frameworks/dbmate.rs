@@ -5,7 +5,10 @@
 
 use std::path::Path;
 
-use super::{file_name, leading_digits, lines, opted_out, sections_between, strip_sql, wrapped, Framework};
+use super::{
+    file_name, leading_digits, lines, opted_out, sections_between, sql_literal, strip_sql, text_key, wrapped,
+    AppliedBy, Framework, LedgerSpec,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -94,6 +97,37 @@ impl Framework for Dbmate {
     fn version_of(&self, path: &Path) -> Option<VersionKey> {
         let (digits, _) = leading_digits(strip_sql(file_name(path)?)?);
         (!digits.is_empty()).then(|| VersionKey::Text(digits.to_string()))
+    }
+
+    /// `schema_migrations(version)`: the leading digits of each applied file, nothing else.
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "schema_migrations",
+            required_columns: &["version"],
+            optional_columns: &[],
+            query: "SELECT version::text, NULL::text, NULL::timestamptz, 'applied', NULL::text, NULL::text, \
+                    NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER BY version",
+            checksum: None,
+            applied: AppliedBy::EachRow,
+            key: |version, _| text_key(version),
+            on_checksum_mismatch: |_, _, _| String::new(),
+            resolve_failed: |t| {
+                format!(
+                    "dbmate has no repair command: undo what it half-did and run it again, or record it by hand: INSERT \
+                     INTO {} (version) VALUES ({});",
+                    t.table,
+                    sql_literal(t.version)
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "`dbmate rollback` cannot undo it without its file; restore the file, or delete the row by hand: \
+                     DELETE FROM {} WHERE version = {};",
+                    t.table,
+                    sql_literal(t.version)
+                )
+            },
+        })
     }
 }
 

@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-use super::{file_name, opted_out, parent_name, whole, wrapped, Framework};
+use super::{
+    file_name, opted_out, parent_name, sql_literal, text_key, whole, wrapped, AppliedBy, Framework, LedgerSpec,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -83,6 +85,38 @@ impl Framework for Diesel {
             return None;
         }
         Some(VersionKey::Text(parse_dir(parent_name(path)?).0))
+    }
+
+    /// `__diesel_schema_migrations(version, run_on)`: the version (dashes removed) of each
+    /// applied migration.
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "__diesel_schema_migrations",
+            required_columns: &["version", "run_on"],
+            optional_columns: &[],
+            query: "SELECT version::text, NULL::text, run_on::timestamptz, 'applied', NULL::text, NULL::text, \
+                    NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER BY version",
+            checksum: None,
+            applied: AppliedBy::EachRow,
+            key: |version, _| text_key(version),
+            on_checksum_mismatch: |_, _, _| String::new(),
+            resolve_failed: |t| {
+                format!(
+                    "Diesel has no repair command: undo what it half-did and run it again, or record it by hand: INSERT \
+                     INTO {} (version) VALUES ({});",
+                    t.table,
+                    sql_literal(t.version)
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "`diesel migration revert` cannot undo it without its directory; restore it, or delete the row by \
+                     hand: DELETE FROM {} WHERE version = {};",
+                    t.table,
+                    sql_literal(t.version)
+                )
+            },
+        })
     }
 }
 

@@ -9,7 +9,10 @@
 use std::ops::Range;
 use std::path::Path;
 
-use super::{file_name, leading_digits, numeric, parent_name, strip_sql, whole, wrapped, Framework};
+use super::{
+    file_name, leading_digits, numeric, numeric_key, parent_name, strip_sql, whole, wrapped, AppliedBy, ChecksumKind,
+    Framework, LedgerKeys, LedgerSpec,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -190,6 +193,63 @@ impl Framework for Drizzle {
 
     fn statement_blocks(&self, _path: &Path, text: &str) -> Vec<Range<usize>> {
         chunks(text)
+    }
+
+    /// `drizzle.__drizzle_migrations(id, hash, created_at)`: `created_at` is the journal entry's
+    /// `when`, `hash` the SHA-256 of the file (never compared by Drizzle). The migrator applies
+    /// only entries newer than the newest row. The v1 beta adds `name` (the folder) and
+    /// `applied_at`. On PostgreSQL a failure rolls the whole batch back: no row.
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "drizzle.__drizzle_migrations",
+            required_columns: &["hash", "created_at"],
+            optional_columns: &[("name", "NULL::text"), ("applied_at", "NULL::timestamptz")],
+            query: "SELECT created_at::text, {name}::text, {applied_at}::timestamptz, 'applied', hash::text, \
+                    NULL::text, NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER BY created_at, id",
+            checksum: Some(ChecksumKind::Drizzle),
+            applied: AppliedBy::EachRowNewerOnly,
+            key: |version, name| match name.filter(|n| !n.is_empty()) {
+                Some(folder) => Some(VersionKey::Text(folder.to_string())),
+                None => numeric_key(version),
+            },
+            on_checksum_mismatch: |_, _, _| {
+                "Drizzle never compares this hash, so `drizzle-kit migrate` will not notice: the dev database keeps \
+                 the version it ran, fresh databases get the edited one"
+                    .to_string()
+            },
+            resolve_failed: |_| {
+                "the drizzle migrator rolls the whole batch back on PostgreSQL; fix the migration and run it again"
+                    .to_string()
+            },
+            resolve_missing: |t| {
+                format!(
+                    "the drizzle migrator ignores it, but every journal entry older than it counts as applied; \
+                     restore the migration and its journal entry, or delete the row by hand: DELETE FROM {} WHERE \
+                     created_at = {};",
+                    t.table, t.version
+                )
+            },
+        })
+    }
+
+    /// Journal layout: the entry's `when` (what `created_at` stores); v1 beta folders: the
+    /// folder name.
+    fn ledger_keys(&self, set: &crate::workspace::MigrationSet) -> LedgerKeys {
+        let journal = read_text(&set.dir.join("meta").join("_journal.json")).and_then(|t| parse_journal(&t).ok());
+        let migrations = set
+            .migrations
+            .iter()
+            .map(|m| {
+                let path = m.up.as_deref()?;
+                if file_name(path)? == "migration.sql" {
+                    return parent_name(path).map(|n| VersionKey::Text(n.to_string()));
+                }
+                let tag = strip_sql(file_name(path)?)?;
+                let entry = journal.as_ref()?.iter().find(|e| e.tag == tag)?;
+                Some(VersionKey::Numeric(vec![u128::from(entry.when)]))
+            })
+            .collect();
+        LedgerKeys { migrations, elsewhere: Vec::new() }
     }
 }
 

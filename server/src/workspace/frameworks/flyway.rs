@@ -10,7 +10,7 @@ use std::path::Path;
 
 use sqlparser::tokenizer::Token;
 
-use super::{file_name, opted_out, pair, wrapped, Entry, Framework};
+use super::{file_name, opted_out, pair, wrapped, AppliedBy, ChecksumKind, Entry, Framework, LedgerSpec};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -192,6 +192,66 @@ impl Framework for Flyway {
         Some(match parse_name(file_name(path)?)? {
             FlywayName::Versioned { version, .. } | FlywayName::Undo { version, .. } => VersionKey::Numeric(version),
             FlywayName::Repeatable { description } => VersionKey::Text(description.replace('_', " ")),
+        })
+    }
+
+    /// `flyway_schema_history`: one row per run (repeatables re-run and add rows; the latest
+    /// counts). `success = false` is a failed migration (only where it ran outside a
+    /// transaction). `BASELINE` rows cover every version up to theirs; `DELETE` rows (written
+    /// by `repair` for a missing migration) cancel the rows before them; `SCHEMA` rows are not
+    /// migrations; `UNDO_*` rows undo their version. Repeatables are re-run when their checksum
+    /// changes, so their checksum is not compared (and is computed after placeholder
+    /// replacement, which safemig cannot reproduce).
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "flyway_schema_history",
+            required_columns: &[
+                "installed_rank",
+                "version",
+                "description",
+                "type",
+                "checksum",
+                "installed_on",
+                "success",
+            ],
+            optional_columns: &[],
+            query: "SELECT h.version::text, h.description::text, h.installed_on::timestamptz, \
+                    CASE WHEN h.type = 'BASELINE' THEN 'baseline' WHEN h.type LIKE 'UNDO%' THEN 'rolled_back' \
+                    WHEN h.success THEN 'applied' ELSE 'failed' END, \
+                    CASE WHEN h.version IS NULL THEN NULL ELSE h.checksum::text END, \
+                    NULL::text, NULL::bigint, NULL::bigint, NULL::text[] \
+                    FROM {table} h WHERE h.type NOT IN ('SCHEMA', 'DELETE') AND NOT EXISTS (\
+                    SELECT 1 FROM {table} d WHERE d.type = 'DELETE' AND d.installed_rank > h.installed_rank \
+                    AND d.version IS NOT DISTINCT FROM h.version \
+                    AND (h.version IS NOT NULL OR d.description = h.description)) \
+                    ORDER BY h.installed_rank",
+            checksum: Some(ChecksumKind::Flyway),
+            applied: AppliedBy::EachRow,
+            key: |version, name| match version {
+                Some(v) => parse_version(v.trim()).map(VersionKey::Numeric),
+                None => name.map(|n| VersionKey::Text(n.to_string())),
+            },
+            on_checksum_mismatch: |version, stored, computed| {
+                format!(
+                    "Flyway's validate (run before every migrate) fails: \"Migration checksum mismatch for migration \
+                     version {version} -> Applied to database : {stored} -> Resolved locally : {computed}. Either \
+                     revert the changes to the migration, or run repair to update the schema history.\""
+                )
+            },
+            resolve_failed: |_| {
+                "Flyway stops at it (\"Detected failed migration … Please remove any half-completed changes then run \
+                 repair to fix the schema history\"): undo what it half-did, then `flyway repair` (removes the failed \
+                 row) and migrate again"
+                    .to_string()
+            },
+            resolve_missing: |t| {
+                format!(
+                    "Flyway's validate fails: \"Detected applied migration not resolved locally: {}. If you removed \
+                     this migration intentionally, run repair to mark the migration as deleted.\"; restore the file, \
+                     or run `flyway repair`",
+                    t.version
+                )
+            },
         })
     }
 }

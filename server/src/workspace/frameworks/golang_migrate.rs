@@ -8,7 +8,10 @@
 
 use std::path::Path;
 
-use super::{batch, file_name, leading_digits, numeric, pair, whole, wrapped, Entry, Framework};
+use super::{
+    batch, file_name, leading_digits, numeric, numeric_key, pair, whole, wrapped, AppliedBy, Entry, Framework,
+    LedgerSpec,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::Listing;
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -103,6 +106,42 @@ impl Framework for GolangMigrate {
 
     fn version_of(&self, path: &Path) -> Option<VersionKey> {
         parse_name(file_name(path)?).and_then(|(v, _, _)| numeric(v))
+    }
+
+    /// `schema_migrations`: a single row, the current version; every migration up to it counts
+    /// as applied. `dirty = true`: the current version failed (or is still running).
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "schema_migrations",
+            required_columns: &["version", "dirty"],
+            optional_columns: &[],
+            query: "SELECT version::text, NULL::text, NULL::timestamptz, \
+                    CASE WHEN dirty THEN 'failed' ELSE 'applied' END, NULL::text, NULL::text, NULL::bigint, \
+                    NULL::bigint, NULL::text[] FROM {table}",
+            checksum: None,
+            applied: AppliedBy::CurrentVersion,
+            key: |version, _| numeric_key(version),
+            on_checksum_mismatch: |_, _, _| String::new(),
+            resolve_failed: |t| {
+                format!(
+                    "golang-migrate refuses to run (\"Dirty database version {v}. Fix and force version.\"): undo what \
+                     it half-did, then `migrate -path {dir} -database \"$DATABASE_URL\" force {previous}` and run it \
+                     again; or, if you completed it by hand, `migrate -path {dir} -database \"$DATABASE_URL\" force {v}`",
+                    v = t.version,
+                    dir = t.dir.display(),
+                    previous = t.previous.unwrap_or("-1"),
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "golang-migrate cannot find the file of the current version, so it can neither go up nor down from \
+                     it; restore the file, or set the version to the last migration you have: `migrate -path {dir} \
+                     -database \"$DATABASE_URL\" force {previous}`",
+                    dir = t.dir.display(),
+                    previous = t.previous.unwrap_or("-1"),
+                )
+            },
+        })
     }
 }
 

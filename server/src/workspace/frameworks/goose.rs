@@ -8,7 +8,10 @@
 use std::ops::Range;
 use std::path::Path;
 
-use super::{file_name, leading_digits, lines, numeric, opted_out, pair, sections_between, wrapped, Entry, Framework};
+use super::{
+    file_name, leading_digits, lines, numeric, numeric_key, opted_out, pair, sections_between, wrapped, AppliedBy,
+    Entry, Framework, LedgerSpec,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -149,6 +152,38 @@ impl Framework for Goose {
             }
         }
         out
+    }
+
+    /// `goose_db_version`: a row per up (`is_applied = true`); older goose wrote
+    /// `is_applied = false` rows for a down, so the latest row per version counts. The
+    /// `version_id = 0` row is written when the table is created. A failure leaves no row.
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "goose_db_version",
+            required_columns: &["id", "version_id", "is_applied", "tstamp"],
+            optional_columns: &[],
+            query: "SELECT version_id::text, NULL::text, tstamp::timestamptz, \
+                    CASE WHEN is_applied THEN 'applied' ELSE 'rolled_back' END, NULL::text, NULL::text, NULL::bigint, \
+                    NULL::bigint, NULL::text[] FROM {table} WHERE version_id <> 0 ORDER BY id",
+            checksum: None,
+            applied: AppliedBy::EachRow,
+            key: |version, _| numeric_key(version),
+            on_checksum_mismatch: |_, _, _| String::new(),
+            resolve_failed: |t| {
+                format!(
+                    "goose has no repair command: undo what it half-did and run it again, or record it by hand: INSERT \
+                     INTO {} (version_id, is_applied) VALUES ({}, true);",
+                    t.table, t.version
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "`goose down` cannot undo it without its file; restore the file, or delete the row by hand: DELETE \
+                     FROM {} WHERE version_id = {};",
+                    t.table, t.version
+                )
+            },
+        })
     }
 }
 

@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::listing::Listing;
-use super::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
+use super::{Direction, FrameworkKind, Migration, MigrationSet, Section, TransactionMode, VersionKey};
 use crate::sql::Dialect;
 
 /// A migration tool.
@@ -90,6 +90,132 @@ pub trait Framework: Sync {
         let _ = (path, text);
         Vec::new()
     }
+
+    /// The applied-migrations table the runner keeps in the database, `None` for a runner
+    /// without one (plain numbered files).
+    fn ledger(&self) -> Option<LedgerSpec> {
+        None
+    }
+
+    /// The key each migration of `set` has in the ledger (compared with [`LedgerSpec::key`] of
+    /// the rows), and keys of migrations in the directory that are not part of the set (a
+    /// node-pg-migrate JS migration), so that their rows are not "missing". By default a
+    /// migration's key is its version.
+    fn ledger_keys(&self, set: &MigrationSet) -> LedgerKeys {
+        LedgerKeys {
+            migrations: set.migrations.iter().map(|m| Some(m.version.clone())).collect(),
+            elsewhere: Vec::new(),
+        }
+    }
+}
+
+/// A framework's ledger: where it is, one query that normalises its rows, how a row matches a
+/// migration, its checksum, and the commands that repair it. Read by `live::ledger`.
+#[derive(Clone, Copy)]
+pub struct LedgerSpec {
+    /// The table as the runner names it by default: schema-qualified where the runner fixes the
+    /// schema, else unqualified and resolved through the `search_path` as the runner does.
+    pub table: &'static str,
+    /// Columns the table must have to be this framework's ledger (a `schema_migrations` table
+    /// may belong to golang-migrate, dbmate or Rails).
+    pub required_columns: &'static [&'static str],
+    /// Columns older versions of the table lack, with the expression used instead: the query
+    /// says `{column}` where it reads one.
+    pub optional_columns: &'static [(&'static str, &'static str)],
+    /// A `SELECT` over `{table}` returning, in this order: version `text`, name `text`,
+    /// applied_at `timestamptz`, state `text` (`applied`, `failed`, `rolled_back`,
+    /// `baseline`), checksum `text`, detail (error text, logs) `text`, applied statements
+    /// `bigint`, total statements `bigint`, statements `text[]` — `NULL` where the framework
+    /// records nothing — one row per ledger row, in the order the runner applied them.
+    pub query: &'static str,
+    pub checksum: Option<ChecksumKind>,
+    pub applied: AppliedBy,
+    /// The key of a row (from its version and name columns), compared with the migrations'
+    /// [`Framework::ledger_keys`]; `None` when the row's version cannot be read.
+    pub key: fn(version: Option<&str>, name: Option<&str>) -> Option<VersionKey>,
+    /// What the runner does when the stored checksum differs from the file's (version, stored,
+    /// computed), as a clause for messages.
+    pub on_checksum_mismatch: fn(version: &str, stored: &str, computed: &str) -> String,
+    /// How to get past a migration the ledger marks failed, with the exact commands.
+    pub resolve_failed: fn(&LedgerTarget<'_>) -> String,
+    /// What the runner does with a ledger row no file provides, and how to fix it.
+    pub resolve_missing: fn(&LedgerTarget<'_>) -> String,
+}
+
+impl std::fmt::Debug for LedgerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerSpec").field("table", &self.table).field("applied", &self.applied).finish()
+    }
+}
+
+/// How a migration's checksum is computed and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumKind {
+    /// SHA-256 hex of `migration.sql`, line-ending tolerant.
+    Prisma,
+    /// CRC32 over the lines without line breaks, a signed `int`.
+    Flyway,
+    /// SHA-384 of the file's bytes (`bytea`, read as hex).
+    Sqlx,
+    /// SHA-256 hex of the file (stored, never compared by Drizzle).
+    Drizzle,
+    /// The file's `atlas.sum` running hash.
+    Atlas,
+    /// No checksum: the statements the CLI ran (Supabase).
+    Statements,
+}
+
+/// How the ledger's rows say which migrations ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppliedBy {
+    /// One row per applied (or failed) migration; several rows for one migration: the last one
+    /// counts.
+    EachRow,
+    /// A single row holding the current version: every migration up to it counts as applied
+    /// (golang-migrate).
+    CurrentVersion,
+    /// One row per applied migration, and the runner only applies migrations newer than the
+    /// newest row, so an older one without a row is skipped for good (Drizzle's journal).
+    EachRowNewerOnly,
+}
+
+/// Facts for a ledger repair command.
+#[derive(Debug, Clone, Copy)]
+pub struct LedgerTarget<'a> {
+    /// The ledger table as read (quoted and qualified as PostgreSQL prints it).
+    pub table: &'a str,
+    /// The migration directory.
+    pub dir: &'a Path,
+    /// The version as the ledger stores it (Flyway: the description of a repeatable).
+    pub version: &'a str,
+    pub name: &'a str,
+    /// The version of the migration before it in runner order (golang-migrate `force`).
+    pub previous: Option<&'a str>,
+    /// How many of its statements the ledger says ran (Atlas).
+    pub applied_statements: Option<i64>,
+}
+
+/// A SQL string literal.
+pub fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Ledger keys of a set, see [`Framework::ledger_keys`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerKeys {
+    /// One per migration of the set, in its order.
+    pub migrations: Vec<Option<VersionKey>>,
+    pub elsewhere: Vec<VersionKey>,
+}
+
+/// A ledger version column holding a number (`bigint` or digits).
+pub(crate) fn numeric_key(version: Option<&str>) -> Option<VersionKey> {
+    version.map(str::trim).and_then(numeric)
+}
+
+/// A ledger version column compared as text.
+pub(crate) fn text_key(version: Option<&str>) -> Option<VersionKey> {
+    version.map(|v| VersionKey::Text(v.to_string()))
 }
 
 /// The module that knows `kind`.

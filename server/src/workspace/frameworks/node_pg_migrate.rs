@@ -7,7 +7,10 @@
 
 use std::path::Path;
 
-use super::{file_name, leading_digits, lines, natural_cmp, numeric, strip_sql, wrapped, Framework};
+use super::{
+    file_name, leading_digits, lines, natural_cmp, numeric, sql_literal, strip_sql, text_key, wrapped, AppliedBy,
+    Framework, LedgerKeys, LedgerSpec,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::Listing;
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -117,6 +120,61 @@ impl Framework for NodePgMigrate {
 
     fn version_of(&self, path: &Path) -> Option<VersionKey> {
         numeric(parse_name(file_name(path)?)?.0)
+    }
+
+    /// `pgmigrations(id, name, run_on)`: the file name without its extension of each applied
+    /// migration. A failure leaves no row.
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "pgmigrations",
+            required_columns: &["name", "run_on"],
+            optional_columns: &[],
+            query: "SELECT name::text, name::text, run_on::timestamptz, 'applied', NULL::text, NULL::text, \
+                    NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER BY run_on, name",
+            checksum: None,
+            applied: AppliedBy::EachRow,
+            key: |version, _| text_key(version),
+            on_checksum_mismatch: |_, _, _| String::new(),
+            resolve_failed: |t| {
+                format!(
+                    "undo what it half-did and run it again; or, if you completed it by hand, record it with \
+                     `node-pg-migrate up --fake` or INSERT INTO {} (name, run_on) VALUES ({}, now());",
+                    t.table,
+                    sql_literal(t.version)
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "node-pg-migrate cannot run it down without its file; restore the file, or delete the row by hand: \
+                     DELETE FROM {} WHERE name = {};",
+                    t.table,
+                    sql_literal(t.version)
+                )
+            },
+        })
+    }
+
+    /// The file name without extension; JS/TS migrations in the directory are not part of the set
+    /// but have rows too.
+    fn ledger_keys(&self, set: &crate::workspace::MigrationSet) -> LedgerKeys {
+        let stem = |path: &Path| {
+            let name = file_name(path)?;
+            Some(VersionKey::Text(name.rsplit_once('.').map_or(name, |(stem, _)| stem).to_string()))
+        };
+        let migrations = set.migrations.iter().map(|m| m.up.as_deref().and_then(stem)).collect();
+        let elsewhere = match crate::workspace::listing::read_names(&set.dir) {
+            Ok((files, _)) => files
+                .iter()
+                .filter(|f| !crate::workspace::listing::is_sql(f))
+                .filter(|f| {
+                    let (digits, rest) = leading_digits(f);
+                    !digits.is_empty() && rest.starts_with('_')
+                })
+                .filter_map(|f| stem(Path::new(f)))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        LedgerKeys { migrations, elsewhere }
     }
 }
 

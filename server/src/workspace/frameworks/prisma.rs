@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{file_name, parent_name, whole, Framework};
+use super::{file_name, parent_name, sql_literal, text_key, whole, AppliedBy, ChecksumKind, Framework, LedgerSpec};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -66,6 +66,47 @@ impl Framework for Prisma {
 
     fn version_of(&self, path: &Path) -> Option<VersionKey> {
         (file_name(path)? == FILE).then(|| parent_name(path).map(|n| VersionKey::Text(n.to_string())))?
+    }
+
+    /// `_prisma_migrations` in the connection's schema: one row per attempt, keyed by the
+    /// directory name; `finished_at IS NULL AND rolled_back_at IS NULL` is a failed migration
+    /// (P3009), `logs` its error.
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "_prisma_migrations",
+            required_columns: &["migration_name", "checksum", "started_at", "finished_at", "rolled_back_at", "logs"],
+            optional_columns: &[],
+            query:
+                "SELECT migration_name::text, migration_name::text, COALESCE(finished_at, started_at)::timestamptz, \
+                    CASE WHEN rolled_back_at IS NOT NULL THEN 'rolled_back' WHEN finished_at IS NULL THEN 'failed' \
+                    ELSE 'applied' END, checksum::text, logs::text, NULL::bigint, NULL::bigint, NULL::text[] \
+                    FROM {table} ORDER BY started_at, finished_at NULLS LAST",
+            checksum: Some(ChecksumKind::Prisma),
+            applied: AppliedBy::EachRow,
+            key: |version, _| text_key(version),
+            on_checksum_mismatch: |version, _, _| {
+                format!(
+                    "`prisma migrate dev` reports \"The migration `{version}` was modified after it was applied.\" and asks \
+                     to reset the database"
+                )
+            },
+            resolve_failed: |t| {
+                format!(
+                    "undo what it changed, then `prisma migrate resolve --rolled-back {name}` (the next `prisma migrate \
+                     deploy` runs it again); or, if you completed it by hand, `prisma migrate resolve --applied {name}`",
+                    name = t.version
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "`prisma migrate dev` finds it applied but missing from the migrations directory and asks to reset \
+                     the database; restore the directory from git, or delete the row: DELETE FROM {} WHERE \
+                     migration_name = {};",
+                    t.table,
+                    sql_literal(t.version)
+                )
+            },
+        })
     }
 }
 

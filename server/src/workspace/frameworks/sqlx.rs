@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-use super::{file_name, opted_out, pair, whole, wrapped, Entry, Framework};
+use super::{
+    file_name, numeric_key, opted_out, pair, whole, wrapped, AppliedBy, ChecksumKind, Entry, Framework, LedgerSpec,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_head, Ecosystem, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -101,6 +103,44 @@ impl Framework for Sqlx {
         let (version, ..) = parse_name(file_name(path)?)?;
         let v = u128::try_from(version.parse::<i64>().ok()?).ok()?;
         Some(VersionKey::Numeric(vec![v]))
+    }
+
+    /// `_sqlx_migrations`: one row per applied version with the SHA-384 of the (up) file;
+    /// `success = false` is a partially applied migration (MySQL, or where the ledger insert
+    /// ran outside the migration's transaction).
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "_sqlx_migrations",
+            required_columns: &["version", "description", "installed_on", "success", "checksum"],
+            optional_columns: &[],
+            query: "SELECT version::text, description::text, installed_on::timestamptz, \
+                    CASE WHEN success THEN 'applied' ELSE 'failed' END, encode(checksum, 'hex'), NULL::text, \
+                    NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER BY version",
+            checksum: Some(ChecksumKind::Sqlx),
+            applied: AppliedBy::EachRow,
+            key: |version, _| numeric_key(version),
+            on_checksum_mismatch: |version, _, _| {
+                format!(
+                    "`sqlx migrate run` fails: \"migration {version} was previously applied but has been modified\""
+                )
+            },
+            resolve_failed: |t| {
+                format!(
+                    "sqlx stops at it (\"migration {v} is partially applied; fix and remove row from `_sqlx_migrations` \
+                     table\"): undo what it half-did, then DELETE FROM {table} WHERE version = {v}; and run it again",
+                    v = t.version,
+                    table = t.table
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "`sqlx migrate run` fails: \"migration {v} was previously applied but is missing in the resolved \
+                     migrations\"; restore the file, or delete the row: DELETE FROM {table} WHERE version = {v};",
+                    v = t.version,
+                    table = t.table
+                )
+            },
+        })
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{file_name, leading_digits, whole, Framework};
+use super::{file_name, leading_digits, text_key, whole, AppliedBy, ChecksumKind, Framework, LedgerSpec};
 use crate::sql::Dialect;
 use crate::workspace::listing::Listing;
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -90,6 +90,41 @@ impl Framework for Supabase {
 
     fn version_of(&self, path: &Path) -> Option<VersionKey> {
         parse_name(file_name(path)?).map(|(v, _)| VersionKey::Text(v.to_string()))
+    }
+
+    /// `supabase_migrations.schema_migrations(version, statements, name)`: one row per applied
+    /// file with the statements the CLI ran (`statements` and `name` were added later, so older
+    /// databases lack them). A failure leaves no row.
+    fn ledger(&self) -> Option<LedgerSpec> {
+        Some(LedgerSpec {
+            table: "supabase_migrations.schema_migrations",
+            required_columns: &["version"],
+            optional_columns: &[("name", "NULL::text"), ("statements", "NULL::text[]")],
+            query: "SELECT version::text, {name}::text, NULL::timestamptz, 'applied', NULL::text, NULL::text, \
+                    NULL::bigint, NULL::bigint, {statements}::text[] FROM {table} ORDER BY version",
+            checksum: Some(ChecksumKind::Statements),
+            applied: AppliedBy::EachRow,
+            key: |version, _| text_key(version),
+            on_checksum_mismatch: |_, _, _| {
+                "Supabase never compares them, so `supabase db push` will not run the file again: the dev database \
+                 keeps what it ran"
+                    .to_string()
+            },
+            resolve_failed: |t| {
+                format!(
+                    "undo what it half-did and push again; or, if you completed it by hand, `supabase migration repair \
+                     --status applied {}`",
+                    t.version
+                )
+            },
+            resolve_missing: |t| {
+                format!(
+                    "`supabase db push` fails: \"Remote migration versions not found in local migrations directory.\"; \
+                     restore the file (`supabase db pull`), or `supabase migration repair --status reverted {}`",
+                    t.version
+                )
+            },
+        })
     }
 }
 

@@ -1,0 +1,109 @@
+//! Quick fixes: rewrites of a finding's statement into the safe pattern.
+//!
+//! A fix is computed on demand (a code action request, `check --fix`), never during analysis: it
+//! reads the finding, the parsed file and how the file runs ([`MigrationSettings`]). Edits are
+//! exact: they touch only the statement they fix (or the file header a transaction opt-out
+//! lives in), keep the file's line endings, and never overwrite a file ([`FileEdit::Create`]
+//! must fail when the file exists).
+
+mod concurrently;
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use crate::engine::FileAnalysis;
+use crate::rules::{Finding, MigrationSettings};
+use crate::sql::SqlFile;
+
+/// Whether applying a fix keeps the migration's meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Safety {
+    /// Same end state, less locking: `check --fix` applies it.
+    Safe,
+    /// Changes behaviour or needs the user's follow-up (a value to choose, a later step to
+    /// write): only `check --fix --unsafe` and the editor apply it.
+    Unsafe,
+}
+
+/// One change to the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileEdit {
+    /// Replace a byte range of the file being fixed.
+    Replace { range: Range<usize>, text: String },
+    /// Create a file that must not exist yet.
+    Create { path: PathBuf, text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub rule: &'static str,
+    pub title: String,
+    /// The single obvious fix for the finding.
+    pub preferred: bool,
+    pub safety: Safety,
+    pub edits: Vec<FileEdit>,
+}
+
+/// What a fix may read.
+pub struct FixContext<'a> {
+    pub file: &'a SqlFile,
+    pub settings: &'a MigrationSettings,
+}
+
+impl<'a> FixContext<'a> {
+    pub fn of(analysis: &'a FileAnalysis) -> Self {
+        FixContext { file: &analysis.file, settings: &analysis.settings }
+    }
+
+    /// The text of the whole file.
+    pub fn text(&self) -> &'a str {
+        &self.file.text
+    }
+
+    /// The line ending the file uses (`\r\n` when its first line break is one).
+    pub fn newline(&self) -> &'static str {
+        let text = self.text();
+        match text.find('\n') {
+            Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        }
+    }
+}
+
+/// The fixes for one finding (none when the rule has no fix, or none applies here).
+pub fn for_finding(finding: &Finding, ctx: &FixContext) -> Vec<Fix> {
+    let mut out = Vec::new();
+    match finding.rule {
+        "create-index-blocking" => concurrently::create_index(finding, ctx, &mut out),
+        _ => {}
+    }
+    out
+}
+
+/// Applies `Replace` edits to `text` (ranges of the original text, in any order, not
+/// overlapping). `Create` edits are not about this text and are skipped.
+pub fn apply(text: &str, edits: &[FileEdit]) -> String {
+    let mut replaces: Vec<(&Range<usize>, &str)> = edits
+        .iter()
+        .filter_map(|e| match e {
+            FileEdit::Replace { range, text } => Some((range, text.as_str())),
+            FileEdit::Create { .. } => None,
+        })
+        .collect();
+    replaces.sort_by_key(|(r, _)| (r.start, r.end));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut at = 0;
+    for (range, new) in replaces {
+        if range.start < at || range.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[at..range.start]);
+        out.push_str(new);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,937 @@
+//! The recovery migration for a failed one: a new migration, in the framework's own naming, that
+//! completes what the failed migration did not do, guarded so that it can run again.
+//!
+//! [`recovery_migration`] takes the failed migration's [`StatementEffect`]s and writes the
+//! statements that did not take effect ([`EffectState::NotApplied`], [`EffectState::Partial`]
+//! and [`EffectState::Unknown`]; what took effect is only listed in the header) with guards:
+//!
+//! - `CREATE TABLE / INDEX / SEQUENCE / SCHEMA / MATERIALIZED VIEW … IF NOT EXISTS` (an unnamed
+//!   index gets the name PostgreSQL would have given it, since `IF NOT EXISTS` needs one),
+//!   `CREATE OR REPLACE VIEW / TRIGGER / FUNCTION`, `DROP … IF EXISTS`;
+//! - an `ALTER TABLE` is split into one statement per action: `ADD COLUMN IF NOT EXISTS`,
+//!   `DROP COLUMN / CONSTRAINT IF EXISTS`; `ADD CONSTRAINT` and renames run inside
+//!   `DO $safemig$ BEGIN IF [NOT] EXISTS (… pg_constraint / pg_attribute / to_regclass …) THEN …
+//!   END IF; END $safemig$`; `SET / DROP NOT NULL`, `SET / DROP DEFAULT`, `ALTER COLUMN TYPE`
+//!   and `VALIDATE CONSTRAINT` are idempotent as written; `CREATE TYPE` checks `pg_type`;
+//! - a failed concurrent index build (an INVALID index) first runs `DROP INDEX CONCURRENTLY IF
+//!   EXISTS <invalid index>`, then builds the index again with `CREATE … INDEX CONCURRENTLY IF NOT
+//!   EXISTS`. `CONCURRENTLY` cannot run inside a `DO` block, so the drop is unconditional: running
+//!   the recovery again rebuilds that index (it still succeeds);
+//! - statements the catalog cannot judge (data changes, `DO` blocks, grants) are copied as they
+//!   are, marked `not guarded`: check them before applying.
+//!
+//! A concurrent build must run outside a transaction, and each framework has its own way:
+//!
+//! | framework | what the recovery does |
+//! |---|---|
+//! | goose | one file with `-- +goose NO TRANSACTION` (goose runs its statements one by one; `DO` blocks sit between `StatementBegin`/`StatementEnd`) |
+//! | Atlas | one file with the `-- atlas:txmode none` header directive (then `atlas migrate hash`) |
+//! | Flyway | one file plus `<file>.sql.conf` with `executeInTransaction=false` |
+//! | sqlx, dbmate | each `CONCURRENTLY` statement in a file of its own that starts with `-- no-transaction` / declares `-- migrate:up transaction:false`: both send a file as one query string, which PostgreSQL runs as one implicit transaction when it holds several statements |
+//! | Diesel | each `CONCURRENTLY` statement in a migration directory of its own with `metadata.toml` `run_in_transaction = false` |
+//! | golang-migrate, Prisma, plain | each `CONCURRENTLY` statement in a file of its own: a file holding a single statement runs outside any transaction |
+//! | Supabase, Drizzle, node-pg-migrate (SQL) | the runner always uses a transaction: the index is built without `CONCURRENTLY` (it blocks writes while it builds), and the header says how to build it concurrently by hand first, which makes the migration's `IF NOT EXISTS` a no-op |
+//!
+//! Files are named with the next version(s) after the set's newest migration, in the
+//! framework's format (`0004_recover_add_email.up.sql`, `20240102120001_recover_init/migration.sql`,
+//! `V5__recover_add_email.sql`, `2024-01-02-120001_recover_x/up.sql`, …). The header of the first
+//! file names the failed migration, what already took effect, what is left, and the ledger command
+//! that marks the failed migration resolved ([`ledger_command`]); apply the recovery with the
+//! runner after that command.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::sql::facts::*;
+use crate::sql::{SqlFile, Statement};
+use crate::workspace::{FrameworkKind, Migration, MigrationSet};
+
+use super::effects::{EffectState, StatementEffect};
+use super::LiveSnapshot;
+
+/// One file of a recovery migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryFile {
+    /// Where it goes: under the set's directory.
+    pub path: PathBuf,
+    /// The path relative to the set's directory (`0004_recover_x.up.sql`,
+    /// `20240102120001_recover_x/migration.sql`).
+    pub name: String,
+    pub text: String,
+    /// A runner configuration file rather than SQL (Flyway `.sql.conf`, Diesel `metadata.toml`).
+    pub config: bool,
+}
+
+/// A recovery migration: its files in the order the runner applies them, and the command that
+/// marks the failed migration resolved in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// At least one file. Several when concurrent statements must each sit alone in a file, or
+    /// the framework wants a configuration file or a down file next to it.
+    pub files: Vec<RecoveryFile>,
+    /// Run before applying the recovery: marks the failed migration resolved (applied).
+    pub ledger_command: String,
+    /// Some statement must run outside a transaction (a concurrent index build).
+    pub outside_transaction: bool,
+    /// Statements copied without a guard (their effect is unknown), by line in the failed file.
+    pub unguarded: Vec<u32>,
+    /// The failed statements already took effect entirely: nothing is left to run.
+    pub nothing_left: bool,
+}
+
+impl Recovery {
+    /// The first file's path.
+    pub fn path(&self) -> &Path {
+        self.files.first().map_or(Path::new(""), |f| f.path.as_path())
+    }
+    /// The first file's name (relative to the set directory).
+    pub fn file_name(&self) -> &str {
+        self.files.first().map_or("", |f| f.name.as_str())
+    }
+    /// The first file's text.
+    pub fn text(&self) -> &str {
+        self.files.first().map_or("", |f| f.text.as_str())
+    }
+    /// The SQL files in runner order (configuration and empty down files left out).
+    pub fn sql_files(&self) -> impl Iterator<Item = &RecoveryFile> {
+        self.files.iter().filter(|f| !f.config && !is_down(&f.name))
+    }
+}
+
+fn is_down(name: &str) -> bool {
+    name.ends_with(".down.sql") || name.ends_with("/down.sql")
+}
+
+/// One statement of the recovery.
+#[derive(Debug, Clone)]
+struct Piece {
+    /// Comment lines above it (without `-- `).
+    comment: Vec<String>,
+    sql: String,
+    /// The same statement without `CONCURRENTLY`, for runners that cannot leave the transaction.
+    blocking: Option<String>,
+    /// A PL/pgSQL block (`DO`, functions): goose needs `StatementBegin` / `StatementEnd` around it.
+    block: bool,
+    /// A session setting (`SET lock_timeout …`): it goes with the statements after it.
+    setting: bool,
+}
+
+impl Piece {
+    fn new(sql: String) -> Piece {
+        let block = sql.contains("$safemig$") || sql.contains("$$");
+        Piece { comment: Vec::new(), sql, blocking: None, block, setting: false }
+    }
+    fn concurrent(&self) -> bool {
+        self.blocking.is_some()
+    }
+}
+
+/// How a framework runs a statement that must not be in a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outside {
+    /// One file, marked by a directive or a configuration file.
+    OneFile,
+    /// Each concurrent statement alone in its own file (marked when the framework has a marker).
+    OwnFile,
+    /// The runner always wraps: build without CONCURRENTLY.
+    Never,
+}
+
+fn outside(kind: FrameworkKind) -> Outside {
+    match kind {
+        FrameworkKind::Goose | FrameworkKind::Atlas | FrameworkKind::Flyway => Outside::OneFile,
+        FrameworkKind::GolangMigrate
+        | FrameworkKind::Prisma
+        | FrameworkKind::Sqlx
+        | FrameworkKind::Dbmate
+        | FrameworkKind::Diesel
+        | FrameworkKind::Plain => Outside::OwnFile,
+        FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::NodePgMigrate => Outside::Never,
+    }
+}
+
+/// The recovery migration for `migration` of `set`, whose up file `file` failed part-way;
+/// `effects` from [`super::effects::statement_effects`], `live` for the header.
+pub fn recovery_migration(
+    set: &MigrationSet,
+    migration: &Migration,
+    file: &SqlFile,
+    effects: &[StatementEffect],
+    live: &LiveSnapshot,
+) -> Recovery {
+    let lines = crate::text::LineIndex::new(&file.text);
+    let line_of = |e: &StatementEffect| {
+        file.statements.get(e.statement).map_or(0, |s| lines.line_of(s.range.start) as u32 + 1)
+    };
+    let label_of = |e: &StatementEffect| {
+        file.statements.get(e.statement).map_or_else(String::new, |s| s.facts().label.clone())
+    };
+    // What goes into the recovery, in order.
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut unguarded = Vec::new();
+    let mut pending_settings: Vec<Piece> = Vec::new();
+    for e in effects {
+        let Some(stmt) = file.statements.get(e.statement) else { continue };
+        let line = line_of(e);
+        match stmt.kind() {
+            StatementKind::Transaction(_) | StatementKind::Empty => continue,
+            StatementKind::Set(_) => {
+                let mut p = Piece::new(statement_text(stmt).to_string());
+                p.setting = true;
+                p.comment.push(format!("line {line}: a setting of the failed migration's session"));
+                pending_settings.push(p);
+                continue;
+            }
+            _ => {}
+        }
+        if e.state == EffectState::Applied {
+            continue;
+        }
+        let mut made = guarded(stmt, e, live);
+        if made.unguarded {
+            unguarded.push(line);
+        }
+        if let Some(first) = made.pieces.first_mut() {
+            first.comment.insert(0, format!("line {line}: {} ({}: {})", label_of(e), e.state.name(), e.why));
+            if made.unguarded {
+                first.comment.push("not guarded: safemig cannot tell whether this ran; check before applying".into());
+            }
+        }
+        pieces.append(&mut pending_settings);
+        pieces.extend(made.pieces);
+    }
+    let nothing_left = pieces.is_empty();
+    let kind = set.framework;
+    let strategy = outside(kind);
+    let outside_transaction = pieces.iter().any(Piece::concurrent) && strategy != Outside::Never;
+    if strategy == Outside::Never {
+        for p in pieces.iter_mut() {
+            if let Some(blocking) = p.blocking.take() {
+                p.sql = blocking;
+                p.comment.push(format!(
+                    "{kind} runs every migration in a transaction, so this builds without CONCURRENTLY and blocks \
+                     writes while it runs; to avoid that, run it by hand with CONCURRENTLY first (psql), which turns \
+                     this statement into a no-op"
+                ));
+            }
+        }
+    }
+    // Files: chunks of pieces.
+    let mut chunks: Vec<Vec<Piece>> = Vec::new();
+    match strategy {
+        Outside::OwnFile => {
+            // Settings stay with the statements after them: a file of settings alone does nothing.
+            let mut current: Vec<Piece> = Vec::new();
+            for p in pieces {
+                if p.concurrent() {
+                    if current.iter().any(|c| !c.setting) {
+                        chunks.push(std::mem::take(&mut current));
+                    }
+                    chunks.push(vec![p]);
+                } else {
+                    current.push(p);
+                }
+            }
+            if current.iter().any(|c| !c.setting) {
+                chunks.push(current);
+            }
+        }
+        Outside::OneFile | Outside::Never => chunks.push(pieces),
+    }
+    if chunks.is_empty() {
+        chunks.push(Vec::new());
+    }
+
+    let namer = Namer::new(set, migration);
+    let failed_name = namer.display(migration);
+    let ledger = ledger_command(kind, set, migration, file);
+    // The header of the first file.
+    let mut header = String::new();
+    let _ = writeln!(header, "-- Recovery for the failed {kind} migration {failed_name}, written by safemig.");
+    let db = if live.database.is_empty() { String::new() } else { format!(" `{}`", live.database) };
+    let took: Vec<String> = effects
+        .iter()
+        .filter(|e| e.state == EffectState::Applied && !matches!(statement_kind(file, e), Some(StatementKind::Set(_))))
+        .map(|e| format!("--   line {}: {} — {}", line_of(e), label_of(e), e.why))
+        .collect();
+    let _ = writeln!(header, "--");
+    if took.is_empty() {
+        let _ = writeln!(header, "-- The database{db} shows none of its statements took effect.");
+    } else {
+        let _ = writeln!(header, "-- Already took effect (the database{db} shows it), not repeated here:");
+        for t in &took {
+            let _ = writeln!(header, "{t}");
+        }
+    }
+    let partial: Vec<String> = effects
+        .iter()
+        .filter(|e| e.state == EffectState::Partial)
+        .map(|e| format!("--   line {}: {} — {}", line_of(e), label_of(e), e.why))
+        .collect();
+    if !partial.is_empty() {
+        let _ = writeln!(header, "-- Left behind, cleaned up here first:");
+        for p in &partial {
+            let _ = writeln!(header, "{p}");
+        }
+    }
+    if nothing_left {
+        let _ = writeln!(header, "-- Nothing is left to run: marking the migration resolved is enough.");
+    } else {
+        let _ = writeln!(header, "-- The rest follows, guarded so that this migration can run again.");
+    }
+    let _ = writeln!(header, "--");
+    let _ = writeln!(header, "-- First mark the failed migration resolved, then apply this one with {kind}:");
+    for line in ledger.lines() {
+        let _ = writeln!(header, "--   {line}");
+    }
+    if chunks.len() > 1 {
+        let _ = writeln!(header, "--");
+        let _ = writeln!(
+            header,
+            "-- {} files: each CONCURRENTLY statement sits alone in its own file, because {kind} sends a file as \
+             one query string and PostgreSQL runs several statements in one string as a transaction.",
+            chunks.len()
+        );
+    }
+    if strategy == Outside::OneFile && outside_transaction {
+        let how = match kind {
+            FrameworkKind::Goose => "`-- +goose NO TRANSACTION`",
+            FrameworkKind::Atlas => "`-- atlas:txmode none` (run `atlas migrate hash` after adding it)",
+            _ => "`executeInTransaction=false` in the `.sql.conf` file next to it",
+        };
+        let _ = writeln!(header, "--");
+        let _ = writeln!(header, "-- Runs outside a transaction ({how}): CREATE/DROP INDEX CONCURRENTLY need that.");
+    }
+    if !unguarded.is_empty() {
+        let list = unguarded.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(header, "--");
+        let _ = writeln!(
+            header,
+            "-- Not guarded (safemig cannot tell whether they ran): the statements from line {list} of the failed \
+             migration. Check them before applying, and before running this migration again."
+        );
+    }
+    if kind == FrameworkKind::Drizzle {
+        let _ = writeln!(header, "--");
+        let _ = writeln!(
+            header,
+            "-- Drizzle applies only what meta/_journal.json lists: create the entry with `drizzle-kit generate \
+             --custom` and paste this text into the file it makes."
+        );
+    }
+
+    let mut files = Vec::new();
+    let total = chunks.len();
+    for (k, chunk) in chunks.into_iter().enumerate() {
+        let concurrent = chunk.iter().any(Piece::concurrent);
+        let intro = if k == 0 {
+            header.clone()
+        } else {
+            format!(
+                "-- Part {} of {total} of the recovery for {failed_name} (see {}).\n",
+                k + 1,
+                files.first().map_or("", |f: &RecoveryFile| f.name.as_str())
+            )
+        };
+        files.extend(namer.files(k, &chunk, &intro, concurrent || (outside_transaction && strategy == Outside::OneFile)));
+    }
+    Recovery { files, ledger_command: ledger, outside_transaction, unguarded, nothing_left }
+}
+
+fn statement_kind<'f>(file: &'f SqlFile, e: &StatementEffect) -> Option<&'f StatementKind> {
+    file.statements.get(e.statement).map(|s| s.kind())
+}
+
+/// A statement's text without its terminating `;`.
+fn statement_text(stmt: &Statement) -> &str {
+    stmt.parsed.text.trim_end().trim_end_matches(';').trim_end()
+}
+
+/// The pieces for one statement.
+struct Made {
+    pieces: Vec<Piece>,
+    unguarded: bool,
+}
+
+fn made(sql: String) -> Made {
+    Made { pieces: vec![Piece::new(sql)], unguarded: false }
+}
+
+fn as_is(stmt: &Statement) -> Made {
+    Made { pieces: vec![Piece::new(statement_text(stmt).to_string())], unguarded: true }
+}
+
+/// `text` with `what` inserted at byte `at` (clamped into the text, on a character boundary).
+fn insert(text: &str, at: usize, what: &str) -> String {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    format!("{}{what}{}", &text[..at], &text[at..])
+}
+
+/// A SQL string literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// An identifier as SQL: bare when PostgreSQL would read it back the same.
+fn ident(s: &str) -> String {
+    let bare = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if bare {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    }
+}
+
+fn qualified_sql(q: &QualifiedName) -> String {
+    q.parts.iter().map(|p| if p.quoted { format!("\"{}\"", p.value.replace('"', "\"\"")) } else { ident(&p.value) }).collect::<Vec<_>>().join(".")
+}
+
+/// An index key (`name`, `schema.name`) as SQL.
+fn key_sql(key: &str) -> String {
+    match key.split_once('.') {
+        Some((s, n)) => format!("{}.{}", ident(s), ident(n)),
+        None => ident(key),
+    }
+}
+
+/// `DO $safemig$ BEGIN IF <condition> THEN <sql>; END IF; END $safemig$`.
+fn do_if(condition: &str, sql: &str) -> String {
+    let body = sql.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
+    format!("DO $safemig$\nBEGIN\n  IF {condition} THEN\n{body};\n  END IF;\nEND\n$safemig$")
+}
+
+/// The byte offset just after the leading words `words` (case-insensitive, skipping spaces and
+/// comments) of `text`, when its first words are exactly those.
+fn after_words(text: &str, words: &[&str]) -> Option<usize> {
+    let lexed = crate::sql::lexer::tokenize(crate::sql::Dialect::Postgres.sqlparser(), text);
+    let mut toks = lexed.tokens.iter().filter(|t| !t.is_trivia());
+    let mut end = 0;
+    for w in words {
+        let t = toks.next()?;
+        match &t.token {
+            sqlparser::tokenizer::Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w) => {
+                end = t.end as usize;
+            }
+            _ => return None,
+        }
+    }
+    Some(end)
+}
+
+fn guarded(stmt: &Statement, e: &StatementEffect, live: &LiveSnapshot) -> Made {
+    let text = statement_text(stmt);
+    let facts = stmt.facts();
+    let rel = |span: Span| (span.start as usize).min(text.len())..(span.end as usize).min(text.len());
+    match &facts.kind {
+        StatementKind::CreateTable(ct) => {
+            if ct.if_not_exists || !text[rel(facts.head)].to_ascii_uppercase().ends_with("TABLE") {
+                return if ct.if_not_exists { made(text.to_string()) } else { as_is(stmt) };
+            }
+            made(insert(text, facts.head.end as usize, " IF NOT EXISTS"))
+        }
+        StatementKind::CreateIndex(ci) => {
+            let at = ci.concurrently.map_or(facts.head.end, |c| c.end.max(facts.head.end)) as usize;
+            let sql = match (&ci.name, ci.if_not_exists) {
+                (_, true) => text.to_string(),
+                (Some(_), false) => insert(text, at, " IF NOT EXISTS"),
+                (None, false) => match e.creates.first() {
+                    Some(name) => insert(text, at, &format!(" IF NOT EXISTS {}", ident(name))),
+                    None => return as_is(stmt),
+                },
+            };
+            let mut pieces = Vec::new();
+            if let Some(old) = &e.leftover {
+                let drop = match ci.concurrently {
+                    Some(_) => format!("DROP INDEX CONCURRENTLY IF EXISTS {}", key_sql(old)),
+                    None => format!("DROP INDEX IF EXISTS {}", key_sql(old)),
+                };
+                let mut p = Piece::new(drop);
+                if ci.concurrently.is_some() {
+                    p.blocking = Some(format!("DROP INDEX IF EXISTS {}", key_sql(old)));
+                }
+                p.comment.push(format!("the INVALID index `{old}` left by the failed build goes first"));
+                pieces.push(p);
+            }
+            let mut p = Piece::new(sql.clone());
+            if let Some(c) = ci.concurrently {
+                // `CONCURRENTLY` sits before the insertion point: its offsets hold in `sql`.
+                let (s, e) = (c.start as usize, c.end as usize);
+                if e <= sql.len() && sql[s..e].eq_ignore_ascii_case("CONCURRENTLY") {
+                    p.blocking = Some(format!("{}{}", sql[..s].trim_end(), &sql[e..]));
+                }
+            }
+            pieces.push(p);
+            Made { pieces, unguarded: false }
+        }
+        StatementKind::DropIndex(di) => {
+            if di.if_exists {
+                return made(text.to_string());
+            }
+            let sql = insert(text, facts.head.end as usize, " IF EXISTS");
+            let mut p = Piece::new(sql.clone());
+            if let Some(c) = di.concurrently {
+                let (s, e) = (c.start as usize, c.end as usize);
+                if e <= sql.len() && sql[s..e].eq_ignore_ascii_case("CONCURRENTLY") {
+                    p.blocking = Some(format!("{}{}", sql[..s].trim_end(), &sql[e..]));
+                }
+            }
+            Made { pieces: vec![p], unguarded: false }
+        }
+        StatementKind::Drop(d) => {
+            if d.if_exists {
+                return made(text.to_string());
+            }
+            match d.object {
+                ObjectKind::Table
+                | ObjectKind::View
+                | ObjectKind::MaterializedView
+                | ObjectKind::Sequence
+                | ObjectKind::Schema
+                | ObjectKind::Type
+                | ObjectKind::Function
+                | ObjectKind::Trigger
+                | ObjectKind::Extension => made(insert(text, facts.head.end as usize, " IF EXISTS")),
+                _ => as_is(stmt),
+            }
+        }
+        StatementKind::AlterTable(at) => alter_table(stmt, text, at, e),
+        StatementKind::AlterObject(ao) => match &ao.action {
+            AlterObjectAction::Rename { to } => {
+                let new = match ao.name.schema() {
+                    Some(s) => format!("{}.{}", ident(s), ident(&to.value)),
+                    None => ident(&to.value),
+                };
+                let old = qualified_sql(&ao.name);
+                let cond = format!("to_regclass({}) IS NOT NULL AND to_regclass({}) IS NULL", lit(&old), lit(&new));
+                match ao.object {
+                    ObjectKind::Index | ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Sequence => {
+                        made(do_if(&cond, text))
+                    }
+                    _ => as_is(stmt),
+                }
+            }
+            AlterObjectAction::AddValue { if_not_exists: false, span, .. } => {
+                made(insert(text, span.start as usize, "IF NOT EXISTS "))
+            }
+            AlterObjectAction::AddValue { .. } => made(text.to_string()),
+            _ => as_is(stmt),
+        },
+        StatementKind::CreateObject(co) => {
+            let words: &[&str] = match co.object {
+                ObjectKind::MaterializedView => &["CREATE", "MATERIALIZED", "VIEW"],
+                ObjectKind::Sequence => &["CREATE", "SEQUENCE"],
+                ObjectKind::Schema => &["CREATE", "SCHEMA"],
+                _ => &[],
+            };
+            if co.if_not_exists || co.or_replace {
+                return made(text.to_string());
+            }
+            match co.object {
+                ObjectKind::View => match after_words(text, &["CREATE"]) {
+                    Some(at) => made(insert(text, at, " OR REPLACE")),
+                    None => as_is(stmt),
+                },
+                ObjectKind::Type => {
+                    let schema = co.name.schema().unwrap_or("public");
+                    let cond = format!(
+                        "NOT EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = {} AND n.nspname = {})",
+                        lit(co.name.name()),
+                        lit(schema)
+                    );
+                    made(do_if(&cond, text))
+                }
+                _ => match after_words(text, words) {
+                    Some(at) => made(insert(text, at, " IF NOT EXISTS")),
+                    None => as_is(stmt),
+                },
+            }
+        }
+        StatementKind::CreateTrigger { .. } if live.server_version_num == 0 || live.server_version_num >= 140000 => {
+            match after_words(text, &["CREATE", "TRIGGER"]).and(after_words(text, &["CREATE"])) {
+                Some(at) => made(insert(text, at, " OR REPLACE")),
+                None => as_is(stmt),
+            }
+        }
+        StatementKind::Other => {
+            if let Some(at) = after_words(text, &["CREATE", "EXTENSION"]) {
+                if after_words(text, &["CREATE", "EXTENSION", "IF"]).is_none() {
+                    return made(insert(text, at, " IF NOT EXISTS"));
+                }
+                return made(text.to_string());
+            }
+            for object in ["FUNCTION", "PROCEDURE"] {
+                if after_words(text, &["CREATE", object]).is_some() {
+                    if let Some(at) = after_words(text, &["CREATE"]) {
+                        return made(insert(text, at, " OR REPLACE"));
+                    }
+                }
+            }
+            as_is(stmt)
+        }
+        _ => as_is(stmt),
+    }
+}
+
+/// One guarded statement per action of an `ALTER TABLE`.
+fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffect) -> Made {
+    let prefix = &text[..(at.table.span.end as usize).min(text.len())];
+    let table_sql = qualified_sql(&at.table);
+    let table = lit(&table_sql);
+    let mut created = e.creates.iter();
+    let mut pieces = Vec::new();
+    let mut unguarded = false;
+    for a in &at.actions {
+        let span = (a.span.start as usize).min(text.len())..(a.span.end as usize).min(text.len());
+        let action = &text[span.clone()];
+        let kw_end = (a.keyword_span.end as usize).clamp(span.start, span.end) - span.start;
+        let one = |action: &str| format!("{prefix} {action}");
+        let sql = match &a.action {
+            AlterAction::AddColumn { if_not_exists: false, .. } => one(&insert(action, kw_end, " IF NOT EXISTS")),
+            AlterAction::DropColumn { if_exists: false, .. } | AlterAction::DropConstraint { if_exists: false, .. } => {
+                one(&insert(action, kw_end, " IF EXISTS"))
+            }
+            AlterAction::AddConstraint(tc) => {
+                let name = match &tc.name {
+                    Some(n) => {
+                        created.next();
+                        n.value.clone()
+                    }
+                    None => match created.next() {
+                        Some(n) => n.clone(),
+                        None => {
+                            unguarded = true;
+                            pieces.push(Piece::new(one(action)));
+                            continue;
+                        }
+                    },
+                };
+                let body = match &tc.name {
+                    Some(_) => one(action),
+                    None => {
+                        let from = (tc.kind_span.start as usize).clamp(span.start, span.end);
+                        one(&format!("ADD CONSTRAINT {} {}", ident(&name), &text[from..span.end]))
+                    }
+                };
+                let cond = format!(
+                    "NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({table}) AND conname = {})",
+                    lit(&name)
+                );
+                do_if(&cond, &body)
+            }
+            AlterAction::RenameColumn { from, to } => {
+                let cond = format!(
+                    "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({table}) AND attname = {} AND NOT \
+                     attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({table}) AND \
+                     attname = {} AND NOT attisdropped)",
+                    lit(&from.value),
+                    lit(&to.value)
+                );
+                do_if(&cond, &one(action))
+            }
+            AlterAction::RenameConstraint { from, to } => {
+                let has = |n: &str| {
+                    format!("EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({table}) AND conname = {})", lit(n))
+                };
+                do_if(&format!("{} AND NOT {}", has(&from.value), has(&to.value)), &one(action))
+            }
+            AlterAction::RenameTable { to } => {
+                let new = match at.table.schema() {
+                    Some(s) => format!("{}.{}", ident(s), ident(&to.value)),
+                    None => ident(&to.value),
+                };
+                let cond = format!("to_regclass({table}) IS NOT NULL AND to_regclass({}) IS NULL", lit(&new));
+                do_if(&cond, &one(action))
+            }
+            AlterAction::SetTablespace | AlterAction::SetSchema | AlterAction::Other(_) => {
+                unguarded = true;
+                one(action)
+            }
+            // Idempotent as written.
+            _ => one(action),
+        };
+        pieces.push(Piece::new(sql));
+    }
+    if pieces.is_empty() {
+        return as_is(stmt);
+    }
+    Made { pieces, unguarded }
+}
+
+// ---- naming -----------------------------------------------------------------------------------
+
+/// Names the recovery's files after the set's newest migration.
+struct Namer {
+    kind: FrameworkKind,
+    dir: PathBuf,
+    /// The newest version's text as it appears in names (`0003`, `20240101120000`,
+    /// `2024-01-01-120000`, Flyway `1_10`).
+    version: String,
+    slug: String,
+    /// sqlx reversible migrations (`.up.sql` / `.down.sql`); Drizzle's beta layout (directories).
+    reversible: bool,
+    directories: bool,
+}
+
+impl Namer {
+    fn new(set: &MigrationSet, migration: &Migration) -> Namer {
+        let newest = set.migrations.iter().rev().find_map(|m| m.up.as_deref().or(m.down.as_deref()));
+        let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir_name = |p: &Path| p.parent().map(file_name).unwrap_or_default();
+        let directories = matches!(set.framework, FrameworkKind::Prisma | FrameworkKind::Diesel)
+            || (set.framework == FrameworkKind::Drizzle
+                && newest.is_some_and(|p| file_name(p) == "migration.sql"));
+        let source = newest.map(|p| if directories { dir_name(p) } else { file_name(p) }).unwrap_or_default();
+        let version = match set.framework {
+            FrameworkKind::Flyway => {
+                let rest = source.strip_prefix(['V', 'v']).unwrap_or("");
+                rest.split("__").next().unwrap_or("").to_string()
+            }
+            FrameworkKind::Diesel => source.chars().take_while(|c| c.is_ascii_digit() || *c == '-').collect(),
+            _ => source.chars().take_while(char::is_ascii_digit).collect(),
+        };
+        let version = if version.is_empty() { format!("{:04}", set.migrations.len()) } else { version };
+        let reversible = set.framework == FrameworkKind::Sqlx && source.ends_with(".up.sql");
+        Namer { kind: set.framework, dir: set.dir.clone(), version, slug: slug(migration), reversible, directories }
+    }
+
+    /// How people name the failed migration: its directory or file name.
+    fn display(&self, migration: &Migration) -> String {
+        let Some(p) = migration.up.as_deref().or(migration.down.as_deref()) else {
+            return migration.version.display();
+        };
+        let rest = p.strip_prefix(&self.dir).unwrap_or(p);
+        rest.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    }
+
+    /// The version `k + 1` steps after the newest, in its own format.
+    fn next(&self, k: usize) -> String {
+        let step = k as u128 + 1;
+        match self.kind {
+            FrameworkKind::Flyway => {
+                // Increment the last numeric part: `1_10` → `1_11`, `3` → `4`, `1.2` → `1.3`.
+                let cut = self.version.rfind(['.', '_']).map_or(0, |i| i + 1);
+                let (head, last) = self.version.split_at(cut);
+                format!("{head}{}", bump(last, step))
+            }
+            FrameworkKind::Diesel => {
+                let digits: String = self.version.chars().filter(char::is_ascii_digit).collect();
+                let next = bump(&digits, step);
+                if next.len() != digits.len() {
+                    return next;
+                }
+                // Put the dashes back where they were.
+                let mut out = String::new();
+                let mut d = next.chars();
+                for c in self.version.chars() {
+                    out.push(if c == '-' { '-' } else { d.next().unwrap_or('0') });
+                }
+                out
+            }
+            _ => bump(&self.version, step),
+        }
+    }
+
+    /// The files of chunk `k`: its SQL file(s) and configuration.
+    fn files(&self, k: usize, chunk: &[Piece], intro: &str, outside_transaction: bool) -> Vec<RecoveryFile> {
+        let v = self.next(k);
+        let s = &self.slug;
+        let mut out = Vec::new();
+        let mut file = |name: String, text: String, config: bool| {
+            out.push(RecoveryFile { path: self.dir.join(&name), name, text, config });
+        };
+        let body = |goose: bool| render(chunk, goose);
+        let nothing_down = "-- Nothing to undo: this migration completes a failed one.\n";
+        match self.kind {
+            FrameworkKind::GolangMigrate => file(format!("{v}_{s}.up.sql"), format!("{intro}\n{}", body(false)), false),
+            FrameworkKind::Goose => {
+                let mut text = String::new();
+                if outside_transaction {
+                    text.push_str("-- +goose NO TRANSACTION\n");
+                }
+                text.push_str("-- +goose Up\n");
+                text.push_str(intro);
+                text.push('\n');
+                text.push_str(&body(true));
+                text.push_str("\n-- +goose Down\n");
+                text.push_str(nothing_down);
+                file(format!("{v}_{s}.sql"), text, false);
+            }
+            FrameworkKind::Dbmate => {
+                let directive = if outside_transaction { "-- migrate:up transaction:false\n" } else { "-- migrate:up\n" };
+                file(
+                    format!("{v}_{s}.sql"),
+                    format!("{directive}{intro}\n{}\n-- migrate:down\n{nothing_down}", body(false)),
+                    false,
+                );
+            }
+            FrameworkKind::Sqlx => {
+                let directive = if outside_transaction { "-- no-transaction\n" } else { "" };
+                let text = format!("{directive}{intro}\n{}", body(false));
+                if self.reversible {
+                    file(format!("{v}_{s}.up.sql"), text, false);
+                    file(format!("{v}_{s}.down.sql"), nothing_down.to_string(), false);
+                } else {
+                    file(format!("{v}_{s}.sql"), text, false);
+                }
+            }
+            FrameworkKind::Atlas => {
+                let directive = if outside_transaction { "-- atlas:txmode none\n\n" } else { "" };
+                file(format!("{v}_{s}.sql"), format!("{directive}{intro}\n{}", body(false)), false);
+            }
+            FrameworkKind::Flyway => {
+                let name = format!("V{v}__{s}.sql");
+                file(name.clone(), format!("{intro}\n{}", body(false)), false);
+                if outside_transaction {
+                    file(format!("{name}.conf"), "executeInTransaction=false\n".into(), true);
+                }
+            }
+            FrameworkKind::Prisma => file(format!("{v}_{s}/migration.sql"), format!("{intro}\n{}", body(false)), false),
+            FrameworkKind::Diesel => {
+                file(format!("{v}_{s}/up.sql"), format!("{intro}\n{}", body(false)), false);
+                file(format!("{v}_{s}/down.sql"), nothing_down.to_string(), false);
+                if outside_transaction {
+                    file(format!("{v}_{s}/metadata.toml"), "run_in_transaction = false\n".into(), true);
+                }
+            }
+            FrameworkKind::Drizzle if self.directories => {
+                file(format!("{v}_{s}/migration.sql"), format!("{intro}\n{}", body(false)), false)
+            }
+            FrameworkKind::NodePgMigrate => file(
+                format!("{v}_{s}.sql"),
+                format!("-- Up Migration\n{intro}\n{}\n-- Down Migration\n{nothing_down}", body(false)),
+                false,
+            ),
+            FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::Plain => {
+                file(format!("{v}_{s}.sql"), format!("{intro}\n{}", body(false)), false)
+            }
+        }
+        out
+    }
+}
+
+/// `digits + step`, zero-padded to the same width.
+fn bump(digits: &str, step: u128) -> String {
+    match digits.parse::<u128>() {
+        Ok(n) => format!("{:0width$}", n.saturating_add(step), width = digits.len()),
+        Err(_) => format!("{digits}{step}"),
+    }
+}
+
+/// `recover_<name>`: lower case, `_` between words, at most 60 bytes.
+fn slug(migration: &Migration) -> String {
+    let base = if migration.name.is_empty() { migration.version.display() } else { migration.name.clone() };
+    let mut s = String::from("recover_");
+    let mut last_sep = true;
+    for c in base.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+            last_sep = false;
+        } else if !last_sep {
+            s.push('_');
+            last_sep = true;
+        }
+    }
+    while s.ends_with('_') {
+        s.pop();
+    }
+    s.truncate(60);
+    s
+}
+
+/// The pieces as SQL text: comments, then each statement ending with `;`.
+fn render(chunk: &[Piece], goose: bool) -> String {
+    let mut out = String::new();
+    for (i, p) in chunk.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        for c in &p.comment {
+            let _ = writeln!(out, "-- {c}");
+        }
+        if goose && p.block {
+            let _ = writeln!(out, "-- +goose StatementBegin\n{};\n-- +goose StatementEnd", p.sql);
+        } else {
+            let _ = writeln!(out, "{};", p.sql);
+        }
+    }
+    out
+}
+
+// ---- ledger -----------------------------------------------------------------------------------
+
+/// The command that marks `migration` (failed, and completed by the recovery) as applied in the
+/// framework's ledger. Tools with a command get it (`migrate force`, `prisma migrate resolve`,
+/// `atlas migrate set`, `supabase migration repair`, `flyway repair`); the others get the SQL that
+/// writes the ledger row (`psql "$DATABASE_URL" -c …`). The URL is always `$DATABASE_URL`, never
+/// the configured one: commands end up in files and terminals.
+pub fn ledger_command(kind: FrameworkKind, set: &MigrationSet, migration: &Migration, file: &SqlFile) -> String {
+    let dir = set.dir.display();
+    let version = migration.version.display();
+    let psql = |sql: String| format!("psql \"$DATABASE_URL\" -c {}", shell_quote(&sql));
+    let file_stem = || {
+        migration
+            .up
+            .as_deref()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().trim_end_matches(".sql").to_string())
+            .unwrap_or_else(|| version.clone())
+    };
+    match kind {
+        FrameworkKind::GolangMigrate => format!("migrate -path {dir} -database \"$DATABASE_URL\" force {version}"),
+        FrameworkKind::Prisma => format!("npx prisma migrate resolve --applied {}", shell_quote(&version)),
+        FrameworkKind::Atlas => {
+            format!("atlas migrate hash --dir \"file://{dir}\"\natlas migrate set {version} --url \"$DATABASE_URL\" --dir \"file://{dir}\"")
+        }
+        FrameworkKind::Supabase => format!("supabase migration repair --status applied {version}"),
+        FrameworkKind::Flyway => format!(
+            "flyway repair    # removes the failed row; V{version} is pending again: either undo what it already \
+             did, or mark it applied with `flyway migrate -skipExecutingMigrations=true -target={version}`"
+        ),
+        FrameworkKind::Goose => {
+            psql(format!("INSERT INTO goose_db_version (version_id, is_applied) VALUES ({version}, true)"))
+        }
+        FrameworkKind::Dbmate => psql(format!("INSERT INTO schema_migrations (version) VALUES ({})", lit(&version))),
+        FrameworkKind::Diesel => {
+            psql(format!("INSERT INTO __diesel_schema_migrations (version) VALUES ({})", lit(&version)))
+        }
+        FrameworkKind::NodePgMigrate => {
+            psql(format!("INSERT INTO pgmigrations (name, run_on) VALUES ({}, now())", lit(&file_stem())))
+        }
+        FrameworkKind::Sqlx => {
+            use sha2::Digest;
+            let checksum: String = sha2::Sha384::digest(file.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let description = migration.name.replace('_', " ");
+            psql(format!(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES \
+                 ({version}, {}, true, decode('{checksum}', 'hex'), -1) ON CONFLICT (version) DO UPDATE SET success = true",
+                lit(&description)
+            ))
+        }
+        FrameworkKind::Drizzle => {
+            use sha2::Digest;
+            let hash: String = sha2::Sha256::digest(file.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            psql(format!(
+                "INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('{hash}', <the entry's `when` in \
+                 meta/_journal.json>)"
+            ))
+        }
+        FrameworkKind::Plain => {
+            format!("mark migration {version} ({}) applied in your migration tool's ledger", file_stem())
+        }
+    }
+}
+
+/// `s` in single quotes for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-./:=".contains(c)) {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests;

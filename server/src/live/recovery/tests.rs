@@ -1,0 +1,284 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::live::effects::statement_effects;
+use crate::live::{LiveColumn, LiveIndex, LiveTable, RelationKind};
+use crate::schema::{replay, replay_file, ReplayInput};
+use crate::sql::Dialect;
+use crate::workspace::{TransactionMode, VersionKey};
+
+fn parse(text: &str) -> SqlFile {
+    SqlFile::parse(text, Dialect::Postgres, None)
+}
+
+fn migration(version: VersionKey, name: &str, up: &str) -> Migration {
+    Migration {
+        version,
+        name: name.into(),
+        up: Some(PathBuf::from(up)),
+        down: None,
+        transaction: TransactionMode::default(),
+    }
+}
+
+fn set(kind: FrameworkKind, migrations: Vec<Migration>) -> MigrationSet {
+    MigrationSet { dir: PathBuf::from("db/migrations"), framework: kind, dialect: Dialect::Postgres, migrations }
+}
+
+fn col(name: &str, ty: &str) -> LiveColumn {
+    LiveColumn {
+        name: name.into(),
+        type_sql: ty.into(),
+        not_null: false,
+        default: None,
+        identity: None,
+        null_frac: None,
+        n_distinct: None,
+    }
+}
+
+fn table(key: &str, columns: Vec<LiveColumn>, indexes: Vec<LiveIndex>) -> LiveTable {
+    LiveTable {
+        key: key.into(),
+        schema: "public".into(),
+        name: key.into(),
+        kind: RelationKind::Table,
+        row_estimate: None,
+        total_bytes: 0,
+        columns,
+        indexes,
+        constraints: Vec::new(),
+        triggers: Vec::new(),
+        referenced_by: Vec::new(),
+    }
+}
+
+const BASE: &str = "CREATE TABLE users (id int PRIMARY KEY, email text);\n";
+const FAILED: &str = "\
+SET lock_timeout = '5s';
+CREATE TABLE accounts (id int PRIMARY KEY, owner int);
+ALTER TABLE users ADD COLUMN nickname text, ADD CHECK (nickname <> '');
+CREATE UNIQUE INDEX CONCURRENTLY ON users (email);
+ALTER TABLE users ADD CONSTRAINT users_nick_len CHECK (length(nickname) < 50), ADD COLUMN bio text;
+CREATE INDEX accounts_owner_idx ON accounts (owner);
+UPDATE users SET nickname = 'x';
+";
+
+/// The database after FAILED ran up to the concurrent build, which failed.
+fn live() -> LiveSnapshot {
+    let invalid = LiveIndex {
+        name: "users_email_idx".into(),
+        definition: String::new(),
+        columns: vec!["email".into()],
+        unique: true,
+        primary: false,
+        valid: false,
+        partial: false,
+        constraint: None,
+        bytes: 0,
+    };
+    let mut users = table("users", vec![col("id", "integer"), col("email", "text"), col("nickname", "text")], vec![invalid]);
+    users.constraints.push(crate::live::LiveConstraint {
+        name: "users_check".into(),
+        kind: crate::live::LiveConstraintKind::Check,
+        columns: vec!["nickname".into()],
+        definition: "CHECK ((nickname <> ''::text))".into(),
+        validated: true,
+    });
+    let accounts = table("accounts", vec![col("id", "integer"), col("owner", "integer")], vec![]);
+    LiveSnapshot {
+        database: "dev".into(),
+        server_version_num: 150000,
+        tables: [("users".to_string(), users), ("accounts".to_string(), accounts)].into_iter().collect(),
+        ..LiveSnapshot::default()
+    }
+}
+
+fn recover(kind: FrameworkKind, migrations: Vec<Migration>, failed_index: usize) -> Recovery {
+    let base = parse(BASE);
+    let start = replay(&[ReplayInput::whole(std::path::Path::new("db/migrations/1.sql"), &base)]).final_schema().clone();
+    let file = parse(FAILED);
+    let events = replay_file(&start, &file);
+    let live = live();
+    let effects = statement_effects(&file, &events, &start, &live);
+    let s = set(kind, migrations);
+    recovery_migration(&s, &s.migrations[failed_index], &file, &effects, &live)
+}
+
+fn names(r: &Recovery) -> Vec<&str> {
+    r.files.iter().map(|f| f.name.as_str()).collect()
+}
+
+#[test]
+fn golang_migrate_puts_each_concurrent_statement_in_a_file_of_its_own() {
+    let r = recover(
+        FrameworkKind::GolangMigrate,
+        vec![
+            migration(VersionKey::Numeric(vec![1]), "init", "db/migrations/0001_init.up.sql"),
+            migration(VersionKey::Numeric(vec![2]), "add_accounts", "db/migrations/0002_add_accounts.up.sql"),
+        ],
+        1,
+    );
+    assert_eq!(
+        names(&r),
+        ["0003_recover_add_accounts.up.sql", "0004_recover_add_accounts.up.sql", "0005_recover_add_accounts.up.sql"]
+    );
+    assert_eq!(r.path(), PathBuf::from("db/migrations/0003_recover_add_accounts.up.sql"));
+    assert_eq!(r.ledger_command, "migrate -path db/migrations -database \"$DATABASE_URL\" force 2");
+    assert!(r.outside_transaction);
+    assert_eq!(r.unguarded, [7]);
+    let first = &r.files[0].text;
+    assert!(first.starts_with("-- Recovery for the failed golang-migrate migration 0002_add_accounts.up.sql"), "{first}");
+    assert!(first.contains("--   line 2: CREATE TABLE — table `accounts` exists"), "{first}");
+    assert!(first.contains("--   migrate -path db/migrations"), "{first}");
+    // Exactly one statement per concurrent file.
+    let statements = |t: &str| t.lines().filter(|l| !l.starts_with("--") && l.trim_end().ends_with(';')).count();
+    assert!(first.contains("\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n"), "{first}");
+    assert_eq!(statements(first), 1);
+    let second = &r.files[1].text;
+    assert!(second.contains("\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n"), "{second}");
+    assert_eq!(statements(second), 1);
+    let third = &r.files[2].text;
+    assert!(third.contains("SET lock_timeout = '5s';"), "{third}");
+    assert!(
+        third.contains(
+            "IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('users') AND conname = 'users_nick_len') THEN\n    ALTER TABLE users ADD CONSTRAINT users_nick_len CHECK (length(nickname) < 50);"
+        ),
+        "{third}"
+    );
+    assert!(third.contains("ALTER TABLE users ADD COLUMN IF NOT EXISTS bio text;"), "{third}");
+    assert!(third.contains("CREATE INDEX IF NOT EXISTS accounts_owner_idx ON accounts (owner);"), "{third}");
+    assert!(third.contains("not guarded"), "{third}");
+    assert!(third.contains("UPDATE users SET nickname = 'x';"), "{third}");
+    // Statement 3 (the unnamed check) already took effect: it is not repeated.
+    assert!(!third.contains("nickname <> ''"), "{third}");
+}
+
+#[test]
+fn goose_uses_one_file_outside_a_transaction() {
+    let r = recover(
+        FrameworkKind::Goose,
+        vec![migration(VersionKey::Numeric(vec![20240101120000]), "init", "db/migrations/20240101120000_init.sql")],
+        0,
+    );
+    assert_eq!(names(&r), ["20240101120001_recover_init.sql"]);
+    let text = r.text();
+    assert!(text.starts_with("-- +goose NO TRANSACTION\n-- +goose Up\n"), "{text}");
+    assert!(text.contains("-- +goose StatementBegin\nDO $safemig$"), "{text}");
+    assert!(text.contains("$safemig$;\n-- +goose StatementEnd"), "{text}");
+    assert!(text.contains("\n-- +goose Down\n"), "{text}");
+    assert!(r.ledger_command.contains("INSERT INTO goose_db_version (version_id, is_applied) VALUES (20240101120000, true)"));
+}
+
+#[test]
+fn directory_frameworks_get_a_new_directory() {
+    let prisma = recover(
+        FrameworkKind::Prisma,
+        vec![migration(
+            VersionKey::Text("20240101120000_init".into()),
+            "init",
+            "db/migrations/20240101120000_init/migration.sql",
+        )],
+        0,
+    );
+    assert_eq!(prisma.files[0].name, "20240101120001_recover_init/migration.sql");
+    assert_eq!(prisma.files.len(), 3);
+    assert_eq!(prisma.ledger_command, "npx prisma migrate resolve --applied 20240101120000_init");
+
+    let diesel = recover(
+        FrameworkKind::Diesel,
+        vec![migration(
+            VersionKey::Text("20151219180527".into()),
+            "create_users",
+            "db/migrations/2015-12-19-180527_create_users/up.sql",
+        )],
+        0,
+    );
+    assert_eq!(
+        names(&diesel)[..3],
+        [
+            "2015-12-19-180528_recover_create_users/up.sql",
+            "2015-12-19-180528_recover_create_users/down.sql",
+            "2015-12-19-180528_recover_create_users/metadata.toml"
+        ]
+    );
+    assert_eq!(diesel.files[2].text, "run_in_transaction = false\n");
+    assert!(diesel.files[2].config);
+    assert_eq!(diesel.sql_files().count(), 3);
+}
+
+#[test]
+fn flyway_gets_a_configuration_file() {
+    let r = recover(
+        FrameworkKind::Flyway,
+        vec![migration(VersionKey::Numeric(vec![1, 9]), "Add_accounts", "db/migrations/V1_9__Add_accounts.sql")],
+        0,
+    );
+    assert_eq!(names(&r), ["V1_10__recover_add_accounts.sql", "V1_10__recover_add_accounts.sql.conf"]);
+    assert_eq!(r.files[1].text, "executeInTransaction=false\n");
+    assert!(r.ledger_command.starts_with("flyway repair"));
+}
+
+#[test]
+fn runners_that_always_wrap_build_without_concurrently() {
+    let r = recover(
+        FrameworkKind::Supabase,
+        vec![migration(VersionKey::Text("20240101120000".into()), "init", "db/migrations/20240101120000_init.sql")],
+        0,
+    );
+    assert_eq!(names(&r), ["20240101120001_recover_init.sql"]);
+    assert!(!r.outside_transaction);
+    let text = r.text();
+    assert!(text.contains("\nDROP INDEX IF EXISTS users_email_idx;\n"), "{text}");
+    assert!(text.contains("\nCREATE UNIQUE INDEX IF NOT EXISTS users_email_idx ON users (email);\n"), "{text}");
+    assert!(!text.contains("CONCURRENTLY IF"), "{text}");
+    assert_eq!(r.ledger_command, "supabase migration repair --status applied 20240101120000");
+}
+
+#[test]
+fn guards_for_other_statements() {
+    let base = parse("CREATE TABLE t (a int, b int);\n");
+    let start = replay(&[ReplayInput::whole(std::path::Path::new("m/1.sql"), &base)]).final_schema().clone();
+    let failed = parse(
+        "ALTER TABLE t RENAME COLUMN a TO c;\nALTER TABLE t DROP COLUMN b;\nDROP TABLE t2;\nCREATE TYPE mood AS ENUM ('ok');\nCREATE VIEW v AS SELECT 1;\nCREATE SEQUENCE s;\nALTER TABLE t RENAME TO u;\nCREATE INDEX ON u (c);\n",
+    );
+    let events = replay_file(&start, &failed);
+    // Nothing of it took effect: `t` still has `a` and `b`, `t2` still exists.
+    let live = LiveSnapshot {
+        tables: [("t", vec![col("a", "integer"), col("b", "integer")]), ("t2", vec![col("id", "integer")])]
+            .into_iter()
+            .map(|(k, cols)| (k.to_string(), table(k, cols, vec![])))
+            .collect(),
+        ..LiveSnapshot::default()
+    };
+    let effects = statement_effects(&failed, &events, &start, &live);
+    let s = set(FrameworkKind::Plain, vec![migration(VersionKey::Numeric(vec![7]), "x", "db/migrations/007_x.sql")]);
+    let r = recovery_migration(&s, &s.migrations[0], &failed, &effects, &live);
+    assert_eq!(names(&r), ["008_recover_x.sql"]);
+    let text = r.text();
+    for expected in [
+        "attname = 'a' AND NOT attisdropped) AND NOT EXISTS",
+        "ALTER TABLE t RENAME COLUMN a TO c;",
+        "ALTER TABLE t DROP COLUMN IF EXISTS b;",
+        "DROP TABLE IF EXISTS t2;",
+        "WHERE t.typname = 'mood' AND n.nspname = 'public') THEN\n    CREATE TYPE mood AS ENUM ('ok');",
+        "CREATE OR REPLACE VIEW v AS SELECT 1;",
+        "CREATE SEQUENCE IF NOT EXISTS s;",
+        "IF to_regclass('t') IS NOT NULL AND to_regclass('u') IS NULL THEN\n    ALTER TABLE t RENAME TO u;",
+        "CREATE INDEX IF NOT EXISTS u_c_idx ON u (c);",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+    assert!(r.ledger_command.contains("mark migration 7"), "{}", r.ledger_command);
+}
+
+#[test]
+fn slugs_and_versions() {
+    assert_eq!(bump("0009", 1), "0010");
+    assert_eq!(bump("20240101120000", 2), "20240101120002");
+    let m = migration(VersionKey::Numeric(vec![3]), "Add Email-index!", "x");
+    assert_eq!(slug(&m), "recover_add_email_index");
+    assert_eq!(ident("users"), "users");
+    assert_eq!(ident("Users"), "\"Users\"");
+    assert_eq!(lit("it's"), "'it''s'");
+}

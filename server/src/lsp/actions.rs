@@ -1,0 +1,122 @@
+//! Code actions: the engine's quick fixes ([`crate::fixes`]) as LSP workspace edits.
+
+use std::collections::HashMap;
+
+use tower_lsp::lsp_types::*;
+
+use crate::fixes::{self, FileEdit, FixContext};
+use crate::text::PositionEncoding;
+
+use super::documents::Snapshot;
+
+/// What the client can apply.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct EditSupport {
+    /// `WorkspaceEdit.documentChanges` (versioned edits).
+    pub document_changes: bool,
+    /// `CreateFile` resource operations.
+    pub create_files: bool,
+}
+
+impl EditSupport {
+    pub fn from_capabilities(caps: &ClientCapabilities) -> Self {
+        let edit = caps.workspace.as_ref().and_then(|w| w.workspace_edit.as_ref());
+        EditSupport {
+            document_changes: edit.and_then(|e| e.document_changes).unwrap_or(false),
+            create_files: edit
+                .and_then(|e| e.resource_operations.as_ref())
+                .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create)),
+        }
+    }
+}
+
+/// The quick fixes for the findings that touch `range` of the buffer.
+pub(crate) fn code_actions(
+    snapshot: &Snapshot,
+    uri: &Url,
+    version: i32,
+    range: Range,
+    only: Option<&[CodeActionKind]>,
+    encoding: PositionEncoding,
+    support: EditSupport,
+) -> Vec<CodeActionOrCommand> {
+    if only.is_some_and(|kinds| !kinds.iter().any(|k| CodeActionKind::QUICKFIX.as_str().starts_with(k.as_str()))) {
+        return Vec::new();
+    }
+    let Some(analysis) = snapshot.analysis.as_deref() else { return Vec::new() };
+    let positions = snapshot.positions(encoding);
+    let (Some(start), Some(end)) = (positions.offset(range.start), positions.offset(range.end)) else {
+        return Vec::new();
+    };
+    let ctx = FixContext::of(analysis);
+    let mut out = Vec::new();
+    for finding in &analysis.findings {
+        // Touching counts: a cursor at either end of the finding, or a selection across it.
+        if finding.range.end < start || finding.range.start > end {
+            continue;
+        }
+        let diagnostic = super::convert::diagnostic(finding, &positions);
+        for fix in fixes::for_finding(finding, &ctx) {
+            let creates = fix.edits.iter().any(|e| matches!(e, FileEdit::Create { .. }));
+            if creates && !(support.create_files && support.document_changes) {
+                // The client cannot create files: say what to create instead of half a fix.
+                continue;
+            }
+            let Some(edit) = workspace_edit(&fix.edits, uri, version, &positions, support) else { continue };
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: fix.title,
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(edit),
+                is_preferred: Some(fix.preferred),
+                ..CodeAction::default()
+            }));
+        }
+    }
+    out
+}
+
+fn workspace_edit(
+    edits: &[FileEdit],
+    uri: &Url,
+    version: i32,
+    positions: &super::convert::Positions,
+    support: EditSupport,
+) -> Option<WorkspaceEdit> {
+    let mut text_edits = Vec::new();
+    let mut creates = Vec::new();
+    for edit in edits {
+        match edit {
+            FileEdit::Replace { range, text } => {
+                text_edits.push(TextEdit { range: positions.range(range.clone()), new_text: text.clone() })
+            }
+            FileEdit::Create { path, text } => creates.push((Url::from_file_path(path).ok()?, text.clone())),
+        }
+    }
+    if !support.document_changes {
+        let changes = HashMap::from([(uri.clone(), text_edits)]);
+        return Some(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() });
+    }
+    let mut operations = Vec::new();
+    if !text_edits.is_empty() {
+        operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri: uri.clone(), version: Some(version) },
+            edits: text_edits.into_iter().map(OneOf::Left).collect(),
+        }));
+    }
+    for (new_uri, text) in creates {
+        // Never overwrite: the client refuses the whole edit when the file exists.
+        let options = CreateFileOptions { overwrite: Some(false), ignore_if_exists: Some(false) };
+        operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
+            uri: new_uri.clone(),
+            options: Some(options),
+            annotation_id: None,
+        })));
+        let whole = Range::new(Position::new(0, 0), Position::new(0, 0));
+        operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri: new_uri, version: None },
+            edits: vec![OneOf::Left(TextEdit { range: whole, new_text: text })],
+        }));
+    }
+    Some(WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), ..WorkspaceEdit::default() })
+}

@@ -1,0 +1,417 @@
+//! The dev database, from the server's side: one worker connects (with backoff), loads the
+//! catalog snapshot and the ledgers in the background, replaces [`LiveFacts`] whole, and tells the
+//! client how it stands (`safemig/status`, and a `window/showMessage` once per outage).
+//!
+//! Requests never wait on it: hovers, code lenses and analyses read the last facts, and when the
+//! database goes away the facts go with it, so everything falls back to the replayed schema.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tower_lsp::lsp_types::notification::Notification;
+use tower_lsp::lsp_types::MessageType;
+
+use super::{lock, Inner};
+use crate::config::Config;
+use crate::live::connect::{self, Backoff, LiveClient, LiveError};
+use crate::live::ledger::{self, Ledger, MigrationState};
+use crate::live::{catalog, LiveFacts};
+use crate::workspace::frameworks::framework;
+use crate::workspace::MigrationSet;
+
+/// How often the ledgers are read between two full refreshes: a migration run elsewhere (the
+/// terminal, a teammate's script) shows up within this.
+const LEDGER_POLL: Duration = Duration::from_secs(5);
+
+/// `safemig/status`: the database connection and the migration counts, for status bars.
+pub(crate) enum StatusNotification {}
+
+impl Notification for StatusNotification {
+    type Params = StatusParams;
+    const METHOD: &'static str = "safemig/status";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StatusParams {
+    pub database: DatabaseStatus,
+    /// Over every set whose ledger safemig can read; `None` without a database or a ledger.
+    pub migrations: Option<Counts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DatabaseStatus {
+    /// `off`, `connecting`, `connected` or `unreachable`.
+    pub state: String,
+    /// For people; never holds a credential.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Counts {
+    pub applied: usize,
+    pub pending: usize,
+    pub failed: usize,
+}
+
+/// What the live worker shares with the handlers.
+#[derive(Default)]
+pub(in crate::lsp) struct LiveShared {
+    pub facts: Option<Arc<LiveFacts>>,
+    pub status: Option<StatusParams>,
+}
+
+impl Inner {
+    /// The dev database's facts as last loaded (`None`: not connected).
+    pub(in crate::lsp) fn live_facts(&self) -> Option<Arc<LiveFacts>> {
+        lock(&self.live).facts.clone()
+    }
+
+    /// Asks the live worker to refresh now (a saved migration, the refresh command, a config
+    /// change).
+    pub(in crate::lsp) fn refresh_live(&self) {
+        self.live_wake.notify_one();
+    }
+
+    /// Replaces the facts; a change re-analyses the project with them.
+    fn set_facts(&self, facts: Option<Arc<LiveFacts>>) {
+        let changed = {
+            let mut shared = lock(&self.live);
+            let same = match (&shared.facts, &facts) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.snapshot.tables == b.snapshot.tables && a.ledgers == b.ledgers,
+                _ => false,
+            };
+            shared.facts = facts;
+            !same
+        };
+        if changed {
+            self.schedule(|work| work.live = true);
+            for doc in self.docs.iter() {
+                doc.wake.send_replace(());
+            }
+        }
+    }
+
+    /// Sends `safemig/status` when it changed.
+    async fn set_status(&self, status: StatusParams) {
+        {
+            let mut shared = lock(&self.live);
+            if shared.status.as_ref() == Some(&status) {
+                return;
+            }
+            shared.status = Some(status.clone());
+        }
+        self.client.send_notification::<StatusNotification>(status).await;
+    }
+
+    /// The migration sets of the last project analysis.
+    fn sets(&self) -> Vec<MigrationSet> {
+        self.project().map(|p| p.model.project.sets.clone()).unwrap_or_default()
+    }
+}
+
+fn status(state: &'static str, message: String, server_version: Option<String>, counts: Option<Counts>) -> StatusParams {
+    StatusParams { database: DatabaseStatus { state: state.into(), message, server_version }, migrations: counts }
+}
+
+/// Applied, pending and failed migrations over the sets, from their ledgers.
+pub(crate) fn counts(sets: &[MigrationSet], facts: &LiveFacts) -> Option<Counts> {
+    let mut counts = Counts::default();
+    let mut any = false;
+    for set in sets {
+        match facts.ledger_of(&set.dir) {
+            Some(ledger) => {
+                any = true;
+                for status in ledger::statuses(set, ledger) {
+                    if status.migration.is_none() {
+                        continue;
+                    }
+                    match status.state {
+                        MigrationState::Applied { .. } | MigrationState::Baseline => counts.applied += 1,
+                        MigrationState::Failed { .. } => counts.failed += 1,
+                        MigrationState::Pending => counts.pending += 1,
+                        MigrationState::Skipped => {}
+                    }
+                }
+            }
+            // A framework with a ledger whose table does not exist yet: nothing applied.
+            None if framework(set.framework).ledger().is_some() => {
+                any = true;
+                counts.pending += set.migrations.len();
+            }
+            None => {}
+        }
+    }
+    any.then_some(counts)
+}
+
+/// Runs until the session ends.
+pub(super) async fn live_worker(inner: Arc<Inner>, root: Option<PathBuf>) {
+    let mut backoff = Backoff::default();
+    // A failure is shown once, until the database is back.
+    let mut failure_shown = false;
+    loop {
+        let (config, generation) = inner.config();
+        let url = match connect::resolve_url(&config.database, root.as_deref()) {
+            Ok(Some(url)) => url,
+            Ok(None) => {
+                inner.set_facts(None);
+                let message = "no dev database: set DATABASE_URL (or [database] url_env), [database] url in \
+                               safemig.toml, or the safemig.databaseUrlEnv setting";
+                inner.set_status(status("off", message.into(), None, None)).await;
+                inner.live_wake.notified().await;
+                continue;
+            }
+            Err(e) => {
+                inner.set_facts(None);
+                inner.set_status(status("off", e.to_string(), None, None)).await;
+                inner.live_wake.notified().await;
+                continue;
+            }
+        };
+        inner.set_status(status("connecting", "connecting to the dev database".into(), None, None)).await;
+        let client = match connect::connect(&url, &config.database).await {
+            Ok(client) => client,
+            Err(e) => {
+                inner.set_facts(None);
+                inner.unreachable(&e, &mut failure_shown).await;
+                let delay = backoff.next_delay();
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = inner.live_wake.notified() => {}
+                }
+                continue;
+            }
+        };
+        backoff.reset();
+        if std::mem::take(&mut failure_shown) {
+            let message = format!("safemig: connected to the dev database at {}", client.target());
+            inner.client.show_message(MessageType::INFO, message).await;
+        }
+        inner.session(&client, &config, generation, &mut failure_shown).await;
+        inner.set_facts(None);
+    }
+}
+
+impl Inner {
+    async fn unreachable(&self, error: &LiveError, failure_shown: &mut bool) {
+        let message = error.to_string();
+        self.set_status(status("unreachable", message.clone(), None, None)).await;
+        if !std::mem::replace(failure_shown, true) {
+            let shown = format!(
+                "safemig: cannot use the dev database: {message}. Hovers and checks use the schema the \
+                 migrations build; safemig keeps retrying in the background."
+            );
+            self.client.show_message(MessageType::WARNING, shown).await;
+        }
+    }
+
+    /// Refreshes while connected; returns when the connection is lost or the config changed.
+    async fn session(&self, client: &LiveClient, config: &Config, generation: u64, failure_shown: &mut bool) {
+        let refresh_every = Duration::from_secs(config.database.refresh_seconds.max(1));
+        let mut full = true;
+        let mut last_full = tokio::time::Instant::now();
+        loop {
+            if self.config().1 != generation {
+                return;
+            }
+            let sets = self.sets();
+            let result = if full {
+                self.refresh(client, config, &sets).await
+            } else {
+                // Only the ledgers: a full refresh when they moved.
+                match read_ledgers(client, &sets).await {
+                    Ok(ledgers) if self.live_facts().is_some_and(|f| f.ledgers == ledgers) => Ok(()),
+                    Ok(_) => self.refresh(client, config, &sets).await,
+                    Err(e) => Err(e),
+                }
+            };
+            if let Err(e) = result {
+                if e.needs_reconnect() || client.is_closed() {
+                    self.set_facts(None);
+                    self.unreachable(&e, failure_shown).await;
+                    return;
+                }
+                let message = format!("safemig: reading the dev database failed: {e}");
+                self.client.log_message(MessageType::WARNING, message).await;
+            }
+            let woken = tokio::select! {
+                () = tokio::time::sleep(LEDGER_POLL) => false,
+                () = self.live_wake.notified() => true,
+            };
+            full = woken || last_full.elapsed() >= refresh_every;
+            if full {
+                last_full = tokio::time::Instant::now();
+            }
+        }
+    }
+
+    /// Loads the snapshot and the ledgers, and publishes them.
+    async fn refresh(&self, client: &LiveClient, config: &Config, sets: &[MigrationSet]) -> Result<(), LiveError> {
+        let bound = client.statement_timeout() * 4 + Duration::from_secs(2);
+        let snapshot = match tokio::time::timeout(bound, catalog::load_snapshot(client)).await {
+            Ok(loaded) => loaded?,
+            Err(_) => {
+                return Err(LiveError::Unreachable {
+                    target: client.target().to_string(),
+                    reason: "the server stopped answering".into(),
+                })
+            }
+        };
+        let ledgers = read_ledgers(client, sets).await?;
+        let facts = LiveFacts { snapshot: Arc::new(snapshot), ledgers, small_table_rows: config.small_table_rows };
+        let counts = counts(sets, &facts);
+        let version = Some(facts.snapshot.server_version.clone()).filter(|v| !v.is_empty());
+        let message = format!(
+            "connected to {} ({} tables{})",
+            client.target(),
+            facts.snapshot.tables.len(),
+            counts.map_or(String::new(), |c| format!(
+                "; {} applied, {} pending{}",
+                c.applied,
+                c.pending,
+                if c.failed > 0 { format!(", {} FAILED", c.failed) } else { String::new() }
+            ))
+        );
+        self.set_facts(Some(Arc::new(facts)));
+        self.set_status(status("connected", message, version, counts)).await;
+        Ok(())
+    }
+}
+
+/// The ledger of every set that has one in the database, within a bound even if the server stops
+/// answering mid-way.
+async fn read_ledgers(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
+    let bound = client.statement_timeout() * 2 + Duration::from_secs(2);
+    match tokio::time::timeout(bound, read_ledgers_now(client, sets)).await {
+        Ok(result) => result,
+        Err(_) => Err(LiveError::Unreachable {
+            target: client.target().to_string(),
+            reason: "the server stopped answering".into(),
+        }),
+    }
+}
+
+async fn read_ledgers_now(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
+    let txn = client.read().await?;
+    let mut out = Vec::new();
+    for set in sets {
+        let Some(session) = txn.client() else { return Err(LiveError::Closed) };
+        match ledger::read(session, set).await {
+            Ok(Some(ledger)) => out.push((set.dir.clone(), ledger)),
+            Ok(None) => {}
+            Err(e) => {
+                let closed = e.is_closed();
+                drop(txn);
+                return Err(if closed {
+                    LiveError::Closed
+                } else {
+                    LiveError::QueryFailed { code: String::new(), message: format!("reading the ledger: {e}") }
+                });
+            }
+        }
+    }
+    txn.finish().await?;
+    Ok(out)
+}
+
+/// Whether a saved or changed file should refresh the database facts.
+pub(in crate::lsp) fn refreshes_live(path: &Path) -> bool {
+    super::super::workspace::is_sql(path)
+}
+
+/// The answer to `safemig/migrationStatus`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MigrationStatusResult {
+    pub sets: Vec<SetStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SetStatus {
+    /// The set's directory, as a file URI.
+    pub dir: String,
+    pub framework: String,
+    pub migrations: Vec<MigrationEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MigrationEntry {
+    pub version: String,
+    pub name: String,
+    /// The migration's up file; `None` for a ledger row without a file.
+    pub uri: Option<String>,
+    /// `applied`, `pending`, `failed` or `unknown` (no ledger to read).
+    pub state: String,
+    pub applied_at: Option<String>,
+    pub detail: Option<String>,
+}
+
+fn file_uri(path: &Path) -> Option<String> {
+    tower_lsp::lsp_types::Url::from_file_path(path).ok().map(|u| u.to_string())
+}
+
+/// Every migration of every set with its state in the dev database (`unknown` without one).
+pub(crate) fn migration_status(sets: &[MigrationSet], facts: Option<&LiveFacts>) -> MigrationStatusResult {
+    let mut out = MigrationStatusResult::default();
+    for set in sets {
+        let ledger = facts.and_then(|f| f.ledger_of(&set.dir));
+        let has_ledger_table = framework(set.framework).ledger().is_some();
+        let mut migrations: Vec<MigrationEntry> = set
+            .migrations
+            .iter()
+            .map(|m| MigrationEntry {
+                version: m.version.display(),
+                name: m.name.clone(),
+                uri: m.files().next().and_then(file_uri),
+                // No ledger read: with a database and a ledger-keeping framework, nothing ran yet.
+                state: if facts.is_some() && has_ledger_table { "pending" } else { "unknown" }.into(),
+                applied_at: None,
+                detail: None,
+            })
+            .collect();
+        if let Some(ledger) = ledger {
+            for status in ledger::statuses(set, ledger) {
+                let entry = status.entry.map(|e| &ledger.entries[e]);
+                let (state, at, detail) = match &status.state {
+                    MigrationState::Applied { at } => ("applied", *at, None),
+                    MigrationState::Baseline => ("applied", None, Some("baseline".to_string())),
+                    MigrationState::Pending => ("pending", None, None),
+                    MigrationState::Skipped => ("pending", None, Some("older than the newest applied".into())),
+                    MigrationState::Failed { at, detail } => ("failed", *at, detail.clone()),
+                };
+                let applied_at = at.map(|t| t.to_rfc3339());
+                match status.migration {
+                    Some(i) => {
+                        if let Some(m) = migrations.get_mut(i) {
+                            m.state = state.into();
+                            m.applied_at = applied_at;
+                            m.detail = detail;
+                        }
+                    }
+                    None => migrations.push(MigrationEntry {
+                        version: entry.map(|e| e.label().to_string()).unwrap_or_default(),
+                        name: entry.and_then(|e| e.name.clone()).unwrap_or_default(),
+                        uri: None,
+                        state: state.into(),
+                        applied_at,
+                        detail: Some("in the ledger, but no file provides it".into()),
+                    }),
+                }
+            }
+        }
+        out.sets.push(SetStatus {
+            dir: file_uri(&set.dir).unwrap_or_else(|| set.dir.display().to_string()),
+            framework: set.framework.name().to_string(),
+            migrations,
+        });
+    }
+    out
+}

@@ -1,0 +1,216 @@
+//! `existing-rows-violate`: rows already in the dev database would make this statement fail.
+//!
+//! The rule is pure: data probes ([`crate::live::probe`]) run in the background against the
+//! connected database, and their outcomes reach the rule through [`SchemaView::probe`] by
+//! [`ProbeKey`]. Without a connection (or before a probe finished) it is silent.
+//!
+//! [`SchemaView::probe`]: crate::rules::SchemaView::probe
+//! [`ProbeKey`]: crate::live::probe::ProbeKey
+
+use crate::live::probe::{self, ProbeCheck, ProbeOutcome, ProbeTarget};
+use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
+
+pub static RULE: Rule = Rule {
+    id: "existing-rows-violate",
+    category: Category::Live,
+    default_severity: Severity::Error,
+    dialects: POSTGRES,
+    summary: "rows already in the connected database would make this statement fail (NULLs, CHECK failures, duplicates, orphans)",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = r#"## What it flags
+With a dev database connected, a statement that the rows already there would make fail:
+- `ALTER COLUMN … SET NOT NULL` on a column holding NULLs;
+- `ADD COLUMN … NOT NULL` without a default on a table that has rows (every row violates);
+- `ADD CONSTRAINT … CHECK (…)` (without `NOT VALID`), or `VALIDATE CONSTRAINT` of a check, when
+  rows fail the expression;
+- `ADD CONSTRAINT … UNIQUE` / `PRIMARY KEY` and `CREATE UNIQUE INDEX` when rows share a key (and,
+  for a primary key, rows with a NULL in it);
+- `ADD CONSTRAINT … FOREIGN KEY` (without `NOT VALID`), or `VALIDATE CONSTRAINT` of one, when rows
+  reference no row of the parent table.
+
+The message gives the count and one example key, e.g. "47 existing rows of `orders` violate this
+CHECK (e.g. id=1831): this migration will fail". On a large table (about a million rows or more)
+safemig reads a sample and says "at least". Probes run in a read-only transaction with a short
+timeout; a probe that cannot run (timeout, an expression the live schema cannot evaluate) reports
+nothing. Statements after a data change of the same table in the migration (`UPDATE`, `DELETE`,
+`INSERT`, a `DO` block) are not probed: the backfill may fix the rows first.
+
+## Why it hurts
+The migration stops with `column "email" of relation "users" contains null values`, `check
+constraint "…" of relation "…" is violated by some row`, `could not create unique index`, or
+`insert or update on table "…" violates foreign key constraint`. It passed in CI on an empty
+database and fails on the first environment with real rows, often after waiting for a lock and
+blocking traffic while it scanned. A failed `CREATE UNIQUE INDEX CONCURRENTLY` also leaves an
+invalid index behind that must be dropped.
+
+## Example
+```sql
+-- orders has 47 rows with amount <= 0
+ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);
+```
+
+## Instead
+Fix the data first, in its own migration (batched on a large table), then add the constraint:
+```sql
+UPDATE orders SET amount = 0.01 WHERE amount <= 0;  -- or delete, or fix per row
+ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_positive;  -- separate transaction
+```
+For duplicates, decide which row wins and delete or merge the others before building the unique
+index; for orphans, delete them or point them at a real parent.
+
+## Quick fix
+None: which rows are wrong, and what they should become, is a decision about your data.
+"#;
+
+fn check(ctx: &StatementContext, out: &mut Emitter) {
+    let all = ctx.migration.memo(RULE.id, |m| probe::targets(m.file));
+    let first = all.partition_point(|t| t.statement < ctx.index);
+    for target in all[first..].iter().take_while(|t| t.statement == ctx.index) {
+        let Some(ProbeOutcome::Violations { count, lower_bound, example }) = ctx.migration.schema.probe(&target.key)
+        else {
+            continue;
+        };
+        out.report_at(Severity::Error, target.span, message(target, *count, *lower_bound, example.as_deref()));
+    }
+}
+
+fn message(target: &ProbeTarget, count: u64, lower_bound: bool, example: Option<&str>) -> String {
+    let table = &target.table;
+    let n = if lower_bound { format!("at least {count}") } else { count.to_string() };
+    let rows = if count == 1 { "row" } else { "rows" };
+    let eg = example.map(|e| format!(" (e.g. {e})")).unwrap_or_default();
+    let list = |columns: &[String]| match columns {
+        [one] => format!("`{one}`"),
+        many => format!("({})", many.join(", ")),
+    };
+    match &target.check {
+        ProbeCheck::Nulls { columns } if columns.len() == 1 => format!(
+            "{n} existing {rows} of `{table}` {} NULL in {}{eg}: SET NOT NULL will fail; fill them first",
+            if count == 1 && !lower_bound { "has" } else { "have" },
+            list(columns)
+        ),
+        ProbeCheck::Nulls { columns } => format!(
+            "{n} existing {rows} of `{table}` {} a NULL in the primary key {}{eg}: this migration will fail",
+            if count == 1 && !lower_bound { "has" } else { "have" },
+            list(columns)
+        ),
+        ProbeCheck::NewColumn { column } => format!(
+            "`{table}` has {n} existing {rows}{eg}: adding `{column}` NOT NULL without a default fails on the first of them"
+        ),
+        ProbeCheck::Check { constraint, .. } => {
+            let what = constraint.as_ref().map(|c| format!("CHECK `{c}`")).unwrap_or_else(|| "this CHECK".into());
+            format!("{n} existing {rows} of `{table}` {} {what}{eg}: this migration will fail", violate(count, lower_bound))
+        }
+        ProbeCheck::Duplicates { columns, .. } => format!(
+            "{n} {} of {} {} in more than one row of `{table}`{eg}: this migration will fail",
+            if count == 1 { "value" } else { "values" },
+            list(columns),
+            if count == 1 && !lower_bound { "appears" } else { "appear" },
+        ),
+        ProbeCheck::UniqueIndex { .. } => format!(
+            "{n} {} of the index key {} in more than one row of `{table}`{eg}: building the unique index will fail",
+            if count == 1 { "value" } else { "values" },
+            if count == 1 && !lower_bound { "appears" } else { "appear" },
+        ),
+        ProbeCheck::Orphans { table: parent, .. } => format!(
+            "{n} existing {rows} of `{table}` {} no row of `{parent}`{eg}: this foreign key will fail",
+            if count == 1 && !lower_bound { "references" } else { "reference" },
+        ),
+        ProbeCheck::Validate { constraint } => format!(
+            "{n} existing {rows} of `{table}` {} `{constraint}`{eg}: VALIDATE CONSTRAINT will fail",
+            violate(count, lower_bound)
+        ),
+    }
+}
+
+fn violate(count: u64, lower_bound: bool) -> &'static str {
+    if count == 1 && !lower_bound {
+        "violates"
+    } else {
+        "violate"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::config::Config;
+    use crate::engine::analyze_with_schema;
+    use crate::live::probe::{targets, ProbeKey, ProbeOutcome};
+    use crate::rules::{MigrationSettings, SchemaView, Severity};
+    use crate::sql::{Dialect, SqlFile};
+
+    /// Probe outcomes as the language server would hold them.
+    struct Probed(HashMap<ProbeKey, ProbeOutcome>);
+    impl SchemaView for Probed {
+        fn probe(&self, key: &ProbeKey) -> Option<&ProbeOutcome> {
+            self.0.get(key)
+        }
+    }
+
+    fn findings(sql: &str, outcomes: Vec<ProbeOutcome>) -> Vec<(Severity, String, String)> {
+        let file = SqlFile::parse(sql, Dialect::Postgres, None);
+        let keys: Vec<ProbeKey> = targets(&file).into_iter().map(|t| t.key).collect();
+        assert_eq!(keys.len(), outcomes.len(), "one outcome per target: {keys:?}");
+        let view = Probed(keys.into_iter().zip(outcomes).collect());
+        analyze_with_schema(sql, &MigrationSettings::default(), &Config::default(), &view, None)
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == super::RULE.id)
+            .map(|f| (f.severity, sql[f.range.clone()].to_string(), f.message))
+            .collect()
+    }
+
+    #[test]
+    fn violations_are_errors_naming_count_example_and_table() {
+        let sql = "ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);";
+        let found = findings(
+            sql,
+            vec![ProbeOutcome::Violations { count: 47, lower_bound: false, example: Some("id=1831".into()) }],
+        );
+        assert_eq!(found.len(), 1);
+        let (severity, underlined, message) = &found[0];
+        assert_eq!(*severity, Severity::Error);
+        assert_eq!(underlined, "CHECK");
+        assert_eq!(
+            message,
+            "47 existing rows of `orders` violate CHECK `orders_amount_positive` (e.g. id=1831): this migration will fail"
+        );
+    }
+
+    #[test]
+    fn lower_bounds_say_at_least() {
+        let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        let found =
+            findings(sql, vec![ProbeOutcome::Violations { count: 12, lower_bound: true, example: Some("id=7".into()) }]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, "SET NOT NULL");
+        assert!(found[0].2.starts_with("at least 12 existing rows of `users` have NULL in `email` (e.g. id=7)"), "{}", found[0].2);
+    }
+
+    #[test]
+    fn clean_failed_and_unknown_outcomes_are_silent() {
+        let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\nCREATE UNIQUE INDEX u ON users (email);";
+        assert_eq!(findings(sql, vec![ProbeOutcome::Clean, ProbeOutcome::Failed("timeout".into())]), []);
+        assert_eq!(
+            findings(sql, vec![ProbeOutcome::Inconclusive("sample".into()), ProbeOutcome::Clean]),
+            []
+        );
+        // Only the statement whose probe found violations is reported.
+        let found = findings(
+            sql,
+            vec![
+                ProbeOutcome::Clean,
+                ProbeOutcome::Violations { count: 1, lower_bound: false, example: Some("email=a@x.io (2 rows)".into()) },
+            ],
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, "CREATE UNIQUE INDEX");
+        assert!(found[0].2.starts_with("1 value of the index key appears in more than one row of `users`"), "{}", found[0].2);
+    }
+}
