@@ -177,9 +177,10 @@ impl Project {
                 external.entry(path).or_default().push(finding);
             }
         }
-        // 3. Replay each set, then run the rules of each file against the schema before it.
+        // 3. Replay each set.
         let mut out = ProjectAnalysis { live: live.clone(), ..ProjectAnalysis::default() };
-        for (si, set) in self.sets.iter().enumerate() {
+        let mut points: Vec<Vec<Option<usize>>> = Vec::with_capacity(self.sets.len());
+        for set in &self.sets {
             // Migration index → replay input index, for migrations whose up part we could read.
             let mut replayed = vec![None; set.migrations.len()];
             let mut inputs: Vec<ReplayInput> = Vec::with_capacity(set.migrations.len());
@@ -195,7 +196,21 @@ impl Project {
                 replayed[mi] = Some(inputs.len());
                 inputs.push(ReplayInput { path, file, up });
             }
-            let replay = schema::replay(&inputs);
+            out.replays.push(schema::replay(&inputs));
+            points.push(replayed);
+        }
+        // 4. What the dev database has that the replays do not build, and the other way round.
+        if let Some(live) = live.as_deref() {
+            let mut drift = Vec::new();
+            crate::rules::schema_drift::findings(&self.sets, &out.replays, &live.snapshot, &lookup, &mut drift);
+            for (path, finding) in drift {
+                external.entry(path).or_default().push(finding);
+            }
+        }
+        // 5. Run the rules of each file against the schema before it.
+        for (si, set) in self.sets.iter().enumerate() {
+            let replay = &out.replays[si];
+            let replayed = &points[si];
             let jobs: Vec<(usize, &Path, SchemaPoint, Vec<Finding>)> = set
                 .migrations
                 .iter()
@@ -218,7 +233,7 @@ impl Project {
                 .filter_map(|(mi, path, point, extra)| {
                     let (text, file) = parsed.get(path)?;
                     let settings = self.settings_for(set, path, text);
-                    let schema = point.of(&replay);
+                    let schema = point.of(replay);
                     let view = LiveView { replayed: &schema, live: live.as_deref() };
                     let analysis = engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &view, extra);
                     let pf = ProjectFile { set: si, migration: mi, schema: point, analysis: Arc::new(analysis) };
@@ -226,7 +241,6 @@ impl Project {
                 })
                 .collect();
             out.files.extend(analysed);
-            out.replays.push(replay);
         }
         out
     }

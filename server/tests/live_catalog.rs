@@ -116,7 +116,11 @@ fn snapshot_reports_catalog_facts() {
     });
 
     assert!(snap.server_version_num >= 100_000, "{}", snap.server_version_num);
-    assert!(snap.server_version.starts_with(&(snap.server_version_num / 10_000).to_string()), "{}", snap.server_version);
+    assert!(
+        snap.server_version.starts_with(&(snap.server_version_num / 10_000).to_string()),
+        "{}",
+        snap.server_version
+    );
     assert_eq!(snap.database, db.name);
     assert!(snap.taken_at.is_some());
 
@@ -338,7 +342,10 @@ fn url_resolution_precedence_and_dotenv() {
 
 #[test]
 fn redact_hides_passwords_in_every_form() {
-    assert_eq!(redact("postgres://app:s3cr%40t@db:5432/dev?sslmode=require"), "postgres://app:***@db:5432/dev?sslmode=require");
+    assert_eq!(
+        redact("postgres://app:s3cr%40t@db:5432/dev?sslmode=require"),
+        "postgres://app:***@db:5432/dev?sslmode=require"
+    );
     assert_eq!(redact("postgresql://db/dev?password=s3cret&user=app"), "postgresql://db/dev?password=***&user=app");
     assert_eq!(redact("host=db password='s3 cret' user=app"), "host=db password=*** user=app");
     assert_eq!(redact("postgres://app@db/dev"), "postgres://app@db/dev");
@@ -407,10 +414,7 @@ fn probes_count_violating_rows() {
 
         // A unique index on an expression: lower(email) also joins U7@X.IO with u7@x.io.
         let index = "CREATE UNIQUE INDEX CONCURRENTLY users_lower_email ON users (lower(email));";
-        assert_eq!(
-            one(probe_all(&client, &snap, index).await),
-            Some(violations(3, "lower(email)=dup0@x.io (2 rows)"))
-        );
+        assert_eq!(one(probe_all(&client, &snap, index).await), Some(violations(3, "lower(email)=dup0@x.io (2 rows)")));
         // A partial one: only the rows the predicate keeps.
         let partial = "CREATE UNIQUE INDEX users_email_partial ON users (email) WHERE id > 2;";
         assert_eq!(one(probe_all(&client, &snap, partial).await), Some(violations(1, "email=dup1@x.io (2 rows)")));

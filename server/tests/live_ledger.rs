@@ -417,16 +417,22 @@ ALTER TABLE "public"."flyway_schema_history" ADD CONSTRAINT "flyway_schema_histo
 CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" ("success");
 "#;
 
+/// A row as Flyway writes it; the script name follows from the version and description
+/// (`V1_1__accounts.sql`, `R__views.sql`).
 fn flyway_row(
     rank: u32,
     version: Option<&str>,
     description: &str,
     kind: &str,
-    script: &str,
     checksum: Option<i32>,
     on: &str,
     success: bool,
 ) -> String {
+    let script = match (kind, version) {
+        ("BASELINE", _) => description.to_string(),
+        (_, Some(v)) => format!("V{}__{}.sql", v.replace('.', "_"), description.replace(' ', "_")),
+        (_, None) => format!("R__{}.sql", description.replace(' ', "_")),
+    };
     format!(
         "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, \
          installed_on, execution_time, success) VALUES ({rank}, {}, '{description}', '{kind}', '{script}', {}, 'postgres', \
@@ -452,24 +458,22 @@ fn flyway_checksums_ignore_line_breaks_and_failures_show() {
     let set = project.set(FrameworkKind::Flyway);
     let db = TestDb::new("flyway");
     let mut sql = FLYWAY_DDL.to_string();
-    sql += &flyway_row(1, Some("1"), "init", "SQL", "V1__init.sql", Some(SCRIPT_CRC32), "2024-02-01 08:00:00", true);
+    sql += &flyway_row(1, Some("1"), "init", "SQL", Some(SCRIPT_CRC32), "2024-02-01 08:00:00", true);
     sql += &flyway_row(
         2,
         Some("1.1"),
         "accounts",
         "SQL",
-        "V1_1__accounts.sql",
         Some(checksum::flyway("CREATE TABLE accounts (  id bigint PRIMARY KEY);\r\n")),
         "2024-02-01 08:00:01",
         true,
     );
-    sql += &flyway_row(3, Some("1.5"), "gone", "SQL", "V1_5__gone.sql", Some(1), "2024-02-01 08:00:02", true);
+    sql += &flyway_row(3, Some("1.5"), "gone", "SQL", Some(1), "2024-02-01 08:00:02", true);
     sql += &flyway_row(
         4,
         Some("2"),
         "email",
         "SQL",
-        "V2__email.sql",
         Some(checksum::flyway("ALTER TABLE users ADD COLUMN email text;\n")),
         "2024-02-01 08:00:03",
         true,
@@ -479,7 +483,6 @@ fn flyway_checksums_ignore_line_breaks_and_failures_show() {
         Some("3"),
         "index",
         "SQL",
-        "V3__index.sql",
         Some(checksum::flyway("CREATE INDEX CONCURRENTLY users_email ON users (email);\n")),
         "2024-02-01 08:00:04",
         false,
@@ -490,14 +493,13 @@ fn flyway_checksums_ignore_line_breaks_and_failures_show() {
         None,
         "views",
         "SQL",
-        "R__views.sql",
         Some(checksum::flyway("CREATE OR REPLACE VIEW v AS SELECT 1;\n")),
         "2024-02-01 08:00:05",
         true,
     );
     // Applied, then its file was removed and `flyway repair` marked it deleted.
-    sql += &flyway_row(7, Some("3.5"), "removed", "SQL", "V3_5__removed.sql", Some(7), "2024-02-01 08:00:06", true);
-    sql += &flyway_row(8, Some("3.5"), "removed", "DELETE", "V3_5__removed.sql", Some(7), "2024-02-01 08:00:07", true);
+    sql += &flyway_row(7, Some("3.5"), "removed", "SQL", Some(7), "2024-02-01 08:00:06", true);
+    sql += &flyway_row(8, Some("3.5"), "removed", "DELETE", Some(7), "2024-02-01 08:00:07", true);
     db.setup(&sql);
 
     let ledger = db.read(&set).expect("a Flyway ledger");
@@ -562,26 +564,8 @@ fn flyway_baseline_covers_older_versions() {
     let set = project.set(FrameworkKind::Flyway);
     let db = TestDb::new("flyway_baseline");
     let mut sql = FLYWAY_DDL.to_string();
-    sql += &flyway_row(
-        1,
-        Some("2"),
-        "<< Flyway Baseline >>",
-        "BASELINE",
-        "<< Flyway Baseline >>",
-        None,
-        "2024-02-01 08:00:00",
-        true,
-    );
-    sql += &flyway_row(
-        2,
-        Some("3"),
-        "c",
-        "SQL",
-        "V3__c.sql",
-        Some(checksum::flyway("SELECT 3;\n")),
-        "2024-02-02 08:00:00",
-        true,
-    );
+    sql += &flyway_row(1, Some("2"), "<< Flyway Baseline >>", "BASELINE", None, "2024-02-01 08:00:00", true);
+    sql += &flyway_row(2, Some("3"), "c", "SQL", Some(checksum::flyway("SELECT 3;\n")), "2024-02-02 08:00:00", true);
     db.setup(&sql);
     let ledger = db.read(&set).expect("a Flyway ledger");
     assert_eq!(

@@ -68,7 +68,7 @@ fn escape_data(s: &str) -> String {
 
 /// A property value: as data, and `:` and `,` too (they end a property).
 fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A")
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod check;
+mod drift;
 mod github;
 mod human;
 mod json;
@@ -59,6 +60,8 @@ enum Command {
         /// The rule id, e.g. create-index-blocking.
         id: String,
     },
+    /// Compare the dev database with the schema the migrations build (exit 0: no drift, 1: drift, 2: error).
+    Drift(drift::DriftArgs),
     /// Run the language server over stdin and stdout.
     Lsp {
         /// Accepted for editors that pass it (VS Code does); stdio is the only transport.
@@ -138,6 +141,7 @@ where
             with_stdout(|out| out.write_all(rules_markdown().as_bytes()).map(|()| Status::Clean))
         }
         Command::Explain { id } => with_stdout(|out| catalog::explain(&id, out)),
+        Command::Drift(args) => with_stdout(|out| drift::run(&args, out)),
         // The server owns stdin and stdout: nothing else may hold them.
         Command::Lsp { stdio: _ } => match crate::lsp::serve_stdio() {
             Ok(()) => Status::Clean.into(),

@@ -258,7 +258,7 @@ fn problem_severity(severity: Severity) -> &'static str {
 }
 
 fn region(index: &LineIndex, text: &str, range: &Range<usize>) -> Region {
-    let start = index.position(text, range.start, PositionEncoding::Utf8);
+    let start = index.position(text, range.start, PositionEncoding::Utf16);
     let end = index.position(text, range.end, PositionEncoding::Utf16);
     Region { start_line: start.line + 1, start_column: start.col + 1, end_line: end.line + 1, end_column: end.col + 1 }
 }
@@ -290,7 +290,7 @@ fn fingerprint(file: &CheckedFile, index: &LineIndex, path: &str, finding: &Find
     };
     let flagged = normalise(text.get(finding.range.clone()).unwrap_or(""));
     let mut hasher = Sha256::new();
-    for part in [finding.rule, path, &context, &flagged, &finding.range.start.to_string()] {
+    for part in [finding.rule, path, &context, &flagged] {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }

@@ -271,7 +271,11 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
                         let target = table_key(&schema, &target);
                         references.push((
                             target.clone(),
-                            ForeignKeyRef { constraint: name.clone(), table: table.key.clone(), columns: columns.clone() },
+                            ForeignKeyRef {
+                                constraint: name.clone(),
+                                table: table.key.clone(),
+                                columns: columns.clone(),
+                            },
                         ));
                         LiveConstraintKind::ForeignKey { table: target, columns: ref_columns }
                     }
@@ -300,7 +304,11 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
     for row in txn.query(&sql, &[]).await? {
         let oid: u32 = get(&row, 0)?;
         let Some(table) = tables.get_mut(&oid) else { continue };
-        table.triggers.push(super::LiveTrigger { name: get(&row, 1)?, definition: get(&row, 2)?, enabled: get(&row, 3)? });
+        table.triggers.push(super::LiveTrigger {
+            name: get(&row, 1)?,
+            definition: get(&row, 2)?,
+            enabled: get(&row, 3)?,
+        });
     }
 
     // A partitioned table's rows and bytes are its partitions'.
@@ -318,11 +326,8 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
             let parent: u32 = get(&row, 1)?;
             children.entry(parent).or_default().push(child);
         }
-        let parents: Vec<u32> = tables
-            .iter()
-            .filter(|(_, t)| t.kind == RelationKind::PartitionedTable)
-            .map(|(oid, _)| *oid)
-            .collect();
+        let parents: Vec<u32> =
+            tables.iter().filter(|(_, t)| t.kind == RelationKind::PartitionedTable).map(|(oid, _)| *oid).collect();
         for parent in parents {
             let (rows, bytes) = partition_totals(parent, &children, &tables);
             if let Some(table) = tables.get_mut(&parent) {

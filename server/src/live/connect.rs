@@ -714,10 +714,14 @@ fn tls_config(ssl: SslChoice, root_cert: Option<&Path>) -> Result<ClientConfig, 
                     }
                 }
             }
-            let verifier =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build().map_err(|e| e.to_string())?;
+            let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| e.to_string())?;
             if ssl == SslChoice::VerifyCa {
-                builder.dangerous().with_custom_certificate_verifier(Arc::new(ChainOnly(verifier))).with_no_client_auth()
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(ChainOnly(verifier)))
+                    .with_no_client_auth()
             } else {
                 builder.with_webpki_verifier(verifier).with_no_client_auth()
             }
@@ -942,18 +946,14 @@ impl LiveClient {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = {ms}; \
              SET LOCAL lock_timeout = {lock_ms}; SET LOCAL idle_in_transaction_session_timeout = {idle_ms}"
         );
-        let started = tokio::time::timeout(timeout + Duration::from_secs(1), session.client.batch_execute(&begin)).await;
+        let started =
+            tokio::time::timeout(timeout + Duration::from_secs(1), session.client.batch_execute(&begin)).await;
         match started {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(self.query_error(&e, timeout)),
             Err(_) => return Err(LiveError::Timeout { after: timeout, reason: "BEGIN got no answer".into() }),
         }
-        Ok(ReadTxn {
-            session: Some(session),
-            timeout,
-            secret: self.secret.clone(),
-            closed: self.closed.clone(),
-        })
+        Ok(ReadTxn { session: Some(session), timeout, secret: self.secret.clone(), closed: self.closed.clone() })
     }
 
     /// The connection is gone (server restart, network): reconnect.
@@ -1002,7 +1002,9 @@ fn query_error(e: &tokio_postgres::Error, timeout: Duration, secret: &Secret, cl
         }
         return LiveError::QueryFailed { code: code.code().to_string(), message };
     }
-    if e.is_closed() || closed.load(Ordering::SeqCst) || e.to_string().starts_with("error communicating with the server")
+    if e.is_closed()
+        || closed.load(Ordering::SeqCst)
+        || e.to_string().starts_with("error communicating with the server")
     {
         closed.store(true, Ordering::SeqCst);
         return LiveError::Closed;
@@ -1134,7 +1136,10 @@ mod tests {
             "postgres://app:***@db.example.com:5432/dev?sslmode=require"
         );
         assert_eq!(redact("postgresql://app@localhost/dev"), "postgresql://app@localhost/dev");
-        assert_eq!(redact("postgres://h/db?user=a&password=s3cret&sslmode=disable"), "postgres://h/db?user=a&password=***&sslmode=disable");
+        assert_eq!(
+            redact("postgres://h/db?user=a&password=s3cret&sslmode=disable"),
+            "postgres://h/db?user=a&password=***&sslmode=disable"
+        );
         assert_eq!(redact("host=h password='a b\\' c' user=x"), "host=h password=*** user=x");
         assert_eq!(redact("host=h password = plain dbname=d"), "host=h password = *** dbname=d");
         // An `@` in the password (unencoded) still leaves nothing of it.
@@ -1152,14 +1157,17 @@ mod tests {
 
     #[test]
     fn connection_strings_drop_foreign_parameters_and_read_sslmode() {
-        let p = prepare("postgres://u:pw@h:6543/d?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&schema=app&connection_limit=1")
-            .expect("parses");
+        let p = prepare(
+            "postgres://u:pw@h:6543/d?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&schema=app&connection_limit=1",
+        )
+        .expect("parses");
         assert_eq!(p.ssl, SslChoice::VerifyFull);
         assert_eq!(p.root_cert.as_deref(), Some(Path::new("/tmp/ca.pem")));
         assert_eq!(p.search_path.as_deref(), Some("app"));
         assert_eq!(p.config.get_ports(), [6543]);
         assert_eq!(p.config.get_password(), Some(&b"pw"[..]));
-        let p = prepare("host=h port=5433 user=u password='x y' dbname=d sslmode=verify-ca sslcert=/c").expect("parses");
+        let p =
+            prepare("host=h port=5433 user=u password='x y' dbname=d sslmode=verify-ca sslcert=/c").expect("parses");
         assert_eq!(p.ssl, SslChoice::VerifyCa);
         assert_eq!(p.config.get_password(), Some(&b"x y"[..]));
         assert_eq!(target_of(&p.config), "h:5433/d");

@@ -160,7 +160,11 @@ pub fn targets(file: &SqlFile) -> Vec<ProbeTarget> {
                     match &action.action {
                         _ if local_taint => {}
                         AlterAction::SetNotNull { column } => {
-                            push(key(0), ProbeCheck::Nulls { columns: vec![column.value.clone()] }, action.keyword_span);
+                            push(
+                                key(0),
+                                ProbeCheck::Nulls { columns: vec![column.value.clone()] },
+                                action.keyword_span,
+                            );
                         }
                         AlterAction::AddColumn { column, .. } => {
                             let Some(not_null) = column.not_null else { continue };
@@ -190,14 +194,17 @@ pub fn targets(file: &SqlFile) -> Vec<ProbeTarget> {
                                         not_valid.insert((table_key.clone(), n.clone()), (check, clause));
                                     }
                                 }
-                                ConstraintKind::Unique { columns } if tc.using_index.is_none() && !columns.is_empty() => {
+                                ConstraintKind::Unique { columns }
+                                    if tc.using_index.is_none() && !columns.is_empty() =>
+                                {
                                     let columns = columns.iter().map(|c| c.value.clone()).collect();
                                     push(key(0), ProbeCheck::Duplicates { constraint: name, columns }, tc.kind_span);
                                 }
                                 ConstraintKind::PrimaryKey { columns } if !columns.is_empty() => {
                                     let columns: Vec<String> = columns.iter().map(|c| c.value.clone()).collect();
                                     if tc.using_index.is_none() {
-                                        let check = ProbeCheck::Duplicates { constraint: name, columns: columns.clone() };
+                                        let check =
+                                            ProbeCheck::Duplicates { constraint: name, columns: columns.clone() };
                                         push(key(0), check, tc.kind_span);
                                     }
                                     // PRIMARY KEY makes its columns NOT NULL, also USING INDEX.
@@ -378,7 +385,8 @@ fn plan_target(file: &SqlFile, target: ProbeTarget, snapshot: &LiveSnapshot) -> 
         None => table.total_bytes >= EXACT_BYTES,
     };
     let rows_guess = table.row_estimate.unwrap_or(table.total_bytes as f64 / 100.0).max(1.0);
-    let (sql, bound, example_columns) = shape.sql(table, large, rows_guess, matches!(target.check, ProbeCheck::NewColumn { .. }));
+    let (sql, bound, example_columns) =
+        shape.sql(table, large, rows_guess, matches!(target.check, ProbeCheck::NewColumn { .. }));
     Some(ProbeRequest {
         key: target.key,
         statement: target.statement,
@@ -423,8 +431,7 @@ fn orphans_shape(
         .map(|(c, r)| format!("_p.{} = _c.{}", ident(r), ident(c)))
         .collect::<Vec<_>>()
         .join(" AND ");
-    let predicate =
-        format!("{not_null} AND NOT EXISTS (SELECT 1 FROM {} AS _p WHERE {matches})", qualified(parent));
+    let predicate = format!("{not_null} AND NOT EXISTS (SELECT 1 FROM {} AS _p WHERE {matches})", qualified(parent));
     let mut example = pk.to_vec();
     for c in columns {
         if !example.contains(c) {
@@ -508,7 +515,8 @@ impl Shape {
                 if let Some(p) = predicate {
                     filters.push(format!("({p})"));
                 }
-                let filter = if filters.is_empty() { String::new() } else { format!(" WHERE {}", filters.join(" AND ")) };
+                let filter =
+                    if filters.is_empty() { String::new() } else { format!(" WHERE {}", filters.join(" AND ")) };
                 let group = keys.iter().map(Key::sql).collect::<Vec<_>>().join(", ");
                 let ex = example_sql(keys.iter().map(|k| (k.label(), k.sql())));
                 let ex = format!("{ex} || ' (' || count(*) || ' rows)'");
@@ -615,7 +623,8 @@ fn unique_index_spec(text: &str) -> Option<IndexSpec> {
         }
     }
     let rest = &toks[close + 1..];
-    let nulls_distinct = !rest.windows(3).any(|w| is_word(&w[0], "NULLS") && is_word(&w[1], "NOT") && is_word(&w[2], "DISTINCT"));
+    let nulls_distinct =
+        !rest.windows(3).any(|w| is_word(&w[0], "NULLS") && is_word(&w[1], "NOT") && is_word(&w[2], "DISTINCT"));
     let predicate = rest.iter().position(|t| is_word(t, "WHERE")).and_then(|w| {
         let first = rest.get(w + 1)?;
         let last = rest.iter().rev().find(|t| !matches!(t.token, Token::SemiColon | Token::EOF))?;
@@ -636,12 +645,16 @@ fn index_key(text: &str, toks: &[Tok]) -> Option<Key> {
         Token::Word(w) => {
             // A (possibly schema-qualified) function call.
             let mut i = 1;
-            while matches!(toks.get(i).map(|t| &t.token), Some(Token::Period)) && matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::Word(_))) {
+            while matches!(toks.get(i).map(|t| &t.token), Some(Token::Period))
+                && matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::Word(_)))
+            {
                 i += 2;
             }
             if matches!(toks.get(i).map(|t| &t.token), Some(Token::LParen)) {
                 let close = closing(toks, i)?;
-                return text.get(first.start as usize..toks[close].end as usize).map(|e| Key::Expression(e.to_string()));
+                return text
+                    .get(first.start as usize..toks[close].end as usize)
+                    .map(|e| Key::Expression(e.to_string()));
             }
             let name = if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() };
             Some(Key::Column(name))
@@ -739,8 +752,14 @@ mod tests {
 
     #[test]
     fn check_expressions_come_from_the_clause_or_the_catalog() {
-        assert_eq!(check_expression("CONSTRAINT c CHECK (amount > 0 AND note <> ')')").as_deref(), Some("(amount > 0 AND note <> ')')"));
-        assert_eq!(check_expression("CHECK ((length(note) < 100)) NOT VALID").as_deref(), Some("((length(note) < 100))"));
+        assert_eq!(
+            check_expression("CONSTRAINT c CHECK (amount > 0 AND note <> ')')").as_deref(),
+            Some("(amount > 0 AND note <> ')')")
+        );
+        assert_eq!(
+            check_expression("CHECK ((length(note) < 100)) NOT VALID").as_deref(),
+            Some("((length(note) < 100))")
+        );
         assert_eq!(check_expression("CHECK (unterminated"), None);
     }
 
@@ -791,7 +810,8 @@ mod tests {
         let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;";
         assert_eq!(plan(&file(sql), &snap).len(), 1);
         // A DO block may do anything: nothing after it is probed.
-        let sql = "DO $$ BEGIN UPDATE users SET email = ''; END $$;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        let sql =
+            "DO $$ BEGIN UPDATE users SET email = ''; END $$;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;";
         assert_eq!(plan(&file(sql), &snap), []);
     }
 

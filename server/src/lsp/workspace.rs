@@ -174,6 +174,7 @@ fn is_project_rule(rule: &str) -> bool {
         rules::applied_migration_edited::RULE.id,
         rules::applied_migration_missing::RULE.id,
         rules::migration_failed::RULE.id,
+        rules::schema_drift::RULE.id,
     ]
     .contains(&rule)
 }

@@ -186,31 +186,42 @@ mod tests {
     #[test]
     fn lower_bounds_say_at_least() {
         let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;";
-        let found =
-            findings(sql, vec![ProbeOutcome::Violations { count: 12, lower_bound: true, example: Some("id=7".into()) }]);
+        let found = findings(
+            sql,
+            vec![ProbeOutcome::Violations { count: 12, lower_bound: true, example: Some("id=7".into()) }],
+        );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].1, "SET NOT NULL");
-        assert!(found[0].2.starts_with("at least 12 existing rows of `users` have NULL in `email` (e.g. id=7)"), "{}", found[0].2);
+        assert!(
+            found[0].2.starts_with("at least 12 existing rows of `users` have NULL in `email` (e.g. id=7)"),
+            "{}",
+            found[0].2
+        );
     }
 
     #[test]
     fn clean_failed_and_unknown_outcomes_are_silent() {
         let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\nCREATE UNIQUE INDEX u ON users (email);";
         assert_eq!(findings(sql, vec![ProbeOutcome::Clean, ProbeOutcome::Failed("timeout".into())]), []);
-        assert_eq!(
-            findings(sql, vec![ProbeOutcome::Inconclusive("sample".into()), ProbeOutcome::Clean]),
-            []
-        );
+        assert_eq!(findings(sql, vec![ProbeOutcome::Inconclusive("sample".into()), ProbeOutcome::Clean]), []);
         // Only the statement whose probe found violations is reported.
         let found = findings(
             sql,
             vec![
                 ProbeOutcome::Clean,
-                ProbeOutcome::Violations { count: 1, lower_bound: false, example: Some("email=a@x.io (2 rows)".into()) },
+                ProbeOutcome::Violations {
+                    count: 1,
+                    lower_bound: false,
+                    example: Some("email=a@x.io (2 rows)".into()),
+                },
             ],
         );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].1, "CREATE UNIQUE INDEX");
-        assert!(found[0].2.starts_with("1 value of the index key appears in more than one row of `users`"), "{}", found[0].2);
+        assert!(
+            found[0].2.starts_with("1 value of the index key appears in more than one row of `users`"),
+            "{}",
+            found[0].2
+        );
     }
 }

@@ -254,6 +254,10 @@ impl Worker {
         let state = Arc::new(ProjectState { model: Arc::clone(&model), analysis: Arc::clone(&analysis) });
         *lock(&self.inner.project) = Some(state);
         self.publish(diagnostics, overlay, revisions, &analysis).await;
+        if reopen {
+            // New or changed migration sets: their ledgers are read afresh.
+            self.inner.refresh_live();
+        }
         if reopen && self.inner.client_support().refresh_code_lenses {
             let inner = Arc::clone(&self.inner);
             tokio::spawn(async move {

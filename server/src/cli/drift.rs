@@ -1,0 +1,317 @@
+//! `safemig drift [PATH]`: compares the dev database with the schema the migrations build.
+//!
+//! Resolves the database URL (`[database]` of `safemig.toml`, else `DATABASE_URL` or the
+//! configured variable, also from `.env`), connects read-only, loads the catalog snapshot, opens
+//! the project at PATH (the directory of `--config` or of the nearest `safemig.toml` when there
+//! is one), replays every migration set and diffs each set's final schema against the snapshot
+//! ([`crate::live::drift::diff_sets`]). A set the database is not built from (none of its tables
+//! exist there) is listed as not compared.
+//!
+//! Exit status: 0 no drift, 1 drift (or no set matches the database), 2 error (no database
+//! configured, unreachable, login refused, unreadable `--config`). Messages never carry the
+//! password: errors are scrubbed of the URL and its credentials.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use crate::config::{self, Config, Secret};
+use crate::live::connect::{self, LiveError};
+use crate::live::drift::{diff_sets, Drift, DriftKind};
+use crate::live::{catalog, LiveSnapshot};
+use crate::project::{Disk, Project};
+use crate::schema::{Origin, Schema};
+use crate::workspace::MigrationSet;
+
+use super::Status;
+
+#[derive(Debug, Args)]
+pub(super) struct DriftArgs {
+    /// The project directory (default: the current directory).
+    #[arg(value_name = "PATH", default_value = ".")]
+    path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Human)]
+    format: DriftFormat,
+    /// Configuration file (default: safemig.toml in PATH or its nearest ancestor).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DriftFormat {
+    Human,
+    Json,
+}
+
+pub(super) fn run(args: &DriftArgs, out: &mut dyn Write) -> io::Result<Status> {
+    let (config, root) = match load_config(args) {
+        Ok(found) => found,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Status::Trouble);
+        }
+    };
+    let url = match connect::resolve_url(&config.database, Some(&root)) {
+        Ok(Some(url)) => url,
+        Ok(None) if !config.database.enabled => {
+            eprintln!("error: the dev database is disabled (`enabled = false` in the [database] section of safemig.toml)");
+            return Ok(Status::Trouble);
+        }
+        Ok(None) => {
+            eprintln!(
+                "error: no dev database is configured: set `url` in the [database] section of safemig.toml, or the \
+                 {} environment variable (also read from .env)",
+                config.database.url_env
+            );
+            return Ok(Status::Trouble);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Status::Trouble);
+        }
+    };
+    let live = match load(&url, &config) {
+        Ok(live) => live,
+        Err(e) => {
+            eprintln!("error: {}", connect::scrub(&e.to_string(), &url));
+            return Ok(Status::Trouble);
+        }
+    };
+    drop(url);
+
+    let project = Project::open(&root, config);
+    for message in project.messages.iter().filter(|m| !m.starts_with("history checks")) {
+        eprintln!("note: {message}");
+    }
+    if project.sets.is_empty() {
+        eprintln!("error: no migration sets found under {}", display(&root));
+        return Ok(Status::Trouble);
+    }
+    let analysis = project.analyze(&Disk, None);
+    let schemas: Vec<&Schema> = analysis.replays.iter().map(|r| r.final_schema()).collect();
+    let results = diff_sets(&schemas, &live);
+    let compared = results.iter().filter(|r| r.is_some()).count();
+    let drifted = results.iter().flatten().any(|d| !d.is_empty());
+    match args.format {
+        DriftFormat::Human => write_human(out, &project.sets, &results, &live)?,
+        DriftFormat::Json => write_json(out, &project.sets, &results, &live)?,
+    }
+    Ok(if drifted || compared == 0 { Status::Findings } else { Status::Clean })
+}
+
+/// Connects and loads the catalog snapshot on a runtime of its own.
+fn load(url: &Secret, config: &Config) -> Result<LiveSnapshot, LiveError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+        LiveError::QueryFailed { code: String::new(), message: format!("cannot start the async runtime: {e}") }
+    })?;
+    runtime.block_on(async {
+        let client = connect::connect(url, &config.database).await?;
+        catalog::load_snapshot(&client).await
+    })
+}
+
+/// `--config FILE`, else `safemig.toml` in PATH or its nearest ancestor; and the project root:
+/// the configuration's directory, else PATH.
+fn load_config(args: &DriftArgs) -> Result<(Config, PathBuf), String> {
+    let path_dir = if args.path.is_dir() {
+        args.path.clone()
+    } else if args.path.exists() {
+        args.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        return Err(format!("{} does not exist", args.path.display()));
+    };
+    let file = match &args.config {
+        Some(file) => Some(file.clone()),
+        None => find_config(&path_dir),
+    };
+    let Some(file) = file else { return Ok((Config::default(), path_dir)) };
+    let text = match fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if args.config.is_some() => {
+            return Err(format!("cannot read the configuration file {}: {e}", file.display()))
+        }
+        Err(e) => {
+            eprintln!("warning: cannot read {}: {e}; using the defaults", file.display());
+            return Ok((Config::default(), path_dir));
+        }
+    };
+    let (config, problems) = Config::from_toml(&text, &file.display().to_string());
+    for p in &problems {
+        let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let key = if p.key.is_empty() { String::new() } else { format!(": {}", p.key) };
+        eprintln!("warning: {}{line}{key}: {}", p.source, p.message);
+    }
+    let root = file.parent().filter(|d| !d.as_os_str().is_empty()).map_or(path_dir, Path::to_path_buf);
+    Ok((config, root))
+}
+
+fn find_config(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    start.ancestors().map(|d| d.join(config::FILE_NAME)).find(|p| p.is_file())
+}
+
+/// `./db/migrations` → `db/migrations`.
+fn display(path: &Path) -> String {
+    let shown = path.strip_prefix(".").ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path);
+    shown.display().to_string()
+}
+
+/// Where a migration statement is, as people name it: `0001_init.up.sql:3`.
+fn origin_label(origin: &Origin) -> String {
+    origin.to_string()
+}
+
+fn header(live: &LiveSnapshot) -> String {
+    let version = if live.server_version.is_empty() { String::new() } else { format!(" (PostgreSQL {})", live.server_version) };
+    format!("database `{}`{version}", live.database)
+}
+
+fn write_human(
+    out: &mut dyn Write,
+    sets: &[MigrationSet],
+    results: &[Option<Vec<Drift>>],
+    live: &LiveSnapshot,
+) -> io::Result<()> {
+    let mut total = 0;
+    let mut tables = 0;
+    for (set, result) in sets.iter().zip(results) {
+        let name = format!("{} ({}, {} migrations)", display(&set.dir), set.framework, set.migrations.len());
+        let Some(drift) = result else {
+            writeln!(out, "{name}: not compared — none of its tables exist in {}\n", header(live))?;
+            continue;
+        };
+        if drift.is_empty() {
+            writeln!(out, "{name}: no drift from {}\n", header(live))?;
+            continue;
+        }
+        writeln!(out, "{name} vs {}:", header(live))?;
+        let mut current: Option<&str> = None;
+        for d in drift {
+            if current != Some(d.table.as_str()) {
+                writeln!(out, "\n  {}", d.table)?;
+                current = Some(&d.table);
+                tables += 1;
+            }
+            writeln!(out, "    {}", human_line(d))?;
+            total += 1;
+        }
+        writeln!(out)?;
+    }
+    let compared = results.iter().filter(|r| r.is_some()).count();
+    if compared == 0 {
+        writeln!(
+            out,
+            "No migration set matches {}: is it the right database, or were the migrations never applied to it?",
+            header(live)
+        )
+    } else if total == 0 {
+        writeln!(out, "No drift.")
+    } else {
+        let diffs = if total == 1 { "1 difference".to_string() } else { format!("{total} differences") };
+        let in_tables = if tables == 1 { "1 table".to_string() } else { format!("{tables} tables") };
+        writeln!(out, "{diffs} in {in_tables}.")
+    }
+}
+
+/// `+ column nickname text: only in the database — no migration creates it`.
+fn human_line(d: &Drift) -> String {
+    let object = match d.object.name() {
+        Some(name) => format!("{} {name}", d.object.noun()),
+        None => d.object.noun().to_string(),
+    };
+    let defined = |d: &Drift| d.origin.as_ref().map(|o| format!(" ({})", origin_label(o))).unwrap_or_default();
+    let mig = d.migrations.as_deref().unwrap_or("");
+    let db = d.database.as_deref().unwrap_or("");
+    match d.kind {
+        DriftKind::Extra => format!("+ {object}: only in the database ({db}) — no migration creates it; added by hand?"),
+        DriftKind::Missing => {
+            format!("- {object}: missing from the database — the migrations create it{} as {mig}", defined(d))
+        }
+        kind => format!(
+            "~ {object} {}: migrations {mig}{} · database {db}",
+            match kind {
+                DriftKind::Type => "type",
+                DriftKind::Nullability => "nullability",
+                DriftKind::Default => "default",
+                _ => "definition",
+            },
+            defined(d)
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    database: &'a str,
+    server_version: &'a str,
+    sets: Vec<JsonSet>,
+    total: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSet {
+    dir: String,
+    framework: String,
+    /// `false`: none of the set's tables exist in the database; it was not compared.
+    compared: bool,
+    drift: Vec<JsonDrift>,
+}
+
+#[derive(Serialize)]
+struct JsonDrift {
+    table: String,
+    object: &'static str,
+    name: Option<String>,
+    kind: &'static str,
+    migrations: Option<String>,
+    database: Option<String>,
+    defined_by: Option<JsonOrigin>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonOrigin {
+    path: String,
+    line: u32,
+}
+
+fn write_json(
+    out: &mut dyn Write,
+    sets: &[MigrationSet],
+    results: &[Option<Vec<Drift>>],
+    live: &LiveSnapshot,
+) -> io::Result<()> {
+    let sets: Vec<JsonSet> = sets
+        .iter()
+        .zip(results)
+        .map(|(set, result)| JsonSet {
+            dir: display(&set.dir),
+            framework: set.framework.to_string(),
+            compared: result.is_some(),
+            drift: result
+                .iter()
+                .flatten()
+                .map(|d| JsonDrift {
+                    table: d.table.clone(),
+                    object: d.object.noun(),
+                    name: d.object.name().map(str::to_string),
+                    kind: d.kind.name(),
+                    migrations: d.migrations.clone(),
+                    database: d.database.clone(),
+                    defined_by: d.origin.as_ref().and_then(|o| {
+                        Some(JsonOrigin { path: display(o.path.as_deref()?), line: o.line })
+                    }),
+                    message: crate::rules::schema_drift::message(d, live),
+                })
+                .collect(),
+        })
+        .collect();
+    let total = sets.iter().map(|s| s.drift.len()).sum();
+    let report = JsonReport { database: &live.database, server_version: &live.server_version, sets, total };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}

@@ -1,0 +1,410 @@
+//! Schema drift, the effects of a failed migration and its recovery migration, and `safemig
+//! drift`, against a real PostgreSQL (127.0.0.1:5432, user `postgres`, trust).
+//!
+//! Every test builds a migration set in a temporary directory, applies it to a database of its
+//! own (`safemig_drift_<test>_<pid>_<n>`, dropped by [`TestDb`]'s `Drop`, also when the test
+//! fails) with the synchronous client, changes the database by hand, and checks what safemig
+//! reads from it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use safemig::config::{Config, DatabaseConfig, Secret};
+use safemig::live::catalog::load_snapshot;
+use safemig::live::connect::connect;
+use safemig::live::drift::{diff, DriftKind, DriftObject};
+use safemig::live::effects::{statement_effects, EffectState};
+use safemig::live::recovery::recovery_migration;
+use safemig::live::LiveSnapshot;
+use safemig::project::{Disk, Project, ProjectAnalysis};
+use safemig::schema::replay_file;
+use safemig::sql::SqlFile;
+
+const ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+/// A database of one test, dropped on `Drop`.
+struct TestDb {
+    name: String,
+}
+
+impl TestDb {
+    fn new(test: &str) -> TestDb {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("safemig_drift_{test}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let mut admin = postgres::Client::connect(ADMIN, postgres::NoTls).expect("PostgreSQL at 127.0.0.1:5432");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop a leftover");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+        TestDb { name }
+    }
+
+    fn sync(&self) -> postgres::Client {
+        let conn = format!("host=127.0.0.1 port=5432 user=postgres dbname={}", self.name);
+        postgres::Client::connect(&conn, postgres::NoTls).expect("connect to the test database")
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+
+    /// The catalog as safemig reads it.
+    fn snapshot(&self) -> LiveSnapshot {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+        let cfg = DatabaseConfig { statement_timeout_ms: 10_000, connect_timeout_ms: 10_000, ..DatabaseConfig::default() };
+        runtime.block_on(async {
+            let client = match connect(&Secret::new(self.url()), &cfg).await {
+                Ok(c) => c,
+                Err(e) => panic!("connect: {e}"),
+            };
+            match load_snapshot(&client).await {
+                Ok(s) => s,
+                Err(e) => panic!("snapshot: {e}"),
+            }
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(ADMIN, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// A golang-migrate project in a temporary directory: `db/migrations/<name>` for each file.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let migrations = dir.path().join("db/migrations");
+    std::fs::create_dir_all(&migrations).expect("mkdir");
+    for (name, text) in files {
+        std::fs::write(migrations.join(name), text).expect("write a migration");
+    }
+    dir
+}
+
+/// What golang-migrate does for each file: the whole file as one `Exec`, then the ledger row.
+fn migrate_up(db: &TestDb, files: &[(&str, &str)]) {
+    let mut client = db.sync();
+    client
+        .batch_execute("CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)")
+        .expect("ledger");
+    for (name, text) in files {
+        client.batch_execute(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let version: i64 = name.split('_').next().and_then(|v| v.parse().ok()).expect("numbered file");
+        client
+            .batch_execute(&format!("DELETE FROM schema_migrations; INSERT INTO schema_migrations VALUES ({version}, false)"))
+            .expect("ledger row");
+    }
+}
+
+fn analyse(root: &Path) -> (Project, ProjectAnalysis) {
+    let project = Project::open(root, Config::default());
+    assert_eq!(project.sets.len(), 1, "{:?}", project.messages);
+    let analysis = project.analyze(&Disk, None);
+    (project, analysis)
+}
+
+fn parsed(analysis: &ProjectAnalysis, path: &Path) -> Option<(Arc<str>, Arc<SqlFile>)> {
+    let f = analysis.files.get(path)?;
+    Some((Arc::clone(&f.analysis.file.text), Arc::clone(&f.analysis.file)))
+}
+
+const INIT: &str = "\
+CREATE TABLE users (
+  id serial PRIMARY KEY,
+  email varchar(255) NOT NULL UNIQUE,
+  name text DEFAULT 'anon',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  score int DEFAULT -1 CHECK (score >= -1)
+);
+CREATE TABLE orders (
+  id bigserial PRIMARY KEY,
+  user_id int NOT NULL REFERENCES users (id),
+  total numeric(10, 2) NOT NULL DEFAULT 0,
+  status text NOT NULL DEFAULT 'new',
+  placed_at timestamp DEFAULT CURRENT_TIMESTAMP,
+  tags text[] DEFAULT '{}',
+  flag boolean DEFAULT false,
+  CHECK (total >= 0)
+);
+";
+
+const INDEXES: &str = "\
+CREATE INDEX orders_user_id_idx ON orders (user_id);
+CREATE INDEX ON users (lower(email));
+ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (status IN ('new', 'paid', 'pending'));
+";
+
+const MORE: &str = "\
+ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'pending';
+CREATE TABLE audit (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at timestamptz DEFAULT CURRENT_TIMESTAMP,
+  payload jsonb DEFAULT '{}'::jsonb,
+  amount double precision,
+  code char(3),
+  CONSTRAINT audit_code_unique UNIQUE (code)
+);
+";
+
+fn shop() -> Vec<(&'static str, &'static str)> {
+    vec![("0001_init.up.sql", INIT), ("0002_indexes.up.sql", INDEXES), ("0003_more.up.sql", MORE)]
+}
+
+#[test]
+fn drift_reports_exactly_the_hand_made_changes_on_the_right_statements() {
+    let db = TestDb::new("diff");
+    let files = shop();
+    let dir = project(&files);
+    migrate_up(&db, &files);
+    let (project, analysis) = analyse(dir.path());
+    let replay = &analysis.replays[0];
+
+    // Built from the migrations alone: nothing differs, whatever the spelling.
+    let clean = diff(replay.final_schema(), &db.snapshot());
+    assert_eq!(clean, Vec::new(), "{clean:#?}");
+
+    db.sync()
+        .batch_execute(
+            "ALTER TABLE users ADD COLUMN nickname text;
+             ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'draft';
+             DROP INDEX orders_user_id_idx;",
+        )
+        .expect("hand-made changes");
+    let live = db.snapshot();
+    let drift = diff(replay.final_schema(), &live);
+    let got: Vec<(&str, &DriftObject, DriftKind, Option<String>)> = drift
+        .iter()
+        .map(|d| (d.table.as_str(), &d.object, d.kind, d.origin.as_ref().map(|o| o.to_string())))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("orders", &DriftObject::Column("status".into()), DriftKind::Default, Some("0003_more.up.sql:1".into())),
+            ("orders", &DriftObject::Index("orders_user_id_idx".into()), DriftKind::Missing, Some("0002_indexes.up.sql:1".into())),
+            ("users", &DriftObject::Column("nickname".into()), DriftKind::Extra, None),
+        ]
+    );
+    assert_eq!(drift[0].migrations.as_deref(), Some("`'pending'`"));
+    assert_eq!(drift[0].database.as_deref(), Some("`'draft'::text`"));
+    assert_eq!(drift[2].database.as_deref(), Some("text"));
+
+    // The findings sit on the statements that define each object; the hand-made column on the
+    // newest migration.
+    let lookup = |p: &Path| parsed(&analysis, p);
+    let mut findings = Vec::new();
+    safemig::rules::schema_drift::findings(&project.sets, &analysis.replays, &live, &lookup, &mut findings);
+    let placed: Vec<(String, String)> = findings
+        .iter()
+        .map(|(path, f)| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let text = lookup(path).map(|(t, _)| t[f.range.clone()].to_string()).unwrap_or_default();
+            (name, text)
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            ("0003_more.up.sql".to_string(), "ALTER COLUMN status SET DEFAULT 'pending'".to_string()),
+            ("0002_indexes.up.sql".to_string(), "CREATE INDEX orders_user_id_idx".to_string()),
+            ("0003_more.up.sql".to_string(), "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'pending';".to_string()),
+        ]
+    );
+    assert!(findings.iter().all(|(_, f)| f.rule == "schema-drift"));
+    assert!(
+        findings[2].1.message.starts_with("column `users.nickname` (text) exists in the dev database"),
+        "{}",
+        findings[2].1.message
+    );
+}
+
+/// The failed migration: its third statement, a concurrent unique index over duplicate emails,
+/// fails and leaves an INVALID index; the two after it never run.
+const FAILED: &str = "\
+CREATE TABLE accounts (id serial PRIMARY KEY, owner_id int NOT NULL);
+ALTER TABLE users ADD COLUMN nickname text;
+CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
+ALTER TABLE accounts ADD FOREIGN KEY (owner_id) REFERENCES users (id);
+CREATE INDEX accounts_owner_id_idx ON accounts (owner_id);
+";
+
+#[test]
+fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
+    let db = TestDb::new("recovery");
+    let base = [("0001_users.up.sql", "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n")];
+    let files = [base[0], ("0002_accounts.up.sql", FAILED)];
+    let dir = project(&files);
+    migrate_up(&db, &base);
+    let mut client = db.sync();
+    client
+        .batch_execute("INSERT INTO users (email) VALUES ('a@x'), ('b@x'), ('a@x')")
+        .expect("rows with a duplicate email");
+    // golang-migrate with x-multi-statement: dirty first, then each statement on its own.
+    client.batch_execute("UPDATE schema_migrations SET version = 2, dirty = true").expect("dirty");
+    let failed_file = SqlFile::parse(FAILED, safemig::sql::Dialect::Postgres, None);
+    let mut failure = None;
+    for stmt in &failed_file.statements {
+        if let Err(e) = client.batch_execute(&stmt.parsed.text) {
+            failure = Some(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()));
+            break;
+        }
+    }
+    assert!(failure.as_deref().is_some_and(|e| e.contains("duplicate") || e.contains("unique")), "{failure:?}");
+
+    let live = db.snapshot();
+    let (project, analysis) = analyse(dir.path());
+    let set = &project.sets[0];
+    let replay = &analysis.replays[0];
+    let path = dir.path().join("db/migrations/0002_accounts.up.sql");
+    let (_, file) = parsed(&analysis, &path).expect("the failed migration was analysed");
+    let before = replay.before(1);
+    let events = replay_file(&before, &file);
+    let effects = statement_effects(&file, &events, &before, &live);
+    let states: Vec<EffectState> = effects.iter().map(|e| e.state).collect();
+    assert_eq!(
+        states,
+        [
+            EffectState::Applied,
+            EffectState::Applied,
+            EffectState::Partial,
+            EffectState::NotApplied,
+            EffectState::NotApplied
+        ],
+        "{effects:#?}"
+    );
+    assert_eq!(effects[2].leftover.as_deref(), Some("users_email_key"));
+    assert_eq!(effects[3].creates, ["accounts_owner_id_fkey"]);
+
+    let recovery = recovery_migration(set, &set.migrations[1], &file, &effects, &live);
+    for f in &recovery.files { eprintln!("=== {}\n{}", f.name, f.text); }
+    let names: Vec<&str> = recovery.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["0003_recover_accounts.up.sql", "0004_recover_accounts.up.sql", "0005_recover_accounts.up.sql"],
+        "{recovery:#?}"
+    );
+    assert!(recovery.ledger_command.ends_with("force 2"), "{}", recovery.ledger_command);
+    assert!(recovery.outside_transaction);
+    let header = recovery.text();
+    assert!(header.contains("0002_accounts.up.sql"), "{header}");
+    assert!(header.contains("line 1: CREATE TABLE — table `accounts` exists"), "{header}");
+    assert!(header.contains("line 2: ALTER TABLE — column `users.nickname` exists"), "{header}");
+    assert!(header.contains(&recovery.ledger_command), "{header}");
+
+    // Fix the data, then apply the recovery as golang-migrate would (each file as one Exec):
+    // twice, since it must be re-runnable.
+    client.batch_execute("DELETE FROM users WHERE id = 3").expect("fix the duplicate");
+    client.batch_execute("UPDATE schema_migrations SET dirty = false").expect("force 2");
+    for round in 1..=2 {
+        for f in recovery.sql_files() {
+            if let Err(e) = client.batch_execute(&f.text) {
+                let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string());
+                panic!("round {round}: {} failed: {why}\n{}", f.name, f.text);
+            }
+        }
+    }
+
+    // The database is now what the migrations meant, exactly.
+    let after = db.snapshot();
+    let drift = diff(replay.final_schema(), &after);
+    assert_eq!(drift, Vec::new(), "{drift:#?}");
+    let users = after.table("users").expect("users");
+    let index = users.indexes.iter().find(|i| i.name == "users_email_key").expect("the index");
+    assert!(index.valid && index.unique, "{index:?}");
+    let accounts = after.table("accounts").expect("accounts");
+    assert!(accounts.constraints.iter().any(|c| c.name == "accounts_owner_id_fkey"));
+    assert!(accounts.indexes.iter().any(|i| i.name == "accounts_owner_id_idx"));
+    assert_eq!(users.indexes.len(), 2, "{:?}", users.indexes);
+}
+
+fn safemig(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_safemig"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run safemig")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write_config(root: &Path, url: &str) -> PathBuf {
+    let path = root.join("safemig.toml");
+    std::fs::write(&path, format!("[database]\nurl = \"{url}\"\n")).expect("write safemig.toml");
+    path
+}
+
+#[test]
+fn the_drift_command_reports_and_exits_by_what_it_found() {
+    let db = TestDb::new("cli");
+    let files = shop();
+    let dir = project(&files);
+    migrate_up(&db, &files);
+    write_config(dir.path(), &db.url());
+    let root = dir.path().to_string_lossy().into_owned();
+
+    let out = safemig(&["drift", &root]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("No drift.\n"), "{}", text(&out.stdout));
+
+    db.sync()
+        .batch_execute("ALTER TABLE users ADD COLUMN nickname text; ALTER TABLE audit ALTER COLUMN amount TYPE real;")
+        .expect("hand-made changes");
+    let out = safemig(&["drift", &root]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("\n  audit\n    ~ column amount type: migrations double precision (0003_more.up.sql:2) · database real\n"), "{stdout}");
+    assert!(stdout.contains("\n  users\n    + column nickname: only in the database (text)"), "{stdout}");
+    assert!(stdout.ends_with("2 differences in 2 tables.\n"), "{stdout}");
+
+    let out = safemig(&["drift", &root, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(report["total"], 2);
+    assert_eq!(report["database"], db.name.as_str());
+    let drift = &report["sets"][0]["drift"];
+    assert_eq!(report["sets"][0]["framework"], "golang-migrate");
+    assert_eq!(drift[0]["table"], "audit");
+    assert_eq!(drift[0]["kind"], "type");
+    assert_eq!(drift[0]["defined_by"]["line"], 2);
+    assert!(drift[0]["defined_by"]["path"].as_str().is_some_and(|p| p.ends_with("0003_more.up.sql")));
+    assert_eq!(drift[1]["object"], "column");
+    assert_eq!(drift[1]["name"], "nickname");
+    assert_eq!(drift[1]["kind"], "extra");
+    assert!(drift[1]["defined_by"].is_null());
+
+    // A database that cannot be reached: exit 2, and the password shows nowhere.
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let config = write_config(elsewhere.path(), "postgres://u:secret@127.0.0.1:1/x");
+    for format in ["human", "json"] {
+        let out = safemig(&["drift", &root, "--config", &config.to_string_lossy(), "--format", format]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(stderr.contains("cannot reach the database at 127.0.0.1:1"), "{stderr}");
+        assert!(!stdout.contains("secret") && !stderr.contains("secret"), "{stdout}{stderr}");
+    }
+
+    // No database configured at all.
+    std::fs::remove_file(dir.path().join("safemig.toml")).expect("remove the config");
+    let out = safemig(&["drift", &root]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no dev database is configured"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_database_built_from_other_migrations_is_not_compared() {
+    let db = TestDb::new("other");
+    db.sync().batch_execute("CREATE TABLE something_else (id int)").expect("setup");
+    let files = shop();
+    let dir = project(&files);
+    write_config(dir.path(), &db.url());
+    let out = safemig(&["drift", &dir.path().to_string_lossy()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("not compared — none of its tables exist"), "{stdout}");
+    assert!(stdout.contains("No migration set matches"), "{stdout}");
+}
