@@ -51,7 +51,8 @@ impl TestDb {
     /// The catalog as safemig reads it.
     fn snapshot(&self) -> LiveSnapshot {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-        let cfg = DatabaseConfig { statement_timeout_ms: 10_000, connect_timeout_ms: 10_000, ..DatabaseConfig::default() };
+        let cfg =
+            DatabaseConfig { statement_timeout_ms: 10_000, connect_timeout_ms: 10_000, ..DatabaseConfig::default() };
         runtime.block_on(async {
             let client = match connect(&Secret::new(self.url()), &cfg).await {
                 Ok(c) => c,
@@ -94,7 +95,9 @@ fn migrate_up(db: &TestDb, files: &[(&str, &str)]) {
         client.batch_execute(text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let version: i64 = name.split('_').next().and_then(|v| v.parse().ok()).expect("numbered file");
         client
-            .batch_execute(&format!("DELETE FROM schema_migrations; INSERT INTO schema_migrations VALUES ({version}, false)"))
+            .batch_execute(&format!(
+                "DELETE FROM schema_migrations; INSERT INTO schema_migrations VALUES ({version}, false)"
+            ))
             .expect("ledger row");
     }
 }
@@ -175,15 +178,18 @@ fn drift_reports_exactly_the_hand_made_changes_on_the_right_statements() {
         .expect("hand-made changes");
     let live = db.snapshot();
     let drift = diff(replay.final_schema(), &live);
-    let got: Vec<(&str, &DriftObject, DriftKind, Option<String>)> = drift
-        .iter()
-        .map(|d| (d.table.as_str(), &d.object, d.kind, d.origin.as_ref().map(|o| o.to_string())))
-        .collect();
+    let got: Vec<(&str, &DriftObject, DriftKind, Option<String>)> =
+        drift.iter().map(|d| (d.table.as_str(), &d.object, d.kind, d.origin.as_ref().map(|o| o.to_string()))).collect();
     assert_eq!(
         got,
         [
             ("orders", &DriftObject::Column("status".into()), DriftKind::Default, Some("0003_more.up.sql:1".into())),
-            ("orders", &DriftObject::Index("orders_user_id_idx".into()), DriftKind::Missing, Some("0002_indexes.up.sql:1".into())),
+            (
+                "orders",
+                &DriftObject::Index("orders_user_id_idx".into()),
+                DriftKind::Missing,
+                Some("0002_indexes.up.sql:1".into())
+            ),
             ("users", &DriftObject::Column("nickname".into()), DriftKind::Extra, None),
         ]
     );
@@ -209,7 +215,10 @@ fn drift_reports_exactly_the_hand_made_changes_on_the_right_statements() {
         [
             ("0003_more.up.sql".to_string(), "ALTER COLUMN status SET DEFAULT 'pending'".to_string()),
             ("0002_indexes.up.sql".to_string(), "CREATE INDEX orders_user_id_idx".to_string()),
-            ("0003_more.up.sql".to_string(), "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'pending';".to_string()),
+            (
+                "0003_more.up.sql".to_string(),
+                "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'pending';".to_string()
+            ),
         ]
     );
     assert!(findings.iter().all(|(_, f)| f.rule == "schema-drift"));
@@ -278,7 +287,6 @@ fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
     assert_eq!(effects[3].creates, ["accounts_owner_id_fkey"]);
 
     let recovery = recovery_migration(set, &set.migrations[1], &file, &effects, &live);
-    for f in &recovery.files { eprintln!("=== {}\n{}", f.name, f.text); }
     let names: Vec<&str> = recovery.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -357,7 +365,12 @@ fn the_drift_command_reports_and_exits_by_what_it_found() {
     let out = safemig(&["drift", &root]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("\n  audit\n    ~ column amount type: migrations double precision (0003_more.up.sql:2) · database real\n"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "\n  audit\n    ~ column amount type: migrations double precision (0003_more.up.sql:2) · database real\n"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("\n  users\n    + column nickname: only in the database (text)"), "{stdout}");
     assert!(stdout.ends_with("2 differences in 2 tables.\n"), "{stdout}");
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::config::{self, Config, Secret};
 use crate::live::connect::{self, LiveError};
-use crate::live::drift::{diff_sets, Drift, DriftKind};
+use crate::live::drift::{diff_sets, Drift, DriftKind, DriftObject};
 use crate::live::{catalog, LiveSnapshot};
 use crate::project::{Disk, Project};
 use crate::schema::{Origin, Schema};
@@ -58,7 +58,9 @@ pub(super) fn run(args: &DriftArgs, out: &mut dyn Write) -> io::Result<Status> {
     let url = match connect::resolve_url(&config.database, Some(&root)) {
         Ok(Some(url)) => url,
         Ok(None) if !config.database.enabled => {
-            eprintln!("error: the dev database is disabled (`enabled = false` in the [database] section of safemig.toml)");
+            eprintln!(
+                "error: the dev database is disabled (`enabled = false` in the [database] section of safemig.toml)"
+            );
             return Ok(Status::Trouble);
         }
         Ok(None) => {
@@ -154,9 +156,13 @@ fn find_config(start: &Path) -> Option<PathBuf> {
     start.ancestors().map(|d| d.join(config::FILE_NAME)).find(|p| p.is_file())
 }
 
-/// `./db/migrations` → `db/migrations`.
+/// A path as the user would type it from here: relative to the current directory when it is
+/// under it, without a leading `./`.
 fn display(path: &Path) -> String {
-    let shown = path.strip_prefix(".").ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(path);
+    let cwd = std::env::current_dir().ok().and_then(|d| d.canonicalize().ok());
+    let relative = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()).filter(|p| !p.as_os_str().is_empty());
+    let shown = relative.unwrap_or(path);
+    let shown = shown.strip_prefix(".").ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(shown);
     shown.display().to_string()
 }
 
@@ -166,7 +172,8 @@ fn origin_label(origin: &Origin) -> String {
 }
 
 fn header(live: &LiveSnapshot) -> String {
-    let version = if live.server_version.is_empty() { String::new() } else { format!(" (PostgreSQL {})", live.server_version) };
+    let version =
+        if live.server_version.is_empty() { String::new() } else { format!(" (PostgreSQL {})", live.server_version) };
     format!("database `{}`{version}", live.database)
 }
 
@@ -179,7 +186,11 @@ fn write_human(
     let mut total = 0;
     let mut tables = 0;
     for (set, result) in sets.iter().zip(results) {
-        let name = format!("{} ({}, {} migrations)", display(&set.dir), set.framework, set.migrations.len());
+        let count = match set.migrations.len() {
+            1 => "1 migration".to_string(),
+            n => format!("{n} migrations"),
+        };
+        let name = format!("{} ({}, {count})", display(&set.dir), set.framework);
         let Some(drift) = result else {
             writeln!(out, "{name}: not compared — none of its tables exist in {}\n", header(live))?;
             continue;
@@ -219,15 +230,17 @@ fn write_human(
 
 /// `+ column nickname text: only in the database — no migration creates it`.
 fn human_line(d: &Drift) -> String {
-    let object = match d.object.name() {
-        Some(name) => format!("{} {name}", d.object.noun()),
-        None => d.object.noun().to_string(),
-    };
+    let object = format!("{} {}", d.object.noun(), d.object.name().unwrap_or(&d.table));
     let defined = |d: &Drift| d.origin.as_ref().map(|o| format!(" ({})", origin_label(o))).unwrap_or_default();
     let mig = d.migrations.as_deref().unwrap_or("");
     let db = d.database.as_deref().unwrap_or("");
     match d.kind {
-        DriftKind::Extra => format!("+ {object}: only in the database ({db}) — no migration creates it; added by hand?"),
+        DriftKind::Extra => match &d.object {
+            DriftObject::Column(_) => {
+                format!("+ {object}: only in the database ({db}) — no migration creates it; added by hand?")
+            }
+            _ => format!("+ {object}: only in the database — no migration creates it; created by hand?"),
+        },
         DriftKind::Missing => {
             format!("- {object}: missing from the database — the migrations create it{} as {mig}", defined(d))
         }
@@ -302,9 +315,10 @@ fn write_json(
                     kind: d.kind.name(),
                     migrations: d.migrations.clone(),
                     database: d.database.clone(),
-                    defined_by: d.origin.as_ref().and_then(|o| {
-                        Some(JsonOrigin { path: display(o.path.as_deref()?), line: o.line })
-                    }),
+                    defined_by: d
+                        .origin
+                        .as_ref()
+                        .and_then(|o| Some(JsonOrigin { path: display(o.path.as_deref()?), line: o.line })),
                     message: crate::rules::schema_drift::message(d, live),
                 })
                 .collect(),

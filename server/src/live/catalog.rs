@@ -42,6 +42,9 @@ pub async fn load_snapshot(client: &LiveClient) -> Result<LiveSnapshot, LiveErro
     })
 }
 
+/// `pg_stats`' `inherited`, `null_frac` and `n_distinct` of a column.
+type ColumnStats = (bool, Option<f32>, Option<f32>);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sizes {
     /// `pg_total_relation_size` (takes an ACCESS SHARE lock on each relation, briefly).
@@ -171,7 +174,7 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
                FROM pg_stats s \
                WHERE s.schemaname <> ALL (ARRAY['pg_catalog', 'information_schema']) \
                  AND s.schemaname !~ '^pg_(toast|temp_)'";
-    let mut stats: HashMap<(String, String, String), (bool, Option<f32>, Option<f32>)> = HashMap::new();
+    let mut stats: HashMap<(String, String, String), ColumnStats> = HashMap::new();
     for row in txn.query(sql, &[]).await? {
         let key = (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?);
         let inherited: bool = get(&row, 3)?;

@@ -350,7 +350,14 @@ fn diff_table(replayed: &Schema, t: &Table, lt: &LiveTable, out: &mut Vec<Drift>
     if t.columns_known {
         for lc in &lt.columns {
             if t.column(&lc.name).is_none() {
-                push(out, DriftObject::Column(lc.name.clone()), DriftKind::Extra, None, Some(lc.type_sql.clone()), None);
+                push(
+                    out,
+                    DriftObject::Column(lc.name.clone()),
+                    DriftKind::Extra,
+                    None,
+                    Some(lc.type_sql.clone()),
+                    None,
+                );
             }
         }
     }
@@ -435,7 +442,14 @@ fn diff_table(replayed: &Schema, t: &Table, lt: &LiveTable, out: &mut Vec<Drift>
     if t.columns_known {
         for (k, l) in live_constraints.iter().enumerate() {
             if !pairs.right.contains(&k) {
-                push(out, DriftObject::Constraint(l.name.clone()), DriftKind::Extra, None, Some(l.definition.clone()), None);
+                push(
+                    out,
+                    DriftObject::Constraint(l.name.clone()),
+                    DriftKind::Extra,
+                    None,
+                    Some(l.definition.clone()),
+                    None,
+                );
             }
         }
     }
@@ -570,12 +584,7 @@ fn same_keys(a: &[String], b: &[String]) -> bool {
 }
 
 fn index_shape(columns: &[String], unique: bool, partial: bool) -> String {
-    format!(
-        "{}({}){}",
-        if unique { "UNIQUE " } else { "" },
-        columns.join(", "),
-        if partial { " WHERE …" } else { "" }
-    )
+    format!("{}({}){}", if unique { "UNIQUE " } else { "" }, columns.join(", "), if partial { " WHERE …" } else { "" })
 }
 
 fn same_constraint_shape(c: &Constraint, l: &LiveConstraint) -> bool {
@@ -585,11 +594,7 @@ fn same_constraint_shape(c: &Constraint, l: &LiveConstraint) -> bool {
         (
             ConstraintType::ForeignKey { table, columns },
             LiveConstraintKind::ForeignKey { table: live_table, columns: live_columns },
-        ) => {
-            c.columns == l.columns
-                && table == live_table
-                && (columns.is_empty() || columns == live_columns)
-        }
+        ) => c.columns == l.columns && table == live_table && (columns.is_empty() || columns == live_columns),
         // The replay knows a check's columns only for `CHECK (col IS NOT NULL)` and inline checks.
         (ConstraintType::Check { .. }, LiveConstraintKind::Check) => {
             c.columns.iter().all(|col| l.columns.contains(col))
@@ -676,8 +681,8 @@ impl NormType {
 
 fn strip_schema(name: &str) -> &str {
     // `public.citext` → `citext`; a quoted name keeps its dots.
-    if name.ends_with('"') {
-        if let Some(start) = name[..name.len() - 1].rfind('"') {
+    if let Some(inner) = name.strip_suffix('"') {
+        if let Some(start) = inner.rfind('"') {
             return &name[start..];
         }
     }
@@ -741,7 +746,9 @@ pub(crate) fn normalize_default(expr: &str) -> String {
                 i += 1;
                 continue;
             }
-            ExprTok::Word(w) if w == "current_timestamp" && !matches!(toks.get(i + 1), Some(ExprTok::Punct(p)) if p == "(") => {
+            ExprTok::Word(w)
+                if w == "current_timestamp" && !matches!(toks.get(i + 1), Some(ExprTok::Punct(p)) if p == "(") =>
+            {
                 kept.extend([ExprTok::Word("now".into()), ExprTok::Punct("(".into()), ExprTok::Punct(")".into())]);
             }
             ExprTok::Word(w) if w == "transaction_timestamp" => kept.push(ExprTok::Word("now".into())),
@@ -893,10 +900,14 @@ fn expr_tokens(expr: &str) -> Vec<ExprTok> {
             out.push(ExprTok::Ident(s));
         } else if c.is_alphanumeric() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$' || {
-                // A decimal point inside a number.
-                chars[i] == '.' && chars[start].is_ascii_digit() && chars.get(i + 1).is_some_and(char::is_ascii_digit)
-            }) {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$' || {
+                    // A decimal point inside a number.
+                    chars[i] == '.'
+                        && chars[start].is_ascii_digit()
+                        && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                })
+            {
                 i += 1;
             }
             out.push(ExprTok::Word(chars[start..i].iter().collect::<String>().to_lowercase()));

@@ -83,8 +83,14 @@ pub struct StatementEffect {
 /// The effects of every statement of `file` (its whole text runs up). `events` is the replay of
 /// this file from `before` ([`crate::schema::replay_file`]), `before` the schema before this
 /// migration. Empty statements are left out.
-pub fn statement_effects(file: &SqlFile, events: &FileEvents, before: &Schema, live: &LiveSnapshot) -> Vec<StatementEffect> {
-    statement_effects_in(file, &[0..file.text.len()], events, before, live)
+pub fn statement_effects(
+    file: &SqlFile,
+    events: &FileEvents,
+    before: &Schema,
+    live: &LiveSnapshot,
+) -> Vec<StatementEffect> {
+    let whole = 0..file.text.len();
+    statement_effects_in(file, std::slice::from_ref(&whole), events, before, live)
 }
 
 /// [`statement_effects`] for the statements that start in `up` (the Up sections of a goose or
@@ -96,9 +102,8 @@ pub fn statement_effects_in(
     before: &Schema,
     live: &LiveSnapshot,
 ) -> Vec<StatementEffect> {
-    let runs = |s: &Statement| {
-        !matches!(s.kind(), StatementKind::Empty) && up.iter().any(|r| r.contains(&s.range.start))
-    };
+    let runs =
+        |s: &Statement| !matches!(s.kind(), StatementKind::Empty) && up.iter().any(|r| r.contains(&s.range.start));
     // The schema the migration means to build, statement by statement.
     let mut schema = before.clone();
     let mut steps: Vec<(usize, Schema, Schema)> = Vec::new();
@@ -244,9 +249,9 @@ impl Judge<'_> {
         let name = self.created_index_name(ci)?;
         let lt = self.table(&table_key)?;
         let found = lt.indexes.iter().find(|i| i.name == name && !i.valid).or_else(|| {
-            lt.indexes.iter().find(|i| {
-                ci.name.is_none() && !i.valid && i.unique == ci.unique && self.pre.index(&i.name).is_none()
-            })
+            lt.indexes
+                .iter()
+                .find(|i| ci.name.is_none() && !i.valid && i.unique == ci.unique && self.pre.index(&i.name).is_none())
         })?;
         Some(index_key(&ci.table, &found.name))
     }
@@ -429,14 +434,22 @@ impl Judge<'_> {
             }
             AlterAction::AddConstraint(tc) => self.add_constraint(key, lt, tc),
             AlterAction::ValidateConstraint { name } => match lt.constraints.iter().find(|c| c.name == name.value) {
-                Some(c) => {
-                    presence(c.validated, &format!("constraint `{}`", name.value), "is validated", "is not validated yet")
-                }
+                Some(c) => presence(
+                    c.validated,
+                    &format!("constraint `{}`", name.value),
+                    "is validated",
+                    "is not validated yet",
+                ),
                 None => unknown(format!("constraint `{}` does not exist", name.value)),
             },
             AlterAction::DropConstraint { name, .. } => {
                 let present = lt.constraints.iter().any(|c| c.name == name.value);
-                presence(!present, &format!("constraint `{}` on `{key}`", name.value), "no longer exists", "still exists")
+                presence(
+                    !present,
+                    &format!("constraint `{}` on `{key}`", name.value),
+                    "no longer exists",
+                    "still exists",
+                )
             }
             AlterAction::RenameColumn { from, to } => {
                 let (old, new) = (live_col(&from.value).is_some(), live_col(&to.value).is_some());
@@ -467,9 +480,11 @@ impl Judge<'_> {
         let Some(made) = made else { return unknown(format!("cannot tell which constraint this adds to `{key}`")) };
         let named = |c: &&LiveConstraint| c.name == made.name;
         // An unnamed constraint PostgreSQL named differently (a table-level check).
-        let shaped = |c: &&LiveConstraint| tc.name.is_none() && same_kind(&made.kind, c) && {
-            let pre = self.pre.table_by_key(key);
-            pre.is_none_or(|p| p.constraint(&c.name).is_none())
+        let shaped = |c: &&LiveConstraint| {
+            tc.name.is_none() && same_kind(&made.kind, c) && {
+                let pre = self.pre.table_by_key(key);
+                pre.is_none_or(|p| p.constraint(&c.name).is_none())
+            }
         };
         let found = lt.constraints.iter().find(named).or_else(|| lt.constraints.iter().find(shaped));
         match found {
@@ -493,7 +508,12 @@ impl Judge<'_> {
             }
             (ObjectKind::View | ObjectKind::MaterializedView, AlterObjectAction::Rename { to }) => {
                 let new_key = crate::rules::context::renamed_key(&ao.name, to);
-                rename_verdict(self.table(&key).is_some(), self.table(&new_key).is_some(), &format!("view `{key}`"), &to.value)
+                rename_verdict(
+                    self.table(&key).is_some(),
+                    self.table(&new_key).is_some(),
+                    &format!("view `{key}`"),
+                    &to.value,
+                )
             }
             _ => unknown(format!("the catalog snapshot cannot show what `{}` changes", label(self.stmt.facts()))),
         }

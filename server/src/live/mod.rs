@@ -167,6 +167,8 @@ pub struct LiveFacts {
     pub ledgers: Vec<(std::path::PathBuf, ledger::Ledger)>,
     /// Below this many rows, lock findings drop to info (`small_table_rows`).
     pub small_table_rows: u64,
+    /// Outcomes of the data probes run so far (`existing-rows-violate`), by statement text.
+    pub probes: std::sync::Arc<BTreeMap<probe::ProbeKey, probe::ProbeOutcome>>,
 }
 
 impl LiveFacts {
@@ -207,6 +209,9 @@ impl crate::rules::SchemaView for LiveView<'_> {
     }
     fn small_table_rows(&self) -> Option<u64> {
         self.live.map(|l| l.small_table_rows)
+    }
+    fn probe(&self, key: &probe::ProbeKey) -> Option<&probe::ProbeOutcome> {
+        self.live?.probes.get(key)
     }
 }
 

@@ -160,12 +160,10 @@ pub fn recovery_migration(
     live: &LiveSnapshot,
 ) -> Recovery {
     let lines = crate::text::LineIndex::new(&file.text);
-    let line_of = |e: &StatementEffect| {
-        file.statements.get(e.statement).map_or(0, |s| lines.line_of(s.range.start) as u32 + 1)
-    };
-    let label_of = |e: &StatementEffect| {
-        file.statements.get(e.statement).map_or_else(String::new, |s| s.facts().label.clone())
-    };
+    let line_of =
+        |e: &StatementEffect| file.statements.get(e.statement).map_or(0, |s| lines.line_of(s.range.start) as u32 + 1);
+    let label_of =
+        |e: &StatementEffect| file.statements.get(e.statement).map_or_else(String::new, |s| s.facts().label.clone());
     // What goes into the recovery, in order.
     let mut pieces: Vec<Piece> = Vec::new();
     let mut unguarded = Vec::new();
@@ -333,7 +331,12 @@ pub fn recovery_migration(
                 files.first().map_or("", |f: &RecoveryFile| f.name.as_str())
             )
         };
-        files.extend(namer.files(k, &chunk, &intro, concurrent || (outside_transaction && strategy == Outside::OneFile)));
+        files.extend(namer.files(
+            k,
+            &chunk,
+            &intro,
+            concurrent || (outside_transaction && strategy == Outside::OneFile),
+        ));
     }
     Recovery { files, ledger_command: ledger, outside_transaction, unguarded, nothing_left }
 }
@@ -387,7 +390,11 @@ fn ident(s: &str) -> String {
 }
 
 fn qualified_sql(q: &QualifiedName) -> String {
-    q.parts.iter().map(|p| if p.quoted { format!("\"{}\"", p.value.replace('"', "\"\"")) } else { ident(&p.value) }).collect::<Vec<_>>().join(".")
+    q.parts
+        .iter()
+        .map(|p| if p.quoted { format!("\"{}\"", p.value.replace('"', "\"\"")) } else { ident(&p.value) })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// An index key (`name`, `schema.name`) as SQL.
@@ -413,7 +420,9 @@ fn after_words(text: &str, words: &[&str]) -> Option<usize> {
     for w in words {
         let t = toks.next()?;
         match &t.token {
-            sqlparser::tokenizer::Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w) => {
+            sqlparser::tokenizer::Token::Word(word)
+                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w) =>
+            {
                 end = t.end as usize;
             }
             _ => return None,
@@ -457,6 +466,9 @@ fn guarded(stmt: &Statement, e: &StatementEffect, live: &LiveSnapshot) -> Made {
                 pieces.push(p);
             }
             let mut p = Piece::new(sql.clone());
+            if e.leftover.is_some() {
+                p.comment.push(format!("{}, built again", stmt.facts().label));
+            }
             if let Some(c) = ci.concurrently {
                 // `CONCURRENTLY` sits before the insertion point: its offsets hold in `sql`.
                 let (s, e) = (c.start as usize, c.end as usize);
@@ -634,7 +646,10 @@ fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffec
             }
             AlterAction::RenameConstraint { from, to } => {
                 let has = |n: &str| {
-                    format!("EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({table}) AND conname = {})", lit(n))
+                    format!(
+                        "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({table}) AND conname = {})",
+                        lit(n)
+                    )
                 };
                 do_if(&format!("{} AND NOT {}", has(&from.value), has(&to.value)), &one(action))
             }
@@ -682,8 +697,7 @@ impl Namer {
         let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let dir_name = |p: &Path| p.parent().map(file_name).unwrap_or_default();
         let directories = matches!(set.framework, FrameworkKind::Prisma | FrameworkKind::Diesel)
-            || (set.framework == FrameworkKind::Drizzle
-                && newest.is_some_and(|p| file_name(p) == "migration.sql"));
+            || (set.framework == FrameworkKind::Drizzle && newest.is_some_and(|p| file_name(p) == "migration.sql"));
         let source = newest.map(|p| if directories { dir_name(p) } else { file_name(p) }).unwrap_or_default();
         let version = match set.framework {
             FrameworkKind::Flyway => {
@@ -761,7 +775,8 @@ impl Namer {
                 file(format!("{v}_{s}.sql"), text, false);
             }
             FrameworkKind::Dbmate => {
-                let directive = if outside_transaction { "-- migrate:up transaction:false\n" } else { "-- migrate:up\n" };
+                let directive =
+                    if outside_transaction { "-- migrate:up transaction:false\n" } else { "-- migrate:up\n" };
                 file(
                     format!("{v}_{s}.sql"),
                     format!("{directive}{intro}\n{}\n-- migrate:down\n{nothing_down}", body(false)),
@@ -903,7 +918,8 @@ pub fn ledger_command(kind: FrameworkKind, set: &MigrationSet, migration: &Migra
         }
         FrameworkKind::Sqlx => {
             use sha2::Digest;
-            let checksum: String = sha2::Sha384::digest(file.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let checksum: String =
+                sha2::Sha384::digest(file.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
             let description = migration.name.replace('_', " ");
             psql(format!(
                 "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES \

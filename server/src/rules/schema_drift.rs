@@ -95,7 +95,11 @@ pub fn findings(
 
 /// The message for a drift found in `live`.
 pub fn message(d: &Drift, live: &LiveSnapshot) -> String {
-    let db = if live.database.is_empty() { "the dev database".to_string() } else { format!("the dev database `{}`", live.database) };
+    let db = if live.database.is_empty() {
+        "the dev database".to_string()
+    } else {
+        format!("the dev database `{}`", live.database)
+    };
     let subject = d.subject();
     match d.kind {
         DriftKind::Extra => {
@@ -259,8 +263,12 @@ mod tests {
                 transaction: TransactionMode::default(),
             })
             .collect();
-        let sets =
-            vec![MigrationSet { dir: PathBuf::from("m"), framework: FrameworkKind::GolangMigrate, dialect: Dialect::Postgres, migrations }];
+        let sets = vec![MigrationSet {
+            dir: PathBuf::from("m"),
+            framework: FrameworkKind::GolangMigrate,
+            dialect: Dialect::Postgres,
+            migrations,
+        }];
         let users = LiveTable {
             key: "users".into(),
             schema: "public".into(),
@@ -299,7 +307,11 @@ mod tests {
             [
                 ("m/1_init.up.sql".to_string(), "schema-drift", "name text DEFAULT 'x'".to_string()),
                 ("m/2_more.up.sql".to_string(), "schema-drift", "ADD COLUMN bio text NOT NULL".to_string()),
-                ("m/2_more.up.sql".to_string(), "schema-drift", "ALTER TABLE users ADD COLUMN bio text NOT NULL;".to_string()),
+                (
+                    "m/2_more.up.sql".to_string(),
+                    "schema-drift",
+                    "ALTER TABLE users ADD COLUMN bio text NOT NULL;".to_string()
+                ),
             ]
         );
         assert_eq!(
@@ -307,6 +319,10 @@ mod tests {
             "column `users.nickname` (text) exists in the dev database `dev` but no migration creates it: added by \
              hand? Write a migration that creates it, or drop it from the dev database `dev`"
         );
-        assert!(out[0].1.message.starts_with("column `users.name` defaults to `'y'::text` in the dev database `dev`"), "{}", out[0].1.message);
+        assert!(
+            out[0].1.message.starts_with("column `users.name` defaults to `'y'::text` in the dev database `dev`"),
+            "{}",
+            out[0].1.message
+        );
     }
 }

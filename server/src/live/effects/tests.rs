@@ -135,7 +135,8 @@ fn everything_after_the_last_applied_statement_is_ordered() {
 
 #[test]
 fn evidence_out_of_order_leaves_unknowns_alone() {
-    let failed = "ALTER TABLE users ADD COLUMN a text;\nUPDATE users SET a = 'x';\nALTER TABLE users ADD COLUMN b text;\n";
+    let failed =
+        "ALTER TABLE users ADD COLUMN a text;\nUPDATE users SET a = 'x';\nALTER TABLE users ADD COLUMN b text;\n";
     // `a` is missing but `b` exists: someone changed the database by hand.
     let users = table("users", vec![col("id", "integer", true, None), col("b", "text", false, None)]);
     let got = effects(BASE, failed, &snapshot(vec![users]));

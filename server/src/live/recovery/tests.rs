@@ -77,7 +77,8 @@ fn live() -> LiveSnapshot {
         constraint: None,
         bytes: 0,
     };
-    let mut users = table("users", vec![col("id", "integer"), col("email", "text"), col("nickname", "text")], vec![invalid]);
+    let mut users =
+        table("users", vec![col("id", "integer"), col("email", "text"), col("nickname", "text")], vec![invalid]);
     users.constraints.push(crate::live::LiveConstraint {
         name: "users_check".into(),
         kind: crate::live::LiveConstraintKind::Check,
@@ -96,7 +97,8 @@ fn live() -> LiveSnapshot {
 
 fn recover(kind: FrameworkKind, migrations: Vec<Migration>, failed_index: usize) -> Recovery {
     let base = parse(BASE);
-    let start = replay(&[ReplayInput::whole(std::path::Path::new("db/migrations/1.sql"), &base)]).final_schema().clone();
+    let start =
+        replay(&[ReplayInput::whole(std::path::Path::new("db/migrations/1.sql"), &base)]).final_schema().clone();
     let file = parse(FAILED);
     let events = replay_file(&start, &file);
     let live = live();
@@ -128,7 +130,10 @@ fn golang_migrate_puts_each_concurrent_statement_in_a_file_of_its_own() {
     assert!(r.outside_transaction);
     assert_eq!(r.unguarded, [7]);
     let first = &r.files[0].text;
-    assert!(first.starts_with("-- Recovery for the failed golang-migrate migration 0002_add_accounts.up.sql"), "{first}");
+    assert!(
+        first.starts_with("-- Recovery for the failed golang-migrate migration 0002_add_accounts.up.sql"),
+        "{first}"
+    );
     assert!(first.contains("--   line 2: CREATE TABLE — table `accounts` exists"), "{first}");
     assert!(first.contains("--   migrate -path db/migrations"), "{first}");
     // Exactly one statement per concurrent file.
@@ -136,7 +141,10 @@ fn golang_migrate_puts_each_concurrent_statement_in_a_file_of_its_own() {
     assert!(first.contains("\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n"), "{first}");
     assert_eq!(statements(first), 1);
     let second = &r.files[1].text;
-    assert!(second.contains("\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n"), "{second}");
+    assert!(
+        second.contains("\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n"),
+        "{second}"
+    );
     assert_eq!(statements(second), 1);
     let third = &r.files[2].text;
     assert!(third.contains("SET lock_timeout = '5s';"), "{third}");
@@ -167,7 +175,9 @@ fn goose_uses_one_file_outside_a_transaction() {
     assert!(text.contains("-- +goose StatementBegin\nDO $safemig$"), "{text}");
     assert!(text.contains("$safemig$;\n-- +goose StatementEnd"), "{text}");
     assert!(text.contains("\n-- +goose Down\n"), "{text}");
-    assert!(r.ledger_command.contains("INSERT INTO goose_db_version (version_id, is_applied) VALUES (20240101120000, true)"));
+    assert!(r
+        .ledger_command
+        .contains("INSERT INTO goose_db_version (version_id, is_applied) VALUES (20240101120000, true)"));
 }
 
 #[test]

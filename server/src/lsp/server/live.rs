@@ -17,7 +17,7 @@ use super::{lock, Inner};
 use crate::config::Config;
 use crate::live::connect::{self, Backoff, LiveClient, LiveError};
 use crate::live::ledger::{self, Ledger, MigrationState};
-use crate::live::{catalog, LiveFacts};
+use crate::live::{catalog, probe, LiveFacts};
 use crate::workspace::frameworks::framework;
 use crate::workspace::MigrationSet;
 
@@ -84,7 +84,9 @@ impl Inner {
             let mut shared = lock(&self.live);
             let same = match (&shared.facts, &facts) {
                 (None, None) => true,
-                (Some(a), Some(b)) => a.snapshot.tables == b.snapshot.tables && a.ledgers == b.ledgers,
+                (Some(a), Some(b)) => {
+                    a.snapshot.tables == b.snapshot.tables && a.ledgers == b.ledgers && a.probes == b.probes
+                }
                 _ => false,
             };
             shared.facts = facts;
@@ -232,6 +234,10 @@ impl Inner {
                     Err(e) => Err(e),
                 }
             };
+            let result = match result {
+                Ok(()) => self.probe(client, full).await,
+                Err(e) => Err(e),
+            };
             if let Err(e) = result {
                 if e.needs_reconnect() || client.is_closed() {
                     self.set_facts(None);
@@ -265,7 +271,9 @@ impl Inner {
             }
         };
         let ledgers = read_ledgers(client, sets).await?;
-        let facts = LiveFacts { snapshot: Arc::new(snapshot), ledgers, small_table_rows: config.small_table_rows };
+        // Probe outcomes stay until the probes run again on this snapshot.
+        let probes = self.live_facts().map(|f| Arc::clone(&f.probes)).unwrap_or_default();
+        let facts = LiveFacts { snapshot: Arc::new(snapshot), ledgers, small_table_rows: config.small_table_rows, probes };
         let counts = counts(sets, &facts);
         let version = Some(facts.snapshot.server_version.clone()).filter(|v| !v.is_empty());
         let message = format!(
@@ -282,6 +290,75 @@ impl Inner {
         self.set_facts(Some(Arc::new(facts)));
         self.set_status(status("connected", message, version, counts)).await;
         Ok(())
+    }
+}
+
+impl Inner {
+    /// Runs the data probes of the open migrations and the pending ones: those not run yet, or
+    /// all of them after a full refresh (the rows may have changed). Bounded per round, so a
+    /// migration with hundreds of constraints does not keep the database busy.
+    async fn probe(&self, client: &LiveClient, rerun: bool) -> Result<(), LiveError> {
+        const PER_ROUND: usize = 24;
+        let Some(facts) = self.live_facts() else { return Ok(()) };
+        let files = self.probed_files(&facts);
+        let mut requests = Vec::new();
+        for file in &files {
+            requests.extend(probe::plan(file, &facts.snapshot));
+        }
+        requests.retain(|r| rerun || !facts.probes.contains_key(&r.key));
+        requests.dedup_by(|a, b| a.key == b.key);
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let mut outcomes = (*facts.probes).clone();
+        for request in requests.iter().take(PER_ROUND) {
+            let outcome = probe::run(client, request, probe::DEFAULT_TIMEOUT).await;
+            if client.is_closed() {
+                return Err(LiveError::Closed);
+            }
+            outcomes.insert(request.key.clone(), outcome);
+        }
+        let mut updated = (*facts).clone();
+        updated.probes = Arc::new(outcomes);
+        self.set_facts(Some(Arc::new(updated)));
+        Ok(())
+    }
+
+    /// The parsed files whose statements may still run against the dev database: open buffers
+    /// of migrations the ledger does not list as applied, and pending migrations.
+    fn probed_files(&self, facts: &LiveFacts) -> Vec<Arc<crate::sql::SqlFile>> {
+        let Some(project) = self.project() else { return Vec::new() };
+        let sets = &project.model.project.sets;
+        let mut applied = rustc_hash::FxHashSet::default();
+        let mut pending = Vec::new();
+        for set in sets {
+            let Some(ledger) = facts.ledger_of(&set.dir) else { continue };
+            for status in ledger::statuses(set, ledger) {
+                let Some(m) = status.migration.and_then(|i| set.migrations.get(i)) else { continue };
+                let Some(up) = m.up.clone() else { continue };
+                match status.state {
+                    MigrationState::Pending | MigrationState::Failed { .. } => pending.push(up),
+                    _ => {
+                        applied.insert(up);
+                    }
+                }
+            }
+        }
+        let mut files: Vec<Arc<crate::sql::SqlFile>> = self
+            .docs
+            .iter()
+            .filter(|doc| !applied.contains(&doc.path))
+            .filter_map(|doc| doc.snapshot.as_ref()?.analysis.as_ref().map(|a| Arc::clone(&a.file)))
+            .collect();
+        for path in pending {
+            if self.docs.iter().any(|d| d.path == path) {
+                continue;
+            }
+            if let Some(file) = project.analysis.files.get(&path) {
+                files.push(Arc::clone(&file.analysis.file));
+            }
+        }
+        files
     }
 }
 
