@@ -241,6 +241,49 @@ pub fn has_invalid_statements(file: &SqlFile) -> bool {
 mod tests {
     use super::*;
 
+    /// A live snapshot where `users` has `rows` rows.
+    fn live_with_users(rows: f64) -> crate::live::LiveFacts {
+        let mut snapshot = crate::live::LiveSnapshot::default();
+        snapshot.tables.insert(
+            "users".into(),
+            crate::live::LiveTable {
+                key: "users".into(),
+                schema: "public".into(),
+                name: "users".into(),
+                kind: crate::live::RelationKind::Table,
+                row_estimate: Some(rows),
+                total_bytes: 8192,
+                columns: Vec::new(),
+                indexes: Vec::new(),
+                constraints: Vec::new(),
+                triggers: Vec::new(),
+                referenced_by: Vec::new(),
+            },
+        );
+        crate::live::LiveFacts { snapshot: Arc::new(snapshot), small_table_rows: 10_000, ..Default::default() }
+    }
+
+    #[test]
+    fn lock_findings_on_a_small_live_table_drop_to_info_and_say_why() {
+        let text = "CREATE INDEX users_email_idx ON users (email);\n";
+        let config = Config::default();
+        let settings = config.settings(Dialect::Postgres);
+        let schema = crate::schema::Schema::new(Dialect::Postgres);
+        let run = |live: &crate::live::LiveFacts| {
+            let view = crate::live::LiveView { replayed: &schema, live: Some(live) };
+            let file = Arc::new(SqlFile::parse(text, Dialect::Postgres, None));
+            let analysis = analyze_parsed(file, &settings, &config, &view, Vec::new());
+            analysis.findings.into_iter().find(|f| f.rule == "create-index-blocking").expect("the lock finding")
+        };
+        let small = run(&live_with_users(120.0));
+        assert_eq!(small.severity, Severity::Info);
+        assert!(small.message.contains("`users` has ~120 rows"), "{}", small.message);
+        assert!(small.message.contains("small_table_rows = 10000"), "{}", small.message);
+        let large = run(&live_with_users(8_200_000.0));
+        assert_eq!(large.severity, Severity::Warning);
+        assert!(!large.message.contains("small_table_rows"), "{}", large.message);
+    }
+
     /// Keyword soup: every rule and the recogniser see statements that stop anywhere, repeat
     /// clauses, and nest oddly. None of it may panic.
     #[test]

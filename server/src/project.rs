@@ -199,8 +199,19 @@ impl Project {
             out.replays.push(schema::replay(&inputs));
             points.push(replayed);
         }
-        // 4. What the dev database has that the replays do not build, and the other way round.
+        // 4. What the dev database has that the replays do not build, and the other way round;
+        //    for a failed migration, which of its statements the database already reflects.
         if let Some(live) = live.as_deref() {
+            for (path, findings) in external.iter_mut() {
+                for finding in findings.iter_mut().filter(|f| f.rule == crate::rules::migration_failed::RULE.id) {
+                    let Some((si, mi)) = self.locate(path) else { continue };
+                    let (Some(input), Some((_, file))) = (points[si][mi], parsed.get(path.as_path())) else { continue };
+                    let before = out.replays[si].before(input);
+                    let effects = failed_effects(file, &before, &live.snapshot);
+                    finding.message.push_str(&describe_effects(file, &effects));
+                    finding.fix = Some(crate::rules::FixHint { title: "Write a recovery migration".into() });
+                }
+            }
             let mut drift = Vec::new();
             crate::rules::schema_drift::findings(&self.sets, &out.replays, &live.snapshot, &lookup, &mut drift);
             for (path, finding) in drift {
@@ -247,15 +258,55 @@ impl Project {
 
     /// The ledger rules' findings for the sets whose ledger the dev database holds.
     fn ledger_findings(&self, live: &LiveFacts, files: &history::FileSource<'_>) -> Vec<(PathBuf, Finding)> {
-        let ledgers: Vec<(usize, crate::live::ledger::Ledger)> = self
-            .sets
-            .iter()
-            .enumerate()
-            .filter_map(|(i, set)| Some((i, live.ledger_of(&set.dir)?.clone())))
-            .collect();
+        let ledgers: Vec<(usize, crate::live::ledger::Ledger)> =
+            self.sets.iter().enumerate().filter_map(|(i, set)| Some((i, live.ledger_of(&set.dir)?.clone()))).collect();
         if ledgers.is_empty() {
             return Vec::new();
         }
         crate::live::ledger::live_findings(&self.sets, &ledgers, files)
+    }
+}
+
+/// What a failed migration's statements did to the dev database.
+pub fn failed_effects(
+    file: &SqlFile,
+    before: &schema::Schema,
+    live: &crate::live::LiveSnapshot,
+) -> Vec<crate::live::effects::StatementEffect> {
+    let events = schema::replay_file(before, file);
+    crate::live::effects::statement_effects(file, &events, before, live)
+}
+
+/// " Already in the database: line 1 (column `users.status` exists). Not yet: line 2 (…)."
+fn describe_effects(file: &SqlFile, effects: &[crate::live::effects::StatementEffect]) -> String {
+    use crate::live::effects::EffectState;
+    let line = |statement: usize| {
+        let start = file.statements.get(statement).map_or(0, |s| s.range.start);
+        file.text[..start.min(file.text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    };
+    let mut groups: Vec<(&str, Vec<String>)> = vec![
+        ("already in the database", Vec::new()),
+        ("partly", Vec::new()),
+        ("not yet", Vec::new()),
+        ("unknown", Vec::new()),
+    ];
+    for e in effects {
+        let slot = match e.state {
+            EffectState::Applied => 0,
+            EffectState::Partial => 1,
+            EffectState::NotApplied => 2,
+            EffectState::Unknown => 3,
+        };
+        groups[slot].1.push(format!("line {} ({})", line(e.statement), e.why));
+    }
+    let parts: Vec<String> = groups
+        .into_iter()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(what, l)| format!("{what}: {}", l.join(", ")))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" Statements — {}.", parts.join("; "))
     }
 }

@@ -168,13 +168,15 @@ fn project_root(args: &CheckArgs) -> PathBuf {
         Some(file) => file.parent().map(Path::to_path_buf),
         None => find_config(start).and_then(|p| p.parent().map(Path::to_path_buf)),
     };
-    config_dir.filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| {
+    let root = config_dir.filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| {
         if start.is_dir() {
             start.to_path_buf()
         } else {
             start.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
         }
-    })
+    });
+    // Absolute, so that git (run in the root) and the migration paths agree on where files are.
+    std::path::absolute(&root).unwrap_or(root)
 }
 
 /// `path:line: key: message`, leaving out the parts a problem does not have.

@@ -32,9 +32,6 @@ use super::check::CheckedFile;
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const INFORMATION_URI: &str = "https://safemig.dev";
-/// Where each rule's documentation lives: this plus `#<rule id>`. The language server links the
-/// same pages (`lsp::convert::RULE_DOCS_BASE`).
-const RULE_DOCS_BASE: &str = "https://safemig.dev/rules";
 const SRCROOT: &str = "%SRCROOT%";
 /// The key of our fingerprint in `partialFingerprints`; bump the version if its recipe changes.
 pub(crate) const FINGERPRINT_KEY: &str = "safemig/v1";
@@ -302,7 +299,7 @@ fn normalise(text: &str) -> String {
 }
 
 fn descriptor(rule: &'static Rule) -> ReportingDescriptor {
-    let url = format!("{RULE_DOCS_BASE}#{}", rule.id);
+    let url = crate::rules::docs_url(rule.id);
     let flags = section(rule.docs, "What it flags").unwrap_or(rule.summary);
     let mut tags = vec![rule.category.title().to_string()];
     tags.extend(rule.dialects.iter().map(|d| d.name().to_string()));

@@ -27,7 +27,10 @@ pub(super) fn create_index(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
     let at = statement.range.start + after_index;
     out.push(Fix {
         rule: finding.rule,
-        title: format!("Use CREATE {}INDEX CONCURRENTLY (writes continue during the build)", if ci.unique { "UNIQUE " } else { "" }),
+        title: format!(
+            "Use CREATE {}INDEX CONCURRENTLY (writes continue during the build)",
+            if ci.unique { "UNIQUE " } else { "" }
+        ),
         preferred: true,
         safety: Safety::Safe,
         edits: vec![FileEdit::Replace { range: at..at, text: " CONCURRENTLY".into() }],

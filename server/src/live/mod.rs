@@ -195,7 +195,11 @@ impl crate::rules::SchemaView for LiveView<'_> {
     fn table_size(&self, table: &crate::sql::facts::QualifiedName) -> Option<crate::rules::TableSize> {
         self.live?.table_size(&table.key())
     }
-    fn column_type(&self, table: &crate::sql::facts::QualifiedName, column: &str) -> Option<crate::sql::facts::TypeName> {
+    fn column_type(
+        &self,
+        table: &crate::sql::facts::QualifiedName,
+        column: &str,
+    ) -> Option<crate::sql::facts::TypeName> {
         self.replayed.column_type(table, column)
     }
     fn has_index_leading(&self, table: &crate::sql::facts::QualifiedName, columns: &[String]) -> Option<bool> {

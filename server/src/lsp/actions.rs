@@ -4,10 +4,57 @@ use std::collections::HashMap;
 
 use tower_lsp::lsp_types::*;
 
-use crate::fixes::{self, FileEdit, FixContext};
+use std::path::Path;
+
+use crate::fixes::{self, FileEdit, Fix, FixContext, Safety};
+use crate::live::LiveFacts;
+use crate::rules::Finding;
+use crate::sql::SqlFile;
 use crate::text::PositionEncoding;
 
 use super::documents::Snapshot;
+use super::workspace::ProjectState;
+
+/// What fixes about the whole project need: the migration sets, their replay, the dev database.
+pub(crate) struct ProjectFixes<'a> {
+    pub project: &'a ProjectState,
+    pub live: Option<&'a LiveFacts>,
+    pub path: &'a Path,
+}
+
+impl ProjectFixes<'_> {
+    /// `migration-failed`: a new, guarded recovery migration in the framework's naming.
+    fn recovery(&self, finding: &Finding, file: &SqlFile) -> Option<Fix> {
+        if finding.rule != crate::rules::migration_failed::RULE.id {
+            return None;
+        }
+        let live = self.live?;
+        let model = &self.project.model;
+        let (si, mi) = model.project.locate(self.path)?;
+        let set = model.project.sets.get(si)?;
+        let migration = set.migrations.get(mi)?;
+        let before = model.schema_before(&self.project.analysis, self.path)?;
+        let effects = crate::project::failed_effects(file, &before, &live.snapshot);
+        let recovery = crate::live::recovery::recovery_migration(set, migration, file, &effects, &live.snapshot);
+        if recovery.files.iter().any(|f| f.path.exists()) {
+            // Never overwrite: the next version key is taken (a file appeared since the analysis).
+            return None;
+        }
+        let edits =
+            recovery.files.iter().map(|f| FileEdit::Create { path: f.path.clone(), text: f.text.clone() }).collect();
+        Some(Fix {
+            rule: finding.rule,
+            title: format!(
+                "Write the recovery migration {}, then run `{}`",
+                recovery.file_name(),
+                recovery.ledger_command
+            ),
+            preferred: true,
+            safety: Safety::Unsafe,
+            edits,
+        })
+    }
+}
 
 /// What the client can apply.
 #[derive(Debug, Default, Clone, Copy)]
@@ -39,6 +86,7 @@ pub(crate) fn code_actions(
     only: Option<&[CodeActionKind]>,
     encoding: PositionEncoding,
     support: EditSupport,
+    project: Option<ProjectFixes>,
 ) -> Vec<CodeActionOrCommand> {
     if only.is_some_and(|kinds| !kinds.iter().any(|k| CodeActionKind::QUICKFIX.as_str().starts_with(k.as_str()))) {
         return Vec::new();
@@ -56,7 +104,9 @@ pub(crate) fn code_actions(
             continue;
         }
         let diagnostic = super::convert::diagnostic(finding, &positions);
-        for fix in fixes::for_finding(finding, &ctx) {
+        let mut found = fixes::for_finding(finding, &ctx);
+        found.extend(project.as_ref().and_then(|p| p.recovery(finding, &analysis.file)));
+        for fix in found {
             let creates = fix.edits.iter().any(|e| matches!(e, FileEdit::Create { .. }));
             if creates && !(support.create_files && support.document_changes) {
                 // The client cannot create files: say what to create instead of half a fix.

@@ -12,7 +12,6 @@ use crate::rules::{Finding, Severity};
 use crate::text::{LineCol, LineIndex, PositionEncoding};
 
 /// Where each rule's documentation lives; a rule's page is this plus `#<rule id>`.
-pub(crate) const RULE_DOCS_BASE: &str = "https://safemig.dev/rules";
 
 /// The `source` of every diagnostic we publish.
 pub(crate) const SOURCE: &str = "safemig";
@@ -73,7 +72,7 @@ pub(crate) fn severity(severity: Severity) -> DiagnosticSeverity {
 }
 
 pub(crate) fn rule_docs_url(rule: &str) -> Option<Url> {
-    Url::parse(&format!("{RULE_DOCS_BASE}#{rule}")).ok()
+    Url::parse(&crate::rules::docs_url(rule)).ok()
 }
 
 pub(crate) fn diagnostic(finding: &Finding, positions: &Positions) -> Diagnostic {

@@ -532,7 +532,11 @@ pub(crate) fn code_lens(
 
 /// The migration's state in the dev database's ledger (`pending` when the framework keeps a
 /// ledger the database does not have yet); `None` when the framework keeps none.
-fn ledger_state(set: &crate::workspace::MigrationSet, migration: usize, live: &crate::live::LiveFacts) -> Option<String> {
+fn ledger_state(
+    set: &crate::workspace::MigrationSet,
+    migration: usize,
+    live: &crate::live::LiveFacts,
+) -> Option<String> {
     match live.ledger_of(&set.dir) {
         Some(ledger) => crate::live::ledger::statuses(set, ledger)
             .into_iter()

@@ -204,8 +204,13 @@ impl Inner {
         let live = self.live_facts();
         let encoding = self.encoding();
         let work = move || {
-            let ctx =
-                Context { snapshot: &snapshot, path: &path, project: project.as_deref(), live: live.as_deref(), encoding };
+            let ctx = Context {
+                snapshot: &snapshot,
+                path: &path,
+                project: project.as_deref(),
+                live: live.as_deref(),
+                encoding,
+            };
             answer(&ctx)
         };
         match run_blocking(work).await {
@@ -761,9 +766,26 @@ impl LanguageServer for Backend {
                 let encoding = inner.encoding();
                 let support = inner.client_support().edits;
                 let only = params.context.only;
+                let project = inner.project();
+                let live = inner.live_facts();
+                let path = path_of(&uri);
                 let work = move || {
                     let version = snapshot.version;
-                    actions::code_actions(&snapshot, &uri, version, params.range, only.as_deref(), encoding, support)
+                    let whole = project.as_deref().map(|project| actions::ProjectFixes {
+                        project,
+                        live: live.as_deref(),
+                        path: &path,
+                    });
+                    actions::code_actions(
+                        &snapshot,
+                        &uri,
+                        version,
+                        params.range,
+                        only.as_deref(),
+                        encoding,
+                        support,
+                        whole,
+                    )
                 };
                 match run_blocking(work).await {
                     Ok(actions) => Some(actions),

@@ -99,6 +99,14 @@ pub struct FixHint {
     pub title: String,
 }
 
+/// Where a rule's documentation lives (the generated `docs/rules.md`, published).
+pub const DOCS_BASE: &str = "https://safemig.dev/rules";
+
+/// The documentation page of a rule.
+pub fn docs_url(id: &str) -> String {
+    format!("{DOCS_BASE}#{id}")
+}
+
 /// One problem found in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -164,10 +172,7 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
 
 /// Rule ids reserved by the catalog for later features (history, live database, MySQL/SQLite).
 /// They are valid in config and suppressions but have no check yet.
-pub const RESERVED_IDS: &[&str] = &[
-    "mysql-table-copy",
-    "sqlite-alter-unsupported",
-];
+pub const RESERVED_IDS: &[&str] = &["mysql-table-copy", "sqlite-alter-unsupported"];
 
 /// A known id: implemented now or reserved by the catalog.
 pub fn is_known_id(id: &str) -> bool {

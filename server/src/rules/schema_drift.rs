@@ -120,7 +120,14 @@ pub fn message(d: &Drift, live: &LiveSnapshot) -> String {
             "{subject} is missing from {db}, though this migration creates it: dropped by hand, or built from other \
              migrations? Re-create it with a migration, or rebuild {db} from the migrations"
         ),
-        _ => format!("{}: changed by hand in {db}?", d.describe().replacen("the database", &db, 1)),
+        _ => {
+            let hint = if d.database.as_deref().is_some_and(|x| x.contains("INVALID")) {
+                "; a failed CREATE INDEX CONCURRENTLY leaves such an index behind: drop it and build it again"
+            } else {
+                ": changed by hand?"
+            };
+            format!("{}{hint}", d.describe().replacen("the database", &db, 1))
+        }
     }
 }
 

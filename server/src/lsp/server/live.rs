@@ -118,7 +118,12 @@ impl Inner {
     }
 }
 
-fn status(state: &'static str, message: String, server_version: Option<String>, counts: Option<Counts>) -> StatusParams {
+fn status(
+    state: &'static str,
+    message: String,
+    server_version: Option<String>,
+    counts: Option<Counts>,
+) -> StatusParams {
     StatusParams { database: DatabaseStatus { state: state.into(), message, server_version }, migrations: counts }
 }
 
@@ -273,7 +278,8 @@ impl Inner {
         let ledgers = read_ledgers(client, sets).await?;
         // Probe outcomes stay until the probes run again on this snapshot.
         let probes = self.live_facts().map(|f| Arc::clone(&f.probes)).unwrap_or_default();
-        let facts = LiveFacts { snapshot: Arc::new(snapshot), ledgers, small_table_rows: config.small_table_rows, probes };
+        let facts =
+            LiveFacts { snapshot: Arc::new(snapshot), ledgers, small_table_rows: config.small_table_rows, probes };
         let counts = counts(sets, &facts);
         let version = Some(facts.snapshot.server_version.clone()).filter(|v| !v.is_empty());
         let message = format!(
