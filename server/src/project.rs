@@ -207,7 +207,7 @@ impl Project {
                     let Some((si, mi)) = self.locate(path) else { continue };
                     let (Some(input), Some((_, file))) = (points[si][mi], parsed.get(path.as_path())) else { continue };
                     let before = out.replays[si].before(input);
-                    let effects = failed_effects(file, &before, &live.snapshot);
+                    let effects = failed_effects(&self.sets[si], path, file, &before, &live.snapshot);
                     finding.message.push_str(&describe_effects(file, &effects));
                     finding.fix = Some(crate::rules::FixHint { title: "Write a recovery migration".into() });
                 }
@@ -267,14 +267,23 @@ impl Project {
     }
 }
 
-/// What a failed migration's statements did to the dev database.
+/// What a failed migration's Up statements did to the dev database (a goose or dbmate file's Down
+/// part never ran).
 pub fn failed_effects(
+    set: &MigrationSet,
+    path: &Path,
     file: &SqlFile,
     before: &schema::Schema,
     live: &crate::live::LiveSnapshot,
 ) -> Vec<crate::live::effects::StatementEffect> {
+    let up: Vec<std::ops::Range<usize>> = framework(set.framework)
+        .sections(path, &file.text)
+        .into_iter()
+        .filter(|s| s.direction == Direction::Up)
+        .map(|s| s.range)
+        .collect();
     let events = schema::replay_file(before, file);
-    crate::live::effects::statement_effects(file, &events, before, live)
+    crate::live::effects::statement_effects_in(file, &up, &events, before, live)
 }
 
 /// " Already in the database: line 1 (column `users.status` exists). Not yet: line 2 (…)."

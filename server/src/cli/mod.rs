@@ -1,7 +1,7 @@
-//! `safemig check`, `safemig rules`, `safemig explain`, `safemig lsp`: a thin adapter from the
-//! terminal to the engine. It finds files and configuration, hands bytes to
-//! [`crate::engine::analyze_bytes`], and turns findings into text, JSON and exit codes. It decides
-//! nothing about SQL.
+//! `safemig check`, `safemig drift`, `safemig rules`, `safemig explain`, `safemig lsp`: a thin
+//! adapter from the terminal to the engine. It finds files and configuration, hands bytes to
+//! [`crate::engine::analyze_bytes`], and turns findings into text, JSON, SARIF, GitHub annotations
+//! and exit codes. It decides nothing about SQL.
 
 mod catalog;
 mod check;

@@ -70,12 +70,18 @@ impl<'a> FixContext<'a> {
     }
 }
 
+type Fixer = fn(&Finding, &FixContext, &mut Vec<Fix>);
+
+/// Which rules have fixes, and where they are computed.
+const FIXERS: &[(&str, Fixer)] = &[("create-index-blocking", concurrently::create_index)];
+
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
 pub fn for_finding(finding: &Finding, ctx: &FixContext) -> Vec<Fix> {
     let mut out = Vec::new();
-    match finding.rule {
-        "create-index-blocking" => concurrently::create_index(finding, ctx, &mut out),
-        _ => {}
+    for (rule, fixer) in FIXERS {
+        if *rule == finding.rule {
+            fixer(finding, ctx, &mut out);
+        }
     }
     out
 }

@@ -34,7 +34,7 @@ impl ProjectFixes<'_> {
         let set = model.project.sets.get(si)?;
         let migration = set.migrations.get(mi)?;
         let before = model.schema_before(&self.project.analysis, self.path)?;
-        let effects = crate::project::failed_effects(file, &before, &live.snapshot);
+        let effects = crate::project::failed_effects(set, self.path, file, &before, &live.snapshot);
         let recovery = crate::live::recovery::recovery_migration(set, migration, file, &effects, &live.snapshot);
         if recovery.files.iter().any(|f| f.path.exists()) {
             // Never overwrite: the next version key is taken (a file appeared since the analysis).
@@ -81,7 +81,6 @@ impl EditSupport {
 pub(crate) fn code_actions(
     snapshot: &Snapshot,
     uri: &Url,
-    version: i32,
     range: Range,
     only: Option<&[CodeActionKind]>,
     encoding: PositionEncoding,
@@ -112,7 +111,7 @@ pub(crate) fn code_actions(
                 // The client cannot create files: say what to create instead of half a fix.
                 continue;
             }
-            let Some(edit) = workspace_edit(&fix.edits, uri, version, &positions, support) else { continue };
+            let Some(edit) = workspace_edit(&fix.edits, uri, snapshot.version, &positions, support) else { continue };
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: fix.title,
                 kind: Some(CodeActionKind::QUICKFIX),

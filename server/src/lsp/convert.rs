@@ -11,8 +11,6 @@ use crate::config::ConfigProblem;
 use crate::rules::{Finding, Severity};
 use crate::text::{LineCol, LineIndex, PositionEncoding};
 
-/// Where each rule's documentation lives; a rule's page is this plus `#<rule id>`.
-
 /// The `source` of every diagnostic we publish.
 pub(crate) const SOURCE: &str = "safemig";
 

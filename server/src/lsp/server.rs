@@ -770,22 +770,12 @@ impl LanguageServer for Backend {
                 let live = inner.live_facts();
                 let path = path_of(&uri);
                 let work = move || {
-                    let version = snapshot.version;
                     let whole = project.as_deref().map(|project| actions::ProjectFixes {
                         project,
                         live: live.as_deref(),
                         path: &path,
                     });
-                    actions::code_actions(
-                        &snapshot,
-                        &uri,
-                        version,
-                        params.range,
-                        only.as_deref(),
-                        encoding,
-                        support,
-                        whole,
-                    )
+                    actions::code_actions(&snapshot, &uri, params.range, only.as_deref(), encoding, support, whole)
                 };
                 match run_blocking(work).await {
                     Ok(actions) => Some(actions),
