@@ -82,7 +82,7 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
     let row = txn
         .query_one(
             "SELECT current_setting('server_version'), current_setting('server_version_num')::int4, \
-             current_database()::text, current_setting('block_size')::int8",
+             current_database()::text",
             &[],
         )
         .await?;
@@ -97,25 +97,92 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
     };
     let v = snapshot.server_version_num;
 
-    // Relations.
     let size = match sizes {
         Sizes::Exact => "CASE WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) ELSE 0 END",
         Sizes::Estimated => "c.relpages::int8 * current_setting('block_size')::int8",
     };
-    let sql = format!(
+    let relations_sql = format!(
         "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, c.reltuples::float8, ({size})::int8 \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE {USER_RELATIONS}"
     );
-    let mut tables: HashMap<u32, LiveTable> = HashMap::new();
+    let identity = if v >= 100_000 { "a.attidentity::text" } else { "''::text" };
+    let columns_sql = format!(
+        "SELECT a.attrelid, a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+                pg_get_expr(d.adbin, d.adrelid), {identity} \
+         FROM pg_attribute a \
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE {USER_RELATIONS} AND a.attnum > 0 AND NOT a.attisdropped \
+         ORDER BY a.attrelid, a.attnum"
+    );
+    // Column statistics (after ANALYZE). A partitioned table has only inherited ones.
+    let stats_sql = "SELECT s.schemaname::text, s.tablename::text, s.attname::text, s.inherited, s.null_frac, \
+                            s.n_distinct \
+                     FROM pg_stats s \
+                     WHERE s.schemaname <> ALL (ARRAY['pg_catalog', 'information_schema']) \
+                       AND s.schemaname !~ '^pg_(toast|temp_)'";
+    // Key columns are attribute numbers, named from the columns query; only an expression key
+    // (attnum 0) needs its text from the server.
+    let key_count = if v >= 110_000 { "i.indnkeyatts" } else { "i.indnatts" };
+    let index_size = match sizes {
+        Sizes::Exact => "pg_relation_size(i.indexrelid)",
+        Sizes::Estimated => "ic.relpages::int8 * current_setting('block_size')::int8",
+    };
+    let indexes_sql = format!(
+        "SELECT i.indrelid, i.indexrelid, ic.relname::text, pg_get_indexdef(i.indexrelid), i.indisunique, \
+                i.indisprimary, i.indisvalid, i.indpred IS NOT NULL, i.indkey::int2[], {key_count}::int4, \
+                CASE WHEN 0 = ANY (i.indkey::int2[]) THEN \
+                    ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) \
+                          FROM generate_series(1, {key_count}::int4) AS k ORDER BY k) END, \
+                ({index_size})::int8 \
+         FROM pg_index i \
+         JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {USER_RELATIONS} \
+         ORDER BY i.indrelid, ic.relname"
+    );
+    // A foreign key's copies on partitions (PostgreSQL 11+) stay with the original.
+    let not_a_clone = if v >= 110_000 { "AND NOT (con.contype = 'f' AND con.conparentid <> 0)" } else { "" };
+    let constraints_sql = format!(
+        "SELECT con.conrelid, con.conname::text, con.contype::text, con.conkey, pg_get_constraintdef(con.oid), \
+                con.convalidated, con.conindid, con.confrelid, con.confkey \
+         FROM pg_constraint con \
+         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {USER_RELATIONS} {not_a_clone} \
+         ORDER BY con.conrelid, con.conname"
+    );
+    // Triggers (not the internal ones behind foreign keys).
+    let triggers_sql = format!(
+        "SELECT t.tgrelid, t.tgname::text, pg_get_triggerdef(t.oid), t.tgenabled <> 'D' \
+         FROM pg_trigger t \
+         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {USER_RELATIONS} AND NOT t.tgisinternal \
+         ORDER BY t.tgrelid, t.tgname"
+    );
+    let partitions_sql = "SELECT i.inhrelid, i.inhparent FROM pg_inherits i \
+                          JOIN pg_class p ON p.oid = i.inhparent WHERE p.relkind = 'p'";
+    // Sent together (pipelined): the server runs them back to back in this transaction.
+    let (relations, columns, stats_rows, indexes, constraints, triggers, partitions) = (
+        txn.query(&relations_sql, &[]).await?,
+        txn.query(&columns_sql, &[]).await?,
+        txn.query(stats_sql, &[]).await?,
+        txn.query(&indexes_sql, &[]).await?,
+        txn.query(&constraints_sql, &[]).await?,
+        txn.query(&triggers_sql, &[]).await?,
+        txn.query(partitions_sql, &[]).await?,
+    );
+
+    // Relations.
+    let mut tables: HashMap<u32, LiveTable> = HashMap::with_capacity(relations.len());
     let mut partitioned = false;
-    for row in txn.query(&sql, &[]).await? {
-        let oid: u32 = get(&row, 0)?;
-        let schema: String = get(&row, 1)?;
-        let name: String = get(&row, 2)?;
-        let relkind: String = get(&row, 3)?;
-        let reltuples: f64 = get(&row, 4)?;
-        let bytes: i64 = get(&row, 5)?;
+    for row in &relations {
+        let oid: u32 = get(row, 0)?;
+        let schema: String = get(row, 1)?;
+        let name: String = get(row, 2)?;
+        let relkind: String = get(row, 3)?;
+        let reltuples: f64 = get(row, 4)?;
+        let bytes: i64 = get(row, 5)?;
         let kind = match relkind.as_str() {
             "r" => RelationKind::Table,
             "p" => RelationKind::PartitionedTable,
@@ -144,41 +211,33 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
     }
 
     // Columns, in order.
-    let identity = if v >= 100_000 { "a.attidentity::text" } else { "''::text" };
-    let sql = format!(
-        "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-                pg_get_expr(d.adbin, d.adrelid), {identity} \
-         FROM pg_attribute a \
-         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE {USER_RELATIONS} AND a.attnum > 0 AND NOT a.attisdropped \
-         ORDER BY a.attrelid, a.attnum"
-    );
-    for row in txn.query(&sql, &[]).await? {
-        let oid: u32 = get(&row, 0)?;
+    let mut attnames: HashMap<(u32, i16), String> = HashMap::with_capacity(columns.len());
+    for row in &columns {
+        let oid: u32 = get(row, 0)?;
         let Some(table) = tables.get_mut(&oid) else { continue };
-        let identity: String = get(&row, 5)?;
+        let attnum: i16 = get(row, 1)?;
+        let name: String = get(row, 2)?;
+        let identity: String = get(row, 6)?;
+        attnames.insert((oid, attnum), name.clone());
         table.columns.push(LiveColumn {
-            name: get(&row, 1)?,
-            type_sql: get(&row, 2)?,
-            not_null: get(&row, 3)?,
-            default: get(&row, 4)?,
+            name,
+            type_sql: get(row, 3)?,
+            not_null: get(row, 4)?,
+            default: get(row, 5)?,
             identity: identity.chars().next(),
             null_frac: None,
             n_distinct: None,
         });
     }
+    let names_of = |oid: u32, attnums: &[i16]| -> Vec<String> {
+        attnums.iter().filter_map(|n| attnames.get(&(oid, *n)).cloned()).collect()
+    };
 
-    // Column statistics (after ANALYZE). A partitioned table has only inherited ones.
-    let sql = "SELECT s.schemaname::text, s.tablename::text, s.attname::text, s.inherited, s.null_frac, s.n_distinct \
-               FROM pg_stats s \
-               WHERE s.schemaname <> ALL (ARRAY['pg_catalog', 'information_schema']) \
-                 AND s.schemaname !~ '^pg_(toast|temp_)'";
     let mut stats: HashMap<(String, String, String), ColumnStats> = HashMap::new();
-    for row in txn.query(sql, &[]).await? {
-        let key = (get(&row, 0)?, get(&row, 1)?, get(&row, 2)?);
-        let inherited: bool = get(&row, 3)?;
-        let entry = (inherited, get(&row, 4)?, get(&row, 5)?);
+    for row in &stats_rows {
+        let key = (get(row, 0)?, get(row, 1)?, get(row, 2)?);
+        let inherited: bool = get(row, 3)?;
+        let entry = (inherited, get(row, 4)?, get(row, 5)?);
         match stats.get(&key) {
             Some(existing) if !existing.0 => {}
             _ => {
@@ -198,135 +257,104 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
         }
     }
 
-    // Indexes, with their key columns (an expression as its text) and backing constraint.
-    let key_count = if v >= 110_000 { "i.indnkeyatts" } else { "i.indnatts" };
-    let index_size = match sizes {
-        Sizes::Exact => "pg_relation_size(i.indexrelid)",
-        Sizes::Estimated => "ic.relpages::int8 * current_setting('block_size')::int8",
-    };
-    let sql = format!(
-        "SELECT i.indrelid, ic.relname::text, pg_get_indexdef(i.indexrelid), i.indisunique, i.indisprimary, \
-                i.indisvalid, i.indpred IS NOT NULL, \
-                ARRAY(SELECT CASE WHEN k.attnum = 0 THEN pg_get_indexdef(i.indexrelid, k.ord::int4, true) \
-                                  ELSE a.attname::text END \
-                      FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
-                      LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-                      WHERE k.ord <= {key_count} ORDER BY k.ord), \
-                con.conname::text, ({index_size})::int8 \
-         FROM pg_index i \
-         JOIN pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
-                                    AND con.contype IN ('p', 'u', 'x') \
-         WHERE {USER_RELATIONS} \
-         ORDER BY i.indrelid, ic.relname"
-    );
-    for row in txn.query(&sql, &[]).await? {
-        let oid: u32 = get(&row, 0)?;
-        let Some(table) = tables.get_mut(&oid) else { continue };
-        let bytes: i64 = get(&row, 9)?;
-        table.indexes.push(LiveIndex {
-            name: get(&row, 1)?,
-            definition: get(&row, 2)?,
-            unique: get(&row, 3)?,
-            primary: get(&row, 4)?,
-            valid: get(&row, 5)?,
-            partial: get(&row, 6)?,
-            columns: get(&row, 7)?,
-            constraint: get(&row, 8)?,
-            bytes: u64::try_from(bytes).unwrap_or(0),
-        });
-    }
-
-    // Constraints. A foreign key's copies on partitions (PostgreSQL 11+) stay with the original.
-    let not_a_clone = if v >= 110_000 { "AND NOT (con.contype = 'f' AND con.conparentid <> 0)" } else { "" };
-    let sql = format!(
-        "SELECT con.conrelid, con.conname::text, con.contype::text, \
-                ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord) \
-                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord), \
-                pg_get_constraintdef(con.oid), con.convalidated, fn.nspname::text, fc.relname::text, \
-                ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord) \
-                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord) \
-         FROM pg_constraint con \
-         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
-         WHERE {USER_RELATIONS} {not_a_clone} \
-         ORDER BY con.conrelid, con.conname"
-    );
+    // Constraints (before indexes: an index names the constraint it backs).
+    let mut backing: HashMap<u32, String> = HashMap::new();
     let mut references: Vec<(String, ForeignKeyRef)> = Vec::new();
-    for row in txn.query(&sql, &[]).await? {
-        let oid: u32 = get(&row, 0)?;
-        let Some(table) = tables.get_mut(&oid) else { continue };
-        let name: String = get(&row, 1)?;
-        let contype: String = get(&row, 2)?;
-        let columns: Vec<String> = get(&row, 3)?;
+    let mut parsed = Vec::with_capacity(constraints.len());
+    for row in &constraints {
+        let oid: u32 = get(row, 0)?;
+        let name: String = get(row, 1)?;
+        let contype: String = get(row, 2)?;
+        let conkey: Option<Vec<i16>> = get(row, 3)?;
+        let definition: String = get(row, 4)?;
+        let validated: bool = get(row, 5)?;
+        let conindid: u32 = get(row, 6)?;
+        let confrelid: u32 = get(row, 7)?;
+        let confkey: Option<Vec<i16>> = get(row, 8)?;
+        let columns = names_of(oid, conkey.as_deref().unwrap_or_default());
         let kind = match contype.as_str() {
             "p" => LiveConstraintKind::PrimaryKey,
             "u" => LiveConstraintKind::Unique,
             "c" => LiveConstraintKind::Check,
             "x" => LiveConstraintKind::Exclusion,
-            "f" => {
-                let ref_schema: Option<String> = get(&row, 6)?;
-                let ref_name: Option<String> = get(&row, 7)?;
-                let ref_columns: Vec<String> = get(&row, 8)?;
-                match (ref_schema, ref_name) {
-                    (Some(schema), Some(target)) => {
-                        let target = table_key(&schema, &target);
-                        references.push((
-                            target.clone(),
-                            ForeignKeyRef {
-                                constraint: name.clone(),
-                                table: table.key.clone(),
-                                columns: columns.clone(),
-                            },
-                        ));
-                        LiveConstraintKind::ForeignKey { table: target, columns: ref_columns }
-                    }
-                    _ => LiveConstraintKind::Other,
-                }
-            }
+            "f" => match tables.get(&confrelid) {
+                Some(parent) => LiveConstraintKind::ForeignKey {
+                    table: parent.key.clone(),
+                    columns: names_of(confrelid, confkey.as_deref().unwrap_or_default()),
+                },
+                None => LiveConstraintKind::Other,
+            },
             _ => LiveConstraintKind::Other,
         };
-        table.constraints.push(LiveConstraint {
-            name,
-            kind,
-            columns,
-            definition: get(&row, 4)?,
-            validated: get(&row, 5)?,
-        });
+        if matches!(kind, LiveConstraintKind::PrimaryKey | LiveConstraintKind::Unique | LiveConstraintKind::Exclusion)
+            && conindid != 0
+        {
+            backing.insert(conindid, name.clone());
+        }
+        parsed.push((oid, LiveConstraint { name, kind, columns, definition, validated }));
+    }
+    for (oid, constraint) in parsed {
+        let Some(table) = tables.get_mut(&oid) else { continue };
+        if let LiveConstraintKind::ForeignKey { table: target, .. } = &constraint.kind {
+            let reference = ForeignKeyRef {
+                constraint: constraint.name.clone(),
+                table: table.key.clone(),
+                columns: constraint.columns.clone(),
+            };
+            references.push((target.clone(), reference));
+        }
+        table.constraints.push(constraint);
     }
 
-    // Triggers (not the internal ones behind foreign keys).
-    let sql = format!(
-        "SELECT t.tgrelid, t.tgname::text, pg_get_triggerdef(t.oid), t.tgenabled <> 'D' \
-         FROM pg_trigger t \
-         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE {USER_RELATIONS} AND NOT t.tgisinternal \
-         ORDER BY t.tgrelid, t.tgname"
-    );
-    for row in txn.query(&sql, &[]).await? {
-        let oid: u32 = get(&row, 0)?;
+    // Indexes, with their key columns (an expression as its text) and backing constraint.
+    for row in &indexes {
+        let oid: u32 = get(row, 0)?;
+        if !tables.contains_key(&oid) {
+            continue;
+        }
+        let index_oid: u32 = get(row, 1)?;
+        let indkey: Vec<i16> = get(row, 8)?;
+        let key_count: i32 = get(row, 9)?;
+        let expressions: Option<Vec<String>> = get(row, 10)?;
+        let bytes: i64 = get(row, 11)?;
+        let key_count = usize::try_from(key_count).unwrap_or(0);
+        let columns = indkey
+            .iter()
+            .take(key_count)
+            .enumerate()
+            .map(|(i, attnum)| match (attnum, &expressions) {
+                (0, Some(texts)) => texts.get(i).cloned().unwrap_or_default(),
+                (n, _) => attnames.get(&(oid, *n)).cloned().unwrap_or_default(),
+            })
+            .collect();
+        let index = LiveIndex {
+            name: get(row, 2)?,
+            definition: get(row, 3)?,
+            unique: get(row, 4)?,
+            primary: get(row, 5)?,
+            valid: get(row, 6)?,
+            partial: get(row, 7)?,
+            columns,
+            constraint: backing.get(&index_oid).cloned(),
+            bytes: u64::try_from(bytes).unwrap_or(0),
+        };
+        if let Some(table) = tables.get_mut(&oid) {
+            table.indexes.push(index);
+        }
+    }
+
+    for row in &triggers {
+        let oid: u32 = get(row, 0)?;
         let Some(table) = tables.get_mut(&oid) else { continue };
-        table.triggers.push(super::LiveTrigger {
-            name: get(&row, 1)?,
-            definition: get(&row, 2)?,
-            enabled: get(&row, 3)?,
-        });
+        table.triggers.push(super::LiveTrigger { name: get(row, 1)?, definition: get(row, 2)?, enabled: get(row, 3)? });
     }
 
     // A partitioned table's rows and bytes are its partitions'.
     if partitioned {
-        let rows = txn
-            .query(
-                "SELECT i.inhrelid, i.inhparent FROM pg_inherits i \
-                 JOIN pg_class p ON p.oid = i.inhparent WHERE p.relkind = 'p'",
-                &[],
-            )
-            .await?;
         let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-        for row in rows {
-            let child: u32 = get(&row, 0)?;
-            let parent: u32 = get(&row, 1)?;
+        for row in &partitions {
+            let child: u32 = get(row, 0)?;
+            let parent: u32 = get(row, 1)?;
             children.entry(parent).or_default().push(child);
         }
         let parents: Vec<u32> =

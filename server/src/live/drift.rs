@@ -280,6 +280,22 @@ pub fn diff(replayed: &Schema, live: &LiveSnapshot) -> Vec<Drift> {
     out
 }
 
+/// The differences of one table that both the replay and the database have (what a hover on it
+/// shows), without diffing the rest of the schema.
+pub fn diff_one_table(replayed: &Schema, live: &LiveSnapshot, key: &str) -> Vec<Drift> {
+    let mut out = Vec::new();
+    if replayed.dialect() != Dialect::Postgres {
+        return out;
+    }
+    let table = replayed.table_by_key(key).filter(|t| compared_table(replayed, t));
+    if let (Some(t), Some(lt)) = (table, live.table(key)) {
+        if !is_view(lt) {
+            diff_table(replayed, t, lt, &mut out);
+        }
+    }
+    out
+}
+
 fn is_view(t: &LiveTable) -> bool {
     matches!(t.kind, RelationKind::View | RelationKind::MaterializedView)
 }

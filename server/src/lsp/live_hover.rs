@@ -75,11 +75,8 @@ pub(crate) fn table(live: &LiveFacts, t: &LiveTable, replayed: Option<(&Schema, 
     match replayed {
         Some((schema, table)) => {
             let _ = writeln!(md, "{}", table.history);
-            let differences: Vec<String> = drift::diff(schema, &live.snapshot)
-                .into_iter()
-                .filter(|d| d.table == t.key)
-                .map(|d| d.describe())
-                .collect();
+            let differences: Vec<String> =
+                drift::diff_one_table(schema, &live.snapshot, &t.key).into_iter().map(|d| d.describe()).collect();
             if !differences.is_empty() {
                 let _ = writeln!(
                     md,

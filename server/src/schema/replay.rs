@@ -81,7 +81,14 @@ pub struct Replay {
     final_schema: Schema,
     events: Vec<Vec<StatementEvent>>,
     baseline: Baseline,
+    /// The schemas [`Replay::before`] folded last, most recent first: hovers and completions ask
+    /// for the same migration again and again, and one large migration between two checkpoints
+    /// would otherwise be folded again on every request.
+    recent: std::sync::Arc<std::sync::Mutex<Vec<(usize, Schema)>>>,
 }
+
+/// How many folded schemas [`Replay::before`] keeps (they share their nodes with the checkpoints).
+const RECENT: usize = 8;
 
 impl Replay {
     /// How many migrations were replayed.
@@ -100,10 +107,32 @@ impl Replay {
         }
         let k = i / CHECKPOINT_EVERY;
         let Some(checkpoint) = self.checkpoints.get(k) else { return self.final_schema.clone() };
+        if i == k * CHECKPOINT_EVERY {
+            return checkpoint.clone();
+        }
+        let recent = |f: &mut dyn FnMut(&mut Vec<(usize, Schema)>)| {
+            let mut guard = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut guard);
+        };
+        let mut found = None;
+        recent(&mut |list| {
+            if let Some(pos) = list.iter().position(|(at, _)| *at == i) {
+                let entry = list.remove(pos);
+                found = Some(entry.1.clone());
+                list.insert(0, entry);
+            }
+        });
+        if let Some(schema) = found {
+            return schema;
+        }
         let mut schema = checkpoint.clone();
         for step in &self.steps[k * CHECKPOINT_EVERY..i] {
             step.apply(&mut schema);
         }
+        recent(&mut |list| {
+            list.insert(0, (i, schema.clone()));
+            list.truncate(RECENT);
+        });
         schema
     }
     /// The schema after migration `i`: what the rules of its separate Down file see.
@@ -167,7 +196,7 @@ pub fn replay(inputs: &[ReplayInput]) -> Replay {
         snapshot.set_baseline(baseline);
     }
     schema.set_baseline(baseline);
-    Replay { checkpoints, steps, final_schema: schema, events, baseline }
+    Replay { checkpoints, steps, final_schema: schema, events, baseline, recent: Default::default() }
 }
 
 /// What each statement of one file (all of it, Up and Down sections in file order) tries that
