@@ -195,6 +195,25 @@ fn snapshot_reports_catalog_facts() {
 }
 
 #[test]
+fn snapshot_gives_way_to_a_running_migration() {
+    let db = TestDb::new("locked", "CREATE TABLE busy (id int PRIMARY KEY, n int DEFAULT 1); ANALYZE;");
+    // Another session holds ACCESS EXCLUSIVE, as an ALTER TABLE in progress would.
+    let mut migration = db.sync();
+    migration.batch_execute("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE").expect("lock");
+    let rt = runtime();
+    let client = rt.block_on(client(&db.url("")));
+    let blocked = rt.block_on(load_snapshot(&client));
+    migration.batch_execute("ROLLBACK").expect("unlock");
+    match blocked {
+        Err(LiveError::Timeout { lock: true, reason, .. }) => assert!(reason.contains("locked"), "{reason}"),
+        other => panic!("expected a lock timeout, got {other:?}"),
+    }
+    // Once the lock is gone the same client loads it.
+    let snap = rt.block_on(snapshot(&client));
+    assert_eq!(snap.table("busy").map(|t| t.indexes.len()), Some(1));
+}
+
+#[test]
 fn reads_are_read_only_single_statement_and_rolled_back() {
     let db = TestDb::new("readonly", "CREATE TABLE t (id int);");
     runtime().block_on(async {

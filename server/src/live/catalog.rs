@@ -3,13 +3,15 @@
 //! (repeatable-read) transaction.
 //!
 //! A fixed handful of queries whatever the size of the database — relations, columns, column
-//! statistics, indexes, constraints, triggers (and partitions when there are partitioned tables)
-//! — each returning flat rows that are grouped by table oid here. No per-table query: 2,000
-//! tables load in a few tens of milliseconds (see `benches/live_snapshot.rs`).
+//! statistics, indexes, constraints, triggers, partitions — each returning flat rows that are
+//! grouped by table oid here; key columns come back as attribute numbers and are named from the
+//! columns query. No per-table query: 2,000 tables load in about a third of a second, most of it
+//! the server's `pg_get_indexdef` and size functions (see `benches/live_snapshot.rs`).
 //!
-//! Sizes come from `pg_total_relation_size` / `pg_relation_size`, which wait for a lock on each
-//! relation; when a migration holds an ACCESS EXCLUSIVE lock and the short `lock_timeout` fires,
-//! the snapshot is taken again with sizes estimated from `relpages` (lock-free).
+//! Sizes come from `pg_total_relation_size` / `pg_relation_size`. They, like `pg_get_expr`,
+//! `pg_get_indexdef` and `pg_get_constraintdef`, take (and at once release) an ACCESS SHARE lock
+//! on each relation, so a table locked ACCESS EXCLUSIVE by a running migration stops the snapshot
+//! at the short `lock_timeout` (see [`load_snapshot`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Instant, SystemTime};
@@ -28,39 +30,32 @@ const USER_RELATIONS: &str = "c.relkind IN ('r', 'p', 'v', 'm', 'f') \
      AND n.nspname !~ '^pg_(toast|temp_)'";
 
 /// Reads the catalog of the database `client` is connected to.
+///
+/// While another session holds an ACCESS EXCLUSIVE lock on a table (a migration running now),
+/// the server's deparse and size functions wait for it: after the short `lock_timeout` this
+/// returns [`LiveError::Timeout`] with `lock: true`, and the caller keeps its last snapshot and
+/// tries again later (a snapshot in the middle of a migration would be half-applied anyway).
 pub async fn load_snapshot(client: &LiveClient) -> Result<LiveSnapshot, LiveError> {
     let started = Instant::now();
-    let snapshot = match load_once(client, Sizes::Exact).await {
-        // A lock held by someone else (a migration running now): sizes without locks.
-        Err(LiveError::Timeout { .. }) => load_once(client, Sizes::Estimated).await,
-        other => other,
+    let txn = client.read().await?;
+    let result = load_in(&txn).await;
+    let finished = txn.finish().await;
+    let mut snapshot = match result {
+        Err(LiveError::Timeout { after, lock: true, .. }) => {
+            let reason = "a table is locked by another session (a migration may be running); try again once it is done"
+                .to_string();
+            return Err(LiveError::Timeout { after, reason, lock: true });
+        }
+        other => other?,
     };
-    snapshot.map(|mut s| {
-        s.took = started.elapsed();
-        s.taken_at = Some(SystemTime::now());
-        s
-    })
+    finished?;
+    snapshot.took = started.elapsed();
+    snapshot.taken_at = Some(SystemTime::now());
+    Ok(snapshot)
 }
 
 /// `pg_stats`' `inherited`, `null_frac` and `n_distinct` of a column.
 type ColumnStats = (bool, Option<f32>, Option<f32>);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sizes {
-    /// `pg_total_relation_size` (takes an ACCESS SHARE lock on each relation, briefly).
-    Exact,
-    /// `relpages × block_size` (as of the last VACUUM/ANALYZE; no lock).
-    Estimated,
-}
-
-async fn load_once(client: &LiveClient, sizes: Sizes) -> Result<LiveSnapshot, LiveError> {
-    let txn = client.read().await?;
-    let result = load_in(&txn, sizes).await;
-    let finished = txn.finish().await;
-    let snapshot = result?;
-    finished?;
-    Ok(snapshot)
-}
 
 fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, LiveError> {
     row.try_get(index).map_err(|e| LiveError::QueryFailed {
@@ -78,7 +73,7 @@ pub fn table_key(schema: &str, name: &str) -> String {
     }
 }
 
-async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError> {
+async fn load_in(txn: &ReadTxn) -> Result<LiveSnapshot, LiveError> {
     let row = txn
         .query_one(
             "SELECT current_setting('server_version'), current_setting('server_version_num')::int4, \
@@ -97,10 +92,7 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
     };
     let v = snapshot.server_version_num;
 
-    let size = match sizes {
-        Sizes::Exact => "CASE WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) ELSE 0 END",
-        Sizes::Estimated => "c.relpages::int8 * current_setting('block_size')::int8",
-    };
+    let size = "CASE WHEN c.relkind IN ('r', 'm') THEN pg_total_relation_size(c.oid) ELSE 0 END";
     let relations_sql = format!(
         "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, c.reltuples::float8, ({size})::int8 \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -125,10 +117,7 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
     // Key columns are attribute numbers, named from the columns query; only an expression key
     // (attnum 0) needs its text from the server.
     let key_count = if v >= 110_000 { "i.indnkeyatts" } else { "i.indnatts" };
-    let index_size = match sizes {
-        Sizes::Exact => "pg_relation_size(i.indexrelid)",
-        Sizes::Estimated => "ic.relpages::int8 * current_setting('block_size')::int8",
-    };
+    let index_size = "pg_relation_size(i.indexrelid)";
     let indexes_sql = format!(
         "SELECT i.indrelid, i.indexrelid, ic.relname::text, pg_get_indexdef(i.indexrelid), i.indisunique, \
                 i.indisprimary, i.indisvalid, i.indpred IS NOT NULL, i.indkey::int2[], {key_count}::int4, \
@@ -162,16 +151,14 @@ async fn load_in(txn: &ReadTxn, sizes: Sizes) -> Result<LiveSnapshot, LiveError>
     );
     let partitions_sql = "SELECT i.inhrelid, i.inhparent FROM pg_inherits i \
                           JOIN pg_class p ON p.oid = i.inhparent WHERE p.relkind = 'p'";
-    // Sent together (pipelined): the server runs them back to back in this transaction.
-    let (relations, columns, stats_rows, indexes, constraints, triggers, partitions) = (
-        txn.query(&relations_sql, &[]).await?,
-        txn.query(&columns_sql, &[]).await?,
-        txn.query(stats_sql, &[]).await?,
-        txn.query(&indexes_sql, &[]).await?,
-        txn.query(&constraints_sql, &[]).await?,
-        txn.query(&triggers_sql, &[]).await?,
-        txn.query(partitions_sql, &[]).await?,
-    );
+    // One after the other: each statement is bounded by the transaction's statement_timeout.
+    let relations = txn.query(&relations_sql, &[]).await?;
+    let columns = txn.query(&columns_sql, &[]).await?;
+    let stats_rows = txn.query(stats_sql, &[]).await?;
+    let indexes = txn.query(&indexes_sql, &[]).await?;
+    let constraints = txn.query(&constraints_sql, &[]).await?;
+    let triggers = txn.query(&triggers_sql, &[]).await?;
+    let partitions = txn.query(partitions_sql, &[]).await?;
 
     // Relations.
     let mut tables: HashMap<u32, LiveTable> = HashMap::with_capacity(relations.len());

@@ -66,7 +66,13 @@ pub enum LiveError {
     Tls { target: String, reason: String },
     /// The statement was canceled: `statement_timeout` or `lock_timeout`.
     #[error("the query was canceled after {}: {reason}", millis(*after))]
-    Timeout { after: Duration, reason: String },
+    Timeout {
+        after: Duration,
+        reason: String,
+        /// The statement waited for a lock someone else holds (`lock_timeout`), rather than
+        /// running too long itself.
+        lock: bool,
+    },
     /// The server rejected the query.
     #[error("the query failed: {message}{}", sqlstate_suffix(code))]
     QueryFailed {
@@ -951,7 +957,9 @@ impl LiveClient {
         match started {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(self.query_error(&e, timeout)),
-            Err(_) => return Err(LiveError::Timeout { after: timeout, reason: "BEGIN got no answer".into() }),
+            Err(_) => {
+                return Err(LiveError::Timeout { after: timeout, reason: "BEGIN got no answer".into(), lock: false })
+            }
         }
         Ok(ReadTxn { session: Some(session), timeout, secret: self.secret.clone(), closed: self.closed.clone() })
     }
@@ -985,10 +993,10 @@ fn query_error(e: &tokio_postgres::Error, timeout: Duration, secret: &Secret, cl
         let message = scrub(db.message(), secret);
         let code = db.code();
         if code == &SqlState::QUERY_CANCELED {
-            return LiveError::Timeout { after: timeout, reason: message };
+            return LiveError::Timeout { after: timeout, reason: message, lock: false };
         }
         if code == &SqlState::LOCK_NOT_AVAILABLE {
-            return LiveError::Timeout { after: LOCK_TIMEOUT.min(timeout), reason: message };
+            return LiveError::Timeout { after: LOCK_TIMEOUT.min(timeout), reason: message, lock: true };
         }
         let session_ended = [
             SqlState::ADMIN_SHUTDOWN,
@@ -1035,7 +1043,9 @@ impl ReadTxn {
         match tokio::time::timeout(self.timeout + Duration::from_secs(1), session.client.query(sql, params)).await {
             Ok(Ok(rows)) => Ok(rows),
             Ok(Err(e)) => Err(query_error(&e, self.timeout, &self.secret, &self.closed)),
-            Err(_) => Err(LiveError::Timeout { after: self.timeout, reason: "the server did not answer".into() }),
+            Err(_) => {
+                Err(LiveError::Timeout { after: self.timeout, reason: "the server did not answer".into(), lock: false })
+            }
         }
     }
 
