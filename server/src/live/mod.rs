@@ -8,6 +8,8 @@
 //! - `drift`: where the database differs from the schema the migrations build (`schema-drift`);
 //! - `effects`, `recovery`: what a failed migration already did, and the guarded migration that
 //!   completes it;
+//! - `probe`: read-only data probes for `existing-rows-violate`;
+//! - here: the snapshot types, [`LiveFacts`] (everything at one moment) and [`LiveView`].
 //!
 //! The database is only ever read: every query runs in a `READ ONLY` transaction with a
 //! `statement_timeout`.
