@@ -6,52 +6,20 @@
 
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
-
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "support/pg.rs"]
+mod pg;
 
 use serde_json::{json, Value};
 
 use lsp_client::{file_uri, LspClient};
+use pg::TestDb;
 
-const ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
 /// Never shown anywhere: the server accepts any password under trust auth, and must not repeat it.
 const PASSWORD: &str = "s3cr3t-hunter2";
 
-struct TestDb {
-    name: String,
-}
-
-impl TestDb {
-    fn create(tag: &str) -> TestDb {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("safemig_lsp_{tag}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let mut admin = postgres::Client::connect(ADMIN, postgres::NoTls).expect("PostgreSQL on 127.0.0.1:5432");
-        // Two messages: a multi-statement string is one implicit transaction, which DROP DATABASE refuses.
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop a leftover db");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create db");
-        TestDb { name }
-    }
-    fn client(&self) -> postgres::Client {
-        postgres::Client::connect(
-            &format!("host=127.0.0.1 port=5432 user=postgres dbname={}", self.name),
-            postgres::NoTls,
-        )
-        .expect("connect to the test database")
-    }
-    fn url(&self) -> String {
-        format!("postgres://postgres:{PASSWORD}@127.0.0.1:5432/{}", self.name)
-    }
-    fn drop_now(&self) {
-        if let Ok(mut admin) = postgres::Client::connect(ADMIN, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        self.drop_now();
-    }
+/// The test database's URL with a password in it.
+fn url_with_password(db: &TestDb) -> String {
+    format!("postgres://postgres:{PASSWORD}@127.0.0.1:5432/{}", db.name)
 }
 
 const INIT: &str =
@@ -78,9 +46,9 @@ fn prisma_project(db: &TestDb) -> tempfile::TempDir {
     for (name, text) in NAMES.iter().zip([INIT, ORDERS, STATUS, CHECKS]) {
         write(&migrations.join(name).join("migration.sql"), text);
     }
-    write(&dir.path().join("safemig.toml"), &format!("[database]\nurl = \"{}\"\n", db.url()));
+    write(&dir.path().join("safemig.toml"), &format!("[database]\nurl = \"{}\"\n", url_with_password(db)));
 
-    let mut c = db.client();
+    let mut c = db.sync();
     c.batch_execute(
         "CREATE TABLE _prisma_migrations (
             id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at TIMESTAMPTZ,
@@ -154,7 +122,7 @@ fn codes(published: &Value) -> Vec<String> {
 
 #[test]
 fn live_facts_ledger_drift_and_losing_the_database() {
-    let db = TestDb::create("session");
+    let db = TestDb::new("lsp_session");
     let project = prisma_project(&db);
     let migrations = project.path().join("prisma/migrations");
     let uri = |i: usize| file_uri(&migrations.join(NAMES[i]).join("migration.sql"));

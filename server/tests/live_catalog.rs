@@ -5,7 +5,6 @@
 //! also when it fails ([`TestDb`]'s `Drop`).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use safemig::config::{DatabaseConfig, Secret};
@@ -13,45 +12,15 @@ use safemig::live::catalog::load_snapshot;
 use safemig::live::connect::{connect, redact, resolve_url, resolve_url_with, LiveClient, LiveError};
 use safemig::live::probe::{self, ProbeOutcome};
 use safemig::live::{ForeignKeyRef, LiveConstraintKind, LiveSnapshot, RelationKind};
+
+#[path = "../../tests/support/pg.rs"]
+mod pg;
+use pg::TestDb;
 use safemig::sql::{Dialect, SqlFile};
 
-const ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-
-/// A database of one test, dropped on `Drop`.
-struct TestDb {
-    name: String,
-}
-
-impl TestDb {
-    fn new(test: &str, setup: &str) -> TestDb {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("safemig_t_{test}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let mut admin = postgres::Client::connect(ADMIN, postgres::NoTls).expect("PostgreSQL at 127.0.0.1:5432");
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop a leftover");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
-        let db = TestDb { name };
-        if !setup.is_empty() {
-            db.sync().batch_execute(setup).expect("test setup");
-        }
-        db
-    }
-
-    fn sync(&self) -> postgres::Client {
-        let conn = format!("host=127.0.0.1 port=5432 user=postgres dbname={}", self.name);
-        postgres::Client::connect(&conn, postgres::NoTls).expect("connect to the test database")
-    }
-
-    fn url(&self, params: &str) -> Secret {
-        Secret::new(format!("postgres://postgres@127.0.0.1:5432/{}{params}", self.name))
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(ADMIN, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
+/// safemig's URL for the test database, with extra parameters (`?sslmode=…`).
+fn url(db: &TestDb, params: &str) -> Secret {
+    Secret::new(format!("{}{params}", db.url()))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -103,14 +72,14 @@ CREATE TABLE fresh (id int);
 
 #[test]
 fn snapshot_reports_catalog_facts() {
-    let db = TestDb::new("snapshot", SHOP);
+    let db = TestDb::with("t_snapshot", SHOP);
     // A failed CREATE UNIQUE INDEX CONCURRENTLY leaves an invalid index behind.
     let failed = db.sync().batch_execute("CREATE UNIQUE INDEX CONCURRENTLY dups_v_key ON dups (v)");
     assert!(failed.is_err(), "duplicates must make the unique build fail");
 
     let snap = runtime().block_on(async {
         // Default sslmode (prefer): this server has TLS, so the connection is encrypted.
-        let client = client(&db.url("")).await;
+        let client = client(&url(&db, "")).await;
         assert!(client.tls(), "sslmode=prefer uses the server's TLS");
         snapshot(&client).await
     });
@@ -196,12 +165,12 @@ fn snapshot_reports_catalog_facts() {
 
 #[test]
 fn snapshot_gives_way_to_a_running_migration() {
-    let db = TestDb::new("locked", "CREATE TABLE busy (id int PRIMARY KEY, n int DEFAULT 1); ANALYZE;");
+    let db = TestDb::with("t_locked", "CREATE TABLE busy (id int PRIMARY KEY, n int DEFAULT 1); ANALYZE;");
     // Another session holds ACCESS EXCLUSIVE, as an ALTER TABLE in progress would.
     let mut migration = db.sync();
     migration.batch_execute("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE").expect("lock");
     let rt = runtime();
-    let client = rt.block_on(client(&db.url("")));
+    let client = rt.block_on(client(&url(&db, "")));
     let blocked = rt.block_on(load_snapshot(&client));
     migration.batch_execute("ROLLBACK").expect("unlock");
     match blocked {
@@ -215,9 +184,9 @@ fn snapshot_gives_way_to_a_running_migration() {
 
 #[test]
 fn reads_are_read_only_single_statement_and_rolled_back() {
-    let db = TestDb::new("readonly", "CREATE TABLE t (id int);");
+    let db = TestDb::with("t_readonly", "CREATE TABLE t (id int);");
     runtime().block_on(async {
-        let client = client(&db.url("?sslmode=disable")).await;
+        let client = client(&url(&db, "?sslmode=disable")).await;
         assert!(!client.tls());
         let txn = client.read().await.expect("begin");
         let err = txn.query("INSERT INTO t VALUES (1)", &[]).await.expect_err("a write in a read-only transaction");
@@ -254,9 +223,9 @@ fn reads_are_read_only_single_statement_and_rolled_back() {
 
 #[test]
 fn statement_timeout_cancels_and_the_client_stays_usable() {
-    let db = TestDb::new("timeout", "");
+    let db = TestDb::with("t_timeout", "");
     runtime().block_on(async {
-        let client = client(&db.url("")).await;
+        let client = client(&url(&db, "")).await;
         let txn = client.read_with_timeout(Duration::from_millis(200)).await.expect("begin");
         let err = txn.query("SELECT pg_sleep(5)", &[]).await.expect_err("canceled");
         assert!(matches!(err, LiveError::Timeout { after, .. } if after == Duration::from_millis(200)), "{err:?}");
@@ -297,25 +266,25 @@ fn unknown_database_or_role_is_a_refused_login_without_the_password() {
 
 #[test]
 fn tls_modes_follow_libpq() {
-    let db = TestDb::new("tls", "");
+    let db = TestDb::with("t_tls", "");
     let snakeoil = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
     runtime().block_on(async {
-        let require = client(&db.url("?sslmode=require")).await;
+        let require = client(&url(&db, "?sslmode=require")).await;
         assert!(require.tls());
         // The server's self-signed certificate is in no public root store.
-        let err = connect(&db.url("?sslmode=verify-full"), &cfg()).await.expect_err("unverifiable certificate");
+        let err = connect(&url(&db, "?sslmode=verify-full"), &cfg()).await.expect_err("unverifiable certificate");
         assert!(matches!(err, LiveError::Tls { .. }), "{err:?}");
         if Path::new(snakeoil).is_file() {
             // Trusted through sslrootcert: verify-ca checks the chain only, verify-full also the
             // host name (the certificate names `localhost`, not 127.0.0.1).
-            let ca = client(&db.url(&format!("?sslmode=verify-ca&sslrootcert={snakeoil}"))).await;
+            let ca = client(&url(&db, &format!("?sslmode=verify-ca&sslrootcert={snakeoil}"))).await;
             assert!(ca.tls());
-            let err = connect(&db.url(&format!("?sslmode=verify-full&sslrootcert={snakeoil}")), &cfg())
+            let err = connect(&url(&db, &format!("?sslmode=verify-full&sslrootcert={snakeoil}")), &cfg())
                 .await
                 .expect_err("host name mismatch");
             assert!(matches!(err, LiveError::Tls { .. }), "{err:?}");
         }
-        let err = connect(&db.url("?sslmode=verify-full&sslrootcert=/nonexistent/root.crt"), &cfg())
+        let err = connect(&url(&db, "?sslmode=verify-full&sslrootcert=/nonexistent/root.crt"), &cfg())
             .await
             .expect_err("missing root certificate");
         assert!(err.to_string().contains("/nonexistent/root.crt"), "{err}");
@@ -406,9 +375,9 @@ fn violations(count: u64, example: &str) -> ProbeOutcome {
 
 #[test]
 fn probes_count_violating_rows() {
-    let db = TestDb::new("probes", DATA);
+    let db = TestDb::with("t_probes", DATA);
     runtime().block_on(async {
-        let client = client(&db.url("")).await;
+        let client = client(&url(&db, "")).await;
         let snap = snapshot(&client).await;
         let one = |results: Vec<(probe::ProbeRequest, ProbeOutcome)>| {
             assert_eq!(results.len(), 1, "{results:?}");
@@ -466,9 +435,9 @@ fn probes_count_violating_rows() {
 
 #[test]
 fn probes_that_cannot_run_fail_quietly() {
-    let db = TestDb::new("probefail", DATA);
+    let db = TestDb::with("t_probefail", DATA);
     runtime().block_on(async {
-        let client = client(&db.url("")).await;
+        let client = client(&url(&db, "")).await;
         let mut snap = snapshot(&client).await;
         for sql in [
             // The expression does not evaluate on the live schema.

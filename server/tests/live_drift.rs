@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use safemig::config::{Config, DatabaseConfig, Secret};
@@ -22,56 +21,24 @@ use safemig::project::{Disk, Project, ProjectAnalysis};
 use safemig::schema::replay_file;
 use safemig::sql::SqlFile;
 
-const ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+#[path = "../../tests/support/pg.rs"]
+mod pg;
+use pg::TestDb;
 
-/// A database of one test, dropped on `Drop`.
-struct TestDb {
-    name: String,
-}
-
-impl TestDb {
-    fn new(test: &str) -> TestDb {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("safemig_drift_{test}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let mut admin = postgres::Client::connect(ADMIN, postgres::NoTls).expect("PostgreSQL at 127.0.0.1:5432");
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop a leftover");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
-        TestDb { name }
-    }
-
-    fn sync(&self) -> postgres::Client {
-        let conn = format!("host=127.0.0.1 port=5432 user=postgres dbname={}", self.name);
-        postgres::Client::connect(&conn, postgres::NoTls).expect("connect to the test database")
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
-    }
-
-    /// The catalog as safemig reads it.
-    fn snapshot(&self) -> LiveSnapshot {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-        let cfg =
-            DatabaseConfig { statement_timeout_ms: 10_000, connect_timeout_ms: 10_000, ..DatabaseConfig::default() };
-        runtime.block_on(async {
-            let client = match connect(&Secret::new(self.url()), &cfg).await {
-                Ok(c) => c,
-                Err(e) => panic!("connect: {e}"),
-            };
-            match load_snapshot(&client).await {
-                Ok(s) => s,
-                Err(e) => panic!("snapshot: {e}"),
-            }
-        })
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(ADMIN, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+/// The catalog as safemig reads it.
+fn snapshot(db: &TestDb) -> LiveSnapshot {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let cfg = DatabaseConfig { statement_timeout_ms: 10_000, connect_timeout_ms: 10_000, ..DatabaseConfig::default() };
+    runtime.block_on(async {
+        let client = match connect(&Secret::new(db.url()), &cfg).await {
+            Ok(c) => c,
+            Err(e) => panic!("connect: {e}"),
+        };
+        match load_snapshot(&client).await {
+            Ok(s) => s,
+            Err(e) => panic!("snapshot: {e}"),
         }
-    }
+    })
 }
 
 /// A golang-migrate project in a temporary directory: `db/migrations/<name>` for each file.
@@ -158,7 +125,7 @@ fn shop() -> Vec<(&'static str, &'static str)> {
 
 #[test]
 fn drift_reports_exactly_the_hand_made_changes_on_the_right_statements() {
-    let db = TestDb::new("diff");
+    let db = TestDb::new("drift_diff");
     let files = shop();
     let dir = project(&files);
     migrate_up(&db, &files);
@@ -166,7 +133,7 @@ fn drift_reports_exactly_the_hand_made_changes_on_the_right_statements() {
     let replay = &analysis.replays[0];
 
     // Built from the migrations alone: nothing differs, whatever the spelling.
-    let clean = diff(replay.final_schema(), &db.snapshot());
+    let clean = diff(replay.final_schema(), &snapshot(&db));
     assert_eq!(clean, Vec::new(), "{clean:#?}");
 
     db.sync()
@@ -176,7 +143,7 @@ fn drift_reports_exactly_the_hand_made_changes_on_the_right_statements() {
              DROP INDEX orders_user_id_idx;",
         )
         .expect("hand-made changes");
-    let live = db.snapshot();
+    let live = snapshot(&db);
     let drift = diff(replay.final_schema(), &live);
     let got: Vec<(&str, &DriftObject, DriftKind, Option<String>)> =
         drift.iter().map(|d| (d.table.as_str(), &d.object, d.kind, d.origin.as_ref().map(|o| o.to_string()))).collect();
@@ -241,7 +208,7 @@ CREATE INDEX accounts_owner_id_idx ON accounts (owner_id);
 
 #[test]
 fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
-    let db = TestDb::new("recovery");
+    let db = TestDb::new("drift_recovery");
     let base = [("0001_users.up.sql", "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n")];
     let files = [base[0], ("0002_accounts.up.sql", FAILED)];
     let dir = project(&files);
@@ -262,7 +229,7 @@ fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
     }
     assert!(failure.as_deref().is_some_and(|e| e.contains("duplicate") || e.contains("unique")), "{failure:?}");
 
-    let live = db.snapshot();
+    let live = snapshot(&db);
     let (project, analysis) = analyse(dir.path());
     let set = &project.sets[0];
     let replay = &analysis.replays[0];
@@ -315,7 +282,7 @@ fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
     }
 
     // The database is now what the migrations meant, exactly.
-    let after = db.snapshot();
+    let after = snapshot(&db);
     let drift = diff(replay.final_schema(), &after);
     assert_eq!(drift, Vec::new(), "{drift:#?}");
     let users = after.table("users").expect("users");
@@ -348,7 +315,7 @@ fn write_config(root: &Path, url: &str) -> PathBuf {
 
 #[test]
 fn the_drift_command_reports_and_exits_by_what_it_found() {
-    let db = TestDb::new("cli");
+    let db = TestDb::new("drift_cli");
     let files = shop();
     let dir = project(&files);
     migrate_up(&db, &files);
@@ -410,7 +377,7 @@ fn the_drift_command_reports_and_exits_by_what_it_found() {
 
 #[test]
 fn a_database_built_from_other_migrations_is_not_compared() {
-    let db = TestDb::new("other");
+    let db = TestDb::new("drift_other");
     db.sync().batch_execute("CREATE TABLE something_else (id int)").expect("setup");
     let files = shop();
     let dir = project(&files);

@@ -11,7 +11,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use safemig::config::Config;
@@ -19,6 +18,10 @@ use safemig::live::checksum;
 use safemig::live::ledger::{self, EntryState, Ledger, MigrationState, MigrationStatus};
 use safemig::rules::Finding;
 use safemig::sql::{Dialect, SqlFile};
+
+#[path = "../../tests/support/pg.rs"]
+mod pg;
+use pg::TestDb;
 use safemig::workspace::{discover, FrameworkKind, MigrationSet};
 
 const SCRIPT: &str = "CREATE TABLE users (id bigint PRIMARY KEY);\n";
@@ -33,60 +36,20 @@ const SCRIPT_CRC32: i32 = 1812668543;
 // ---------------------------------------------------------------------------------------------
 // A database per test
 
-const ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-
-/// A database created for one test and dropped at the end, even when the test fails.
-struct TestDb {
-    name: String,
-}
-
-impl TestDb {
-    fn new(tag: &str) -> TestDb {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("safemig_ledger_{}_{}_{tag}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-        let mut admin = postgres::Client::connect(ADMIN, postgres::NoTls).expect("PostgreSQL at 127.0.0.1:5432");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
-        TestDb { name }
-    }
-
-    fn config(&self) -> String {
-        // Timestamps without a time zone (Flyway, goose, Diesel) are read in the session's zone.
-        format!("host=127.0.0.1 port=5432 user=postgres dbname={} options='-c TimeZone=UTC'", self.name)
-    }
-
-    /// Sets the database up the way the framework would have (tests may write; the tool never does).
-    fn setup(&self, sql: &str) {
-        let mut client = postgres::Client::connect(&self.config(), postgres::NoTls).expect("connect");
-        client.batch_execute(sql).unwrap_or_else(|e| panic!("setup failed: {e}\n{sql}"));
-    }
-
-    fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.config(), postgres::NoTls).expect("connect")
-    }
-
-    /// Reads `set`'s ledger inside a READ ONLY transaction.
-    fn read(&self, set: &MigrationSet) -> Option<Ledger> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        runtime.block_on(async {
-            let (mut client, connection) =
-                tokio_postgres::connect(&self.config(), tokio_postgres::NoTls).await.expect("connect");
-            let task = tokio::spawn(connection);
-            let tx = client.build_transaction().read_only(true).start().await.expect("read-only transaction");
-            let ledger = ledger::read(&tx, set).await.expect("the ledger query runs");
-            tx.rollback().await.expect("rollback");
-            drop(client);
-            let _ = task.await;
-            ledger
-        })
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(ADMIN, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
+/// Reads `set`'s ledger inside a READ ONLY transaction.
+fn read(db: &TestDb, set: &MigrationSet) -> Option<Ledger> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let (mut client, connection) =
+            tokio_postgres::connect(&db.conninfo(), tokio_postgres::NoTls).await.expect("connect");
+        let task = tokio::spawn(connection);
+        let tx = client.build_transaction().read_only(true).start().await.expect("read-only transaction");
+        let ledger = ledger::read(&tx, set).await.expect("the ledger query runs");
+        tx.rollback().await.expect("rollback");
+        drop(client);
+        let _ = task.await;
+        ledger
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +178,7 @@ fn prisma_checksums_failures_and_missing_directories() {
         ("prisma/migrations/20240105000000_pending/migration.sql", "ALTER TABLE users ADD COLUMN age int;\n"),
     ]);
     let set = project.set(FrameworkKind::Prisma);
-    let db = TestDb::new("prisma");
+    let db = TestDb::new("ledger_prisma");
     let mut sql = PRISMA_DDL.to_string();
     sql += &prisma_row(
         1,
@@ -263,7 +226,7 @@ fn prisma_checksums_failures_and_missing_directories() {
         "ALTER TABLE users ADD COLUMN email text NOT NULL;\n",
     );
 
-    let ledger = db.read(&set).expect("a Prisma ledger");
+    let ledger = read(&db, &set).expect("a Prisma ledger");
     assert_eq!(ledger.framework, FrameworkKind::Prisma);
     assert_eq!(ledger.table, "_prisma_migrations");
     assert_eq!(ledger.entries.len(), 6);
@@ -344,14 +307,14 @@ fn a_missing_ledger_table_is_none() {
         ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
         ("prisma/migrations/20240101000000_init/migration.sql", SCRIPT),
     ]);
-    let db = TestDb::new("none");
-    assert_eq!(db.read(&project.set(FrameworkKind::Prisma)), None);
+    let db = TestDb::new("ledger_none");
+    assert_eq!(read(&db, &project.set(FrameworkKind::Prisma)), None);
     // A `schema_migrations` table of another tool (dbmate's: no `dirty`) is not golang-migrate's.
     let project =
         Project::new(&[("db/migrations/1_a.up.sql", SCRIPT), ("db/migrations/1_a.down.sql", "DROP TABLE users;\n")]);
     let set = project.set(FrameworkKind::GolangMigrate);
     db.setup("CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('1');");
-    assert_eq!(db.read(&set), None);
+    assert_eq!(read(&db, &set), None);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,12 +329,12 @@ fn golang_migrate_dirty_version_is_failed_and_everything_before_it_applied() {
         ("db/migrations/000003_index.up.sql", "CREATE INDEX users_email ON users (email);\n"),
     ]);
     let set = project.set(FrameworkKind::GolangMigrate);
-    let db = TestDb::new("golang");
+    let db = TestDb::new("ledger_golang");
     db.setup(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint not null primary key, dirty boolean not null);
          INSERT INTO schema_migrations (version, dirty) VALUES (2, true);",
     );
-    let ledger = db.read(&set).expect("a golang-migrate ledger");
+    let ledger = read(&db, &set).expect("a golang-migrate ledger");
     assert_eq!(states(&ledger::statuses(&set, &ledger)), ["applied", "FAILED ", "pending"]);
     let found = findings(&set, &ledger);
     let d = described(&set, &found);
@@ -384,11 +347,11 @@ fn golang_migrate_dirty_version_is_failed_and_everything_before_it_applied() {
     assert!(d[0].2.contains(&format!("`migrate -path {dir} -database \"$DATABASE_URL\" force 2`")));
 
     // The current version has no file.
-    let mut client = db.client();
+    let mut client = db.sync();
     client
         .batch_execute("TRUNCATE schema_migrations; INSERT INTO schema_migrations VALUES (9, false);")
         .expect("update");
-    let ledger = db.read(&set).expect("a golang-migrate ledger");
+    let ledger = read(&db, &set).expect("a golang-migrate ledger");
     assert_eq!(states(&ledger::statuses(&set, &ledger)), ["applied", "applied", "applied", "no file: applied"]);
     let d = described(&set, &findings(&set, &ledger));
     assert_eq!(d.len(), 1);
@@ -456,7 +419,7 @@ fn flyway_checksums_ignore_line_breaks_and_failures_show() {
         ("db/migration/R__views.sql", "CREATE OR REPLACE VIEW v AS SELECT 2;\n"),
     ]);
     let set = project.set(FrameworkKind::Flyway);
-    let db = TestDb::new("flyway");
+    let db = TestDb::new("ledger_flyway");
     let mut sql = FLYWAY_DDL.to_string();
     sql += &flyway_row(1, Some("1"), "init", "SQL", Some(SCRIPT_CRC32), "2024-02-01 08:00:00", true);
     sql += &flyway_row(
@@ -502,7 +465,7 @@ fn flyway_checksums_ignore_line_breaks_and_failures_show() {
     sql += &flyway_row(8, Some("3.5"), "removed", "DELETE", Some(7), "2024-02-01 08:00:07", true);
     db.setup(&sql);
 
-    let ledger = db.read(&set).expect("a Flyway ledger");
+    let ledger = read(&db, &set).expect("a Flyway ledger");
     assert_eq!(ledger.table, "flyway_schema_history");
     assert_eq!(ledger.entries.len(), 6, "the DELETE row and the row it cancels are left out");
     assert_eq!(ledger.entries[0].checksum.as_deref(), Some("1812668543"));
@@ -562,12 +525,12 @@ fn flyway_baseline_covers_older_versions() {
         ("db/migration/V3__c.sql", "SELECT 3;\n"),
     ]);
     let set = project.set(FrameworkKind::Flyway);
-    let db = TestDb::new("flyway_baseline");
+    let db = TestDb::new("ledger_flyway_baseline");
     let mut sql = FLYWAY_DDL.to_string();
     sql += &flyway_row(1, Some("2"), "<< Flyway Baseline >>", "BASELINE", None, "2024-02-01 08:00:00", true);
     sql += &flyway_row(2, Some("3"), "c", "SQL", Some(checksum::flyway("SELECT 3;\n")), "2024-02-02 08:00:00", true);
     db.setup(&sql);
-    let ledger = db.read(&set).expect("a Flyway ledger");
+    let ledger = read(&db, &set).expect("a Flyway ledger");
     assert_eq!(
         states(&ledger::statuses(&set, &ledger)),
         ["applied (baseline)", "applied (baseline)", "applied 2024-02-02 08:00 UTC"]
@@ -589,7 +552,7 @@ fn sqlx_sha384_checksums_and_partial_migrations() {
         ("migrations/20240103000000_orders.down.sql", "DROP TABLE orders;\n"),
     ]);
     let set = project.set(FrameworkKind::Sqlx);
-    let db = TestDb::new("sqlx");
+    let db = TestDb::new("ledger_sqlx");
     db.setup(
         "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
             version BIGINT PRIMARY KEY,
@@ -600,7 +563,7 @@ fn sqlx_sha384_checksums_and_partial_migrations() {
             execution_time BIGINT NOT NULL
         );",
     );
-    let mut client = db.client();
+    let mut client = db.sync();
     let insert =
         "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
                   VALUES ($1, $2, $3::text::timestamptz, $4, $5, 1000)";
@@ -626,7 +589,7 @@ fn sqlx_sha384_checksums_and_partial_migrations() {
     for (version, description, at, success, sum) in &rows {
         client.execute(insert, &[version, description, at, success, sum]).expect("insert");
     }
-    let ledger = db.read(&set).expect("a sqlx ledger");
+    let ledger = read(&db, &set).expect("a sqlx ledger");
     assert_eq!(ledger.entries[1].checksum.as_deref(), Some(SCRIPT_SHA384));
     assert_eq!(
         states(&ledger::statuses(&set, &ledger)),
@@ -697,7 +660,7 @@ fn atlas_running_hashes_and_partial_files() {
         ("migrations/20240103000000_idx.sql", idx),
     ]);
     let set = project.set(FrameworkKind::Atlas);
-    let db = TestDb::new("atlas");
+    let db = TestDb::new("ledger_atlas");
     let row = |v: &str, d: &str, applied: u32, total: u32, error: &str, stmt: &str, hash: &str| {
         format!(
             "INSERT INTO atlas_schema_revisions.atlas_schema_revisions (version, description, type, applied, total, \
@@ -721,7 +684,7 @@ fn atlas_running_hashes_and_partial_files() {
     // Atlas's own bookkeeping row is not a migration.
     sql += "INSERT INTO atlas_schema_revisions.atlas_schema_revisions (version, description, type, executed_at, execution_time, hash, operator_version) VALUES ('.atlas_cloud_identifier', 'x', 2, now(), 0, '', 'x');\n";
     db.setup(&sql);
-    let ledger = db.read(&set).expect("an Atlas ledger");
+    let ledger = read(&db, &set).expect("an Atlas ledger");
     assert_eq!(ledger.table, "atlas_schema_revisions.atlas_schema_revisions");
     assert_eq!(ledger.entries.len(), 3);
     assert_eq!((ledger.entries[2].applied_statements, ledger.entries[2].total_statements), (Some(1), Some(3)));
@@ -770,7 +733,7 @@ fn drizzle_hashes_and_the_skipped_older_entry() {
         ("drizzle/0004_next.sql", "CREATE TABLE \"next\" (\"id\" int);"),
     ]);
     let set = project.set(FrameworkKind::Drizzle);
-    let db = TestDb::new("drizzle");
+    let db = TestDb::new("ledger_drizzle");
     db.setup(&format!(
         "CREATE SCHEMA IF NOT EXISTS \"drizzle\";
          CREATE TABLE IF NOT EXISTS \"drizzle\".\"__drizzle_migrations\" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);
@@ -781,7 +744,7 @@ fn drizzle_hashes_and_the_skipped_older_entry() {
         checksum::drizzle("SELECT 1;"),
     ));
     assert_eq!(checksum::drizzle(SCRIPT), SCRIPT_SHA256);
-    let ledger = db.read(&set).expect("a Drizzle ledger");
+    let ledger = read(&db, &set).expect("a Drizzle ledger");
     assert_eq!(ledger.table, "drizzle.__drizzle_migrations");
     assert_eq!(
         states(&ledger::statuses(&set, &ledger)),
@@ -823,7 +786,7 @@ fn supabase_stored_statements_are_compared() {
         ),
     ]);
     let set = project.set(FrameworkKind::Supabase);
-    let db = TestDb::new("supabase");
+    let db = TestDb::new("ledger_supabase");
     db.setup(&format!(
         "{SUPABASE_DDL}\n{SUPABASE_COLUMNS}
          INSERT INTO supabase_migrations.schema_migrations (version, name, statements) VALUES
@@ -831,7 +794,7 @@ fn supabase_stored_statements_are_compared() {
            ('20240102000000', 'email', ARRAY['alter table users add column email text', 'alter table users add column name text']),
            ('20231231000000', 'gone', ARRAY['select 1']);"
     ));
-    let ledger = db.read(&set).expect("a Supabase ledger");
+    let ledger = read(&db, &set).expect("a Supabase ledger");
     assert_eq!(ledger.entries[1].statements.as_ref().map(Vec::len), Some(2));
     assert_eq!(states(&ledger::statuses(&set, &ledger)), ["applied", "applied", "no file: applied"]);
     let found = findings(&set, &ledger);
@@ -864,11 +827,11 @@ fn supabase_stored_statements_are_compared() {
 fn supabase_ledgers_without_statements_still_read() {
     let project = Project::new(&[("supabase/migrations/20240101000000_users.sql", SCRIPT)]);
     let set = project.set(FrameworkKind::Supabase);
-    let db = TestDb::new("supabase_old");
+    let db = TestDb::new("ledger_supabase_old");
     db.setup(&format!(
         "{SUPABASE_DDL}\nINSERT INTO supabase_migrations.schema_migrations (version) VALUES ('20240101000000');"
     ));
-    let ledger = db.read(&set).expect("an older Supabase ledger");
+    let ledger = read(&db, &set).expect("an older Supabase ledger");
     assert_eq!((ledger.entries[0].statements.as_ref(), ledger.entries[0].name.as_ref()), (None, None));
     assert_eq!(states(&ledger::statuses(&set, &ledger)), ["applied"]);
     assert!(findings(&set, &ledger).is_empty());
@@ -886,7 +849,7 @@ fn goose_latest_row_per_version() {
         ("migrations/00004_orders.sql", &up("CREATE TABLE orders (id int);")),
     ]);
     let set = project.set(FrameworkKind::Goose);
-    let db = TestDb::new("goose");
+    let db = TestDb::new("ledger_goose");
     db.setup(
         "CREATE TABLE goose_db_version (
             id integer PRIMARY KEY GENERATED BY DEFAULT AS IDENTITY,
@@ -898,7 +861,7 @@ fn goose_latest_row_per_version() {
            (0, true, '2024-01-01 00:00:00'), (1, true, '2024-01-01 00:00:01'), (2, true, '2024-01-01 00:00:02'),
            (3, true, '2024-01-01 00:00:03'), (2, false, '2024-01-01 00:00:04');",
     );
-    let ledger = db.read(&set).expect("a goose ledger");
+    let ledger = read(&db, &set).expect("a goose ledger");
     assert_eq!(ledger.entries.len(), 4, "the version 0 row is not a migration");
     assert_eq!(
         states(&ledger::statuses(&set, &ledger)),
@@ -912,7 +875,7 @@ fn goose_latest_row_per_version() {
 
 #[test]
 fn dbmate_diesel_and_node_pg_migrate_rows() {
-    let db = TestDb::new("plain_ledgers");
+    let db = TestDb::new("ledger_plain_ledgers");
 
     let dbmate = Project::new(&[
         (
@@ -926,7 +889,7 @@ fn dbmate_diesel_and_node_pg_migrate_rows() {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(128) PRIMARY KEY);
               INSERT INTO schema_migrations (version) VALUES ('20240101000000'), ('20231201000000');",
     );
-    let ledger = db.read(&set).expect("a dbmate ledger");
+    let ledger = read(&db, &set).expect("a dbmate ledger");
     assert_eq!(states(&ledger::statuses(&set, &ledger)), ["applied", "pending", "no file: applied"]);
     let d = described(&set, &findings(&set, &ledger));
     assert!(
@@ -945,7 +908,7 @@ fn dbmate_diesel_and_node_pg_migrate_rows() {
                 run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
               );
               INSERT INTO __diesel_schema_migrations (version, run_on) VALUES ('20240101000000', '2024-01-05 10:00:00');");
-    let ledger = db.read(&set).expect("a Diesel ledger");
+    let ledger = read(&db, &set).expect("a Diesel ledger");
     assert_eq!(states(&ledger::statuses(&set, &ledger)), ["applied 2024-01-05 10:00 UTC", "pending"]);
     assert!(findings(&set, &ledger).is_empty());
 
@@ -963,7 +926,7 @@ fn dbmate_diesel_and_node_pg_migrate_rows() {
               INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000000_users', '2024-01-01 00:00:00'),
                 ('1700000100000_seed', '2024-01-01 00:00:01'), ('1700000300000_gone', '2024-01-01 00:00:02');",
     );
-    let ledger = db.read(&set).expect("a node-pg-migrate ledger");
+    let ledger = read(&db, &set).expect("a node-pg-migrate ledger");
     assert_eq!(
         states(&ledger::statuses(&set, &ledger)),
         ["applied 2024-01-01 00:00 UTC", "pending", "no file: applied 2024-01-01 00:00 UTC"],
