@@ -84,8 +84,11 @@ pub struct Replay {
     /// The schemas [`Replay::before`] folded last, most recent first: hovers and completions ask
     /// for the same migration again and again, and one large migration between two checkpoints
     /// would otherwise be folded again on every request.
-    recent: std::sync::Arc<std::sync::Mutex<Vec<(usize, Schema)>>>,
+    recent: std::sync::Arc<std::sync::Mutex<Recent>>,
 }
+
+/// Folded schemas by migration index, most recently used first.
+type Recent = Vec<(usize, Schema)>;
 
 /// How many folded schemas [`Replay::before`] keeps (they share their nodes with the checkpoints).
 const RECENT: usize = 8;
@@ -110,30 +113,27 @@ impl Replay {
         if i == k * CHECKPOINT_EVERY {
             return checkpoint.clone();
         }
-        let recent = |f: &mut dyn FnMut(&mut Vec<(usize, Schema)>)| {
-            let mut guard = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&mut guard);
-        };
-        let mut found = None;
-        recent(&mut |list| {
-            if let Some(pos) = list.iter().position(|(at, _)| *at == i) {
-                let entry = list.remove(pos);
-                found = Some(entry.1.clone());
-                list.insert(0, entry);
-            }
-        });
-        if let Some(schema) = found {
+        if let Some(schema) = self.recall(i) {
             return schema;
         }
         let mut schema = checkpoint.clone();
         for step in &self.steps[k * CHECKPOINT_EVERY..i] {
             step.apply(&mut schema);
         }
-        recent(&mut |list| {
-            list.insert(0, (i, schema.clone()));
-            list.truncate(RECENT);
-        });
+        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.insert(0, (i, schema.clone()));
+        recent.truncate(RECENT);
         schema
+    }
+    /// The schema before migration `i` if [`Replay::before`] folded it lately (then it moves to
+    /// the front).
+    fn recall(&self, i: usize) -> Option<Schema> {
+        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pos = recent.iter().position(|(at, _)| *at == i)?;
+        let entry = recent.remove(pos);
+        let schema = entry.1.clone();
+        recent.insert(0, entry);
+        Some(schema)
     }
     /// The schema after migration `i`: what the rules of its separate Down file see.
     pub fn after(&self, i: usize) -> Schema {
