@@ -7,6 +7,8 @@
 //! must fail when the file exists).
 
 mod concurrently;
+mod lock_timeout;
+mod not_valid;
 mod placement;
 
 use std::ops::Range;
@@ -103,6 +105,9 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("create-index-blocking", concurrently::create_index),
     ("drop-index-blocking", concurrently::drop_index),
     ("reindex-blocking", concurrently::reindex),
+    ("constraint-validated-on-add", not_valid::constraint),
+    ("set-not-null-scan", not_valid::set_not_null),
+    ("lock-timeout-missing", lock_timeout::lock_timeout),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).

@@ -6,10 +6,10 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::rules::StatementContext;
+use crate::rules::{MigrationContext, NoSchema, StatementContext};
 use crate::sql::facts::TransactionControl;
 use crate::sql::{SqlFile, StatementKind};
-use crate::workspace::frameworks::naming::Namer;
+use crate::workspace::frameworks::naming::{runner_reads_new_files, Namer};
 use crate::workspace::frameworks::{framework, OptOut, OptOutEdit};
 
 use super::{FileEdit, FixContext, Place};
@@ -128,6 +128,9 @@ pub(super) fn new_migration(
 ) -> Option<NewMigration> {
     let place = ctx.place?;
     let set = place.set;
+    if !runner_reads_new_files(set.framework) {
+        return None;
+    }
     let (index, this) = set.migration_of(place.path)?;
     let namer = Namer::after(set, index, slug);
     let key = namer.version_key(0)?;
@@ -151,6 +154,74 @@ pub(super) fn new_migration(
         .map(|f| FileEdit::Create { path: f.path, text: if nl == "\n" { f.text } else { f.text.replace('\n', nl) } })
         .collect();
     Some(NewMigration { edits, name })
+}
+
+/// Statements placed in a transaction after the one statement `index` runs in.
+pub(super) struct Later {
+    pub edits: Vec<FileEdit>,
+    /// For titles: "right after it", "after the COMMIT", "in a new migration 0004_x.up.sql".
+    pub place: String,
+}
+
+/// Puts `sql` (statements, each with its `;`) in a transaction after the one statement `index`
+/// runs in: right after it when it runs in none (each statement is its own transaction, and the
+/// runner does not send the file as one query string), after
+/// the `COMMIT` of its explicit block, else in a new migration right after this one (carrying
+/// the `lock_timeout` in effect at the statement). `None` when there is no such place.
+pub(super) fn in_later_transaction(ctx: &FixContext, index: usize, sql: &[String], slug: &str) -> Option<Later> {
+    let text = ctx.text();
+    let nl = ctx.newline();
+    let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
+    let sc = migration.statement(index);
+    let statement = ctx.file.statements.get(index)?;
+    let after = |at: usize, from: usize, place: &str| {
+        let indent = indentation(text, from);
+        let lines: String = sql.iter().map(|s| format!("{nl}{indent}{s}")).collect();
+        Later { edits: vec![FileEdit::Replace { range: at..at, text: lines }], place: place.to_string() }
+    };
+    match sc.transaction() {
+        // A runner that sends the file as one query string would run the added statements in
+        // one implicit transaction with it.
+        None if !ctx.settings.implicit_transaction => {
+            Some(after(statement.range.end, statement.range.start, "right after it"))
+        }
+        Some(crate::rules::TxnOrigin::Explicit(_)) => {
+            let commit = ctx.file.statements.get(closing_commit(&sc)?)?;
+            Some(after(commit.range.end, commit.range.start, "after the COMMIT"))
+        }
+        _ => {
+            let place = ctx.place?;
+            let mut body = String::new();
+            if let Some(value) = lock_timeout_at(&sc) {
+                // How the runner runs a plain file of several statements.
+                let plain = "SELECT 1;\nSELECT 2;\n";
+                let wraps = framework(place.set.framework).transaction_in(place.path, plain, place.set.dialect);
+                let local = if wraps.wraps || wraps.implicit_batch { "LOCAL " } else { "" };
+                body.push_str(&format!("SET {local}lock_timeout = {value};\n"));
+            }
+            for s in sql {
+                body.push_str(s);
+                body.push('\n');
+            }
+            let from = place.path.strip_prefix(&place.set.dir).unwrap_or(place.path).display().to_string();
+            let intro = format!("-- Split from {from} by safemig: this runs in a transaction of its own.\n");
+            let new = new_migration(ctx, slug, &intro, &body, false)?;
+            Some(Later { edits: new.edits, place: format!("in a new migration {}", new.name) })
+        }
+    }
+}
+
+/// The `lock_timeout` value in effect at the statement (from a `SET [LOCAL]` earlier in the
+/// file that still applies), as a quoted literal.
+fn lock_timeout_at(sc: &StatementContext) -> Option<String> {
+    sc.earlier().find_map(|(i, s)| match s.kind() {
+        StatementKind::Set(p) if p.name == "lock_timeout" => {
+            let value = p.value.trim().trim_matches('\'');
+            let applies = (!p.local || sc.same_transaction_as(i)) && !value.eq_ignore_ascii_case("default");
+            Some(applies.then(|| format!("'{}'", value.replace('\'', "''"))))
+        }
+        _ => None,
+    })?
 }
 
 #[cfg(test)]

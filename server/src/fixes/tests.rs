@@ -401,3 +401,109 @@ fn one_query_string_runners_get_a_new_migration_and_supabase_none() {
     );
     assert!(supabase.is_empty(), "{supabase:#?}");
 }
+
+// ---- NOT VALID, validated checks, lock_timeout ------------------------------------------------
+
+#[test]
+fn constraints_are_added_not_valid_and_validated_later() {
+    let text = "ALTER TABLE orders\n    ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE;\nSELECT 1;\n";
+    assert_eq!(
+        fixed(text, "constraint-validated-on-add", &pg()).as_deref(),
+        Some("ALTER TABLE orders\n    ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fkey;\nSELECT 1;\n")
+    );
+    let block = "BEGIN;\r\nALTER TABLE public.orders ADD CONSTRAINT \"Positive\" CHECK (total > 0), ADD COLUMN x int;\r\nCOMMIT;\r\n";
+    let out = fixed(block, "constraint-validated-on-add", &pg()).expect("a fix");
+    assert_eq!(
+        out,
+        "BEGIN;\r\nALTER TABLE public.orders ADD CONSTRAINT \"Positive\" CHECK (total > 0) NOT VALID, ADD COLUMN x int;\r\nCOMMIT;\r\nALTER TABLE public.orders VALIDATE CONSTRAINT \"Positive\";\r\n"
+    );
+    let again = engine::analyze(&out, &pg(), &Config::default(), None);
+    assert!(again
+        .findings
+        .iter()
+        .all(|f| f.rule != "constraint-validated-on-add" && f.rule != "validate-in-same-transaction"));
+    // Unnamed: the VALIDATE needs a name.
+    assert_eq!(fixed("ALTER TABLE t ADD CHECK (a > 0);\n", "constraint-validated-on-add", &pg()), None);
+}
+
+#[test]
+fn constraints_in_a_wrapped_migration_validate_in_the_next_one() {
+    let file = "-- +goose Up\nSET lock_timeout = '2s';\nALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);\n\n-- +goose Down\nALTER TABLE orders DROP CONSTRAINT orders_total_check;\n";
+    let fix = only(fixes_in(
+        &[("db/migrations/00001_orders.sql", SEED_GOOSE), ("db/migrations/00002_check.sql", file)],
+        "db/migrations/00002_check.sql",
+        "constraint-validated-on-add",
+    ));
+    assert_eq!(
+        fix.title,
+        "Add `orders_total_check` NOT VALID and VALIDATE it in a new migration 00003_validate_orders_total_check.sql (reads and writes continue during the scan)"
+    );
+    assert!(fix.text.contains("CHECK (total >= 0) NOT VALID;\n"), "{}", fix.text);
+    assert_eq!(
+        fix.created,
+        [(
+            "db/migrations/00003_validate_orders_total_check.sql".to_string(),
+            "-- +goose Up\n-- Split from 00002_check.sql by safemig: this runs in a transaction of its own.\n\nSET LOCAL lock_timeout = '2s';\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\n\n-- +goose Down\n-- Nothing to undo here: the down part of 00002_check.sql undoes it, as before the move.\n".to_string()
+        )]
+    );
+}
+
+#[test]
+fn set_not_null_goes_through_a_validated_check() {
+    let text = "  ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n";
+    assert_eq!(
+        fixed(text, "set-not-null-scan", &pg()).as_deref(),
+        Some("  ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\n  ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\n  ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n  ALTER TABLE users DROP CONSTRAINT users_email_not_null;\n")
+    );
+    let out = fixed(text, "set-not-null-scan", &pg()).unwrap_or_default();
+    let again = engine::analyze(&out, &pg(), &Config::default(), None);
+    assert!(again.findings.iter().all(|f| f.rule != "set-not-null-scan"), "{:?}", again.findings);
+    // Several actions, or PostgreSQL 11: no fix.
+    assert_eq!(
+        fixed("ALTER TABLE u ALTER COLUMN a SET NOT NULL, ALTER COLUMN b SET NOT NULL;", "set-not-null-scan", &pg()),
+        None
+    );
+    let pg11 = MigrationSettings { postgres_version: crate::config::PgVersion::new(11, 0), ..pg() };
+    assert_eq!(fixed(text, "set-not-null-scan", &pg11), None);
+}
+
+#[test]
+fn set_not_null_in_a_batch_moves_the_rest_to_a_new_migration() {
+    let file = "ALTER TABLE users ADD COLUMN nick text;\nALTER TABLE ONLY users ALTER COLUMN \"Email\" SET NOT NULL;\n";
+    let fix = only(fixes_in(
+        &[
+            ("db/migrations/0001_users.up.sql", "CREATE TABLE users (id int, \"Email\" text);\n"),
+            ("db/migrations/0002_nn.up.sql", file),
+        ],
+        "db/migrations/0002_nn.up.sql",
+        "set-not-null-scan",
+    ));
+    assert_eq!(
+        fix.text,
+        "ALTER TABLE users ADD COLUMN nick text;\nALTER TABLE ONLY users ADD CONSTRAINT users_email_not_null CHECK (\"Email\" IS NOT NULL) NOT VALID;\n"
+    );
+    assert_eq!(fix.created[0].0, "db/migrations/0003_users_email_not_null.up.sql");
+    assert!(fix.created[0].1.ends_with("\nALTER TABLE ONLY users VALIDATE CONSTRAINT users_email_not_null;\nALTER TABLE ONLY users ALTER COLUMN \"Email\" SET NOT NULL;\nALTER TABLE ONLY users DROP CONSTRAINT users_email_not_null;\n"), "{}", fix.created[0].1);
+}
+
+#[test]
+fn lock_timeout_is_set_before_the_statement_and_local_in_a_transaction() {
+    let text = "-- add it\nALTER TABLE users ADD COLUMN nick text;\n";
+    assert_eq!(
+        fixed(text, "lock-timeout-missing", &pg()).as_deref(),
+        Some("-- add it\nSET lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nick text;\n")
+    );
+    let block = "BEGIN;\r\n    ALTER TABLE users ADD COLUMN nick text;\r\nCOMMIT;\r\n";
+    let settings = MigrationSettings { lock_timeout: "750ms".into(), ..pg() };
+    let out = fixed(block, "lock-timeout-missing", &settings).expect("a fix");
+    assert_eq!(
+        out,
+        "BEGIN;\r\n    SET LOCAL lock_timeout = '750ms';\r\n    ALTER TABLE users ADD COLUMN nick text;\r\nCOMMIT;\r\n"
+    );
+    let again = engine::analyze(&out, &settings, &Config::default(), None);
+    assert!(again.findings.iter().all(|f| f.rule != "lock-timeout-missing"), "{:?}", again.findings);
+    let wrapped = MigrationSettings { wraps_in_transaction: true, ..pg() };
+    assert!(
+        fixed(text, "lock-timeout-missing", &wrapped).is_some_and(|t| t.contains("SET LOCAL lock_timeout = '5s';\n"))
+    );
+}

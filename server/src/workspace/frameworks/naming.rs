@@ -193,6 +193,12 @@ impl Namer {
     }
 }
 
+/// Whether the runner applies a migration file written by [`Namer::files`] as it is. Drizzle
+/// applies only what `meta/_journal.json` lists, which `drizzle-kit` writes.
+pub fn runner_reads_new_files(kind: FrameworkKind) -> bool {
+    kind != FrameworkKind::Drizzle
+}
+
 /// `digits + step`, zero-padded to the same width.
 pub fn bump(digits: &str, step: u128) -> String {
     match digits.parse::<u128>() {
