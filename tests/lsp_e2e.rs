@@ -695,3 +695,218 @@ fn quick_fix_rewrites_the_statement_and_silences_the_rule() {
     assert_eq!(none, json!([]));
     client.shutdown_and_exit();
 }
+
+/// The byte offset of an LSP position (UTF-8 columns, as negotiated below).
+fn byte_offset(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap_or(0) as usize;
+    let character = position["character"].as_u64().unwrap_or(0) as usize;
+    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    (start + character).min(text.len())
+}
+
+/// `text` with LSP text edits applied (ranges of the original text).
+fn apply_text_edits(text: &str, edits: &[Value]) -> String {
+    let mut ranges: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| {
+            (
+                byte_offset(text, &e["range"]["start"]),
+                byte_offset(text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    ranges.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut out = text.to_string();
+    for (start, end, new) in ranges {
+        out.replace_range(start..end, new);
+    }
+    out
+}
+
+/// The (line, character) of the end of `text` in UTF-8 columns.
+fn end_position(text: &str) -> (u32, u32) {
+    let line = text.matches('\n').count() as u32;
+    let last = text.rsplit('\n').next().unwrap_or("");
+    (line, last.len() as u32)
+}
+
+fn codes(published: &Value) -> Vec<String> {
+    let mut out: Vec<String> = published["diagnostics"]
+        .as_array()
+        .map(|d| d.iter().filter_map(|x| x["code"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One quick fix applied through the editor: the code action's `documentChanges` (versioned
+/// buffer edits, `CreateFile` and edits of new and other files) are carried out as an editor
+/// does; then the rule must be gone from the buffer, and neither the buffer nor any file the fix
+/// created may show a rule the buffer did not show before.
+fn fix_in_editor(files: &[(&str, String)], rel: &str, rule: &str, title: &str) {
+    let dir = workspace(files);
+    let mut client = start_in(
+        dir.path(),
+        json!({
+            "general": {"positionEncodings": ["utf-8"]},
+            "workspace": {
+                "workspaceEdit": {"documentChanges": true, "resourceOperations": ["create"]},
+                "didChangeWatchedFiles": {"dynamicRegistration": true}
+            }
+        }),
+    );
+    let path = dir.path().join(rel);
+    let uri = file_uri(&path);
+    let mut text = std::fs::read_to_string(&path).expect("read the migration");
+    // The project pass has seen the migration set (its framework decides the fix).
+    client.diagnostics_where(&uri, |p| p["version"].is_null() && !with_rule(p, rule).is_empty());
+    client.open(&uri, 1, &text);
+    let published = client.diagnostics_where(&uri, |p| p["version"] == 1 && !with_rule(p, rule).is_empty());
+    let before = codes(&published);
+    let finding = with_rule(&published, rule)[0].clone();
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
+        )
+        .expect("codeAction answers");
+    let action = actions
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["title"].as_str().is_some_and(|t| t.starts_with(title))))
+        .unwrap_or_else(|| panic!("no action titled `{title}…` in {actions:#}"))
+        .clone();
+    assert_eq!(action["kind"], "quickfix");
+    assert_eq!(action["diagnostics"][0]["code"], rule);
+
+    let mut version = 1;
+    let mut created = Vec::new();
+    let mut changed = Vec::new();
+    for op in action["edit"]["documentChanges"].as_array().expect("documentChanges") {
+        if op["kind"] == "create" {
+            assert_eq!(op["options"]["overwrite"], false);
+            let target = std::path::PathBuf::from(op["uri"].as_str().unwrap_or("").trim_start_matches("file://"));
+            assert!(!target.exists(), "the fix would overwrite {}", target.display());
+            write(&target, "");
+            created.push(target);
+            continue;
+        }
+        let edits = op["edits"].as_array().expect("edits");
+        if op["textDocument"]["uri"] == uri {
+            assert_eq!(op["textDocument"]["version"], version, "an edit of the buffer is versioned");
+            let new = apply_text_edits(&text, edits);
+            version += 1;
+            client.change(&uri, version, (0, 0), end_position(&text), &new);
+            text = new;
+        } else {
+            let other = std::path::PathBuf::from(
+                op["textDocument"]["uri"].as_str().unwrap_or("").trim_start_matches("file://"),
+            );
+            let old = std::fs::read_to_string(&other).unwrap_or_default();
+            write(&other, &apply_text_edits(&old, edits));
+            changed.push(other);
+        }
+    }
+    // The editor saves the buffer; the watcher reports every file written.
+    write(&path, &text);
+    let mut changes = vec![json!({"uri": uri, "type": 2})];
+    changes.extend(created.iter().map(|p| json!({"uri": file_uri(p), "type": 1})));
+    changes.extend(changed.iter().filter(|p| !created.contains(p)).map(|p| json!({"uri": file_uri(p), "type": 2})));
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": changes}));
+
+    let after = client.diagnostics_where(&uri, |p| p["version"] == version && with_rule(p, rule).is_empty());
+    let new: Vec<String> = codes(&after).into_iter().filter(|c| !before.contains(c)).collect();
+    assert!(new.is_empty(), "{rel}: new findings {new:?} in {after:#}");
+    for file in created.iter().filter(|p| p.extension().is_some_and(|e| e == "sql")) {
+        let new_uri = file_uri(file);
+        let new_text = std::fs::read_to_string(file).expect("read the created file");
+        client.open(&new_uri, 1, &new_text);
+        let published = client.diagnostics(&new_uri, Some(1));
+        let new: Vec<String> = codes(&published).into_iter().filter(|c| !before.contains(c)).collect();
+        assert!(new.is_empty(), "{}: new findings {new:?} in {published:#}", file.display());
+        assert!(with_rule(&published, rule).is_empty(), "{published:#}");
+    }
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+const SHOP: &str = "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, total numeric, note text);\n";
+
+fn goose_file(sql: &str) -> String {
+    format!("-- +goose Up\n{sql}\n\n-- +goose Down\nSELECT 1;\n")
+}
+
+/// Every kind of quick fix, applied in the editor in migration sets of several frameworks.
+#[test]
+fn quick_fixes_in_migration_sets_apply_through_the_editor() {
+    let index = "CREATE INDEX orders_customer_idx ON orders (customer_id);";
+    // goose: the opt-out in the header.
+    fix_in_editor(
+        &[("db/migrations/00001_shop.sql", goose_file(SHOP)), ("db/migrations/00002_index.sql", goose_file(index))],
+        "db/migrations/00002_index.sql",
+        "create-index-blocking",
+        "Use CREATE INDEX CONCURRENTLY, outside the migration's transaction: add `-- +goose NO TRANSACTION`",
+    );
+    // golang-migrate: a new migration file (CreateFile).
+    fix_in_editor(
+        &[
+            ("db/migrations/0001_shop.up.sql", SHOP.into()),
+            ("db/migrations/0002_index.up.sql", format!("ALTER TABLE orders ADD COLUMN paid boolean;\n{index}\n")),
+        ],
+        "db/migrations/0002_index.up.sql",
+        "create-index-blocking",
+        "Use CREATE INDEX CONCURRENTLY, in a new migration 0003_create_index_orders_customer_idx.up.sql",
+    );
+    // Diesel: metadata.toml created; Flyway: an existing .sql.conf edited.
+    fix_in_editor(
+        &[
+            ("migrations/2024-01-01-000000_shop/up.sql", SHOP.into()),
+            ("migrations/2024-01-02-000000_drop/up.sql", "DROP INDEX orders_customer_idx;\n".into()),
+        ],
+        "migrations/2024-01-02-000000_drop/up.sql",
+        "drop-index-blocking",
+        "Use DROP INDEX CONCURRENTLY, outside the migration's transaction: set `run_in_transaction = false`",
+    );
+    fix_in_editor(
+        &[
+            ("db/migration/V1__shop.sql", SHOP.into()),
+            ("db/migration/V2__reindex.sql", "REINDEX INDEX orders_pkey;\n".into()),
+            ("db/migration/V2__reindex.sql.conf", "executeInTransaction=true\n".into()),
+        ],
+        "db/migration/V2__reindex.sql",
+        "reindex-blocking",
+        "Use REINDEX INDEX CONCURRENTLY, outside the migration's transaction: set `executeInTransaction=false`",
+    );
+    // NOT VALID with the VALIDATE in the next goose migration.
+    fix_in_editor(
+        &[
+            ("db/migrations/00001_shop.sql", goose_file(SHOP)),
+            (
+                "db/migrations/00002_check.sql",
+                goose_file("ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);"),
+            ),
+        ],
+        "db/migrations/00002_check.sql",
+        "constraint-validated-on-add",
+        "Add `orders_total_check` NOT VALID and VALIDATE it in a new migration 00003_validate_orders_total_check.sql",
+    );
+    // SET NOT NULL after an explicit block's COMMIT; lock_timeout in a plain file.
+    fix_in_editor(
+        &[
+            ("db/migrations/001_shop.sql", SHOP.into()),
+            ("db/migrations/002_nn.sql", "BEGIN;\nALTER TABLE orders ALTER COLUMN note SET NOT NULL;\nCOMMIT;\n".into()),
+        ],
+        "db/migrations/002_nn.sql",
+        "set-not-null-scan",
+        "Enforce NOT NULL through a validated CHECK: add it NOT VALID here, VALIDATE it, SET NOT NULL and drop it after the COMMIT",
+    );
+    fix_in_editor(
+        &[
+            ("db/migrations/001_shop.sql", SHOP.into()),
+            ("db/migrations/002_paid.sql", "ALTER TABLE orders ADD COLUMN paid boolean;\n".into()),
+        ],
+        "db/migrations/002_paid.sql",
+        "lock-timeout-missing",
+        "Insert `SET lock_timeout = '5s';` before this statement",
+    );
+}

@@ -448,3 +448,63 @@ fn the_shop_example_shows_the_rules_and_its_safe_migrations_are_quiet() {
     assert_eq!(suppressed[0]["rule"], "drop-column");
     assert!(suppressed[0]["reason"].as_str().is_some_and(|r| r.contains("PR #412")));
 }
+
+/// `check --fix`: safe fixes only, files written and created, what changed said before the
+/// report; `--unsafe` adds the rest; JSON stays one object on stdout.
+#[test]
+fn check_fix_applies_safe_fixes_and_unsafe_ones_on_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(
+        root,
+        "db/migrations/00001_orders.sql",
+        "-- +goose Up\nCREATE TABLE orders (id bigint, customer_id bigint);\n",
+    );
+    // goose: the index moves to a new migration (safe); lock_timeout goes in (safe).
+    let mixed = "-- +goose Up\nALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX orders_customer_idx ON orders (customer_id);\n";
+    write(root, "db/migrations/00002_note.sql", mixed);
+    // A standalone file outside any set, and one the fix must not touch (not asked about).
+    write(root, "scratch/drop.sql", "DROP INDEX orders_customer_idx;\n");
+
+    let run = safemig(root, &["check", "--fix", "db"]);
+    assert!(run.stdout.starts_with("fixed db/migrations/00002_note.sql: "), "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("  created "), "{}", run.stdout);
+    let fixed = std::fs::read_to_string(root.join("db/migrations/00002_note.sql")).expect("read");
+    assert_eq!(fixed, "-- +goose Up\nSET LOCAL lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN note text;\n");
+    let created = std::fs::read_to_string(root.join("db/migrations/00003_create_index_orders_customer_idx.sql"))
+        .expect("created");
+    assert!(created.starts_with("-- +goose NO TRANSACTION\n-- +goose Up\n"), "{created}");
+    assert!(
+        created.contains("\nCREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);\n"),
+        "{created}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("scratch/drop.sql")).expect("read"),
+        "DROP INDEX orders_customer_idx;\n"
+    );
+    // Nothing left to report in the set.
+    let again = safemig(root, &["check", "--format", "json", "db"]);
+    assert_eq!(diagnostics(&again.json()), [], "{}", again.stdout);
+
+    // An unsafe fix (the whole goose migration out of its transaction) needs --unsafe.
+    write(
+        root,
+        "db/migrations/00004_two.sql",
+        "-- +goose Up\nCREATE INDEX a_idx ON orders (id);\nCREATE INDEX b_idx ON orders (customer_id);\n",
+    );
+    write(root, "db/migrations/00005_taken.sql", "-- +goose Up\nSELECT 1;\n");
+    let safe_only = safemig(root, &["check", "--fix", "--format", "json", "db/migrations/00004_two.sql"]);
+    safe_only.json();
+    assert!(!safe_only.stderr.contains("fixed "), "{}", safe_only.stderr);
+    let with_unsafe = safemig(root, &["check", "--fix", "--unsafe", "--format", "json", "db/migrations/00004_two.sql"]);
+    let report = with_unsafe.json();
+    assert!(with_unsafe.stderr.contains("(unsafe)"), "{}", with_unsafe.stderr);
+    let two = std::fs::read_to_string(root.join("db/migrations/00004_two.sql")).expect("read");
+    assert_eq!(
+        two,
+        "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY a_idx ON orders (id);\nCREATE INDEX CONCURRENTLY b_idx ON orders (customer_id);\n"
+    );
+    assert!(diagnostics(&report).iter().all(|d| d.0 != "create-index-blocking"), "{report}");
+    // --unsafe alone is a usage error.
+    assert_eq!(safemig(root, &["check", "--unsafe", "db"]).code, 2);
+}

@@ -6,6 +6,7 @@
 mod catalog;
 mod check;
 mod drift;
+mod fix;
 mod github;
 mod human;
 mod json;
@@ -88,6 +89,14 @@ struct CheckArgs {
     /// pull request, the target branch, e.g. origin/main).
     #[arg(long, value_name = "REF")]
     shipped_ref: Option<String>,
+    /// Apply the safe quick fixes to the checked files first (new migrations are created, no
+    /// existing file is overwritten), then report what is left.
+    #[arg(long)]
+    fix: bool,
+    /// With --fix: apply the unsafe fixes too (they change behaviour or need a follow-up; see each
+    /// rule's "Quick fix").
+    #[arg(long = "unsafe", requires = "fix")]
+    allow_unsafe: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -7,13 +7,18 @@
 //! must fail when the file exists).
 
 mod concurrently;
+mod lock_timeout;
+mod not_valid;
+mod placement;
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::engine::FileAnalysis;
+use crate::project::Sources;
 use crate::rules::{Finding, MigrationSettings};
 use crate::sql::SqlFile;
+use crate::workspace::MigrationSet;
 
 /// Whether applying a fix keeps the migration's meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +35,10 @@ pub enum Safety {
 pub enum FileEdit {
     /// Replace a byte range of the file being fixed.
     Replace { range: Range<usize>, text: String },
+    /// Replace a byte range of another file that exists (a framework's configuration file next
+    /// to the migration, e.g. Diesel's `metadata.toml`). `expected` is its whole text when the
+    /// fix was computed: whoever applies the edit must refuse when the file no longer holds it.
+    ReplaceIn { path: PathBuf, range: Range<usize>, text: String, expected: String },
     /// Create a file that must not exist yet.
     Create { path: PathBuf, text: String },
 }
@@ -48,11 +57,30 @@ pub struct Fix {
 pub struct FixContext<'a> {
     pub file: &'a SqlFile,
     pub settings: &'a MigrationSettings,
+    /// Where the file sits in its migration set; `None` for a file outside any set (then no fix
+    /// can create a migration or use a framework's transaction opt-out).
+    pub place: Option<Place<'a>>,
+}
+
+/// A migration file's place in its set: what a fix needs to write a framework's transaction
+/// opt-out or a new migration after this one.
+#[derive(Clone, Copy)]
+pub struct Place<'a> {
+    pub path: &'a Path,
+    pub set: &'a MigrationSet,
+    /// Reads the files next to the migration (Flyway's `.sql.conf`, Diesel's `metadata.toml`) and
+    /// tells which exist.
+    pub sources: &'a dyn Sources,
 }
 
 impl<'a> FixContext<'a> {
     pub fn of(analysis: &'a FileAnalysis) -> Self {
-        FixContext { file: &analysis.file, settings: &analysis.settings }
+        FixContext { file: &analysis.file, settings: &analysis.settings, place: None }
+    }
+
+    /// The same context for a file at `place` in its migration set.
+    pub fn at(self, place: Place<'a>) -> Self {
+        FixContext { place: Some(place), ..self }
     }
 
     /// The text of the whole file.
@@ -73,7 +101,14 @@ impl<'a> FixContext<'a> {
 type Fixer = fn(&Finding, &FixContext, &mut Vec<Fix>);
 
 /// Which rules have fixes, and where they are computed.
-const FIXERS: &[(&str, Fixer)] = &[("create-index-blocking", concurrently::create_index)];
+const FIXERS: &[(&str, Fixer)] = &[
+    ("create-index-blocking", concurrently::create_index),
+    ("drop-index-blocking", concurrently::drop_index),
+    ("reindex-blocking", concurrently::reindex),
+    ("constraint-validated-on-add", not_valid::constraint),
+    ("set-not-null-scan", not_valid::set_not_null),
+    ("lock-timeout-missing", lock_timeout::lock_timeout),
+];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
 pub fn for_finding(finding: &Finding, ctx: &FixContext) -> Vec<Fix> {
@@ -87,13 +122,13 @@ pub fn for_finding(finding: &Finding, ctx: &FixContext) -> Vec<Fix> {
 }
 
 /// Applies `Replace` edits to `text` (ranges of the original text, in any order, not
-/// overlapping). `Create` edits are not about this text and are skipped.
+/// overlapping). `ReplaceIn` and `Create` edits are about other files and are skipped.
 pub fn apply(text: &str, edits: &[FileEdit]) -> String {
     let mut replaces: Vec<(&Range<usize>, &str)> = edits
         .iter()
         .filter_map(|e| match e {
             FileEdit::Replace { range, text } => Some((range, text.as_str())),
-            FileEdit::Create { .. } => None,
+            FileEdit::ReplaceIn { .. } | FileEdit::Create { .. } => None,
         })
         .collect();
     replaces.sort_by_key(|(r, _)| (r.start, r.end));

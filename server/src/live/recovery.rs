@@ -44,7 +44,10 @@ use std::path::{Path, PathBuf};
 
 use crate::sql::facts::*;
 use crate::sql::{SqlFile, Statement};
+use crate::workspace::frameworks::naming::{self, Namer};
 use crate::workspace::{FrameworkKind, Migration, MigrationSet};
+
+const NOTHING_DOWN: &str = "-- Nothing to undo: this migration completes a failed one.\n";
 
 use super::effects::{EffectState, StatementEffect};
 use super::LiveSnapshot;
@@ -240,8 +243,8 @@ pub fn recovery_migration(
         chunks.push(Vec::new());
     }
 
-    let namer = Namer::new(set, migration);
-    let failed_name = namer.display(migration);
+    let namer = Namer::after_newest(set, &slug(migration));
+    let failed_name = display(set, migration);
     let ledger = ledger_command(kind, set, migration, file);
     // The header of the first file.
     let mut header = String::new();
@@ -331,12 +334,19 @@ pub fn recovery_migration(
                 files.first().map_or("", |f: &RecoveryFile| f.name.as_str())
             )
         };
-        files.extend(namer.files(
-            k,
-            &chunk,
-            &intro,
-            concurrent || (outside_transaction && strategy == Outside::OneFile),
-        ));
+        let body = |goose: bool| render(&chunk, goose);
+        files.extend(
+            namer
+                .files(
+                    k,
+                    &body,
+                    &intro,
+                    concurrent || (outside_transaction && strategy == Outside::OneFile),
+                    NOTHING_DOWN,
+                )
+                .into_iter()
+                .map(|f| RecoveryFile { path: f.path, name: f.name, text: f.text, config: f.config }),
+        );
     }
     Recovery { files, ledger_command: ledger, outside_transaction, unguarded, nothing_left }
 }
@@ -678,183 +688,19 @@ fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffec
 
 // ---- naming -----------------------------------------------------------------------------------
 
-/// Names the recovery's files after the set's newest migration.
-struct Namer {
-    kind: FrameworkKind,
-    dir: PathBuf,
-    /// The newest version's text as it appears in names (`0003`, `20240101120000`,
-    /// `2024-01-01-120000`, Flyway `1_10`).
-    version: String,
-    slug: String,
-    /// sqlx reversible migrations (`.up.sql` / `.down.sql`); Drizzle's beta layout (directories).
-    reversible: bool,
-    directories: bool,
-}
-
-impl Namer {
-    fn new(set: &MigrationSet, migration: &Migration) -> Namer {
-        let newest = set.migrations.iter().rev().find_map(|m| m.up.as_deref().or(m.down.as_deref()));
-        let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let dir_name = |p: &Path| p.parent().map(file_name).unwrap_or_default();
-        let directories = matches!(set.framework, FrameworkKind::Prisma | FrameworkKind::Diesel)
-            || (set.framework == FrameworkKind::Drizzle && newest.is_some_and(|p| file_name(p) == "migration.sql"));
-        let source = newest.map(|p| if directories { dir_name(p) } else { file_name(p) }).unwrap_or_default();
-        let version = match set.framework {
-            FrameworkKind::Flyway => {
-                let rest = source.strip_prefix(['V', 'v']).unwrap_or("");
-                rest.split("__").next().unwrap_or("").to_string()
-            }
-            FrameworkKind::Diesel => source.chars().take_while(|c| c.is_ascii_digit() || *c == '-').collect(),
-            _ => source.chars().take_while(char::is_ascii_digit).collect(),
-        };
-        let version = if version.is_empty() { format!("{:04}", set.migrations.len()) } else { version };
-        let reversible = set.framework == FrameworkKind::Sqlx && source.ends_with(".up.sql");
-        Namer { kind: set.framework, dir: set.dir.clone(), version, slug: slug(migration), reversible, directories }
-    }
-
-    /// How people name the failed migration: its directory or file name.
-    fn display(&self, migration: &Migration) -> String {
-        let Some(p) = migration.up.as_deref().or(migration.down.as_deref()) else {
-            return migration.version.display();
-        };
-        let rest = p.strip_prefix(&self.dir).unwrap_or(p);
-        rest.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
-    }
-
-    /// The version `k + 1` steps after the newest, in its own format.
-    fn next(&self, k: usize) -> String {
-        let step = k as u128 + 1;
-        match self.kind {
-            FrameworkKind::Flyway => {
-                // Increment the last numeric part: `1_10` → `1_11`, `3` → `4`, `1.2` → `1.3`.
-                let cut = self.version.rfind(['.', '_']).map_or(0, |i| i + 1);
-                let (head, last) = self.version.split_at(cut);
-                format!("{head}{}", bump(last, step))
-            }
-            FrameworkKind::Diesel => {
-                let digits: String = self.version.chars().filter(char::is_ascii_digit).collect();
-                let next = bump(&digits, step);
-                if next.len() != digits.len() {
-                    return next;
-                }
-                // Put the dashes back where they were.
-                let mut out = String::new();
-                let mut d = next.chars();
-                for c in self.version.chars() {
-                    out.push(if c == '-' { '-' } else { d.next().unwrap_or('0') });
-                }
-                out
-            }
-            _ => bump(&self.version, step),
-        }
-    }
-
-    /// The files of chunk `k`: its SQL file(s) and configuration.
-    fn files(&self, k: usize, chunk: &[Piece], intro: &str, outside_transaction: bool) -> Vec<RecoveryFile> {
-        let v = self.next(k);
-        let s = &self.slug;
-        let mut out = Vec::new();
-        let mut file = |name: String, text: String, config: bool| {
-            out.push(RecoveryFile { path: self.dir.join(&name), name, text, config });
-        };
-        let body = |goose: bool| render(chunk, goose);
-        let nothing_down = "-- Nothing to undo: this migration completes a failed one.\n";
-        match self.kind {
-            FrameworkKind::GolangMigrate => file(format!("{v}_{s}.up.sql"), format!("{intro}\n{}", body(false)), false),
-            FrameworkKind::Goose => {
-                let mut text = String::new();
-                if outside_transaction {
-                    text.push_str("-- +goose NO TRANSACTION\n");
-                }
-                text.push_str("-- +goose Up\n");
-                text.push_str(intro);
-                text.push('\n');
-                text.push_str(&body(true));
-                text.push_str("\n-- +goose Down\n");
-                text.push_str(nothing_down);
-                file(format!("{v}_{s}.sql"), text, false);
-            }
-            FrameworkKind::Dbmate => {
-                let directive =
-                    if outside_transaction { "-- migrate:up transaction:false\n" } else { "-- migrate:up\n" };
-                file(
-                    format!("{v}_{s}.sql"),
-                    format!("{directive}{intro}\n{}\n-- migrate:down\n{nothing_down}", body(false)),
-                    false,
-                );
-            }
-            FrameworkKind::Sqlx => {
-                let directive = if outside_transaction { "-- no-transaction\n" } else { "" };
-                let text = format!("{directive}{intro}\n{}", body(false));
-                if self.reversible {
-                    file(format!("{v}_{s}.up.sql"), text, false);
-                    file(format!("{v}_{s}.down.sql"), nothing_down.to_string(), false);
-                } else {
-                    file(format!("{v}_{s}.sql"), text, false);
-                }
-            }
-            FrameworkKind::Atlas => {
-                let directive = if outside_transaction { "-- atlas:txmode none\n\n" } else { "" };
-                file(format!("{v}_{s}.sql"), format!("{directive}{intro}\n{}", body(false)), false);
-            }
-            FrameworkKind::Flyway => {
-                let name = format!("V{v}__{s}.sql");
-                file(name.clone(), format!("{intro}\n{}", body(false)), false);
-                if outside_transaction {
-                    file(format!("{name}.conf"), "executeInTransaction=false\n".into(), true);
-                }
-            }
-            FrameworkKind::Prisma => file(format!("{v}_{s}/migration.sql"), format!("{intro}\n{}", body(false)), false),
-            FrameworkKind::Diesel => {
-                file(format!("{v}_{s}/up.sql"), format!("{intro}\n{}", body(false)), false);
-                file(format!("{v}_{s}/down.sql"), nothing_down.to_string(), false);
-                if outside_transaction {
-                    file(format!("{v}_{s}/metadata.toml"), "run_in_transaction = false\n".into(), true);
-                }
-            }
-            FrameworkKind::Drizzle if self.directories => {
-                file(format!("{v}_{s}/migration.sql"), format!("{intro}\n{}", body(false)), false)
-            }
-            FrameworkKind::NodePgMigrate => file(
-                format!("{v}_{s}.sql"),
-                format!("-- Up Migration\n{intro}\n{}\n-- Down Migration\n{nothing_down}", body(false)),
-                false,
-            ),
-            FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::Plain => {
-                file(format!("{v}_{s}.sql"), format!("{intro}\n{}", body(false)), false)
-            }
-        }
-        out
-    }
-}
-
-/// `digits + step`, zero-padded to the same width.
-fn bump(digits: &str, step: u128) -> String {
-    match digits.parse::<u128>() {
-        Ok(n) => format!("{:0width$}", n.saturating_add(step), width = digits.len()),
-        Err(_) => format!("{digits}{step}"),
-    }
-}
-
 /// `recover_<name>`: lower case, `_` between words, at most 60 bytes.
 fn slug(migration: &Migration) -> String {
     let base = if migration.name.is_empty() { migration.version.display() } else { migration.name.clone() };
-    let mut s = String::from("recover_");
-    let mut last_sep = true;
-    for c in base.chars() {
-        if c.is_ascii_alphanumeric() {
-            s.push(c.to_ascii_lowercase());
-            last_sep = false;
-        } else if !last_sep {
-            s.push('_');
-            last_sep = true;
-        }
-    }
-    while s.ends_with('_') {
-        s.pop();
-    }
-    s.truncate(60);
-    s
+    naming::slug("recover_", &base)
+}
+
+/// How people name the failed migration: its directory or file name.
+fn display(set: &MigrationSet, migration: &Migration) -> String {
+    let Some(p) = migration.up.as_deref().or(migration.down.as_deref()) else {
+        return migration.version.display();
+    };
+    let rest = p.strip_prefix(&set.dir).unwrap_or(p);
+    rest.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 /// The pieces as SQL text: comments, then each statement ending with `;`.

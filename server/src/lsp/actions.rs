@@ -6,8 +6,9 @@ use tower_lsp::lsp_types::*;
 
 use std::path::Path;
 
-use crate::fixes::{self, FileEdit, Fix, FixContext, Safety};
+use crate::fixes::{self, FileEdit, Fix, FixContext, Place, Safety};
 use crate::live::LiveFacts;
+use crate::project::Disk;
 use crate::rules::Finding;
 use crate::sql::SqlFile;
 use crate::text::PositionEncoding;
@@ -23,6 +24,13 @@ pub(crate) struct ProjectFixes<'a> {
 }
 
 impl ProjectFixes<'_> {
+    /// Where the file sits in its migration set, for fixes that use the framework.
+    fn place(&self) -> Option<Place<'_>> {
+        let project = &self.project.model.project;
+        let (si, _) = project.locate(self.path)?;
+        Some(Place { path: self.path, set: project.sets.get(si)?, sources: &Disk })
+    }
+
     /// `migration-failed`: a new, guarded recovery migration in the framework's naming.
     fn recovery(&self, finding: &Finding, file: &SqlFile) -> Option<Fix> {
         if finding.rule != crate::rules::migration_failed::RULE.id {
@@ -95,7 +103,10 @@ pub(crate) fn code_actions(
     let (Some(start), Some(end)) = (positions.offset(range.start), positions.offset(range.end)) else {
         return Vec::new();
     };
-    let ctx = FixContext::of(analysis);
+    let mut ctx = FixContext::of(analysis);
+    if let Some(place) = project.as_ref().and_then(ProjectFixes::place) {
+        ctx = ctx.at(place);
+    }
     let mut out = Vec::new();
     for finding in &analysis.findings {
         // Touching counts: a cursor at either end of the finding, or a selection across it.
@@ -108,7 +119,7 @@ pub(crate) fn code_actions(
         for fix in found {
             let creates = fix.edits.iter().any(|e| matches!(e, FileEdit::Create { .. }));
             if creates && !(support.create_files && support.document_changes) {
-                // The client cannot create files: say what to create instead of half a fix.
+                // The client cannot create files: offering half a fix would break the migration.
                 continue;
             }
             let Some(edit) = workspace_edit(&fix.edits, uri, snapshot.version, &positions, support) else { continue };
@@ -134,16 +145,27 @@ fn workspace_edit(
 ) -> Option<WorkspaceEdit> {
     let mut text_edits = Vec::new();
     let mut creates = Vec::new();
+    // Edits of other existing files (a framework's configuration file).
+    let mut others: Vec<(Url, TextEdit)> = Vec::new();
     for edit in edits {
         match edit {
             FileEdit::Replace { range, text } => {
                 text_edits.push(TextEdit { range: positions.range(range.clone()), new_text: text.clone() })
             }
+            FileEdit::ReplaceIn { path, range, text, expected } => {
+                let index = crate::text::LineIndex::new(expected);
+                let theirs = super::convert::Positions { text: expected, index: &index, encoding: positions.encoding };
+                let range = theirs.range(range.clone());
+                others.push((Url::from_file_path(path).ok()?, TextEdit { range, new_text: text.clone() }));
+            }
             FileEdit::Create { path, text } => creates.push((Url::from_file_path(path).ok()?, text.clone())),
         }
     }
     if !support.document_changes {
-        let changes = HashMap::from([(uri.clone(), text_edits)]);
+        let mut changes = HashMap::from([(uri.clone(), text_edits)]);
+        for (other, edit) in others {
+            changes.entry(other).or_default().push(edit);
+        }
         return Some(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() });
     }
     let mut operations = Vec::new();
@@ -151,6 +173,12 @@ fn workspace_edit(
         operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
             text_document: OptionalVersionedTextDocumentIdentifier { uri: uri.clone(), version: Some(version) },
             edits: text_edits.into_iter().map(OneOf::Left).collect(),
+        }));
+    }
+    for (other, edit) in others {
+        operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri: other, version: None },
+            edits: vec![OneOf::Left(edit)],
         }));
     }
     for (new_uri, text) in creates {

@@ -47,8 +47,15 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey;
 For an inline constraint, add the column without it and add the constraint as above.
 
 ## Quick fix
-Add `NOT VALID` (inline constraints: move them to an `ADD CONSTRAINT … NOT VALID`); the
-`VALIDATE CONSTRAINT` belongs in a later transaction.
+For a named `ADD CONSTRAINT … CHECK` or `FOREIGN KEY`: append `NOT VALID` to the constraint, and
+write `ALTER TABLE … VALIDATE CONSTRAINT …` in a later transaction — right after the statement when
+the migration runs statement by statement outside a transaction, after the `COMMIT` of the
+explicit block it is in, else in a new migration right after this one, in the framework's naming
+(carrying the `lock_timeout` set before the statement). **Safe**: the same constraints in the end,
+validated; only the scan moves to a lock that lets reads and writes continue. If existing rows
+break the constraint, the failure moves from the `ADD` to the `VALIDATE`. No fix for unnamed and
+inline constraints (the `VALIDATE` needs a name), nor for Drizzle, which only runs the migrations
+its journal lists.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use crate::config::PgVersion;
-use crate::schema::{Baseline, FileEvents, Schema, Table};
+use crate::schema::{Baseline, ConstraintType, FileEvents, Schema, Table};
 use crate::sql::facts::*;
 use crate::sql::{Dialect, SqlFile, Statement};
 
@@ -494,7 +494,10 @@ impl<'a> StatementContext<'a> {
                             pending.push(n.value.as_str());
                         }
                     }
-                    AlterAction::ValidateConstraint { name } if pending.contains(&name.value.as_str()) => {
+                    AlterAction::ValidateConstraint { name }
+                        if pending.contains(&name.value.as_str())
+                            || self.not_null_check_before(table, &name.value, column) =>
+                    {
                         validated = true
                     }
                     _ => {}
@@ -502,6 +505,16 @@ impl<'a> StatementContext<'a> {
             }
         }
         validated || self.migration.schema.has_validated_not_null_check(table, column).unwrap_or(false)
+    }
+
+    /// The schema before this migration has the check `name` on `table`, and it is exactly
+    /// `CHECK (column IS NOT NULL)` (added `NOT VALID` by an earlier migration, validated here).
+    fn not_null_check_before(&self, table: &QualifiedName, name: &str, column: &str) -> bool {
+        self.migration.schema.table(table).is_some_and(|t| {
+            t.constraints.iter().any(|c| {
+                c.name == name && matches!(&c.kind, ConstraintType::Check { not_null_of: Some(col) } if col == column)
+            })
+        })
     }
 
     /// A `SET [LOCAL] lock_timeout` ran before this statement in this migration.

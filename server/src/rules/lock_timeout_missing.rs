@@ -46,7 +46,11 @@ Retry the migration when it times out (some runners do this for you). Use `SET L
 transaction to scope the setting to it.
 
 ## Quick fix
-Insert `SET lock_timeout = '<lock_timeout from config, default 5s>'` before the statement.
+Insert `SET lock_timeout = '<lock_timeout from config, default 5s>';` on a line of its own before
+the statement, with its indentation. Inside a transaction (an explicit block, the runner's, or a
+file the runner sends as one query string) it is `SET LOCAL`, which ends with the transaction.
+**Safe**: the schema ends the same; the migration fails fast instead of queueing the table's
+queries while it waits, so it may need a retry.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

@@ -6,7 +6,7 @@
 pub mod context;
 pub mod suppression;
 
-pub use context::{MigrationContext, MigrationSettings, NoSchema, SchemaView, StatementContext, TableSize};
+pub use context::{MigrationContext, MigrationSettings, NoSchema, SchemaView, StatementContext, TableSize, TxnOrigin};
 
 use std::ops::Range;
 

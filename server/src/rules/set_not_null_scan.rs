@@ -43,8 +43,14 @@ Before PostgreSQL 12 there is no scan-free `SET NOT NULL`: keep the validated ch
 constraint, or accept the scan in a quiet window.
 
 ## Quick fix
-Enforce NOT NULL through a validated check first: the check-constraint sequence above (before
-PostgreSQL 12, the validated check replaces `SET NOT NULL`). None when the check is already there.
+PostgreSQL 12+, an `ALTER TABLE` whose only action is the `SET NOT NULL`: the statement becomes
+`ADD CONSTRAINT <table>_<column>_not_null CHECK (<column> IS NOT NULL) NOT VALID`, and the
+`VALIDATE CONSTRAINT`, the original `SET NOT NULL` and the `DROP CONSTRAINT` follow in a later
+transaction: right after it when the migration runs statement by statement outside a transaction,
+after the `COMMIT` of its explicit block, else in a new migration right after this one. **Safe**:
+the column ends NOT NULL with no extra constraint; the scan runs under SHARE UPDATE EXCLUSIVE and
+the `SET NOT NULL` uses the validated check instead of scanning. No fix before PostgreSQL 12, for
+an `ALTER TABLE` with other actions, or when the check is already there.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

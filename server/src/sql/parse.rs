@@ -3,7 +3,7 @@
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
-use super::facts::{StatementFacts, StatementKind};
+use super::facts::{DropIndex, StatementFacts, StatementKind};
 use super::lexer::{self, LexError, Tok};
 use super::recognize::recognize;
 use super::Dialect;
@@ -143,13 +143,26 @@ fn parse_tokens(dialect: Dialect, text: &str, tokens: Vec<Tok>, facts: &Statemen
     if matches!(facts.kind, StatementKind::Empty) {
         return ParseOutcome::Parsed;
     }
-    let with_spans: Vec<TokenWithSpan> =
-        tokens.into_iter().map(|t| TokenWithSpan { token: t.token, span: t.loc }).collect();
-    let result = Parser::new(dialect.sqlparser())
-        .with_recursion_limit(RECURSION_LIMIT)
-        .with_tokens_with_locations(with_spans)
-        .parse_statements();
+    // sqlparser lacks `DROP INDEX CONCURRENTLY`: the statement is read again without the
+    // keyword, so that the concurrent drop (what `drop-index-blocking` asks for) is not flagged.
+    let without_concurrently: Option<Vec<Tok>> = match &facts.kind {
+        StatementKind::DropIndex(DropIndex { concurrently: Some(c), .. }) => {
+            Some(tokens.iter().filter(|t| t.start != c.start).cloned().collect())
+        }
+        _ => None,
+    };
+    let parse = |tokens: Vec<Tok>| {
+        let with_spans: Vec<TokenWithSpan> =
+            tokens.into_iter().map(|t| TokenWithSpan { token: t.token, span: t.loc }).collect();
+        Parser::new(dialect.sqlparser())
+            .with_recursion_limit(RECURSION_LIMIT)
+            .with_tokens_with_locations(with_spans)
+            .parse_statements()
+    };
+    let result = parse(tokens);
+    let retried = result.is_err() && without_concurrently.is_some_and(|t| parse(t).is_ok());
     match result {
+        _ if retried => ParseOutcome::Parsed,
         Ok(_) => ParseOutcome::Parsed,
         Err(err) => {
             let lexed = lexer::tokenize(dialect.sqlparser(), text);

@@ -6,7 +6,8 @@
 use std::path::Path;
 
 use super::{
-    file_name, lines, opted_out, strip_sql, text_key, whole, wrapped, AppliedBy, ChecksumKind, Framework, LedgerSpec,
+    file_name, header_line, lines, opted_out, strip_sql, text_key, whole, wrapped, AppliedBy, ChecksumKind, Framework,
+    LedgerSpec, NoOptOut, OptOut, OptOutEdit,
 };
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
@@ -80,6 +81,36 @@ impl Framework for Atlas {
             Some("none") => opted_out(wrapped(HOW), "-- atlas:txmode none"),
             _ => wrapped(HOW),
         }
+    }
+
+    /// `-- atlas:txmode none` in the file header (a `-- atlas:txmode` already there gets the
+    /// value `none`); the header is separated from the statements by a blank line. Atlas runs
+    /// each statement on its own then; `atlas.sum` needs `atlas migrate hash` afterwards.
+    fn opt_out(
+        &self,
+        _path: &Path,
+        text: &str,
+        _at: usize,
+        newline: &str,
+        _read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        let how = "add `-- atlas:txmode none` (then run `atlas migrate hash`)";
+        for (start, line, _) in lines(text) {
+            let trimmed = line.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let Some(comment) = trimmed.strip_prefix("--") else { break };
+            if let Some(value) = comment.trim().strip_prefix("atlas:txmode") {
+                let v = value.trim();
+                if let Some(offset) = line.rfind(v).filter(|_| !v.is_empty()) {
+                    let at = start + offset;
+                    let edit = OptOutEdit::InFile { range: at..at + v.len(), text: "none".into() };
+                    return Ok(OptOut { how: how.into(), edit });
+                }
+            }
+        }
+        Ok(header_line(how, &format!("-- atlas:txmode none{newline}{newline}")))
     }
 
     fn out_of_order(&self) -> &'static str {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::{
     file_name, leading_digits, lines, opted_out, sections_between, sql_literal, strip_sql, text_key, wrapped,
-    AppliedBy, Framework, LedgerSpec,
+    AppliedBy, Framework, LedgerSpec, NoOptOut, OptOut, OptOutEdit,
 };
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
@@ -87,6 +87,33 @@ impl Framework for Dbmate {
             Some((_, _, d)) if !d.transaction => opted_out(wrapped(HOW), "-- migrate:up transaction:false"),
             _ => wrapped(HOW),
         }
+    }
+
+    /// ` transaction:false` on the directive of the block around byte `at`. dbmate still sends
+    /// the block as one query string.
+    fn opt_out(
+        &self,
+        _path: &Path,
+        text: &str,
+        at: usize,
+        _newline: &str,
+        _read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        let (start, _, d) =
+            directives(text).take_while(|(start, _, _)| *start <= at).last().ok_or(NoOptOut::AlwaysInTransaction)?;
+        let line = lines(text).find(|(s, _, _)| *s == start).map_or("", |(_, l, _)| l);
+        let end = start + line.trim_end().len();
+        let block = if d.direction == Direction::Up { "up" } else { "down" };
+        let how = format!("write the directive as `-- migrate:{block} transaction:false`");
+        if !d.transaction {
+            // Already out, and still refused: the block is one query string of several statements.
+            return Err(NoOptOut::OwnFile);
+        }
+        Ok(OptOut { how, edit: OptOutEdit::InFile { range: end..end, text: " transaction:false".into() } })
+    }
+
+    fn opted_out_sends_one_query(&self) -> bool {
+        true
     }
 
     fn out_of_order(&self) -> &'static str {

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::{
     file_name, opted_out, parent_name, sql_literal, text_key, whole, wrapped, AppliedBy, Framework, LedgerSpec,
+    NoOptOut, OptOut,
 };
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
@@ -74,6 +75,34 @@ impl Framework for Diesel {
     fn transaction(&self, path: &Path, _text: &str) -> TransactionMode {
         let metadata = path.parent().and_then(|d| read_text(&d.join("metadata.toml")));
         mode(metadata.as_deref())
+    }
+
+    /// `run_in_transaction = false` in the migration's `metadata.toml` (created, or the key set
+    /// in it). Diesel still sends `up.sql` as one query string.
+    fn opt_out(
+        &self,
+        path: &Path,
+        _text: &str,
+        _at: usize,
+        newline: &str,
+        read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        let metadata = path.parent().ok_or(NoOptOut::AlwaysInTransaction)?.join("metadata.toml");
+        let line = "run_in_transaction = false";
+        let edit = super::set_config_key(
+            metadata.clone(),
+            read(&metadata),
+            "run_in_transaction",
+            line,
+            "false",
+            newline,
+            true,
+        );
+        Ok(OptOut { how: format!("set `{line}` in metadata.toml"), edit })
+    }
+
+    fn opted_out_sends_one_query(&self) -> bool {
+        true
     }
 
     fn out_of_order(&self) -> &'static str {

@@ -10,7 +10,9 @@ use std::path::Path;
 
 use sqlparser::tokenizer::Token;
 
-use super::{file_name, opted_out, pair, wrapped, AppliedBy, ChecksumKind, Entry, Framework, LedgerSpec};
+use super::{
+    file_name, opted_out, pair, wrapped, AppliedBy, ChecksumKind, Entry, Framework, LedgerSpec, NoOptOut, OptOut,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -181,6 +183,24 @@ impl Framework for Flyway {
         conf_path.push(".conf");
         let conf = read_text(Path::new(&conf_path));
         mode(text, conf.as_deref(), dialect)
+    }
+
+    /// `executeInTransaction=false` in `<script>.sql.conf` (created, or the key set in it).
+    /// Flyway runs each statement on its own then.
+    fn opt_out(
+        &self,
+        path: &Path,
+        _text: &str,
+        _at: usize,
+        newline: &str,
+        read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        let name = file_name(path).ok_or(NoOptOut::AlwaysInTransaction)?;
+        let conf = path.with_file_name(format!("{name}.conf"));
+        let line = "executeInTransaction=false";
+        let edit =
+            super::set_config_key(conf.clone(), read(&conf), "executeInTransaction", line, "false", newline, false);
+        Ok(OptOut { how: format!("set `{line}` in {name}.conf"), edit })
     }
 
     fn out_of_order(&self) -> &'static str {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::{
     batch, file_name, leading_digits, numeric, numeric_key, pair, whole, wrapped, AppliedBy, Entry, Framework,
-    LedgerSpec,
+    LedgerSpec, NoOptOut, OptOut,
 };
 use crate::sql::Dialect;
 use crate::workspace::listing::Listing;
@@ -97,6 +97,19 @@ impl Framework for GolangMigrate {
             Dialect::Mysql => TransactionMode { how_to_opt_out: Some(HOW_MYSQL), ..TransactionMode::default() },
             Dialect::Sqlite => wrapped(HOW_SQLITE),
         }
+    }
+
+    /// No per-file opt-out; on PostgreSQL a file holding one statement runs outside any
+    /// transaction block.
+    fn opt_out(
+        &self,
+        _path: &Path,
+        _text: &str,
+        _at: usize,
+        _newline: &str,
+        _read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        Err(NoOptOut::OwnFile)
     }
 
     fn out_of_order(&self) -> &'static str {

@@ -9,8 +9,8 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::{
-    file_name, leading_digits, lines, numeric, numeric_key, opted_out, pair, sections_between, wrapped, AppliedBy,
-    Entry, Framework, LedgerSpec,
+    file_name, header_line, leading_digits, lines, numeric, numeric_key, opted_out, pair, sections_between, wrapped,
+    AppliedBy, Entry, Framework, LedgerSpec, NoOptOut, OptOut,
 };
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
@@ -125,6 +125,18 @@ impl Framework for Goose {
         } else {
             wrapped(HOW)
         }
+    }
+
+    /// `-- +goose NO TRANSACTION` as the first line; goose runs each statement on its own then.
+    fn opt_out(
+        &self,
+        _path: &Path,
+        _text: &str,
+        _at: usize,
+        newline: &str,
+        _read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        Ok(header_line("add `-- +goose NO TRANSACTION`", &format!("-- +goose NO TRANSACTION{newline}")))
     }
 
     fn out_of_order(&self) -> &'static str {

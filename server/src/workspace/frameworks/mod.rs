@@ -10,6 +10,7 @@ pub mod drizzle;
 pub mod flyway;
 pub mod golang_migrate;
 pub mod goose;
+pub mod naming;
 pub mod node_pg_migrate;
 pub mod plain;
 pub mod prisma;
@@ -18,7 +19,7 @@ pub mod supabase;
 
 use std::cmp::Ordering;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::listing::Listing;
 use super::{Direction, FrameworkKind, Migration, MigrationSet, Section, TransactionMode, VersionKey};
@@ -84,6 +85,29 @@ pub trait Framework: Sync {
         None
     }
 
+    /// How the migration file at `path` (its text `text`, written with line ending `newline`)
+    /// leaves the runner's transaction, for a statement at byte `at` of it (dbmate's option
+    /// belongs to the block around the statement). `read` gives the text of a file next to the
+    /// migration, `None` when there is none. Quick fixes write the result.
+    fn opt_out(
+        &self,
+        path: &Path,
+        text: &str,
+        at: usize,
+        newline: &str,
+        read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        let _ = (path, text, at, newline, read);
+        Err(NoOptOut::AlwaysInTransaction)
+    }
+
+    /// After its opt-out, the runner still sends the file (or block) as one query string, which
+    /// PostgreSQL runs as one implicit transaction when it holds several statements (sqlx,
+    /// dbmate, Diesel): a statement that refuses transaction blocks must then be alone in it.
+    fn opted_out_sends_one_query(&self) -> bool {
+        false
+    }
+
     /// Byte ranges that the runner sends as one statement whatever `;` they contain (goose
     /// `StatementBegin … StatementEnd` blocks, Drizzle chunks between `--> statement-breakpoint`).
     fn statement_blocks(&self, path: &Path, text: &str) -> Vec<Range<usize>> {
@@ -107,6 +131,89 @@ pub trait Framework: Sync {
             elsewhere: Vec::new(),
         }
     }
+}
+
+/// A migration's way out of its runner's transaction ([`Framework::opt_out`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptOut {
+    /// For titles and messages: "add `-- +goose NO TRANSACTION`".
+    pub how: String,
+    pub edit: OptOutEdit,
+}
+
+/// The edit that opts a migration out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptOutEdit {
+    /// Replace `range` of the migration file with `text` (an empty range inserts: a header line,
+    /// a directive's option).
+    InFile { range: Range<usize>, text: String },
+    /// Create the runner's configuration file for the migration (Flyway `<script>.sql.conf`,
+    /// Diesel `metadata.toml`).
+    CreateFile { path: PathBuf, text: String },
+    /// Replace `range` of the existing configuration file `path`, whose text is `old`.
+    EditFile { path: PathBuf, old: String, range: Range<usize>, text: String },
+}
+
+/// Why a migration cannot leave its runner's transaction by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoOptOut {
+    /// No per-file opt-out, but the runner sends a file as one query string, and a file holding
+    /// a single statement runs outside any transaction block: the statement needs a migration
+    /// file of its own (golang-migrate, Prisma).
+    OwnFile,
+    /// The runner always runs a migration in a transaction (Supabase's batch with its ledger
+    /// INSERT, Drizzle, node-pg-migrate SQL files), or nothing is known about it (plain files).
+    AlwaysInTransaction,
+}
+
+/// The opt-out that inserts `line` at the start of the file.
+pub(crate) fn header_line(how: &str, line: &str) -> OptOut {
+    OptOut { how: how.to_string(), edit: OptOutEdit::InFile { range: 0..0, text: line.to_string() } }
+}
+
+/// Sets `key` to `value` in a `key=value` configuration file read as `old` (Flyway `.conf`,
+/// Diesel `metadata.toml`): the value replaced in place when the key is there, else a line
+/// added (`at_start`: as the first line, where TOML keeps top-level keys).
+pub(crate) fn set_config_key(
+    path: PathBuf,
+    old: Option<String>,
+    key: &str,
+    line: &str,
+    value: &str,
+    newline: &str,
+    at_start: bool,
+) -> OptOutEdit {
+    let Some(old) = old else {
+        return OptOutEdit::CreateFile { path, text: format!("{line}{newline}") };
+    };
+    let mut found = None;
+    for (start, text, _) in lines(&old) {
+        if at_start && text.trim_start().starts_with('[') {
+            // TOML: what follows a table header is not a top-level key.
+            break;
+        }
+        let Some((k, v)) = text.split_once('=') else { continue };
+        if k.trim() != key {
+            continue;
+        }
+        // The value, without the spaces around it or a trailing comment.
+        let v_start = start + k.len() + 1 + (v.len() - v.trim_start().len());
+        let raw = v.trim_start();
+        let v_len = raw.find('#').map_or(raw.len(), |i| i).min(raw.len());
+        let v_len = raw[..v_len].trim_end().len();
+        found = Some(v_start..v_start + v_len);
+        break;
+    }
+    if let Some(range) = found {
+        return OptOutEdit::EditFile { range, text: value.to_string(), path, old };
+    }
+    let nl = if old.contains("\r\n") { "\r\n" } else { newline };
+    if at_start {
+        return OptOutEdit::EditFile { range: 0..0, text: format!("{line}{nl}"), path, old };
+    }
+    let sep = if old.is_empty() || old.ends_with('\n') { "" } else { nl };
+    let end = old.len();
+    OptOutEdit::EditFile { range: end..end, text: format!("{sep}{line}{nl}"), path, old }
 }
 
 /// A framework's ledger: where it is, one query that normalises its rows, how a row matches a

@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
-use super::{file_name, parent_name, sql_literal, text_key, whole, AppliedBy, ChecksumKind, Framework, LedgerSpec};
+use super::{
+    file_name, parent_name, sql_literal, text_key, whole, AppliedBy, ChecksumKind, Framework, LedgerSpec, NoOptOut,
+    OptOut,
+};
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_text, Listing};
 use crate::workspace::{Direction, FrameworkKind, Migration, Section, TransactionMode, VersionKey};
@@ -53,6 +56,19 @@ impl Framework for Prisma {
 
     fn transaction(&self, _path: &Path, _text: &str) -> TransactionMode {
         TransactionMode { wraps: false, implicit_batch: true, opted_out_by: None, how_to_opt_out: Some(HOW) }
+    }
+
+    /// No opt-out directive; a `migration.sql` holding one statement runs outside any
+    /// transaction block.
+    fn opt_out(
+        &self,
+        _path: &Path,
+        _text: &str,
+        _at: usize,
+        _newline: &str,
+        _read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        Err(NoOptOut::OwnFile)
     }
 
     fn out_of_order(&self) -> &'static str {

@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use super::{
-    file_name, numeric_key, opted_out, pair, whole, wrapped, AppliedBy, ChecksumKind, Entry, Framework, LedgerSpec,
+    file_name, header_line, numeric_key, opted_out, pair, whole, wrapped, AppliedBy, ChecksumKind, Entry, Framework,
+    LedgerSpec, NoOptOut, OptOut,
 };
 use crate::sql::Dialect;
 use crate::workspace::listing::{read_head, Ecosystem, Listing};
@@ -93,6 +94,22 @@ impl Framework for Sqlx {
         } else {
             wrapped(HOW)
         }
+    }
+
+    /// `-- no-transaction` as the first line. sqlx still sends the file as one query string.
+    fn opt_out(
+        &self,
+        _path: &Path,
+        _text: &str,
+        _at: usize,
+        newline: &str,
+        _read: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<OptOut, NoOptOut> {
+        Ok(header_line("start the file with `-- no-transaction`", &format!("{MARKER}{newline}")))
+    }
+
+    fn opted_out_sends_one_query(&self) -> bool {
+        true
     }
 
     fn out_of_order(&self) -> &'static str {

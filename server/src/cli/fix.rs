@@ -1,0 +1,215 @@
+//! `safemig check --fix [--unsafe]`: applies quick fixes to the checked files before the report.
+//!
+//! Rounds: analyse the project, apply at most one fix per file (its findings' ranges move once
+//! a fix lands), analyse again, until no fix applies (or [`MAX_ROUNDS`]). Per finding, the
+//! preferred fix is taken when allowed, else the first allowed one; `--unsafe` allows
+//! [`Safety::Unsafe`] fixes too. A file is written only when it still holds the text the fix was
+//! computed from, another file is edited only when it still holds what the fix read
+//! ([`FileEdit::ReplaceIn`]), and a new file is created only when nothing is there yet
+//! (`create_new`): nothing safemig did not read is ever overwritten.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::engine::{self, FileAnalysis, CLI_MAX_BYTES};
+use crate::fixes::{self, FileEdit, Fix, FixContext, Place, Safety};
+use crate::project::{Disk, Project};
+
+/// A fix never applies twice to the same statement, so rounds end; this bounds them anyway.
+const MAX_ROUNDS: usize = 32;
+
+/// Applies fixes to `files` (the files `check` was asked about) in the project at `root`. Says
+/// what changed on `log`; returns whether something went wrong (a file could not be written).
+pub(crate) fn apply_fixes(
+    root: &Path,
+    config: &Config,
+    files: &[PathBuf],
+    allow_unsafe: bool,
+    log: &mut dyn Write,
+) -> io::Result<bool> {
+    let mut trouble = false;
+    // (file, rule, statement text): done, or refused.
+    let mut tried: HashSet<(PathBuf, &'static str, String)> = HashSet::new();
+    for _ in 0..MAX_ROUNDS {
+        let project = Project::open(root, config.clone());
+        let analysis = project.analyze(&Disk, None);
+        let mut changed = false;
+        for path in files {
+            let Ok(canonical) = path.canonicalize() else { continue };
+            let in_set = analysis.files.iter().find(|(p, _)| p.canonicalize().ok().as_ref() == Some(&canonical));
+            let standalone;
+            let (file, place): (&FileAnalysis, Option<Place>) = match in_set {
+                Some((set_path, f)) => {
+                    let set = &project.sets[f.set];
+                    (&f.analysis, Some(Place { path: set_path, set, sources: &Disk }))
+                }
+                None => {
+                    let Ok(bytes) = fs::read(path) else { continue };
+                    let settings = config.settings(engine::dialect_for_path(path, config));
+                    let (analysis, text) = engine::analyze_bytes(&bytes, CLI_MAX_BYTES, &settings, config);
+                    if text.is_none() {
+                        continue;
+                    }
+                    standalone = analysis;
+                    (&standalone, None)
+                }
+            };
+            let mut ctx = FixContext::of(file);
+            if let Some(place) = place {
+                ctx = ctx.at(place);
+            }
+            for finding in &file.findings {
+                let statement = file.file.statements.get(finding.statement).map(|s| s.parsed.text.to_string());
+                let key = (canonical.clone(), finding.rule, statement.unwrap_or_default());
+                if tried.contains(&key) {
+                    continue;
+                }
+                let Some(fix) = choose(fixes::for_finding(finding, &ctx), allow_unsafe) else { continue };
+                tried.insert(key);
+                match write_fix(path, &file.file.text, &fix) {
+                    Ok(()) => {
+                        report(log, path, &fix)?;
+                        changed = true;
+                        break;
+                    }
+                    Err(e) => {
+                        eprintln!("error: cannot apply `{}` to {}: {e}", fix.title, path.display());
+                        trouble = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(trouble)
+}
+
+/// The preferred allowed fix, else the first allowed one.
+fn choose(fixes: Vec<Fix>, allow_unsafe: bool) -> Option<Fix> {
+    let allowed = |f: &Fix| f.safety == Safety::Safe || allow_unsafe;
+    let preferred = fixes.iter().position(|f| f.preferred && allowed(f));
+    let index = preferred.or_else(|| fixes.iter().position(allowed))?;
+    fixes.into_iter().nth(index)
+}
+
+fn report(log: &mut dyn Write, path: &Path, fix: &Fix) -> io::Result<()> {
+    let safety = match fix.safety {
+        Safety::Safe => "safe",
+        Safety::Unsafe => "unsafe",
+    };
+    writeln!(log, "fixed {}: {} ({safety}): {}", path.display(), fix.rule, fix.title)?;
+    for edit in &fix.edits {
+        match edit {
+            FileEdit::Create { path, .. } => writeln!(log, "  created {}", path.display())?,
+            FileEdit::ReplaceIn { path, .. } => writeln!(log, "  edited {}", path.display())?,
+            FileEdit::Replace { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// Writes `fix` for the file at `path`, whose text was `read` when the fix was computed. Checks
+/// everything first: the file still holds `read`, each other file still holds what the fix read,
+/// no file to create exists. New files are created with `create_new`, so one that appears in
+/// the meantime is not overwritten either.
+pub(crate) fn write_fix(path: &Path, read: &str, fix: &Fix) -> io::Result<()> {
+    let changed = |p: &Path| io::Error::other(format!("{} changed since safemig read it", p.display()));
+    if fs::read_to_string(path)? != read {
+        return Err(changed(path));
+    }
+    for edit in &fix.edits {
+        match edit {
+            FileEdit::ReplaceIn { path, expected, .. } if fs::read_to_string(path)? != *expected => {
+                return Err(changed(path))
+            }
+            FileEdit::Create { path, .. } if path.exists() => {
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists", path.display())))
+            }
+            _ => {}
+        }
+    }
+    for edit in &fix.edits {
+        if let FileEdit::Create { path, text } = edit {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+            file.write_all(text.as_bytes())?;
+        }
+    }
+    for edit in &fix.edits {
+        if let FileEdit::ReplaceIn { path, range, text, expected } = edit {
+            let (Some(before), Some(after)) = (expected.get(..range.start), expected.get(range.end..)) else {
+                return Err(io::Error::other(format!("an edit outside {}", path.display())));
+            };
+            fs::write(path, format!("{before}{text}{after}"))?;
+        }
+    }
+    if fix.edits.iter().any(|e| matches!(e, FileEdit::Replace { .. })) {
+        fs::write(path, fixes::apply(read, &fix.edits))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(edits: Vec<FileEdit>) -> Fix {
+        Fix { rule: "create-index-blocking", title: "t".into(), preferred: true, safety: Safety::Safe, edits }
+    }
+
+    #[test]
+    fn nothing_is_written_over_what_was_not_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("1.sql");
+        fs::write(&path, "CREATE INDEX i ON t (c);\n").expect("write");
+        let insert = FileEdit::Replace { range: 12..12, text: " CONCURRENTLY".into() };
+        // The file changed since it was read.
+        let err = write_fix(&path, "CREATE INDEX i ON t (x);\n", &fix(vec![insert.clone()])).expect_err("stale");
+        assert!(err.to_string().contains("changed since"), "{err}");
+        // A file to create exists: nothing is written, not even the migration.
+        let taken = dir.path().join("2.sql");
+        fs::write(&taken, "SELECT 1;\n").expect("write");
+        let create = FileEdit::Create { path: taken.clone(), text: "new".into() };
+        write_fix(&path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert.clone(), create])).expect_err("exists");
+        assert_eq!(fs::read_to_string(&taken).expect("read"), "SELECT 1;\n");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX i ON t (c);\n");
+        // Another file that changed since the fix read it.
+        let conf = dir.path().join("1.sql.conf");
+        fs::write(&conf, "executeInTransaction=true\n").expect("write");
+        let edit = FileEdit::ReplaceIn {
+            path: conf.clone(),
+            range: 0..0,
+            text: "x".into(),
+            expected: "something else\n".into(),
+        };
+        write_fix(&path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert.clone(), edit])).expect_err("stale conf");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX i ON t (c);\n");
+        // All good.
+        let new = dir.path().join("sub/3.sql");
+        let create = FileEdit::Create { path: new.clone(), text: "SELECT 3;\n".into() };
+        write_fix(&path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert, create])).expect("written");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX CONCURRENTLY i ON t (c);\n");
+        assert_eq!(fs::read_to_string(&new).expect("read"), "SELECT 3;\n");
+    }
+
+    #[test]
+    fn the_preferred_allowed_fix_wins() {
+        let mut unsafe_preferred = fix(Vec::new());
+        unsafe_preferred.safety = Safety::Unsafe;
+        unsafe_preferred.title = "unsafe".into();
+        let mut safe = fix(Vec::new());
+        safe.preferred = false;
+        safe.title = "safe".into();
+        let both = vec![unsafe_preferred, safe];
+        assert_eq!(choose(both.clone(), false).map(|f| f.title), Some("safe".into()));
+        assert_eq!(choose(both, true).map(|f| f.title), Some("unsafe".into()));
+        assert_eq!(choose(Vec::new(), true), None);
+    }
+}

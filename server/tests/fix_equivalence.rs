@@ -1,0 +1,1075 @@
+//! Quick fixes against a real PostgreSQL (127.0.0.1:5432, user `postgres`, trust).
+//!
+//! For every fix: a migration set in a temporary directory, in the framework's layout. The
+//! original set is applied to one fresh database, the set after the fix (its edits written to disk
+//! as `safemig check --fix` writes them) to another, each migration the way its runner sends it
+//! ([`Run`]); both then must describe the same catalog (tables, columns, types, nullability,
+//! defaults, indexes and their validity, constraints and their validity) and hold the same rows.
+//! Then the lock probes: the rewritten statements on a seeded table, in a transaction, with
+//! `pg_locks` read after each one ([`probe_in_transaction`]); a concurrent statement outside a
+//! transaction, stopped half-way by a session that holds a write lock, with its locks read while
+//! it waits and a write to the table going through ([`probe_concurrent`]).
+//!
+//! Every test creates its own databases (`safemig_fix_<test>_<pid>_<n>`) and drops them in
+//! [`Db`]'s `Drop`, also when the test fails.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use safemig::config::Config;
+use safemig::fixes::{self, FileEdit, Fix, FixContext, Place, Safety};
+use safemig::project::{Disk, Project};
+use safemig::sql::{Dialect, SqlFile, StatementKind};
+use safemig::workspace::frameworks::framework;
+use safemig::workspace::{Direction, FrameworkKind};
+
+const ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+// ---- databases --------------------------------------------------------------------------------
+
+/// A database of one test, dropped on `Drop`.
+struct Db {
+    name: String,
+}
+
+impl Db {
+    fn new(test: &str) -> Db {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("safemig_fix_{test}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let mut admin = postgres::Client::connect(ADMIN, postgres::NoTls).expect("PostgreSQL at 127.0.0.1:5432");
+        // Two statements: CREATE DATABASE refuses to run in the implicit transaction of a batch.
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop a leftover");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+        Db { name }
+    }
+
+    /// A fresh database holding `seed`.
+    fn seeded(test: &str, seed: &str) -> Db {
+        let db = Db::new(test);
+        db.client().batch_execute(seed).expect("seed the database");
+        db
+    }
+
+    fn client(&self) -> postgres::Client {
+        let conn = format!("host=127.0.0.1 port=5432 user=postgres dbname={}", self.name);
+        postgres::Client::connect(&conn, postgres::NoTls).expect("connect to the test database")
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(ADMIN, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+// ---- running migrations -----------------------------------------------------------------------
+
+/// How a runner sends one migration to PostgreSQL. This is the test's own model of the runners
+/// (from their sources, `shared/design/reference/frameworks.md`), not safemig's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// `BEGIN`, the statements, `COMMIT` (goose, Atlas, Flyway, sqlx, dbmate, Diesel by default).
+    Wrapped,
+    /// The whole text as one simple query: PostgreSQL runs several statements as one implicit
+    /// transaction (golang-migrate, Prisma; sqlx, dbmate and Diesel after their opt-out).
+    Batch,
+    /// Statement by statement, each in its own transaction unless the text opens one (goose,
+    /// Atlas and Flyway after their opt-out; psql-style plain files).
+    EachStatement,
+}
+
+/// The statements of `text`, as safemig splits them (comments and empty statements left out).
+fn statements(text: &str) -> Vec<String> {
+    let file = SqlFile::parse(text, Dialect::Postgres, None);
+    file.statements
+        .iter()
+        .filter(|s| !matches!(s.kind(), StatementKind::Empty))
+        .map(|s| text[s.range.clone()].to_string())
+        .collect()
+}
+
+/// Applies `text` as `run` says. An error names the statement.
+fn apply(client: &mut postgres::Client, text: &str, run: Run) -> Result<(), String> {
+    let exec = |client: &mut postgres::Client, sql: &str| {
+        client.batch_execute(sql).map_err(|e| format!("{sql}: {}", message(&e)))
+    };
+    match run {
+        Run::Batch => exec(client, text),
+        Run::Wrapped => {
+            exec(client, "BEGIN")?;
+            for s in statements(text) {
+                if let Err(e) = exec(client, &s) {
+                    let _ = exec(client, "ROLLBACK");
+                    return Err(e);
+                }
+            }
+            exec(client, "COMMIT")
+        }
+        Run::EachStatement => statements(text).iter().try_for_each(|s| exec(client, s)),
+    }
+}
+
+/// PostgreSQL's own message for a failed statement.
+fn message(e: &postgres::Error) -> String {
+    e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string())
+}
+
+/// One migration as its runner sends it: the text of its up part and how.
+#[derive(Debug, Clone)]
+struct Step {
+    path: PathBuf,
+    text: String,
+    run: Run,
+}
+
+/// The up part of every migration of the set in `dir`, in runner order, and how each runs.
+fn steps(dir: &Path) -> Vec<Step> {
+    let project = Project::open(dir, Config::default());
+    let mut out = Vec::new();
+    for set in &project.sets {
+        let fw = framework(set.framework);
+        for migration in &set.migrations {
+            let Some(path) = migration.up.clone() else { continue };
+            let text = std::fs::read_to_string(&path).expect("read a migration");
+            let up: String = fw
+                .sections(&path, &text)
+                .iter()
+                .filter(|s| s.direction == Direction::Up)
+                .map(|s| &text[s.range.clone()])
+                .collect();
+            let run = runner(set.framework, &path, &text);
+            out.push(Step { path, text: up, run });
+        }
+    }
+    out
+}
+
+/// How `kind` runs the file at `path`: the test's model of each runner. Whether the file opted
+/// out is read from the file itself (and its configuration file), the way the runner reads it.
+fn runner(kind: FrameworkKind, path: &Path, text: &str) -> Run {
+    let first_line = text.lines().next().unwrap_or("");
+    let has_line = |l: &str| text.lines().any(|x| x.trim_end() == l);
+    let sibling = |name: &str| path.parent().map(|d| d.join(name)).and_then(|p| std::fs::read_to_string(p).ok());
+    match kind {
+        // goose runs statement by statement, in a transaction unless annotated.
+        FrameworkKind::Goose if has_line("-- +goose NO TRANSACTION") => Run::EachStatement,
+        FrameworkKind::Goose => Run::Wrapped,
+        // Atlas: statement by statement; `-- atlas:txmode none` in the header.
+        FrameworkKind::Atlas
+            if text.lines().take_while(|l| l.starts_with("--")).any(|l| l == "-- atlas:txmode none") =>
+        {
+            Run::EachStatement
+        }
+        FrameworkKind::Atlas => Run::Wrapped,
+        // Flyway: statement by statement (JDBC); `<file>.conf` with executeInTransaction=false.
+        FrameworkKind::Flyway => {
+            let conf = path.file_name().and_then(|n| sibling(&format!("{}.conf", n.to_string_lossy())));
+            if conf.is_some_and(|c| c.lines().any(|l| l.replace(' ', "") == "executeInTransaction=false")) {
+                Run::EachStatement
+            } else {
+                Run::Wrapped
+            }
+        }
+        // sqlx, dbmate, Diesel send the file as one query string, in a transaction unless opted out.
+        FrameworkKind::Sqlx if first_line == "-- no-transaction" => Run::Batch,
+        FrameworkKind::Dbmate if text.lines().any(|l| l.starts_with("-- migrate:up transaction:false")) => Run::Batch,
+        FrameworkKind::Diesel
+            if sibling("metadata.toml")
+                .is_some_and(|m| m.lines().any(|l| l.replace(' ', "") == "run_in_transaction=false")) =>
+        {
+            Run::Batch
+        }
+        FrameworkKind::Sqlx | FrameworkKind::Dbmate | FrameworkKind::Diesel => Run::Wrapped,
+        FrameworkKind::GolangMigrate | FrameworkKind::Prisma => Run::Batch,
+        FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::NodePgMigrate => Run::Wrapped,
+        FrameworkKind::Plain => Run::EachStatement,
+    }
+}
+
+/// Applies the migrations of the set in `dir` in runner order.
+fn apply_set(db: &Db, dir: &Path) -> Result<(), String> {
+    let mut client = db.client();
+    for step in steps(dir) {
+        apply(&mut client, &step.text, step.run).map_err(|e| format!("{}: {e}", step.path.display()))?;
+    }
+    Ok(())
+}
+
+// ---- the catalog and the data -----------------------------------------------------------------
+
+const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'";
+
+/// The schema as sorted lines: relations, columns (position, type, nullability, default,
+/// identity, generation), indexes (definition, validity), constraints (definition, validity).
+fn catalog(client: &mut postgres::Client) -> Vec<String> {
+    let sql = format!(
+        "SELECT line FROM (
+           SELECT format('relation %s.%s kind=%s', n.nspname, c.relname, c.relkind) AS line
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE {USER_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+           UNION ALL
+           SELECT format('column %s.%s.%s pos=%s type=%s notnull=%s default=%s identity=%s generated=%s',
+                         n.nspname, c.relname, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod),
+                         a.attnotnull, coalesce(pg_get_expr(d.adbin, d.adrelid), '-'), a.attidentity, a.attgenerated)
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE {USER_SCHEMA} AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+           UNION ALL
+           SELECT format('index %s.%s on=%s valid=%s ready=%s live=%s def=%s', n.nspname, ic.relname, t.relname,
+                         i.indisvalid, i.indisready, i.indislive, pg_get_indexdef(i.indexrelid))
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+             JOIN pg_namespace n ON n.oid = ic.relnamespace
+            WHERE {USER_SCHEMA}
+           UNION ALL
+           SELECT format('constraint %s.%s.%s type=%s validated=%s deferrable=%s index=%s def=%s', n.nspname,
+                         c.relname, k.conname, k.contype, k.convalidated, k.condeferrable,
+                         coalesce(k.conindid::regclass::text, '-'), pg_get_constraintdef(k.oid))
+             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE {USER_SCHEMA}
+         ) x ORDER BY line"
+    );
+    client.query(&sql, &[]).expect("read the catalog").iter().map(|r| r.get::<_, String>(0)).collect()
+}
+
+/// Every row of every user table, as text, sorted.
+fn data(client: &mut postgres::Client) -> Vec<String> {
+    let tables: Vec<String> = client
+        .query(
+            &format!(
+                "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE {USER_SCHEMA} AND c.relkind IN ('r', 'p') ORDER BY 1"
+            ),
+            &[],
+        )
+        .expect("list the tables")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut out = Vec::new();
+    for table in tables {
+        let rows = client
+            .query(&format!("SELECT x::text FROM {table} x ORDER BY 1"), &[])
+            .expect("read a table")
+            .iter()
+            .map(|r| format!("{table}: {}", r.get::<_, String>(0)))
+            .collect::<Vec<_>>();
+        out.extend(rows);
+    }
+    out
+}
+
+/// Where two databases differ, as a readable list (empty when they do not).
+fn differences(a: &Db, b: &Db) -> Vec<String> {
+    let (mut ca, mut cb) = (a.client(), b.client());
+    let mut out = Vec::new();
+    for (what, left, right) in [("catalog", catalog(&mut ca), catalog(&mut cb)), ("data", data(&mut ca), data(&mut cb))]
+    {
+        out.extend(left.iter().filter(|l| !right.contains(l)).map(|l| format!("{what}, original only: {l}")));
+        out.extend(right.iter().filter(|r| !left.contains(r)).map(|r| format!("{what}, rewritten only: {r}")));
+    }
+    out
+}
+
+// ---- lock probes ------------------------------------------------------------------------------
+
+/// The locks a statement held on the public schema's relations when it finished, and the
+/// table's data file.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // `sql` is for the failure messages.
+struct Probed {
+    sql: String,
+    /// (relation, mode), sorted.
+    locks: Vec<(String, String)>,
+    filenode: u32,
+    /// The statement scanned the probed table (a sequential scan counted in its transaction).
+    scanned: bool,
+}
+
+impl Probed {
+    fn holds(&self, relation: &str, mode: &str) -> bool {
+        self.locks.iter().any(|(r, m)| r == relation && m == mode)
+    }
+}
+
+const LOCKS_OF: &str = "SELECT c.relname::text, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                         WHERE l.pid = $1 AND l.granted AND l.locktype = 'relation'
+                           AND c.relnamespace = 'public'::regnamespace ORDER BY 1, 2";
+
+fn filenode(client: &mut postgres::Client, table: &str) -> u32 {
+    let row = client.query_one(&format!("SELECT pg_relation_filenode('{table}')::oid"), &[]).expect("filenode");
+    row.get(0)
+}
+
+/// Sequential scans of `table` so far in this transaction (`pg_stat_xact_user_tables` counts
+/// them before they are flushed).
+fn seq_scans(client: &mut postgres::Client, table: &str) -> i64 {
+    let row = client
+        .query_one("SELECT coalesce(max(seq_scan), 0) FROM pg_stat_xact_user_tables WHERE relname = $1", &[&table])
+        .expect("read pg_stat_xact_user_tables");
+    row.get(0)
+}
+
+/// Runs `sql` in the open transaction of `client` (backend `pid`) and reads what it holds.
+fn probe_one(client: &mut postgres::Client, pid: i32, table: &str, sql: &str) -> Probed {
+    let scans = seq_scans(client, table);
+    client.batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {}", message(&e)));
+    let locks = client.query(LOCKS_OF, &[&pid]).expect("read pg_locks");
+    let locks = locks.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let scanned = seq_scans(client, table) > scans;
+    Probed { sql: sql.to_string(), locks, filenode: filenode(client, table), scanned }
+}
+
+/// Runs `statements` in one transaction on a seeded database and reads the session's locks,
+/// whether `table` was scanned and its data file after each; rolls back at the end.
+fn probe_in_transaction(db: &Db, table: &str, statements: &[String]) -> Vec<Probed> {
+    let mut client = db.client();
+    let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
+    client.batch_execute("BEGIN").expect("begin");
+    let out = statements.iter().map(|sql| probe_one(&mut client, pid, table, sql)).collect();
+    client.batch_execute("ROLLBACK").expect("rollback");
+    out
+}
+
+/// Runs the migrations of the set in `root` from migration `from` on (runner order) as their
+/// runners do, on a database holding the earlier ones, and probes every statement in the
+/// transaction it runs in (a statement outside any transaction gets one of its own, which is
+/// what PostgreSQL gives it). Transaction-control statements are run, not probed.
+fn probe_set(db: &Db, root: &Path, from: usize, table: &str) -> Vec<Probed> {
+    let all = steps(root);
+    let mut client = db.client();
+    for step in &all[..from] {
+        apply(&mut client, &step.text, step.run).expect("apply the earlier migrations");
+    }
+    let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
+    let mut out = Vec::new();
+    for step in &all[from..] {
+        let in_step = step.run != Run::EachStatement;
+        if in_step {
+            client.batch_execute("BEGIN").expect("begin");
+        }
+        let mut in_block = false;
+        for sql in statements(&step.text) {
+            let head = sql.trim_start().to_ascii_uppercase();
+            if !in_step && (head.starts_with("BEGIN") || head.starts_with("COMMIT")) {
+                in_block = head.starts_with("BEGIN");
+                client.batch_execute(&sql).expect("transaction control");
+                continue;
+            }
+            let own = !in_step && !in_block;
+            if own {
+                client.batch_execute("BEGIN").expect("begin");
+            }
+            out.push(probe_one(&mut client, pid, table, &sql));
+            if own {
+                client.batch_execute("COMMIT").expect("commit");
+            }
+        }
+        if in_step {
+            client.batch_execute("COMMIT").expect("commit");
+        }
+    }
+    out
+}
+
+/// No statement scans `table` while its transaction holds a lock that blocks writes (or more),
+/// and the table keeps its data file.
+fn assert_no_blocking_scan(probed: &[Probed], table: &str, filenode_before: u32) {
+    for p in probed {
+        if p.scanned {
+            for mode in WRITE_BLOCKING {
+                assert!(!p.holds(table, mode), "`{}` scans {table} under {mode}: {probed:#?}", p.sql);
+            }
+        }
+        assert_eq!(p.filenode, filenode_before, "`{}` rewrote {table}", p.sql);
+    }
+}
+
+/// What a concurrent statement held while it waited half-way.
+#[derive(Debug)]
+struct ConcurrentProbe {
+    locks_while_waiting: Vec<(String, String)>,
+    /// `write` ran (under a 10 s lock_timeout) while the statement waited.
+    write: Result<(), String>,
+    filenode_before: u32,
+    filenode_after: u32,
+}
+
+/// Runs `sql` outside a transaction while another session holds ROW EXCLUSIVE on `table` (an
+/// open writer), so that the concurrent statement stops at its wait for older writers; reads
+/// the locks it holds then, runs `write` from a third session, lets the writer commit and the
+/// statement finish.
+fn probe_concurrent(db: &Db, table: &str, sql: &str, write: &str) -> ConcurrentProbe {
+    let mut holder = db.client();
+    let mut watcher = db.client();
+    let filenode_before = filenode(&mut watcher, table);
+    holder.batch_execute(&format!("BEGIN; LOCK TABLE {table} IN ROW EXCLUSIVE MODE")).expect("hold a writer's lock");
+    let mut worker = db.client();
+    let pid: i32 = worker.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
+    let statement = sql.to_string();
+    let running = std::thread::spawn(move || worker.batch_execute(&statement).map_err(|e| message(&e)));
+    // Wait (without asserting on time) until the statement waits for the writer.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let waiting: i64 = watcher
+            .query_one("SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", &[&pid])
+            .expect("read pg_locks")
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        if running.is_finished() || Instant::now() > deadline {
+            let _ = holder.batch_execute("ROLLBACK");
+            panic!("`{sql}` never waited for the open writer: {:?}", running.join());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let locks = watcher.query(LOCKS_OF, &[&pid]).expect("read pg_locks");
+    let locks_while_waiting = locks.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut writer = db.client();
+    let write = writer.batch_execute(&format!("SET lock_timeout = '10s'; {write}")).map_err(|e| message(&e));
+    holder.batch_execute("COMMIT").expect("release the writer");
+    let done = running.join().expect("the statement's thread");
+    done.unwrap_or_else(|e| panic!("`{sql}` failed: {e}"));
+    let filenode_after = filenode(&mut watcher, table);
+    ConcurrentProbe { locks_while_waiting, write, filenode_before, filenode_after }
+}
+
+/// Locks that block writes to a table (or more).
+const WRITE_BLOCKING: &[&str] = &["ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"];
+
+fn assert_writes_continue(probe: &ConcurrentProbe, table: &str) {
+    for (relation, mode) in &probe.locks_while_waiting {
+        assert!(
+            !(relation == table && WRITE_BLOCKING.contains(&mode.as_str())),
+            "{mode} on {relation} while waiting: {probe:?}"
+        );
+    }
+    assert_eq!(probe.write, Ok(()), "a write to {table} while the statement ran");
+}
+
+// ---- fixtures and fixes -----------------------------------------------------------------------
+
+/// A migration set in a temporary directory: `files` are (path relative to the root, text).
+fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create dirs");
+        std::fs::write(&path, text).expect("write a fixture");
+    }
+    dir
+}
+
+/// Copies a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The findings of `rule` in the file at `rel`, and every rule id found anywhere in the set.
+fn analyse(root: &Path, rel: &str) -> (Project, safemig::project::ProjectAnalysis, PathBuf) {
+    let project = Project::open(root, Config::default());
+    let analysis = project.analyze(&Disk, None);
+    (project, analysis, root.join(rel))
+}
+
+/// Every (file, rule) the project reports, sorted.
+fn all_findings(root: &Path) -> Vec<(String, String)> {
+    let project = Project::open(root, Config::default());
+    let analysis = project.analyze(&Disk, None);
+    let mut out: Vec<(String, String)> = analysis
+        .files
+        .iter()
+        .flat_map(|(path, f)| {
+            let name = path.strip_prefix(root).unwrap_or(path).display().to_string();
+            f.analysis.findings.iter().map(move |x| (name.clone(), x.rule.to_string()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The fixes safemig offers for the first `rule` finding in `rel`.
+fn fixes_for(root: &Path, rel: &str, rule: &str) -> Vec<Fix> {
+    let (project, analysis, path) = analyse(root, rel);
+    let file = analysis.files.get(&path).unwrap_or_else(|| panic!("{rel} is not a migration of the set"));
+    let finding = file
+        .analysis
+        .findings
+        .iter()
+        .find(|f| f.rule == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {rel}: {:?}", file.analysis.findings));
+    let set = &project.sets[file.set];
+    let place = Place { path: &path, set, sources: &Disk };
+    let ctx = FixContext::of(&file.analysis).at(place);
+    fixes::for_finding(finding, &ctx)
+}
+
+/// Writes a fix's edits as `check --fix` does (replacements in `rel`, new files created).
+fn write_fix(root: &Path, rel: &str, fix: &Fix) {
+    let path = root.join(rel);
+    let text = std::fs::read_to_string(&path).expect("read the fixed file");
+    let fixed = fixes::apply(&text, &fix.edits);
+    std::fs::write(&path, fixed).expect("write the fixed file");
+    for edit in &fix.edits {
+        match edit {
+            FileEdit::Create { path, text } => {
+                assert!(!path.exists(), "the fix would overwrite {}", path.display());
+                std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+                std::fs::write(path, text).expect("create a file");
+            }
+            FileEdit::ReplaceIn { path, range, text, expected } => {
+                let old = std::fs::read_to_string(path).expect("read the other file");
+                assert_eq!(&old, expected, "{} changed since the fix was computed", path.display());
+                let new = format!("{}{text}{}", &old[..range.start], &old[range.end..]);
+                std::fs::write(path, new).expect("edit the other file");
+            }
+            FileEdit::Replace { .. } => {}
+        }
+    }
+}
+
+/// What one fix case checks: the rule goes quiet, nothing new fires, and the rewritten set
+/// builds the same schema and rows as the original.
+struct Case<'a> {
+    name: &'a str,
+    files: &'a [(&'a str, &'a str)],
+    /// The file the fix is asked for.
+    rel: &'a str,
+    rule: &'a str,
+    /// The fix's title starts with this.
+    title: &'a str,
+    safety: Safety,
+}
+
+/// Runs `case` and returns the root of the fixed workspace (kept alive by the returned guard).
+fn check_case(case: &Case) -> tempfile::TempDir {
+    let original = workspace(case.files);
+    let fixed = tempfile::tempdir().expect("temp dir");
+    copy_tree(original.path(), fixed.path());
+    let before = all_findings(fixed.path());
+    let offered = fixes_for(fixed.path(), case.rel, case.rule);
+    let fix = offered
+        .iter()
+        .find(|f| f.title.starts_with(case.title))
+        .unwrap_or_else(|| panic!("{}: no fix titled `{}…` in {offered:#?}", case.name, case.title));
+    assert_eq!(fix.safety, case.safety, "{}: {fix:#?}", case.name);
+    write_fix(fixed.path(), case.rel, fix);
+
+    // The rule no longer fires, and nothing fires that did not before.
+    let after = all_findings(fixed.path());
+    assert!(
+        !after.iter().any(|(_, r)| r == case.rule),
+        "{}: {} still fires after the fix: {after:?}",
+        case.name,
+        case.rule
+    );
+    let new: Vec<_> = after.iter().filter(|(_, r)| !before.iter().any(|(_, b)| b == r)).collect();
+    assert!(new.is_empty(), "{}: new findings after the fix: {new:?}", case.name);
+
+    // Same catalog and rows from the original and the rewritten set.
+    let a = Db::new(case.name);
+    let b = Db::new(case.name);
+    apply_set(&a, original.path()).unwrap_or_else(|e| panic!("{}: the original set fails: {e}", case.name));
+    apply_set(&b, fixed.path()).unwrap_or_else(|e| panic!("{}: the rewritten set fails: {e}", case.name));
+    let diff = differences(&a, &b);
+    assert!(diff.is_empty(), "{}: the rewritten set builds something else:\n{}", case.name, diff.join("\n"));
+    fixed
+}
+
+// ---- the harness's own tests ------------------------------------------------------------------
+
+const SEED: &str = "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, note text);
+INSERT INTO orders SELECT g, g % 7, 'n' || g FROM generate_series(1, 200) g;";
+
+/// The comparison sees an INVALID index, a NOT VALID constraint, a nullability change and a row.
+#[test]
+fn the_comparison_sees_validity_nullability_and_rows() {
+    let a = Db::seeded("cmp", SEED);
+    let b = Db::seeded("cmp", SEED);
+    assert!(differences(&a, &b).is_empty(), "{:?}", differences(&a, &b));
+
+    a.client().batch_execute("ALTER TABLE orders ADD CONSTRAINT c CHECK (id > 0)").expect("add");
+    b.client().batch_execute("ALTER TABLE orders ADD CONSTRAINT c CHECK (id > 0) NOT VALID").expect("add");
+    let diff = differences(&a, &b);
+    assert!(diff.iter().any(|d| d.contains("validated=f")), "{diff:?}");
+    b.client().batch_execute("ALTER TABLE orders VALIDATE CONSTRAINT c").expect("validate");
+    assert!(differences(&a, &b).is_empty());
+
+    a.client().batch_execute("CREATE UNIQUE INDEX u ON orders (customer_id)").expect_err("duplicates");
+    // A failed concurrent build leaves an INVALID index behind.
+    b.client().batch_execute("CREATE UNIQUE INDEX CONCURRENTLY u ON orders (customer_id)").expect_err("duplicates");
+    let diff = differences(&a, &b);
+    assert!(diff.iter().any(|d| d.contains("index public.u") && d.contains("valid=f")), "{diff:?}");
+    b.client().batch_execute("DROP INDEX u").expect("drop");
+
+    b.client().batch_execute("ALTER TABLE orders ALTER COLUMN note SET NOT NULL").expect("not null");
+    assert!(differences(&a, &b).iter().any(|d| d.contains("notnull=t")));
+    b.client().batch_execute("ALTER TABLE orders ALTER COLUMN note DROP NOT NULL").expect("nullable");
+
+    b.client().batch_execute("UPDATE orders SET note = 'x' WHERE id = 1").expect("update");
+    assert!(differences(&a, &b).iter().any(|d| d.starts_with("data")));
+}
+
+/// The runner model: a batch is one implicit transaction, statement by statement is not.
+#[test]
+fn batches_refuse_concurrent_builds_and_statements_do_not() {
+    let db = Db::seeded("runs", SEED);
+    let text = "SELECT 1;\nCREATE INDEX CONCURRENTLY i ON orders (customer_id);\n";
+    let mut c = db.client();
+    let err = apply(&mut c, text, Run::Batch).expect_err("a batch is a transaction");
+    assert!(err.contains("cannot run inside a transaction block"), "{err}");
+    apply(&mut c, text, Run::Wrapped).expect_err("wrapped");
+    apply(&mut c, text, Run::EachStatement).expect("one by one");
+    apply(&mut c, "DROP INDEX CONCURRENTLY i;", Run::Batch).expect("a single statement is no block");
+}
+
+/// The probes see what they must: ACCESS EXCLUSIVE for a scanning SET NOT NULL, a new data file
+/// for a rewrite, and a concurrent build that lets writes through.
+#[test]
+fn the_lock_probes_see_blocking_locks_and_rewrites() {
+    let db = Db::seeded("probe", SEED);
+    let steps = probe_in_transaction(
+        &db,
+        "orders",
+        &[
+            "ALTER TABLE orders ALTER COLUMN note SET NOT NULL".into(),
+            "ALTER TABLE orders ALTER COLUMN id TYPE int".into(),
+        ],
+    );
+    assert!(steps[0].holds("orders", "AccessExclusiveLock") && steps[0].scanned, "{steps:?}");
+    let before = filenode(&mut db.client(), "orders");
+    let caught = std::panic::catch_unwind(|| assert_no_blocking_scan(&steps[..1], "orders", before));
+    assert!(caught.is_err(), "a scan under ACCESS EXCLUSIVE must fail the check");
+    let not_valid = probe_in_transaction(&db, "orders", &["ALTER TABLE orders ADD CHECK (id > 0) NOT VALID".into()]);
+    assert!(!not_valid[0].scanned, "{not_valid:?}");
+    let before = filenode(&mut db.client(), "orders");
+    assert_eq!(steps[0].filenode, before, "SET NOT NULL does not rewrite");
+    assert_ne!(steps[1].filenode, before, "a type change rewrites: {steps:?}");
+
+    let blocking = probe_in_transaction(&db, "orders", &["CREATE INDEX i ON orders (customer_id)".into()]);
+    assert!(blocking[0].holds("orders", "ShareLock"), "{blocking:?}");
+
+    let probe = probe_concurrent(
+        &db,
+        "orders",
+        "CREATE INDEX CONCURRENTLY i ON orders (customer_id)",
+        "INSERT INTO orders VALUES (1000, 1, 'during the build')",
+    );
+    assert_writes_continue(&probe, "orders");
+    assert!(probe.locks_while_waiting.contains(&("orders".into(), "ShareUpdateExclusiveLock".into())), "{probe:?}");
+    assert_eq!(probe.filenode_before, probe.filenode_after);
+}
+
+// ---- CONCURRENTLY -----------------------------------------------------------------------------
+
+/// The seed every CONCURRENTLY case starts from: a table with rows and an index.
+const ORDERS: &str = "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, note text);
+INSERT INTO orders SELECT g, g % 7, 'n' || g FROM generate_series(1, 500) g;
+CREATE INDEX orders_note_idx ON orders (note);
+";
+
+const BUILD: &str = "CREATE INDEX orders_customer_idx ON orders (customer_id);";
+const DROP: &str = "DROP INDEX orders_note_idx;";
+const REBUILD: &str = "REINDEX INDEX orders_note_idx;";
+const OTHER: &str = "ALTER TABLE orders ADD COLUMN shipped boolean;";
+
+/// The statement with CONCURRENTLY in the rewritten set.
+fn concurrent_statement(root: &Path) -> String {
+    steps(root)
+        .iter()
+        .flat_map(|s| statements(&s.text))
+        .find(|s| s.contains("CONCURRENTLY"))
+        .unwrap_or_else(|| panic!("no CONCURRENTLY statement in {:?}", steps(root)))
+}
+
+/// The concurrent statement of the fixed set lets writes through, holds no write-blocking lock
+/// and rewrites nothing.
+fn probe_fixed(name: &str, root: &Path) {
+    let sql = concurrent_statement(root);
+    let db = Db::seeded(name, ORDERS);
+    let probe = probe_concurrent(&db, "orders", &sql, "INSERT INTO orders VALUES (100000, 1, 'during')");
+    assert_writes_continue(&probe, "orders");
+    assert_eq!(probe.filenode_before, probe.filenode_after, "{sql} rewrote the table");
+}
+
+fn goose(sql: &str) -> String {
+    format!("-- +goose Up\n{sql}\n\n-- +goose Down\nSELECT 1;\n")
+}
+
+fn dbmate(sql: &str) -> String {
+    format!("-- migrate:up\n{sql}\n\n-- migrate:down\n")
+}
+
+#[test]
+fn concurrently_plain_and_explicit_blocks() {
+    let explicit = format!("BEGIN;\n{OTHER}\n{BUILD}\nCOMMIT;\n");
+    for (name, file, title) in [
+        ("plain", format!("{BUILD}\n"), "Use CREATE INDEX CONCURRENTLY (writes continue"),
+        ("explicit", explicit, "Use CREATE INDEX CONCURRENTLY, after the COMMIT"),
+    ] {
+        let fixed = check_case(&Case {
+            name,
+            files: &[("migrations/001_orders.sql", ORDERS), ("migrations/002_index.sql", &file)],
+            rel: "migrations/002_index.sql",
+            rule: "create-index-blocking",
+            title,
+            safety: Safety::Safe,
+        });
+        probe_fixed(name, fixed.path());
+    }
+}
+
+#[test]
+fn concurrently_goose() {
+    let alone = check_case(&Case {
+        name: "goose_alone",
+        files: &[("db/migrations/00001_orders.sql", &goose(ORDERS)), ("db/migrations/00002_index.sql", &goose(BUILD))],
+        rel: "db/migrations/00002_index.sql",
+        rule: "create-index-blocking",
+        title: "Use CREATE INDEX CONCURRENTLY, outside the migration's transaction: add `-- +goose NO TRANSACTION`",
+        safety: Safety::Safe,
+    });
+    probe_fixed("goose_alone", alone.path());
+    let with_other = goose(&format!("{OTHER}\n{DROP}"));
+    for (title, safety) in [
+        ("Use DROP INDEX CONCURRENTLY, in a new migration 00003_drop_index_orders_note_idx.sql", Safety::Safe),
+        ("Use DROP INDEX CONCURRENTLY, with the whole migration outside its transaction", Safety::Unsafe),
+    ] {
+        let fixed = check_case(&Case {
+            name: "goose_other",
+            files: &[("db/migrations/00001_orders.sql", &goose(ORDERS)), ("db/migrations/00002_drop.sql", &with_other)],
+            rel: "db/migrations/00002_drop.sql",
+            rule: "drop-index-blocking",
+            title,
+            safety,
+        });
+        probe_fixed("goose_other", fixed.path());
+    }
+}
+
+#[test]
+fn concurrently_sqlx_atlas_dbmate() {
+    let cargo = ("Cargo.toml", "[package]\nname = \"x\"\n");
+    let sqlx_alone = check_case(&Case {
+        name: "sqlx_alone",
+        files: &[cargo, ("migrations/1_orders.sql", ORDERS), ("migrations/2_drop.sql", DROP)],
+        rel: "migrations/2_drop.sql",
+        rule: "drop-index-blocking",
+        title:
+            "Use DROP INDEX CONCURRENTLY, outside the migration's transaction: start the file with `-- no-transaction`",
+        safety: Safety::Safe,
+    });
+    probe_fixed("sqlx_alone", sqlx_alone.path());
+    let other = format!("{OTHER}\n{REBUILD}\n");
+    let sqlx_other = check_case(&Case {
+        name: "sqlx_other",
+        files: &[cargo, ("migrations/1_orders.sql", ORDERS), ("migrations/2_reindex.sql", &other)],
+        rel: "migrations/2_reindex.sql",
+        rule: "reindex-blocking",
+        title: "Use REINDEX INDEX CONCURRENTLY, in a new migration 3_reindex_orders_note_idx.sql",
+        safety: Safety::Safe,
+    });
+    probe_fixed("sqlx_other", sqlx_other.path());
+
+    let sum = ("migrations/atlas.sum", "h1:x=\n");
+    let atlas = check_case(&Case {
+        name: "atlas",
+        files: &[
+            sum,
+            ("migrations/20240101000000_orders.sql", ORDERS),
+            ("migrations/20240102000000_reindex.sql", REBUILD),
+        ],
+        rel: "migrations/20240102000000_reindex.sql",
+        rule: "reindex-blocking",
+        title: "Use REINDEX INDEX CONCURRENTLY, outside the migration's transaction: add `-- atlas:txmode none`",
+        safety: Safety::Safe,
+    });
+    probe_fixed("atlas", atlas.path());
+
+    let dbmate_alone = check_case(&Case {
+        name: "dbmate",
+        files: &[
+            ("db/migrations/20240101000000_orders.sql", &dbmate(ORDERS)),
+            ("db/migrations/20240102000000_index.sql", &dbmate(BUILD)),
+        ],
+        rel: "db/migrations/20240102000000_index.sql",
+        rule: "create-index-blocking",
+        title: "Use CREATE INDEX CONCURRENTLY, outside the migration's transaction: write the directive as `-- migrate:up transaction:false`",
+        safety: Safety::Safe,
+    });
+    probe_fixed("dbmate", dbmate_alone.path());
+    let dbmate_other = check_case(&Case {
+        name: "dbmate_other",
+        files: &[
+            ("db/migrations/20240101000000_orders.sql", &dbmate(ORDERS)),
+            ("db/migrations/20240102000000_index.sql", &dbmate(&format!("{BUILD}\n{OTHER}"))),
+        ],
+        rel: "db/migrations/20240102000000_index.sql",
+        rule: "create-index-blocking",
+        title: "Use CREATE INDEX CONCURRENTLY, in a new migration 20240102000001_create_index_orders_customer_idx.sql",
+        // The build moves past a later ALTER TABLE of the same table.
+        safety: Safety::Unsafe,
+    });
+    probe_fixed("dbmate_other", dbmate_other.path());
+}
+
+#[test]
+fn concurrently_flyway_and_diesel() {
+    let flyway = check_case(&Case {
+        name: "flyway",
+        files: &[("db/migration/V1__orders.sql", ORDERS), ("db/migration/V2__index.sql", BUILD)],
+        rel: "db/migration/V2__index.sql",
+        rule: "create-index-blocking",
+        title: "Use CREATE INDEX CONCURRENTLY, outside the migration's transaction: set `executeInTransaction=false` in V2__index.sql.conf",
+        safety: Safety::Safe,
+    });
+    assert!(flyway.path().join("db/migration/V2__index.sql.conf").exists());
+    probe_fixed("flyway", flyway.path());
+    let conf = check_case(&Case {
+        name: "flyway_conf",
+        files: &[
+            ("db/migration/V1__orders.sql", ORDERS),
+            ("db/migration/V2__drop.sql", DROP),
+            ("db/migration/V2__drop.sql.conf", "executeInTransaction=true\n"),
+        ],
+        rel: "db/migration/V2__drop.sql",
+        rule: "drop-index-blocking",
+        title: "Use DROP INDEX CONCURRENTLY, outside the migration's transaction",
+        safety: Safety::Safe,
+    });
+    probe_fixed("flyway_conf", conf.path());
+
+    let diesel = check_case(&Case {
+        name: "diesel",
+        files: &[
+            ("migrations/2024-01-01-000000_orders/up.sql", ORDERS),
+            ("migrations/2024-01-02-000000_index/up.sql", BUILD),
+            ("migrations/2024-01-02-000000_index/down.sql", "DROP INDEX orders_customer_idx;\n"),
+        ],
+        rel: "migrations/2024-01-02-000000_index/up.sql",
+        rule: "create-index-blocking",
+        title: "Use CREATE INDEX CONCURRENTLY, outside the migration's transaction: set `run_in_transaction = false` in metadata.toml",
+        safety: Safety::Safe,
+    });
+    probe_fixed("diesel", diesel.path());
+    let existing = check_case(&Case {
+        name: "diesel_metadata",
+        files: &[
+            ("migrations/2024-01-01-000000_orders/up.sql", ORDERS),
+            ("migrations/2024-01-02-000000_index/up.sql", REBUILD),
+            ("migrations/2024-01-02-000000_index/metadata.toml", "run_in_transaction = true\n"),
+        ],
+        rel: "migrations/2024-01-02-000000_index/up.sql",
+        rule: "reindex-blocking",
+        title: "Use REINDEX INDEX CONCURRENTLY, outside the migration's transaction",
+        safety: Safety::Safe,
+    });
+    let metadata = std::fs::read_to_string(existing.path().join("migrations/2024-01-02-000000_index/metadata.toml"))
+        .expect("metadata.toml");
+    assert_eq!(metadata, "run_in_transaction = false\n");
+    probe_fixed("diesel_metadata", existing.path());
+}
+
+#[test]
+fn concurrently_one_query_string_runners() {
+    let other = format!("{OTHER}\n{BUILD}\n");
+    let go = check_case(&Case {
+        name: "golang_migrate",
+        files: &[("db/migrations/0001_orders.up.sql", ORDERS), ("db/migrations/0002_index.up.sql", &other)],
+        rel: "db/migrations/0002_index.up.sql",
+        rule: "create-index-blocking",
+        title: "Use CREATE INDEX CONCURRENTLY, in a new migration 0003_create_index_orders_customer_idx.up.sql",
+        safety: Safety::Safe,
+    });
+    probe_fixed("golang_migrate", go.path());
+    let prisma = check_case(&Case {
+        name: "prisma",
+        files: &[
+            ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+            ("prisma/migrations/20240101000000_init/migration.sql", ORDERS),
+            ("prisma/migrations/20240102000000_index/migration.sql", &format!("{DROP}\n{OTHER}\n")),
+        ],
+        rel: "prisma/migrations/20240102000000_index/migration.sql",
+        rule: "drop-index-blocking",
+        title:
+            "Use DROP INDEX CONCURRENTLY, in a new migration 20240102000001_drop_index_orders_note_idx/migration.sql",
+        safety: Safety::Safe,
+    });
+    probe_fixed("prisma", prisma.path());
+}
+
+// ---- NOT VALID, validated checks, lock_timeout ------------------------------------------------
+
+/// Customers and their orders, every row valid for the constraints below, `note` never NULL.
+const SHOP: &str = "CREATE TABLE customers (id bigint PRIMARY KEY, name text);
+INSERT INTO customers SELECT g, 'c' || g FROM generate_series(0, 9) g;
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, total numeric NOT NULL DEFAULT 0, note text);
+INSERT INTO orders SELECT g, g % 7, g * 1.5, 'n' || g FROM generate_series(1, 500) g;
+";
+
+const CHECK: &str = "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);";
+const FOREIGN: &str =
+    "ALTER TABLE orders ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (customer_id) REFERENCES customers (id);";
+const NOT_NULL: &str = "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;";
+
+/// The rewritten statements of the set in `root` (from migration 1 on) scan `orders` under
+/// no write-blocking lock and rewrite nothing; the original statement would have.
+fn probe_rewritten(name: &str, root: &Path, original: &str) {
+    let db = Db::seeded(name, "");
+    let probed = probe_set(&db, root, 1, "orders");
+    let before = probed.first().map(|p| p.filenode).unwrap_or_default();
+    assert!(probed.iter().any(|p| p.scanned), "nothing scanned orders: {probed:#?}");
+    assert_no_blocking_scan(&probed, "orders", before);
+    // The same probe catches the original.
+    let db = Db::seeded(name, SHOP);
+    let original = probe_in_transaction(&db, "orders", &[original.to_string()]);
+    let caught = std::panic::catch_unwind(|| assert_no_blocking_scan(&original, "orders", before));
+    assert!(caught.is_err(), "the original `{}` passes the probe: {original:#?}", original[0].sql);
+}
+
+#[test]
+fn not_valid_constraints() {
+    let plain = check_case(&Case {
+        name: "check_plain",
+        files: &[("migrations/001_shop.sql", SHOP), ("migrations/002_check.sql", &format!("{CHECK}\n"))],
+        rel: "migrations/002_check.sql",
+        rule: "constraint-validated-on-add",
+        title: "Add `orders_total_check` NOT VALID and VALIDATE it right after it",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("check_plain", plain.path(), CHECK);
+
+    let explicit = format!("BEGIN;\n{FOREIGN}\nALTER TABLE orders ADD COLUMN paid boolean;\nCOMMIT;\n");
+    let block = check_case(&Case {
+        name: "fk_explicit",
+        files: &[("migrations/001_shop.sql", SHOP), ("migrations/002_fk.sql", &explicit)],
+        rel: "migrations/002_fk.sql",
+        rule: "constraint-validated-on-add",
+        title: "Add `orders_customer_fkey` NOT VALID and VALIDATE it after the COMMIT",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("fk_explicit", block.path(), FOREIGN);
+
+    let wrapped = goose(&format!("SET lock_timeout = '3s';\n{FOREIGN}"));
+    let goose_fk = check_case(&Case {
+        name: "fk_goose",
+        files: &[("db/migrations/00001_shop.sql", &goose(SHOP)), ("db/migrations/00002_fk.sql", &wrapped)],
+        rel: "db/migrations/00002_fk.sql",
+        rule: "constraint-validated-on-add",
+        title: "Add `orders_customer_fkey` NOT VALID and VALIDATE it in a new migration 00003_validate_orders_customer_fkey.sql",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("fk_goose", goose_fk.path(), FOREIGN);
+
+    let batch = check_case(&Case {
+        name: "check_golang",
+        files: &[
+            ("db/migrations/0001_shop.up.sql", SHOP),
+            ("db/migrations/0002_check.up.sql", &format!("{CHECK}\nALTER TABLE orders ADD COLUMN paid boolean;\n")),
+        ],
+        rel: "db/migrations/0002_check.up.sql",
+        rule: "constraint-validated-on-add",
+        title: "Add `orders_total_check` NOT VALID and VALIDATE it in a new migration 0003_validate_orders_total_check.up.sql",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("check_golang", batch.path(), CHECK);
+}
+
+/// `NOT VALID` skips the scan: the add succeeds over a row that breaks the check, which the
+/// original statement refuses.
+#[test]
+fn not_valid_does_not_look_at_existing_rows() {
+    let db = Db::seeded("not_valid_rows", SHOP);
+    let mut c = db.client();
+    c.batch_execute("INSERT INTO orders VALUES (9999, 1, -5, 'refund')").expect("a negative row");
+    let err = c.batch_execute(CHECK).expect_err("validated on add");
+    assert!(message(&err).contains("is violated by some row"), "{}", message(&err));
+    c.batch_execute(&CHECK.replace(';', " NOT VALID;")).expect("NOT VALID adds without a scan");
+}
+
+#[test]
+fn set_not_null_through_a_validated_check() {
+    let plain = check_case(&Case {
+        name: "nn_plain",
+        files: &[("migrations/001_shop.sql", SHOP), ("migrations/002_nn.sql", &format!("{NOT_NULL}\n"))],
+        rel: "migrations/002_nn.sql",
+        rule: "set-not-null-scan",
+        title: "Enforce NOT NULL through a validated CHECK: add it NOT VALID here, VALIDATE it, SET NOT NULL and drop it right after it",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("nn_plain", plain.path(), NOT_NULL);
+
+    let goose_nn = check_case(&Case {
+        name: "nn_goose",
+        files: &[("db/migrations/00001_shop.sql", &goose(SHOP)), ("db/migrations/00002_nn.sql", &goose(NOT_NULL))],
+        rel: "db/migrations/00002_nn.sql",
+        rule: "set-not-null-scan",
+        title: "Enforce NOT NULL through a validated CHECK: add it NOT VALID here, VALIDATE it, SET NOT NULL and drop it in a new migration 00003_orders_note_not_null.sql",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("nn_goose", goose_nn.path(), NOT_NULL);
+
+    let prisma = check_case(&Case {
+        name: "nn_prisma",
+        files: &[
+            ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+            ("prisma/migrations/20240101000000_init/migration.sql", SHOP),
+            ("prisma/migrations/20240102000000_nn/migration.sql", &format!("{NOT_NULL}\n")),
+        ],
+        rel: "prisma/migrations/20240102000000_nn/migration.sql",
+        rule: "set-not-null-scan",
+        title: "Enforce NOT NULL through a validated CHECK",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("nn_prisma", prisma.path(), NOT_NULL);
+}
+
+/// The inserted lock_timeout holds in the statement's transaction: behind a reader that keeps
+/// the table, the rewritten migration fails with a lock timeout instead of queueing.
+fn assert_times_out(name: &str, root: &Path) {
+    let db = Db::seeded(name, "");
+    let all = steps(root);
+    let mut client = db.client();
+    apply(&mut client, &all[0].text, all[0].run).expect("seed");
+    let mut reader = db.client();
+    reader.batch_execute("BEGIN; SELECT count(*) FROM orders").expect("a long reader");
+    let err = apply(&mut client, &all[1].text, all[1].run).expect_err("the ALTER waits for the reader");
+    assert!(err.contains("lock timeout"), "{err}");
+    reader.batch_execute("ROLLBACK").expect("end the reader");
+}
+
+#[test]
+fn lock_timeout_set_and_set_local() {
+    let alter = "ALTER TABLE orders ADD COLUMN paid boolean;";
+    let plain = check_case(&Case {
+        name: "lt_plain",
+        files: &[("migrations/001_shop.sql", SHOP), ("migrations/002_paid.sql", &format!("{alter}\n"))],
+        rel: "migrations/002_paid.sql",
+        rule: "lock-timeout-missing",
+        title: "Insert `SET lock_timeout = '5s';` before this statement",
+        safety: Safety::Safe,
+    });
+    assert_times_out("lt_plain", plain.path());
+    let wrapped = check_case(&Case {
+        name: "lt_goose",
+        files: &[("db/migrations/00001_shop.sql", &goose(SHOP)), ("db/migrations/00002_paid.sql", &goose(alter))],
+        rel: "db/migrations/00002_paid.sql",
+        rule: "lock-timeout-missing",
+        title: "Insert `SET LOCAL lock_timeout = '5s';` before this statement (it ends with the transaction)",
+        safety: Safety::Safe,
+    });
+    assert_times_out("lt_goose", wrapped.path());
+}
