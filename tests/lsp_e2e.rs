@@ -815,7 +815,13 @@ fn fix_in_editor(files: &[(&str, String)], rel: &str, rule: &str, title: &str) {
     changes.extend(changed.iter().filter(|p| !created.contains(p)).map(|p| json!({"uri": file_uri(p), "type": 2})));
     client.notify("workspace/didChangeWatchedFiles", json!({"changes": changes}));
 
-    let after = client.diagnostics_where(&uri, |p| p["version"] == version && with_rule(p, rule).is_empty());
+    // The buffer's own analysis can publish before the project pass has read the files the fix
+    // created (a Flyway .conf, a Diesel metadata.toml); the project pass publishes again.
+    let settled = |p: &Value| {
+        p["version"] == version && with_rule(p, rule).is_empty() && codes(p).iter().all(|c| before.contains(c))
+    };
+    // A fix that brings a new finding never settles: the wait times out and names what it saw.
+    let after = client.diagnostics_where(&uri, settled);
     let new: Vec<String> = codes(&after).into_iter().filter(|c| !before.contains(c)).collect();
     assert!(new.is_empty(), "{rel}: new findings {new:?} in {after:#}");
     for file in created.iter().filter(|p| p.extension().is_some_and(|e| e == "sql")) {
