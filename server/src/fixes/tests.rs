@@ -507,3 +507,22 @@ fn lock_timeout_is_set_before_the_statement_and_local_in_a_transaction() {
         fixed(text, "lock-timeout-missing", &wrapped).is_some_and(|t| t.contains("SET LOCAL lock_timeout = '5s';\n"))
     );
 }
+
+#[test]
+fn runners_that_always_wrap_get_no_concurrent_fix_and_drizzle_no_new_migration() {
+    let seed = "CREATE TABLE orders (id bigint, customer_id bigint, total numeric);\n";
+    let journal = r#"{"entries":[{"idx":0,"when":1,"tag":"0000_orders"},{"idx":1,"when":2,"tag":"0001_index"}]}"#;
+    let drizzle = [
+        ("drizzle/meta/_journal.json", journal),
+        ("drizzle/0000_orders.sql", seed),
+        ("drizzle/0001_index.sql", "CREATE INDEX i ON orders (customer_id);\n--> statement-breakpoint\nALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0);\n"),
+    ];
+    assert!(fixes_in(&drizzle, "drizzle/0001_index.sql", "create-index-blocking").is_empty());
+    // The VALIDATE would need a journal entry that only drizzle-kit writes.
+    assert!(fixes_in(&drizzle, "drizzle/0001_index.sql", "constraint-validated-on-add").is_empty());
+    let node = [
+        ("migrations/1700000000000_orders.sql", "-- Up Migration\nCREATE TABLE orders (id bigint, customer_id bigint);\n-- Down Migration\nDROP TABLE orders;\n"),
+        ("migrations/1700000000001_index.sql", "-- Up Migration\nCREATE INDEX i ON orders (customer_id);\n-- Down Migration\nDROP INDEX i;\n"),
+    ];
+    assert!(fixes_in(&node, "migrations/1700000000001_index.sql", "create-index-blocking").is_empty());
+}
