@@ -10,11 +10,10 @@
 //! transaction, stopped half-way by a session that holds a write lock, with its locks read while
 //! it waits and a write to the table going through ([`probe_concurrent`]).
 //!
-//! Every test creates its own databases (`safemig_fix_<test>_<pid>_<n>`) and drops them in
-//! [`Db`]'s `Drop`, also when the test fails.
+//! Every test creates its own databases (`safemig_fix_<test>_<pid>_<n>`, `tests/support/pg.rs`)
+//! and drops them when it ends, also when it fails.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use safemig::config::Config;
@@ -24,46 +23,11 @@ use safemig::sql::{Dialect, SqlFile, StatementKind};
 use safemig::workspace::frameworks::framework;
 use safemig::workspace::{Direction, FrameworkKind};
 
-const ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+#[path = "../../tests/support/pg.rs"]
+mod pg;
+use pg::TestDb;
 
 // ---- databases --------------------------------------------------------------------------------
-
-/// A database of one test, dropped on `Drop`.
-struct Db {
-    name: String,
-}
-
-impl Db {
-    fn new(test: &str) -> Db {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("safemig_fix_{test}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let mut admin = postgres::Client::connect(ADMIN, postgres::NoTls).expect("PostgreSQL at 127.0.0.1:5432");
-        // Two statements: CREATE DATABASE refuses to run in the implicit transaction of a batch.
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop a leftover");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
-        Db { name }
-    }
-
-    /// A fresh database holding `seed`.
-    fn seeded(test: &str, seed: &str) -> Db {
-        let db = Db::new(test);
-        db.client().batch_execute(seed).expect("seed the database");
-        db
-    }
-
-    fn client(&self) -> postgres::Client {
-        let conn = format!("host=127.0.0.1 port=5432 user=postgres dbname={}", self.name);
-        postgres::Client::connect(&conn, postgres::NoTls).expect("connect to the test database")
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(ADMIN, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
-}
 
 // ---- running migrations -----------------------------------------------------------------------
 
@@ -190,8 +154,8 @@ fn runner(kind: FrameworkKind, path: &Path, text: &str) -> Run {
 }
 
 /// Applies the migrations of the set in `dir` in runner order.
-fn apply_set(db: &Db, dir: &Path) -> Result<(), String> {
-    let mut client = db.client();
+fn apply_set(db: &TestDb, dir: &Path) -> Result<(), String> {
+    let mut client = db.sync();
     for step in steps(dir) {
         apply(&mut client, &step.text, step.run).map_err(|e| format!("{}: {e}", step.path.display()))?;
     }
@@ -263,8 +227,8 @@ fn data(client: &mut postgres::Client) -> Vec<String> {
 }
 
 /// Where two databases differ, as a readable list (empty when they do not).
-fn differences(a: &Db, b: &Db) -> Vec<String> {
-    let (mut ca, mut cb) = (a.client(), b.client());
+fn differences(a: &TestDb, b: &TestDb) -> Vec<String> {
+    let (mut ca, mut cb) = (a.sync(), b.sync());
     let mut out = Vec::new();
     for (what, left, right) in [("catalog", catalog(&mut ca), catalog(&mut cb)), ("data", data(&mut ca), data(&mut cb))]
     {
@@ -325,8 +289,8 @@ fn probe_one(client: &mut postgres::Client, pid: i32, table: &str, sql: &str) ->
 
 /// Runs `statements` in one transaction on a seeded database and reads the session's locks,
 /// whether `table` was scanned and its data file after each; rolls back at the end.
-fn probe_in_transaction(db: &Db, table: &str, statements: &[String]) -> Vec<Probed> {
-    let mut client = db.client();
+fn probe_in_transaction(db: &TestDb, table: &str, statements: &[String]) -> Vec<Probed> {
+    let mut client = db.sync();
     let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
     client.batch_execute("BEGIN").expect("begin");
     let out = statements.iter().map(|sql| probe_one(&mut client, pid, table, sql)).collect();
@@ -338,9 +302,9 @@ fn probe_in_transaction(db: &Db, table: &str, statements: &[String]) -> Vec<Prob
 /// runners do, on a database holding the earlier ones, and probes every statement in the
 /// transaction it runs in (a statement outside any transaction gets one of its own, which is
 /// what PostgreSQL gives it). Transaction-control statements are run, not probed.
-fn probe_set(db: &Db, root: &Path, from: usize, table: &str) -> Vec<Probed> {
+fn probe_set(db: &TestDb, root: &Path, from: usize, table: &str) -> Vec<Probed> {
     let all = steps(root);
-    let mut client = db.client();
+    let mut client = db.sync();
     for step in &all[..from] {
         apply(&mut client, &step.text, step.run).expect("apply the earlier migrations");
     }
@@ -402,12 +366,12 @@ struct ConcurrentProbe {
 /// open writer), so that the concurrent statement stops at its wait for older writers; reads
 /// the locks it holds then, runs `write` from a third session, lets the writer commit and the
 /// statement finish.
-fn probe_concurrent(db: &Db, table: &str, sql: &str, write: &str) -> ConcurrentProbe {
-    let mut holder = db.client();
-    let mut watcher = db.client();
+fn probe_concurrent(db: &TestDb, table: &str, sql: &str, write: &str) -> ConcurrentProbe {
+    let mut holder = db.sync();
+    let mut watcher = db.sync();
     let filenode_before = filenode(&mut watcher, table);
     holder.batch_execute(&format!("BEGIN; LOCK TABLE {table} IN ROW EXCLUSIVE MODE")).expect("hold a writer's lock");
-    let mut worker = db.client();
+    let mut worker = db.sync();
     let pid: i32 = worker.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
     let statement = sql.to_string();
     let running = std::thread::spawn(move || worker.batch_execute(&statement).map_err(|e| message(&e)));
@@ -429,7 +393,7 @@ fn probe_concurrent(db: &Db, table: &str, sql: &str, write: &str) -> ConcurrentP
     }
     let locks = watcher.query(LOCKS_OF, &[&pid]).expect("read pg_locks");
     let locks_while_waiting = locks.iter().map(|r| (r.get(0), r.get(1))).collect();
-    let mut writer = db.client();
+    let mut writer = db.sync();
     let write = writer.batch_execute(&format!("SET lock_timeout = '10s'; {write}")).map_err(|e| message(&e));
     holder.batch_execute("COMMIT").expect("release the writer");
     let done = running.join().expect("the statement's thread");
@@ -580,8 +544,8 @@ fn check_case(case: &Case) -> tempfile::TempDir {
     assert!(new.is_empty(), "{}: new findings after the fix: {new:?}", case.name);
 
     // Same catalog and rows from the original and the rewritten set.
-    let a = Db::new(case.name);
-    let b = Db::new(case.name);
+    let a = TestDb::new(&format!("fix_{}", case.name));
+    let b = TestDb::new(&format!("fix_{}", case.name));
     apply_set(&a, original.path()).unwrap_or_else(|e| panic!("{}: the original set fails: {e}", case.name));
     apply_set(&b, fixed.path()).unwrap_or_else(|e| panic!("{}: the rewritten set fails: {e}", case.name));
     let diff = differences(&a, &b);
@@ -597,38 +561,38 @@ INSERT INTO orders SELECT g, g % 7, 'n' || g FROM generate_series(1, 200) g;";
 /// The comparison sees an INVALID index, a NOT VALID constraint, a nullability change and a row.
 #[test]
 fn the_comparison_sees_validity_nullability_and_rows() {
-    let a = Db::seeded("cmp", SEED);
-    let b = Db::seeded("cmp", SEED);
+    let a = TestDb::with("fix_cmp", SEED);
+    let b = TestDb::with("fix_cmp", SEED);
     assert!(differences(&a, &b).is_empty(), "{:?}", differences(&a, &b));
 
-    a.client().batch_execute("ALTER TABLE orders ADD CONSTRAINT c CHECK (id > 0)").expect("add");
-    b.client().batch_execute("ALTER TABLE orders ADD CONSTRAINT c CHECK (id > 0) NOT VALID").expect("add");
+    a.sync().batch_execute("ALTER TABLE orders ADD CONSTRAINT c CHECK (id > 0)").expect("add");
+    b.sync().batch_execute("ALTER TABLE orders ADD CONSTRAINT c CHECK (id > 0) NOT VALID").expect("add");
     let diff = differences(&a, &b);
     assert!(diff.iter().any(|d| d.contains("validated=f")), "{diff:?}");
-    b.client().batch_execute("ALTER TABLE orders VALIDATE CONSTRAINT c").expect("validate");
+    b.sync().batch_execute("ALTER TABLE orders VALIDATE CONSTRAINT c").expect("validate");
     assert!(differences(&a, &b).is_empty());
 
-    a.client().batch_execute("CREATE UNIQUE INDEX u ON orders (customer_id)").expect_err("duplicates");
+    a.sync().batch_execute("CREATE UNIQUE INDEX u ON orders (customer_id)").expect_err("duplicates");
     // A failed concurrent build leaves an INVALID index behind.
-    b.client().batch_execute("CREATE UNIQUE INDEX CONCURRENTLY u ON orders (customer_id)").expect_err("duplicates");
+    b.sync().batch_execute("CREATE UNIQUE INDEX CONCURRENTLY u ON orders (customer_id)").expect_err("duplicates");
     let diff = differences(&a, &b);
     assert!(diff.iter().any(|d| d.contains("index public.u") && d.contains("valid=f")), "{diff:?}");
-    b.client().batch_execute("DROP INDEX u").expect("drop");
+    b.sync().batch_execute("DROP INDEX u").expect("drop");
 
-    b.client().batch_execute("ALTER TABLE orders ALTER COLUMN note SET NOT NULL").expect("not null");
+    b.sync().batch_execute("ALTER TABLE orders ALTER COLUMN note SET NOT NULL").expect("not null");
     assert!(differences(&a, &b).iter().any(|d| d.contains("notnull=t")));
-    b.client().batch_execute("ALTER TABLE orders ALTER COLUMN note DROP NOT NULL").expect("nullable");
+    b.sync().batch_execute("ALTER TABLE orders ALTER COLUMN note DROP NOT NULL").expect("nullable");
 
-    b.client().batch_execute("UPDATE orders SET note = 'x' WHERE id = 1").expect("update");
+    b.sync().batch_execute("UPDATE orders SET note = 'x' WHERE id = 1").expect("update");
     assert!(differences(&a, &b).iter().any(|d| d.starts_with("data")));
 }
 
 /// The runner model: a batch is one implicit transaction, statement by statement is not.
 #[test]
 fn batches_refuse_concurrent_builds_and_statements_do_not() {
-    let db = Db::seeded("runs", SEED);
+    let db = TestDb::with("fix_runs", SEED);
     let text = "SELECT 1;\nCREATE INDEX CONCURRENTLY i ON orders (customer_id);\n";
-    let mut c = db.client();
+    let mut c = db.sync();
     let err = apply(&mut c, text, Run::Batch).expect_err("a batch is a transaction");
     assert!(err.contains("cannot run inside a transaction block"), "{err}");
     apply(&mut c, text, Run::Wrapped).expect_err("wrapped");
@@ -640,7 +604,7 @@ fn batches_refuse_concurrent_builds_and_statements_do_not() {
 /// for a rewrite, and a concurrent build that lets writes through.
 #[test]
 fn the_lock_probes_see_blocking_locks_and_rewrites() {
-    let db = Db::seeded("probe", SEED);
+    let db = TestDb::with("fix_probe", SEED);
     let steps = probe_in_transaction(
         &db,
         "orders",
@@ -650,12 +614,12 @@ fn the_lock_probes_see_blocking_locks_and_rewrites() {
         ],
     );
     assert!(steps[0].holds("orders", "AccessExclusiveLock") && steps[0].scanned, "{steps:?}");
-    let before = filenode(&mut db.client(), "orders");
+    let before = filenode(&mut db.sync(), "orders");
     let caught = std::panic::catch_unwind(|| assert_no_blocking_scan(&steps[..1], "orders", before));
     assert!(caught.is_err(), "a scan under ACCESS EXCLUSIVE must fail the check");
     let not_valid = probe_in_transaction(&db, "orders", &["ALTER TABLE orders ADD CHECK (id > 0) NOT VALID".into()]);
     assert!(!not_valid[0].scanned, "{not_valid:?}");
-    let before = filenode(&mut db.client(), "orders");
+    let before = filenode(&mut db.sync(), "orders");
     assert_eq!(steps[0].filenode, before, "SET NOT NULL does not rewrite");
     assert_ne!(steps[1].filenode, before, "a type change rewrites: {steps:?}");
 
@@ -699,7 +663,7 @@ fn concurrent_statement(root: &Path) -> String {
 /// and rewrites nothing.
 fn probe_fixed(name: &str, root: &Path) {
     let sql = concurrent_statement(root);
-    let db = Db::seeded(name, ORDERS);
+    let db = TestDb::with(&format!("fix_{name}"), ORDERS);
     let probe = probe_concurrent(&db, "orders", &sql, "INSERT INTO orders VALUES (100000, 1, 'during')");
     assert_writes_continue(&probe, "orders");
     assert_eq!(probe.filenode_before, probe.filenode_after, "{sql} rewrote the table");
@@ -928,13 +892,13 @@ const NOT_NULL: &str = "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;";
 /// The rewritten statements of the set in `root` (from migration 1 on) scan `orders` under
 /// no write-blocking lock and rewrite nothing; the original statement would have.
 fn probe_rewritten(name: &str, root: &Path, original: &str) {
-    let db = Db::seeded(name, "");
+    let db = TestDb::with(&format!("fix_{name}"), "");
     let probed = probe_set(&db, root, 1, "orders");
     let before = probed.first().map(|p| p.filenode).unwrap_or_default();
     assert!(probed.iter().any(|p| p.scanned), "nothing scanned orders: {probed:#?}");
     assert_no_blocking_scan(&probed, "orders", before);
     // The same probe catches the original.
-    let db = Db::seeded(name, SHOP);
+    let db = TestDb::with(&format!("fix_{name}"), SHOP);
     let original = probe_in_transaction(&db, "orders", &[original.to_string()]);
     let caught = std::panic::catch_unwind(|| assert_no_blocking_scan(&original, "orders", before));
     assert!(caught.is_err(), "the original `{}` passes the probe: {original:#?}", original[0].sql);
@@ -992,8 +956,8 @@ fn not_valid_constraints() {
 /// original statement refuses.
 #[test]
 fn not_valid_does_not_look_at_existing_rows() {
-    let db = Db::seeded("not_valid_rows", SHOP);
-    let mut c = db.client();
+    let db = TestDb::with("fix_not_valid_rows", SHOP);
+    let mut c = db.sync();
     c.batch_execute("INSERT INTO orders VALUES (9999, 1, -5, 'refund')").expect("a negative row");
     let err = c.batch_execute(CHECK).expect_err("validated on add");
     assert!(message(&err).contains("is violated by some row"), "{}", message(&err));
@@ -1040,11 +1004,11 @@ fn set_not_null_through_a_validated_check() {
 /// The inserted lock_timeout holds in the statement's transaction: behind a reader that keeps
 /// the table, the rewritten migration fails with a lock timeout instead of queueing.
 fn assert_times_out(name: &str, root: &Path) {
-    let db = Db::seeded(name, "");
+    let db = TestDb::with(&format!("fix_{name}"), "");
     let all = steps(root);
-    let mut client = db.client();
+    let mut client = db.sync();
     apply(&mut client, &all[0].text, all[0].run).expect("seed");
-    let mut reader = db.client();
+    let mut reader = db.sync();
     reader.batch_execute("BEGIN; SELECT count(*) FROM orders").expect("a long reader");
     let err = apply(&mut client, &all[1].text, all[1].run).expect_err("the ALTER waits for the reader");
     assert!(err.contains("lock timeout"), "{err}");
