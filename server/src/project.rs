@@ -258,8 +258,8 @@ impl Project {
 
     /// The ledger rules' findings for the sets whose ledger the dev database holds.
     fn ledger_findings(&self, live: &LiveFacts, files: &history::FileSource<'_>) -> Vec<(PathBuf, Finding)> {
-        let ledgers: Vec<(usize, crate::live::ledger::Ledger)> =
-            self.sets.iter().enumerate().filter_map(|(i, set)| Some((i, live.ledger_of(&set.dir)?.clone()))).collect();
+        let ledgers: Vec<(usize, &crate::live::ledger::Ledger)> =
+            self.sets.iter().enumerate().filter_map(|(i, set)| Some((i, live.ledger_of(&set.dir)?))).collect();
         if ledgers.is_empty() {
             return Vec::new();
         }

@@ -96,7 +96,7 @@ fn files(path: &Path) -> Option<(Arc<str>, Arc<SqlFile>)> {
 
 fn findings(set: &MigrationSet, ledger: &Ledger) -> Vec<(PathBuf, Finding)> {
     let sets = vec![set.clone()];
-    ledger::live_findings(&sets, &[(0, ledger.clone())], &files)
+    ledger::live_findings(&sets, &[(0, ledger)], &files)
 }
 
 /// (file name relative to the set, rule, message) for each finding.

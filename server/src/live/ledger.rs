@@ -336,16 +336,17 @@ pub fn failed(set: &MigrationSet, ledger: &Ledger) -> Vec<FailedMigration> {
 }
 
 /// The findings of the three ledger rules for the sets that have a ledger (`ledgers` pairs an
-/// index into `sets` with its ledger).
+/// index into `sets` with its ledger). The statuses are worked out once for the three.
 pub fn live_findings(
     sets: &[MigrationSet],
-    ledgers: &[(usize, Ledger)],
+    ledgers: &[(usize, &Ledger)],
     files: &FileSource<'_>,
 ) -> Vec<(PathBuf, Finding)> {
+    let checked: Vec<Checked> = Checked::all(sets, ledgers).collect();
     let mut out = Vec::new();
-    rules::applied_migration_edited::findings(sets, ledgers, files, &mut out);
-    rules::applied_migration_missing::findings(sets, ledgers, files, &mut out);
-    rules::migration_failed::findings(sets, ledgers, files, &mut out);
+    rules::applied_migration_edited::findings(&checked, files, &mut out);
+    rules::applied_migration_missing::findings(&checked, files, &mut out);
+    rules::migration_failed::findings(&checked, files, &mut out);
     out
 }
 
@@ -359,7 +360,7 @@ pub(crate) struct Checked<'a> {
 
 impl<'a> Checked<'a> {
     /// Every (set, ledger) pair whose framework keeps a ledger.
-    pub fn all(sets: &'a [MigrationSet], ledgers: &'a [(usize, Ledger)]) -> impl Iterator<Item = Checked<'a>> + 'a {
+    pub fn all(sets: &'a [MigrationSet], ledgers: &'a [(usize, &'a Ledger)]) -> impl Iterator<Item = Checked<'a>> + 'a {
         ledgers.iter().filter_map(move |(i, ledger)| {
             let set = sets.get(*i)?;
             let spec = framework(set.framework).ledger()?;

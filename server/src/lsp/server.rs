@@ -473,9 +473,13 @@ impl Backend {
         let inner = &self.inner;
         Ok(inner
             .guard("safemig/migrationStatus", async {
-                let sets = inner.project().map(|p| p.model.project.sets.clone()).unwrap_or_default();
+                let project = inner.project();
                 let facts = inner.live_facts();
-                match run_blocking(move || live::migration_status(&sets, facts.as_deref())).await {
+                let work = move || {
+                    let sets = project.as_ref().map_or(&[][..], |p| &p.model.project.sets[..]);
+                    live::migration_status(sets, facts.as_deref())
+                };
+                match run_blocking(work).await {
                     Ok(result) => result,
                     Err(message) => {
                         inner.log_panic("safemig/migrationStatus", &message).await;

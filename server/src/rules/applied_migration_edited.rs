@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use crate::history::{self, FileSource};
 use crate::live::checksum::{self, AtlasSum};
-use crate::live::ledger::{self, Checked, Ledger, MigrationState};
+use crate::live::ledger::{self, Checked, MigrationState};
 use crate::rules::{Category, Emitter, Finding, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::workspace::frameworks::ChecksumKind;
 use crate::workspace::MigrationSet;
@@ -66,13 +66,12 @@ fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
 const FIX: &str = "Revert the edit; move the change into a new migration";
 
 /// Reports every applied migration whose file no longer matches its ledger row.
-pub fn findings(
-    sets: &[MigrationSet],
-    ledgers: &[(usize, Ledger)],
+pub(crate) fn findings(
+    checked: &[Checked<'_>],
     files: &FileSource<'_>,
     out: &mut Vec<(PathBuf, Finding)>,
 ) {
-    for checked in Checked::all(sets, ledgers) {
+    for checked in checked {
         let Some(kind) = checked.spec.checksum else { continue };
         let atlas = if kind == ChecksumKind::Atlas { atlas_hashes(checked.set, files) } else { Vec::new() };
         for status in &checked.statuses {

@@ -13,10 +13,9 @@
 use std::path::PathBuf;
 
 use crate::history::{self, FileSource};
-use crate::live::ledger::{self, Checked, Ledger, MigrationState};
+use crate::live::ledger::{self, Checked, MigrationState};
 use crate::rules::{Category, Emitter, Finding, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::workspace::frameworks::framework;
-use crate::workspace::MigrationSet;
 
 pub static RULE: Rule = Rule {
     id: "applied-migration-missing",
@@ -62,13 +61,12 @@ None: restore the file, or repair the ledger with the command the message names.
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
 
 /// Reports every ledger row that no file of its set provides.
-pub fn findings(
-    sets: &[MigrationSet],
-    ledgers: &[(usize, Ledger)],
+pub(crate) fn findings(
+    checked: &[Checked<'_>],
     files: &FileSource<'_>,
     out: &mut Vec<(PathBuf, Finding)>,
 ) {
-    for checked in Checked::all(sets, ledgers) {
+    for checked in checked {
         let set = checked.set;
         if set.migrations.is_empty() {
             continue;

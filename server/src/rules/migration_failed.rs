@@ -10,9 +10,8 @@
 use std::path::PathBuf;
 
 use crate::history::{self, FileSource};
-use crate::live::ledger::{self, Checked, Ledger, MigrationState};
+use crate::live::ledger::{self, Checked, MigrationState};
 use crate::rules::{Category, Emitter, Finding, Rule, Severity, StatementContext, ALL_DIALECTS};
-use crate::workspace::MigrationSet;
 
 pub static RULE: Rule = Rule {
     id: "migration-failed",
@@ -58,13 +57,12 @@ None yet: the message names the ledger command that marks the migration resolved
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
 
 /// Reports every migration with a file that its set's ledger marks failed.
-pub fn findings(
-    sets: &[MigrationSet],
-    ledgers: &[(usize, Ledger)],
+pub(crate) fn findings(
+    checked: &[Checked<'_>],
     files: &FileSource<'_>,
     out: &mut Vec<(PathBuf, Finding)>,
 ) {
-    for checked in Checked::all(sets, ledgers) {
+    for checked in checked {
         for status in &checked.statuses {
             let (Some(m), Some(e), MigrationState::Failed { at, detail }) =
                 (status.migration, status.entry, &status.state)

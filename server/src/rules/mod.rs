@@ -8,6 +8,34 @@ pub mod suppression;
 
 pub use context::{MigrationContext, MigrationSettings, NoSchema, SchemaView, StatementContext, TableSize, TxnOrigin};
 
+/// Where a `CONCURRENTLY` quick fix puts the statement, for the docs of the three index rules
+/// that share it (`create-index-blocking`, `drop-index-blocking`, `reindex-blocking`).
+macro_rules! concurrently_fix_docs {
+    () => {
+        r#"- outside any transaction: only the keyword;
+- inside `BEGIN … COMMIT` in the file: the statement moves after the `COMMIT`;
+- in the runner's transaction, alone in its part of the file: the framework's opt-out — goose
+  `-- +goose NO TRANSACTION`, sqlx `-- no-transaction`, Atlas `-- atlas:txmode none` (then run
+  `atlas migrate hash`), dbmate `transaction:false` on the block's directive, Flyway
+  `executeInTransaction=false` in the script's `.sql.conf`, Diesel `run_in_transaction = false` in
+  `metadata.toml` (created, or the key set in the existing file);
+- in the runner's transaction with other statements, or in a file the runner sends as one query
+  string (golang-migrate, Prisma): the statement moves into a new migration right after this one,
+  named in the framework's way (`0004_….up.sql`, `20240102120001_…/migration.sql`, `V3__….sql` with
+  its `.sql.conf`, …) and opted out where the framework needs it. For goose, Atlas and Flyway,
+  which run statements one by one, the opt-out for the whole file is offered too;
+- Supabase, Drizzle and node-pg-migrate SQL files always run in a transaction: no fix.
+
+**Safe** when the statement only gains the keyword, or moves without passing a later statement
+that names its table or index, and no other statement loses its transaction. **Unsafe** when it
+moves past such a statement (what that statement does may change), or when the opt-out takes the
+migration's other statements out of their transaction (they no longer roll back together).
+`check --fix` applies the safe ones; `--fix --unsafe` and the editor apply both.
+"#
+    };
+}
+pub(crate) use concurrently_fix_docs;
+
 use std::ops::Range;
 
 use serde::Serialize;

@@ -15,7 +15,8 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-const DOCS: &str = r#"## What it flags
+const DOCS: &str = concat!(
+    r#"## What it flags
 `REINDEX INDEX`, `REINDEX TABLE`, `REINDEX SCHEMA` or `REINDEX DATABASE` without `CONCURRENTLY`,
 when the configured PostgreSQL version is 12 or later (earlier versions have no concurrent
 rebuild). `REINDEX SYSTEM` is left alone: system catalogs cannot be reindexed concurrently. So are
@@ -43,26 +44,9 @@ UPDATE EXCLUSIVE locks. It cannot run inside a transaction block. If it fails it
 
 ## Quick fix
 Insert `CONCURRENTLY` after `INDEX`, `TABLE`, `SCHEMA` or `DATABASE`. Where the statement runs decides the rest:
-- outside any transaction: only the keyword;
-- inside `BEGIN … COMMIT` in the file: the statement moves after the `COMMIT`;
-- in the runner's transaction, alone in its part of the file: the framework's opt-out — goose
-  `-- +goose NO TRANSACTION`, sqlx `-- no-transaction`, Atlas `-- atlas:txmode none` (then run
-  `atlas migrate hash`), dbmate `transaction:false` on the block's directive, Flyway
-  `executeInTransaction=false` in the script's `.sql.conf`, Diesel `run_in_transaction = false` in
-  `metadata.toml` (created, or the key set in the existing file);
-- in the runner's transaction with other statements, or in a file the runner sends as one query
-  string (golang-migrate, Prisma): the statement moves into a new migration right after this one,
-  named in the framework's way (`0004_….up.sql`, `20240102120001_…/migration.sql`, `V3__….sql` with
-  its `.sql.conf`, …) and opted out where the framework needs it. For goose, Atlas and Flyway,
-  which run statements one by one, the opt-out for the whole file is offered too;
-- Supabase, Drizzle and node-pg-migrate SQL files always run in a transaction: no fix.
-
-**Safe** when the statement only gains the keyword, or moves without passing a later statement
-that names its table or index, and no other statement loses its transaction. **Unsafe** when it
-moves past such a statement (what that statement does may change), or when the opt-out takes the
-migration's other statements out of their transaction (they no longer roll back together).
-`check --fix` applies the safe ones; `--fix --unsafe` and the editor apply both.
-"#;
+"#,
+    crate::rules::concurrently_fix_docs!()
+);
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
     let StatementKind::Reindex(r) = ctx.kind() else { return };

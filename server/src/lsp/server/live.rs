@@ -111,11 +111,6 @@ impl Inner {
         }
         self.client.send_notification::<StatusNotification>(status).await;
     }
-
-    /// The migration sets of the last project analysis.
-    fn sets(&self) -> Vec<MigrationSet> {
-        self.project().map(|p| p.model.project.sets.clone()).unwrap_or_default()
-    }
 }
 
 fn status(
@@ -228,14 +223,16 @@ impl Inner {
             if self.config().1 != generation {
                 return;
             }
-            let sets = self.sets();
+            // The migration sets of the last project analysis (shared, not copied).
+            let project = self.project();
+            let sets = project.as_ref().map_or(&[][..], |p| &p.model.project.sets[..]);
             let result = if full {
-                self.refresh(client, config, &sets).await
+                self.refresh(client, config, sets).await
             } else {
                 // Only the ledgers: a full refresh when they moved.
-                match read_ledgers(client, &sets).await {
+                match read_ledgers(client, sets).await {
                     Ok(ledgers) if self.live_facts().is_some_and(|f| f.ledgers == ledgers) => Ok(()),
-                    Ok(_) => self.refresh(client, config, &sets).await,
+                    Ok(_) => self.refresh(client, config, sets).await,
                     Err(e) => Err(e),
                 }
             };
