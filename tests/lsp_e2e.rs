@@ -916,3 +916,6 @@ fn quick_fixes_in_migration_sets_apply_through_the_editor() {
         "Insert `SET lock_timeout = '5s';` before this statement",
     );
 }
+
+// Quick fixes by family, each applied through the editor with `fix_in_editor`: one module per
+// family in tests/lsp_e2e/.

@@ -7,7 +7,7 @@ use crate::project::{Disk, Project};
 use crate::sql::Dialect;
 
 /// Analyses `text`, applies every fix of `rule`, and returns the fixed text.
-fn fixed(text: &str, rule: &str, settings: &MigrationSettings) -> Option<String> {
+pub(super) fn fixed(text: &str, rule: &str, settings: &MigrationSettings) -> Option<String> {
     let config = Config::default();
     let analysis = engine::analyze(text, settings, &config, None);
     let finding = analysis.findings.iter().find(|f| f.rule == rule)?;
@@ -16,25 +16,25 @@ fn fixed(text: &str, rule: &str, settings: &MigrationSettings) -> Option<String>
     Some(apply(text, &fix.edits))
 }
 
-fn pg() -> MigrationSettings {
+pub(super) fn pg() -> MigrationSettings {
     Config::default().settings(Dialect::Postgres)
 }
 
 /// A fix applied in a workspace: the fixed file, and the other files it creates or edits
 /// (relative to the workspace root).
 #[derive(Debug)]
-struct Applied {
-    title: String,
-    preferred: bool,
-    safety: Safety,
-    text: String,
-    created: Vec<(String, String)>,
-    edited: Vec<(String, String)>,
+pub(super) struct Applied {
+    pub(super) title: String,
+    pub(super) preferred: bool,
+    pub(super) safety: Safety,
+    pub(super) text: String,
+    pub(super) created: Vec<(String, String)>,
+    pub(super) edited: Vec<(String, String)>,
 }
 
 /// Writes `files` under a temporary root, analyses the project, and applies each fix of the
 /// first `rule` finding in `rel` (in memory).
-fn fixes_in(files: &[(&str, &str)], rel: &str, rule: &str) -> Vec<Applied> {
+pub(super) fn fixes_in(files: &[(&str, &str)], rel: &str, rule: &str) -> Vec<Applied> {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     for (name, text) in files {
