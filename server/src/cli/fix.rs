@@ -41,9 +41,11 @@ pub(crate) fn apply_fixes(
             let Ok(canonical) = path.canonicalize() else { continue };
             let in_set = analysis.files.iter().find(|(p, _)| p.canonicalize().ok().as_ref() == Some(&canonical));
             let standalone;
+            let mut schema = None;
             let (file, place): (&FileAnalysis, Option<Place>) = match in_set {
                 Some((set_path, f)) => {
                     let set = &project.sets[f.set];
+                    schema = analysis.schema_for(set_path);
                     (&f.analysis, Some(Place { path: set_path, set, sources: &Disk }))
                 }
                 None => {
@@ -60,6 +62,9 @@ pub(crate) fn apply_fixes(
             let mut ctx = FixContext::of(file);
             if let Some(place) = place {
                 ctx = ctx.at(place);
+            }
+            if let Some(schema) = &schema {
+                ctx = ctx.with_schema(schema);
             }
             for finding in &file.findings {
                 let statement = file.file.statements.get(finding.statement).map(|s| s.parsed.text.to_string());

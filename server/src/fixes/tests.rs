@@ -50,7 +50,11 @@ pub(super) fn fixes_in(files: &[(&str, &str)], rel: &str, rule: &str) -> Vec<App
         panic!("no {rule} in {rel}: {:?}", file.analysis.findings)
     };
     let place = Place { path: &path, set: &project.sets[file.set], sources: &Disk };
-    let ctx = FixContext::of(&file.analysis).at(place);
+    let schema = analysis.schema_for(&path);
+    let mut ctx = FixContext::of(&file.analysis).at(place);
+    if let Some(schema) = &schema {
+        ctx = ctx.with_schema(schema);
+    }
     let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
     for_finding(finding, &ctx)
         .into_iter()

@@ -383,21 +383,7 @@ fn insert(text: &str, at: usize, what: &str) -> String {
     format!("{}{what}{}", &text[..at], &text[at..])
 }
 
-/// A SQL string literal.
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// An identifier as SQL: bare when PostgreSQL would read it back the same.
-fn ident(s: &str) -> String {
-    let bare = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if bare {
-        s.to_string()
-    } else {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    }
-}
+use crate::sql::quote::{ident, literal as lit};
 
 fn qualified_sql(q: &QualifiedName) -> String {
     q.parts

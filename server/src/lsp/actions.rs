@@ -107,6 +107,10 @@ pub(crate) fn code_actions(
     if let Some(place) = project.as_ref().and_then(ProjectFixes::place) {
         ctx = ctx.at(place);
     }
+    let schema = project.as_ref().and_then(|p| super::workspace::schema_of_file(p.project, p.path));
+    if let Some(schema) = &schema {
+        ctx = ctx.with_schema(schema);
+    }
     let mut out = Vec::new();
     for finding in &analysis.findings {
         // Touching counts: a cursor at either end of the finding, or a selection across it.

@@ -4,6 +4,7 @@ pub mod facts;
 pub mod lexer;
 pub mod locks;
 mod parse;
+pub mod quote;
 pub mod recognize;
 pub mod split;
 

@@ -477,7 +477,11 @@ fn fixes_for(root: &Path, rel: &str, rule: &str) -> Vec<Fix> {
         .unwrap_or_else(|| panic!("no {rule} in {rel}: {:?}", file.analysis.findings));
     let set = &project.sets[file.set];
     let place = Place { path: &path, set, sources: &Disk };
-    let ctx = FixContext::of(&file.analysis).at(place);
+    let schema = analysis.schema_for(&path);
+    let mut ctx = FixContext::of(&file.analysis).at(place);
+    if let Some(schema) = &schema {
+        ctx = ctx.with_schema(schema);
+    }
     fixes::for_finding(finding, &ctx)
 }
 
