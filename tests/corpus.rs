@@ -243,3 +243,199 @@ impl Drop for TempDatabase {
         }
     }
 }
+
+// ---- quick fixes over the corpus --------------------------------------------------------------
+
+/// One fix that broke one of the three promises.
+struct FixFailure {
+    path: String,
+    rule: &'static str,
+    title: String,
+    what: String,
+}
+
+/// Error-severity `syntax-error` findings: statements the fix made unreadable.
+fn syntax_errors(analysis: &safemig::engine::FileAnalysis) -> usize {
+    analysis.findings.iter().filter(|f| f.rule == "syntax-error" && f.severity == Severity::Error).count()
+}
+
+fn count(analysis: &safemig::engine::FileAnalysis, rule: &str) -> usize {
+    analysis.findings.iter().filter(|f| f.rule == rule).count()
+}
+
+/// The schema after the up part of `file` (at `path` in `set`), from the schema before it.
+fn schema_after(
+    before: &dyn safemig::rules::SchemaView,
+    set: &safemig::workspace::MigrationSet,
+    path: &std::path::Path,
+    file: &safemig::sql::SqlFile,
+) -> safemig::schema::Schema {
+    let mut schema = before.replayed().cloned().unwrap_or_else(|| safemig::schema::Schema::new(set.dialect));
+    let sections = safemig::workspace::frameworks::framework(set.framework).sections(path, &file.text);
+    let origin = safemig::schema::Origin::here(1);
+    for s in &file.statements {
+        let up = sections
+            .iter()
+            .find(|x| x.range.contains(&s.range.start))
+            .is_none_or(|x| x.direction == safemig::workspace::Direction::Up);
+        if up {
+            schema.apply(s, &origin);
+        }
+    }
+    schema
+}
+
+/// Every fixable finding in the corpus, in its migration set (framework, replayed schema): each
+/// of its fixes is computed without a panic, its edits leave the file readable (no new
+/// error-severity syntax error), its rule fires fewer times in the file, and every `.sql` file it
+/// creates is readable and free of the rule. The fixed file is re-analysed over the schema the
+/// original started from, with the settings its text now gives it (an opt-out header); a created
+/// migration over that schema with the fixed file's up part folded in (the fix creates it to run
+/// right after the file). A fix that edits a framework's configuration file (Flyway `.sql.conf`,
+/// Diesel `metadata.toml`) is checked with the configuration on disk.
+/// The counts go to `target/corpus-fixes.txt`.
+#[test]
+fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
+    use safemig::fixes::{self, FileEdit, FixContext, Place};
+    use safemig::project::{Disk, Project};
+
+    let dir = corpus::corpus_dir();
+    let config = Config::default();
+    let project = Project::open(&dir, config.clone());
+    let analysis = project.analyze(&Disk, None);
+    let mut paths: Vec<_> = analysis.files.keys().cloned().collect();
+    paths.sort();
+
+    let (mut findings, mut fixable, mut fixes_tried) = (0usize, 0usize, 0usize);
+    let mut by_rule: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
+    // "rule fixed → rule new": how often, and one example.
+    let mut new_rules: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    let mut config_edits = 0usize;
+    let mut failures: Vec<FixFailure> = Vec::new();
+    for path in &paths {
+        let file = &analysis.files[path];
+        let set = &project.sets[file.set];
+        let schema = analysis.schema_for(path);
+        let place = Place { path, set, sources: &Disk };
+        let mut ctx = FixContext::of(&file.analysis).at(place);
+        if let Some(schema) = &schema {
+            ctx = ctx.with_schema(schema);
+        }
+        let view: &dyn safemig::rules::SchemaView = match &schema {
+            Some(s) => s,
+            None => &safemig::rules::NoSchema,
+        };
+        let text = &file.analysis.file.text;
+        for finding in &file.analysis.findings {
+            findings += 1;
+            let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fixes::for_finding(finding, &ctx)));
+            let fail = |title: &str, what: String| FixFailure {
+                path: path.strip_prefix(&dir).unwrap_or(path).display().to_string(),
+                rule: finding.rule,
+                title: title.to_string(),
+                what,
+            };
+            let offered = match computed {
+                Ok(offered) => offered,
+                Err(_) => {
+                    failures.push(fail("-", "computing the fixes panicked".into()));
+                    continue;
+                }
+            };
+            if offered.is_empty() {
+                continue;
+            }
+            fixable += 1;
+            let entry = by_rule.entry(finding.rule).or_default();
+            entry.0 += 1;
+            entry.1 += offered.len();
+            for fix in &offered {
+                fixes_tried += 1;
+                let fixed = fixes::apply(text, &fix.edits);
+                // An opt-out the fix wrote into the file changes how it runs.
+                let settings = project.settings_for(set, path, &fixed);
+                let after = engine::analyze_with_schema(&fixed, &settings, &config, view, None);
+                if syntax_errors(&after) > syntax_errors(&file.analysis) {
+                    failures.push(fail(&fix.title, format!("the fixed file does not parse:\n{fixed}")));
+                }
+                if fix.edits.iter().any(|e| matches!(e, FileEdit::Replace { .. }))
+                    && count(&after, finding.rule) >= count(&file.analysis, finding.rule)
+                {
+                    failures.push(fail(&fix.title, format!("{} still fires as often:\n{fixed}", finding.rule)));
+                }
+                // A fix that edits a framework's configuration file changes how the file runs in
+                // a way this in-memory check cannot see: its new findings are not counted.
+                let edits_config = fix.edits.iter().any(|e| match e {
+                    FileEdit::ReplaceIn { .. } => true,
+                    FileEdit::Create { path, .. } => path.extension().is_none_or(|e| e != "sql"),
+                    FileEdit::Replace { .. } => false,
+                });
+                if edits_config {
+                    config_edits += 1;
+                } else {
+                    for code in after.findings.iter().map(|f| f.rule) {
+                        if count(&file.analysis, code) == 0 {
+                            let example =
+                                format!("{} `{}`", path.strip_prefix(&dir).unwrap_or(path).display(), fix.title);
+                            new_rules.entry(format!("{} → {code}", finding.rule)).or_insert((0, example)).0 += 1;
+                        }
+                    }
+                }
+                for edit in &fix.edits {
+                    let FileEdit::Create { path: created, text: new } = edit else { continue };
+                    if created.extension().is_none_or(|e| e != "sql") {
+                        continue;
+                    }
+                    if created.exists() {
+                        failures.push(fail(&fix.title, format!("it would overwrite {}", created.display())));
+                    }
+                    let settings = project.settings_for(set, created, new);
+                    let later = schema_after(view, set, path, &after.file);
+                    let made = engine::analyze_with_schema(new, &settings, &config, &later, None);
+                    if syntax_errors(&made) > 0 {
+                        failures.push(fail(&fix.title, format!("{} does not parse:\n{new}", created.display())));
+                    }
+                    if count(&made, finding.rule) > 0 {
+                        failures
+                            .push(fail(&fix.title, format!("{} fires in {}:\n{new}", finding.rule, created.display())));
+                    }
+                }
+            }
+        }
+    }
+
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "{} migration files, {findings} findings, {fixable} with a fix, {fixes_tried} fixes applied, {} failed",
+        paths.len(),
+        failures.len()
+    );
+    for (rule, (n, offered)) in &by_rule {
+        let _ = writeln!(report, "  {rule}: {n} findings fixable, {offered} fixes");
+    }
+    let _ = writeln!(
+        report,
+        "findings new to the fixed file (rule fixed → rule new: count, an example; {config_edits} fixes that edit a framework's configuration file not counted):"
+    );
+    for (pair, (n, example)) in &new_rules {
+        let _ = writeln!(report, "  {pair}: {n}, e.g. {example}");
+    }
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &failures {
+        *kinds.entry(format!("{}: {}", f.rule, f.what.lines().next().unwrap_or(""))).or_default() += 1;
+    }
+    for (kind, n) in &kinds {
+        let _ = writeln!(report, "  FAILED {n}× {kind}");
+    }
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/corpus-fixes.txt");
+    let _ = std::fs::write(&out, &report);
+    print!("{report}");
+    let shown: Vec<String> = failures
+        .iter()
+        .take(if std::env::var_os("SAFEMIG_ALL_FAILURES").is_some() { usize::MAX } else { 10 })
+        .map(|f| format!("{} [{}] `{}`: {}", f.path, f.rule, f.title, f.what))
+        .collect();
+    assert!(failures.is_empty(), "{} fixes failed; the first:\n{}", failures.len(), shown.join("\n\n"));
+    assert!(fixable > 100, "the corpus has hundreds of fixable findings, got {fixable}");
+}

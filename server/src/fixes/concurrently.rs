@@ -23,7 +23,7 @@ use crate::workspace::frameworks::{framework, NoOptOut};
 
 use super::placement::{
     closing_commit, indentation, mentioned_in, new_migration, opt_out_edits, other_sections_single, reader, removal,
-    section_of, statements_in,
+    runs_up, section_of, statements_in,
 };
 use super::{FileEdit, Fix, FixContext, Safety};
 
@@ -37,8 +37,12 @@ struct Concurrent {
     effect: &'static str,
     /// File-name slug of a new migration.
     slug: String,
-    /// The table and index, lower case: a later statement naming them must not be passed.
+    /// The table and index, lower case: moving past a later statement naming them may change
+    /// what it does (unsafe).
     names: Vec<String>,
+    /// The index built, dropped or rebuilt: moving past a later statement naming it breaks the
+    /// migration (the index is not there yet, or still there), so no such move is offered.
+    index: Option<String>,
 }
 
 /// `create-index-blocking`: `CREATE [UNIQUE] INDEX` → `CREATE [UNIQUE] INDEX CONCURRENTLY`.
@@ -59,6 +63,7 @@ pub(super) fn create_index(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
         effect: "writes continue during the build",
         slug: slug("", &format!("create_index_{subject}")),
         names,
+        index: ci.name.as_ref().map(|n| n.value.clone()),
     };
     leave_transaction(finding, ctx, &c, out);
 }
@@ -79,6 +84,7 @@ pub(super) fn drop_index(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>
         effect: "reads and writes continue",
         slug: slug("", &format!("drop_index_{}", name.name())),
         names: vec![name.name().to_string()],
+        index: Some(name.name().to_string()),
     };
     leave_transaction(finding, ctx, &c, out);
 }
@@ -97,6 +103,7 @@ pub(super) fn reindex(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
         title: format!("Use REINDEX {} CONCURRENTLY", r.target),
         effect: "writes continue during the rebuild",
         slug: slug("", &format!("reindex_{name}")),
+        index: (r.target == "INDEX" && !name.is_empty()).then(|| name.clone()),
         names: if name.is_empty() { Vec::new() } else { vec![name] },
     };
     leave_transaction(finding, ctx, &c, out);
@@ -129,6 +136,9 @@ fn leave_transaction(finding: &Finding, ctx: &FixContext, c: &Concurrent, out: &
         None => out.push(fix(format!("{} ({})", c.title, c.effect), true, Safety::Safe, vec![keyword])),
         Some(TxnOrigin::Explicit(_)) => {
             let Some(commit) = closing_commit(&sc) else { return };
+            if breaks_later(ctx, c, i + 1, commit) {
+                return;
+            }
             let end = ctx.file.statements[commit].range.end;
             let indent = indentation(text, ctx.file.statements[commit].range.start);
             let moved = FileEdit::Replace { range: end..end, text: format!("{nl}{indent}{rewritten}") };
@@ -189,6 +199,9 @@ fn moved_out(
     rule: &'static str,
 ) -> Option<Fix> {
     let place = ctx.place?;
+    if !runs_up(ctx, ctx.file.statements.get(index)?.range.start) || breaks_later(ctx, c, index + 1, later_end) {
+        return None;
+    }
     let from = place.path.strip_prefix(&place.set.dir).unwrap_or(place.path).display().to_string();
     let intro = format!("-- Moved here from {from} by safemig: it cannot run in a transaction block.\n");
     let new = new_migration(ctx, &c.slug, &intro, &format!("{rewritten}\n"), opt_out)?;
@@ -202,6 +215,11 @@ fn moved_out(
         safety,
         edits,
     })
+}
+
+/// Whether a statement in `from..to` names the index the statement builds, drops or rebuilds.
+fn breaks_later(ctx: &FixContext, c: &Concurrent, from: usize, to: usize) -> bool {
+    c.index.as_ref().is_some_and(|index| mentioned_in(ctx.file, from, to, std::slice::from_ref(index)))
 }
 
 fn safety_of(risky: bool) -> Safety {

@@ -1,8 +1,10 @@
 //! `lock-timeout-missing`: `SET lock_timeout` before the first statement that waits for a
 //! disruptive lock; `SET LOCAL` when the statement runs in a transaction, so that the setting
-//! ends with it.
+//! ends with it — unless the transaction ends before the file does, when the session's setting
+//! covers the statements after it too.
 
 use crate::rules::{Finding, MigrationContext, NoSchema};
+use crate::sql::StatementKind;
 
 use super::placement::indentation;
 use super::{FileEdit, Fix, FixContext, Safety};
@@ -10,8 +12,19 @@ use super::{FileEdit, Fix, FixContext, Safety};
 pub(super) fn lock_timeout(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
     let Some(statement) = ctx.file.statements.get(finding.statement) else { return };
     let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
+    let sc = migration.statement(finding.statement);
     // A file sent as one query string runs as one implicit transaction once it holds the SET too.
-    let local = migration.statement(finding.statement).transaction().is_some() || ctx.settings.implicit_transaction;
+    // When the transaction ends before the file does (a COMMIT, another BEGIN), the statements
+    // after it need the timeout too: the session's SET covers them, a SET LOCAL would not.
+    let later_block = || {
+        sc.later().any(|(j, s)| {
+            !matches!(s.kind(), StatementKind::Empty | StatementKind::Transaction(_)) && !sc.same_transaction_as(j)
+        })
+    };
+    let local = match sc.transaction() {
+        Some(_) => !later_block(),
+        None => ctx.settings.implicit_transaction,
+    };
     let value = format!("'{}'", ctx.settings.lock_timeout.replace('\'', "''"));
     let set = format!("SET {}lock_timeout = {value};", if local { "LOCAL " } else { "" });
     let at = statement.range.start;

@@ -11,6 +11,7 @@ use crate::sql::facts::TransactionControl;
 use crate::sql::{SqlFile, StatementKind};
 use crate::workspace::frameworks::naming::{runner_reads_new_files, Namer};
 use crate::workspace::frameworks::{framework, OptOut, OptOutEdit};
+use crate::workspace::Direction;
 
 use super::{FileEdit, FixContext, Place};
 
@@ -115,10 +116,23 @@ pub(super) struct NewMigration {
     pub name: String,
 }
 
+/// Whether the byte `at` of the file runs when the migration is applied (an up file or section,
+/// or a file with no directions), not when it is rolled back. A statement of a down part must
+/// not move into a new migration: that would apply what the rollback was to do.
+pub(super) fn runs_up(ctx: &FixContext, at: usize) -> bool {
+    let Some(place) = ctx.place else { return true };
+    framework(place.set.framework)
+        .sections(place.path, ctx.text())
+        .iter()
+        .find(|s| s.range.contains(&at) || (s.range.end == at && at == ctx.text().len()))
+        .is_none_or(|s| s.direction == Direction::Up)
+}
+
 /// A new migration right after the file's own, in the framework's naming, holding `body` (SQL
 /// ending with a line break) after the comment `intro`; `outside_transaction` adds the
 /// framework's opt-out. `None` when no version key fits between this migration and the next one,
-/// or one of its files exists.
+/// one of its files exists, or the file has no up part (a down file's statements must not move
+/// into a migration that is applied; callers check [`runs_up`] for a file with both parts).
 pub(super) fn new_migration(
     ctx: &FixContext,
     slug: &str,
@@ -132,6 +146,9 @@ pub(super) fn new_migration(
         return None;
     }
     let (index, this) = set.migration_of(place.path)?;
+    if this.up.as_deref() != Some(place.path) {
+        return None;
+    }
     let namer = Namer::after(set, index, slug);
     let key = namer.version_key(0)?;
     let fits = key > this.version
@@ -191,6 +208,9 @@ pub(super) fn in_later_transaction(ctx: &FixContext, index: usize, sql: &[String
         }
         _ => {
             let place = ctx.place?;
+            if !runs_up(ctx, statement.range.start) {
+                return None;
+            }
             let mut body = String::new();
             if let Some(value) = lock_timeout_at(&sc) {
                 // How the runner runs a plain file of several statements.

@@ -139,11 +139,17 @@ fn an_explicit_block_lets_the_statement_go_after_its_commit() {
     let again = engine::analyze(&out, &pg(), &Config::default(), None);
     assert!(again.findings.iter().all(|f| !f.rule.contains("index") && f.rule != "concurrently-in-transaction"));
     // Passing a later statement about the same table is not safe.
+    let text = "BEGIN;\nCREATE INDEX orders_customer_idx ON orders (customer_id, id);\nALTER TABLE orders DROP COLUMN note;\nCOMMIT;\n";
+    let analysis = engine::analyze(text, &pg(), &Config::default(), None);
+    let finding = analysis.findings.iter().find(|f| f.rule == "create-index-blocking").expect("the build");
+    let fixes = for_finding(finding, &FixContext::of(&analysis));
+    assert_eq!(fixes[0].safety, Safety::Unsafe, "{fixes:?}");
+    // Passing a later statement about the same index breaks the migration: the drop moved after
+    // the re-creation fails with "already exists". No fix.
     let text = "BEGIN;\nDROP INDEX orders_customer_idx;\nCREATE INDEX orders_customer_idx ON orders (customer_id, id);\nCOMMIT;\n";
     let analysis = engine::analyze(text, &pg(), &Config::default(), None);
     let finding = analysis.findings.iter().find(|f| f.rule == "drop-index-blocking").expect("the drop");
-    let fixes = for_finding(finding, &FixContext::of(&analysis));
-    assert_eq!(fixes[0].safety, Safety::Unsafe, "{fixes:?}");
+    assert_eq!(for_finding(finding, &FixContext::of(&analysis)), Vec::new());
     // A block that rolls back has nowhere to go.
     assert_eq!(fixed("BEGIN;\nCREATE INDEX i ON t (c);\nROLLBACK;\n", "create-index-blocking", &pg()), None);
 }
@@ -529,4 +535,30 @@ fn runners_that_always_wrap_get_no_concurrent_fix_and_drizzle_no_new_migration()
         ("migrations/1700000000001_index.sql", "-- Up Migration\nCREATE INDEX i ON orders (customer_id);\n-- Down Migration\nDROP INDEX i;\n"),
     ];
     assert!(fixes_in(&node, "migrations/1700000000001_index.sql", "create-index-blocking").is_empty());
+}
+
+/// A transaction that ends before the file does: the SET must outlive it, or the statements
+/// after the COMMIT wait for their locks with no timeout (seen in the corpus: ory/kratos files
+/// of `…;COMMIT TRANSACTION;BEGIN TRANSACTION;` blocks, Prisma files with a BEGIN…COMMIT block).
+#[test]
+fn lock_timeout_outlives_a_transaction_that_ends_before_the_file() {
+    let text = "BEGIN;\nDROP TABLE a;\nCOMMIT;\nBEGIN;\nDROP TABLE b;\nCOMMIT;\n";
+    let out = fixed(text, "lock-timeout-missing", &pg()).expect("a fix");
+    assert_eq!(out, "BEGIN;\nSET lock_timeout = '5s';\nDROP TABLE a;\nCOMMIT;\nBEGIN;\nDROP TABLE b;\nCOMMIT;\n");
+    let again = engine::analyze(&out, &pg(), &Config::default(), None);
+    assert!(again.findings.iter().all(|f| f.rule != "lock-timeout-missing"), "{:?}", again.findings);
+}
+
+/// A down file's statement never moves into a new migration: that would apply what the rollback
+/// was to do (seen in the corpus: Diesel `down.sql` files that restore a NOT NULL).
+#[test]
+fn a_down_file_gets_no_new_migration() {
+    let files = [
+        ("migrations/2024-01-01-000000_shop/up.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, note text);\n"),
+        ("migrations/2024-01-01-000000_shop/down.sql", "DROP TABLE orders;\n"),
+        ("migrations/2024-01-02-000000_nullable/up.sql", "ALTER TABLE orders ALTER COLUMN note DROP NOT NULL;\n"),
+        ("migrations/2024-01-02-000000_nullable/down.sql", "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n"),
+    ];
+    let down = fixes_in(&files, "migrations/2024-01-02-000000_nullable/down.sql", "set-not-null-scan");
+    assert!(down.iter().all(|f| f.created.is_empty()), "{down:#?}");
 }
