@@ -7,16 +7,22 @@
 //! must fail when the file exists).
 
 mod concurrently;
+mod exists;
+mod history;
 mod lock_timeout;
 mod not_valid;
 mod placement;
+mod renumber;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::engine::FileAnalysis;
+use crate::history::GitHistory;
+use crate::live::ledger::Ledger;
 use crate::project::Sources;
 use crate::rules::{Finding, MigrationSettings};
+use crate::schema::Schema;
 use crate::sql::SqlFile;
 use crate::workspace::MigrationSet;
 
@@ -41,6 +47,9 @@ pub enum FileEdit {
     ReplaceIn { path: PathBuf, range: Range<usize>, text: String, expected: String },
     /// Create a file that must not exist yet.
     Create { path: PathBuf, text: String },
+    /// Rename a file or directory (a whole Prisma or Diesel migration) that exists to a path that
+    /// must not exist yet: never an overwrite.
+    Rename { from: PathBuf, to: PathBuf },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +69,21 @@ pub struct FixContext<'a> {
     /// Where the file sits in its migration set; `None` for a file outside any set (then no fix
     /// can create a migration or use a framework's transaction opt-out).
     pub place: Option<Place<'a>>,
+    /// Facts about the project beyond the file (git history, the dev database's ledger, the
+    /// replayed schema), for the fixes that need them; empty unless the caller fills them.
+    pub project: ProjectFacts<'a>,
+}
+
+/// What the history fixes read besides the file: filled by the LSP code actions and
+/// `check --fix`; every fact is optional and a fix that needs a missing one is not offered.
+#[derive(Clone, Copy, Default)]
+pub struct ProjectFacts<'a> {
+    /// The repository's migration history: the text a migration shipped with, what shipped.
+    pub git: Option<&'a GitHistory>,
+    /// The dev database's ledger of the file's set.
+    pub ledger: Option<&'a Ledger>,
+    /// The schema the file starts from (the replay of the migrations before it).
+    pub schema: Option<&'a Schema>,
 }
 
 /// A migration file's place in its set: what a fix needs to write a framework's transaction
@@ -75,7 +99,12 @@ pub struct Place<'a> {
 
 impl<'a> FixContext<'a> {
     pub fn of(analysis: &'a FileAnalysis) -> Self {
-        FixContext { file: &analysis.file, settings: &analysis.settings, place: None }
+        FixContext { file: &analysis.file, settings: &analysis.settings, place: None, project: ProjectFacts::default() }
+    }
+
+    /// The same context with facts about the project.
+    pub fn with(self, project: ProjectFacts<'a>) -> Self {
+        FixContext { project, ..self }
     }
 
     /// The same context for a file at `place` in its migration set.
@@ -108,6 +137,11 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("constraint-validated-on-add", not_valid::constraint),
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
+    ("object-already-exists", exists::object_already_exists),
+    ("shipped-migration-edited", history::shipped_edited),
+    ("applied-migration-edited", history::applied_edited),
+    ("duplicate-migration-version", renumber::duplicate),
+    ("migration-out-of-order", renumber::out_of_order),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
@@ -122,13 +156,13 @@ pub fn for_finding(finding: &Finding, ctx: &FixContext) -> Vec<Fix> {
 }
 
 /// Applies `Replace` edits to `text` (ranges of the original text, in any order, not
-/// overlapping). `ReplaceIn` and `Create` edits are about other files and are skipped.
+/// overlapping). `ReplaceIn`, `Create` and `Rename` edits are about other files and are skipped.
 pub fn apply(text: &str, edits: &[FileEdit]) -> String {
     let mut replaces: Vec<(&Range<usize>, &str)> = edits
         .iter()
         .filter_map(|e| match e {
             FileEdit::Replace { range, text } => Some((range, text.as_str())),
-            FileEdit::ReplaceIn { .. } | FileEdit::Create { .. } => None,
+            FileEdit::ReplaceIn { .. } | FileEdit::Create { .. } | FileEdit::Rename { .. } => None,
         })
         .collect();
     replaces.sort_by_key(|(r, _)| (r.start, r.end));
