@@ -248,6 +248,35 @@ mod tests {
     }
 
     #[test]
+    fn a_rename_never_replaces_a_file_or_directory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("0002_b.up.sql");
+        fs::write(&path, "SELECT 2;\n").expect("write");
+        let taken = dir.path().join("0003_b.up.sql");
+        fs::write(&taken, "SELECT 3;\n").expect("write");
+        let rename = |to: &Path| FileEdit::Rename { from: path.clone(), to: to.to_path_buf() };
+        let err = write_fix(&path, "SELECT 2;\n", &fix(vec![rename(&taken)])).expect_err("taken");
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&taken).expect("read"), "SELECT 3;\n");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "SELECT 2;\n");
+        // Even when the name is taken after the check.
+        let err = rename_new(&path, &taken).expect_err("taken");
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&taken).expect("read"), "SELECT 3;\n");
+        let free = dir.path().join("0004_b.up.sql");
+        write_fix(&path, "SELECT 2;\n", &fix(vec![rename(&free)])).expect("renamed");
+        assert!(!path.exists());
+        assert_eq!(fs::read_to_string(&free).expect("read"), "SELECT 2;\n");
+        // A directory (a Prisma or Diesel migration) onto an existing one: refused.
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::create_dir_all(&a).expect("mkdir");
+        fs::create_dir_all(&b).expect("mkdir");
+        assert_eq!(rename_new(&a, &b).expect_err("taken").kind(), io::ErrorKind::AlreadyExists);
+        rename_new(&a, &dir.path().join("c")).expect("renamed");
+        assert!(dir.path().join("c").is_dir() && !a.exists());
+    }
+
+    #[test]
     fn the_preferred_allowed_fix_wins() {
         let mut unsafe_preferred = fix(Vec::new());
         unsafe_preferred.safety = Safety::Unsafe;
