@@ -58,7 +58,16 @@ CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
 ```
 
 ## Quick fix
-Revert the edit; move the change into a new migration.
+The same two fixes as `shipped-migration-edited`, when the text the database applied is known:
+for Supabase, the statements the ledger stored (the revert writes them back, one per line:
+comments and layout of the edited file are lost); for Prisma, Flyway, sqlx and Drizzle, the file
+at HEAD (git) when its checksum is the one the ledger stored. Otherwise (Atlas, whose hash runs
+through every file, or a HEAD that is not what ran) no fix is offered.
+- **Revert the edit**: restores the applied text; **unsafe** (drops the change) unless only layout
+  or comments changed.
+- **Move the change into a new migration**: restores the applied text and writes the added
+  statements into a new migration after the newest one; only when the edit only added
+  statements. **Unsafe**.
 "#;
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
