@@ -51,8 +51,13 @@ fn a_duplicate_or_out_of_order_migration_is_renamed_after_the_newest() {
         "duplicate-migration-version",
         "Renumber to the next version (0003_c.up.sql)",
     );
-    assert!(dir.path().join("migrations/0003_c.up.sql").exists() && dir.path().join("migrations/0003_c.down.sql").exists());
-    assert!(!dir.path().join("migrations/0002_c.up.sql").exists() && !dir.path().join("migrations/0002_c.down.sql").exists());
+    assert!(
+        dir.path().join("migrations/0003_c.up.sql").exists() && dir.path().join("migrations/0003_c.down.sql").exists()
+    );
+    assert!(
+        !dir.path().join("migrations/0002_c.up.sql").exists()
+            && !dir.path().join("migrations/0002_c.down.sql").exists()
+    );
 
     // goose: 00003 shipped after the branch forked.
     let dir = shipped_repo(&[("db/migrations/00001_a.sql", goose_file(USERS))]);

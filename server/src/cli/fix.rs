@@ -63,8 +63,11 @@ pub(crate) fn apply_fixes(
                     (&standalone, None)
                 }
             };
-            let mut ctx =
-                FixContext::of(file).with(ProjectFacts { git: project.git.as_ref(), ledger: None, schema: schema.as_ref() });
+            let mut ctx = FixContext::of(file).with(ProjectFacts {
+                git: project.git.as_ref(),
+                ledger: None,
+                schema: schema.as_ref(),
+            });
             if let Some(place) = place {
                 ctx = ctx.at(place);
             }

@@ -51,13 +51,7 @@ pub(super) fn object_already_exists(finding: &Finding, ctx: &FixContext, out: &m
                 (clause, true) => format!("Guard with {clause}"),
                 (clause, false) => format!("Guard with {clause} (keeps the definition from {creator}, not this one)"),
             };
-            out.push(Fix {
-                rule: finding.rule,
-                title,
-                preferred: same && !removable,
-                safety,
-                edits: vec![edit],
-            });
+            out.push(Fix { rule: finding.rule, title, preferred: same && !removable, safety, edits: vec![edit] });
         }
     }
     if removable {
@@ -184,4 +178,3 @@ fn create_keyword_end(ctx: &FixContext, start: usize, name_at: usize) -> Option<
         _ => None,
     }
 }
-

@@ -176,9 +176,10 @@ fn added_statements(ctx: &FixContext, old: &str) -> Option<String> {
     // An added statement inside an explicit block of the old file would leave it.
     let in_block = crate::rules::MigrationContext::new(file, ctx.settings, &crate::rules::NoSchema);
     let explicit = added.iter().any(|r| {
-        file.statements.iter().position(|s| s.range == *r).is_some_and(|i| {
-            matches!(in_block.statement(i).transaction(), Some(crate::rules::TxnOrigin::Explicit(_)))
-        })
+        file.statements
+            .iter()
+            .position(|s| s.range == *r)
+            .is_some_and(|i| matches!(in_block.statement(i).transaction(), Some(crate::rules::TxnOrigin::Explicit(_))))
     });
     (!explicit).then_some(body)
 }

@@ -136,8 +136,14 @@ fn titles(got: &[Got]) -> Vec<&str> {
 fn a_table_created_twice_the_same_way_is_guarded_or_removed_safely() {
     let text = "CREATE TABLE t (id int);\n-- again\ncreate table t (\n  id INT\n);\nSELECT 1;\n";
     let got = alone(text);
-    assert_eq!(titles(&got), ["Guard with IF NOT EXISTS", "Remove this statement (line 1 of this migration already creates it)"]);
-    assert_eq!(got[0].text, "CREATE TABLE t (id int);\n-- again\ncreate table IF NOT EXISTS t (\n  id INT\n);\nSELECT 1;\n");
+    assert_eq!(
+        titles(&got),
+        ["Guard with IF NOT EXISTS", "Remove this statement (line 1 of this migration already creates it)"]
+    );
+    assert_eq!(
+        got[0].text,
+        "CREATE TABLE t (id int);\n-- again\ncreate table IF NOT EXISTS t (\n  id INT\n);\nSELECT 1;\n"
+    );
     assert_eq!((got[0].safety, got[0].preferred), (Safety::Safe, false));
     assert_eq!(got[1].text, "CREATE TABLE t (id int);\n-- again\nSELECT 1;\n");
     assert_eq!((got[1].safety, got[1].preferred), (Safety::Safe, true));
@@ -184,8 +190,14 @@ fn a_constraint_has_no_guard_and_a_statement_with_other_actions_is_not_removed()
 
     let text = "CREATE TABLE t (id int, a int);\nALTER TABLE t ADD COLUMN b int, ADD COLUMN a int;\n";
     let got = alone(text);
-    assert_eq!(titles(&got), ["Guard with IF NOT EXISTS (keeps the definition from line 1 of this migration, not this one)"]);
-    assert_eq!(got[0].text, "CREATE TABLE t (id int, a int);\nALTER TABLE t ADD COLUMN b int, ADD COLUMN IF NOT EXISTS a int;\n");
+    assert_eq!(
+        titles(&got),
+        ["Guard with IF NOT EXISTS (keeps the definition from line 1 of this migration, not this one)"]
+    );
+    assert_eq!(
+        got[0].text,
+        "CREATE TABLE t (id int, a int);\nALTER TABLE t ADD COLUMN b int, ADD COLUMN IF NOT EXISTS a int;\n"
+    );
 }
 
 #[test]
@@ -196,14 +208,18 @@ fn views_indexes_sequences_and_enum_values() {
     assert_eq!(got[0].safety, Safety::Unsafe);
 
     let got = alone("CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\nCREATE INDEX t_a ON t (a);\n");
-    assert_eq!(got[0].text, "CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\nCREATE INDEX IF NOT EXISTS t_a ON t (a);\n");
+    assert_eq!(
+        got[0].text,
+        "CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\nCREATE INDEX IF NOT EXISTS t_a ON t (a);\n"
+    );
     assert_eq!(got[0].safety, Safety::Safe);
 
     let got = alone("CREATE SEQUENCE s;\nCREATE SEQUENCE s START 5;\n");
     assert_eq!(got[0].text, "CREATE SEQUENCE s;\nCREATE SEQUENCE IF NOT EXISTS s START 5;\n");
     assert_eq!(got[0].safety, Safety::Unsafe);
 
-    let got = alone("CREATE TYPE mood AS ENUM ('a');\nALTER TYPE mood ADD VALUE 'b';\nALTER TYPE mood ADD VALUE 'b';\n");
+    let got =
+        alone("CREATE TYPE mood AS ENUM ('a');\nALTER TYPE mood ADD VALUE 'b';\nALTER TYPE mood ADD VALUE 'b';\n");
     assert_eq!(got[0].text, "CREATE TYPE mood AS ENUM ('a');\nALTER TYPE mood ADD VALUE 'b';\nALTER TYPE mood ADD VALUE IF NOT EXISTS 'b';\n");
     assert_eq!(got[0].safety, Safety::Safe);
 }
@@ -215,7 +231,10 @@ const USERS: &str = "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n
 
 #[test]
 fn an_edit_that_adds_statements_is_reverted_or_moved_into_a_new_migration() {
-    let dir = repo(&[("db/migrations/00001_users.sql", USERS), ("db/migrations/00002_orders.sql", "-- +goose Up\nCREATE TABLE orders (id int);\n")]);
+    let dir = repo(&[
+        ("db/migrations/00001_users.sql", USERS),
+        ("db/migrations/00002_orders.sql", "-- +goose Up\nCREATE TABLE orders (id int);\n"),
+    ]);
     let edited = "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email ON users (email);\n\n-- +goose Down\nDROP TABLE users;\n";
     write(dir.path(), &[("db/migrations/00001_users.sql", edited)]);
     let got = fixes_at(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited", None);
@@ -272,7 +291,10 @@ fn a_layout_or_comment_edit_is_reverted_safely_and_a_changed_statement_only_reve
 #[test]
 fn a_crlf_checkout_is_reverted_with_its_line_endings() {
     let dir = repo(&[("migrations/0001_users.up.sql", "CREATE TABLE users (id int);\n")]);
-    write(dir.path(), &[("migrations/0001_users.up.sql", "CREATE TABLE users (id int);\r\nCREATE TABLE b (id int);\r\n")]);
+    write(
+        dir.path(),
+        &[("migrations/0001_users.up.sql", "CREATE TABLE users (id int);\r\nCREATE TABLE b (id int);\r\n")],
+    );
     let got = fixes_at(dir.path(), "migrations/0001_users.up.sql", "shipped-migration-edited", None);
     assert_eq!(got[0].text, "CREATE TABLE users (id int);\r\n");
     assert_eq!(
@@ -306,8 +328,17 @@ fn entry(version: &str, checksum: Option<String>, statements: Option<Vec<String>
 #[test]
 fn an_applied_prisma_migration_is_restored_from_head_when_its_checksum_matches() {
     let applied = "CREATE TABLE users (id int);\n";
-    let dir = repo(&[("prisma/migrations/20240101000000_users/migration.sql", applied), ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n")]);
-    write(dir.path(), &[("prisma/migrations/20240101000000_users/migration.sql", "CREATE TABLE users (id int);\nCREATE TABLE b (id int);\n")]);
+    let dir = repo(&[
+        ("prisma/migrations/20240101000000_users/migration.sql", applied),
+        ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+    ]);
+    write(
+        dir.path(),
+        &[(
+            "prisma/migrations/20240101000000_users/migration.sql",
+            "CREATE TABLE users (id int);\nCREATE TABLE b (id int);\n",
+        )],
+    );
     let rel = "prisma/migrations/20240101000000_users/migration.sql";
     let ledger = Ledger {
         framework: FrameworkKind::Prisma,
@@ -327,7 +358,8 @@ fn an_applied_prisma_migration_is_restored_from_head_when_its_checksum_matches()
     assert!(got[1].created[0].1.ends_with("\nCREATE TABLE b (id int);\n"), "{}", got[1].created[0].1);
 
     // HEAD is not what ran: the applied text is unknown.
-    let other = Ledger { entries: vec![entry("20240101000000_users", Some(checksum::prisma("SELECT 1;\n")), None)], ..ledger };
+    let other =
+        Ledger { entries: vec![entry("20240101000000_users", Some(checksum::prisma("SELECT 1;\n")), None)], ..ledger };
     assert!(fixes_at(dir.path(), rel, "applied-migration-edited", Some(&other)).is_empty());
 }
 
@@ -338,7 +370,10 @@ fn an_applied_supabase_migration_is_restored_from_its_stored_statements() {
         dir.path(),
         &[
             ("supabase/config.toml", "project_id = \"x\"\n"),
-            ("supabase/migrations/20240101000000_users.sql", "CREATE TABLE users (id int);\nCREATE TABLE b (id int);\n"),
+            (
+                "supabase/migrations/20240101000000_users.sql",
+                "CREATE TABLE users (id int);\nCREATE TABLE b (id int);\n",
+            ),
         ],
     );
     let ledger = Ledger {
@@ -346,7 +381,8 @@ fn an_applied_supabase_migration_is_restored_from_its_stored_statements() {
         table: "supabase_migrations.schema_migrations".into(),
         entries: vec![entry("20240101000000", None, Some(vec!["CREATE TABLE users (id int)".into()]))],
     };
-    let got = fixes_at(dir.path(), "supabase/migrations/20240101000000_users.sql", "applied-migration-edited", Some(&ledger));
+    let got =
+        fixes_at(dir.path(), "supabase/migrations/20240101000000_users.sql", "applied-migration-edited", Some(&ledger));
     assert_eq!(got[0].text, "CREATE TABLE users (id int);\n");
     assert_eq!(got[1].title, "Move the change into a new migration 20240101000001_users_followup.sql");
     assert_eq!(
@@ -360,7 +396,10 @@ fn an_applied_supabase_migration_is_restored_from_its_stored_statements() {
 
 #[test]
 fn a_duplicate_version_is_renamed_after_the_newest_with_all_its_files() {
-    let dir = repo(&[("migrations/0001_a.up.sql", "CREATE TABLE a (id int);\n"), ("migrations/0001_a.down.sql", "DROP TABLE a;\n")]);
+    let dir = repo(&[
+        ("migrations/0001_a.up.sql", "CREATE TABLE a (id int);\n"),
+        ("migrations/0001_a.down.sql", "DROP TABLE a;\n"),
+    ]);
     write(
         dir.path(),
         &[
@@ -415,7 +454,13 @@ fn diesel_renames_the_directory_and_flyway_its_conf_file() {
         ("migrations/2024-01-01-000000_a/up.sql", "SELECT 1;\n"),
         ("migrations/2024-01-03-000000_c/up.sql", "SELECT 3;\n"),
     ]);
-    write(dir.path(), &[("migrations/2024-01-02-000000_b/up.sql", "SELECT 2;\n"), ("migrations/2024-01-02-000000_b/down.sql", "SELECT 0;\n")]);
+    write(
+        dir.path(),
+        &[
+            ("migrations/2024-01-02-000000_b/up.sql", "SELECT 2;\n"),
+            ("migrations/2024-01-02-000000_b/down.sql", "SELECT 0;\n"),
+        ],
+    );
     let got = fixes_at(dir.path(), "migrations/2024-01-02-000000_b/up.sql", "migration-out-of-order", None);
     assert_eq!(
         got[0].renamed,
@@ -425,7 +470,10 @@ fn diesel_renames_the_directory_and_flyway_its_conf_file() {
     assert_eq!(got[0].safety, Safety::Unsafe);
 
     let dir = repo(&[("db/migration/V1__a.sql", "SELECT 1;\n"), ("db/migration/V3__c.sql", "SELECT 3;\n")]);
-    write(dir.path(), &[("db/migration/V2__b.sql", "SELECT 2;\n"), ("db/migration/V2__b.sql.conf", "executeInTransaction=false\n")]);
+    write(
+        dir.path(),
+        &[("db/migration/V2__b.sql", "SELECT 2;\n"), ("db/migration/V2__b.sql.conf", "executeInTransaction=false\n")],
+    );
     let got = fixes_at(dir.path(), "db/migration/V2__b.sql", "migration-out-of-order", None);
     assert_eq!(
         got[0].renamed,

@@ -41,16 +41,15 @@ pub(super) fn out_of_order(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
     if ctx.project.git.is_none() {
         return;
     }
-    let applies_anyway =
-        !matches!(
-            place.set.framework,
-            FrameworkKind::Goose
-                | FrameworkKind::Flyway
-                | FrameworkKind::Supabase
-                | FrameworkKind::Atlas
-                | FrameworkKind::GolangMigrate
-                | FrameworkKind::NodePgMigrate
-        );
+    let applies_anyway = !matches!(
+        place.set.framework,
+        FrameworkKind::Goose
+            | FrameworkKind::Flyway
+            | FrameworkKind::Supabase
+            | FrameworkKind::Atlas
+            | FrameworkKind::GolangMigrate
+            | FrameworkKind::NodePgMigrate
+    );
     renumber(finding, ctx, if applies_anyway { Safety::Unsafe } else { Safety::Safe }, out);
 }
 

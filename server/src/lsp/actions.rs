@@ -119,7 +119,12 @@ pub(crate) fn code_actions(
     let (Some(start), Some(end)) = (positions.offset(range.start), positions.offset(range.end)) else {
         return Vec::new();
     };
-    let schema = project.as_ref().and_then(|p| p.project.model.schema_before(&p.project.analysis, p.path));
+    // Only `object-already-exists` reads the replayed schema.
+    let wants_schema = analysis.findings.iter().any(|f| f.rule == crate::rules::object_already_exists::RULE.id);
+    let schema = project
+        .as_ref()
+        .filter(|_| wants_schema)
+        .and_then(|p| p.project.model.schema_before(&p.project.analysis, p.path));
     let mut ctx = FixContext::of(analysis);
     if let Some(p) = project.as_ref() {
         ctx = ctx.with(p.facts(&schema));

@@ -92,7 +92,13 @@ const REPEATS: &[(&str, &str, &str, &str, Safety)] = &[
         "Guard with IF NOT EXISTS",
         Safety::Safe,
     ),
-    ("sequence", "CREATE SEQUENCE counter;", "CREATE SEQUENCE counter START 10;", "Guard with IF NOT EXISTS", Safety::Unsafe),
+    (
+        "sequence",
+        "CREATE SEQUENCE counter;",
+        "CREATE SEQUENCE counter START 10;",
+        "Guard with IF NOT EXISTS",
+        Safety::Unsafe,
+    ),
     (
         "enum_value",
         "CREATE TYPE mood AS ENUM ('sad');\nALTER TYPE mood ADD VALUE 'happy';",
@@ -158,7 +164,10 @@ fn a_shipped_migration_and_the_moved_change_build_what_the_edited_file_built() {
         "Move the change into a new migration 00003_users_followup.sql",
         Safety::Unsafe,
     );
-    assert_eq!(std::fs::read_to_string(fixed.path().join("db/migrations/00001_users.sql")).expect("read"), goose(users));
+    assert_eq!(
+        std::fs::read_to_string(fixed.path().join("db/migrations/00001_users.sql")).expect("read"),
+        goose(users)
+    );
     let a = TestDb::new("moved_edit");
     let b = TestDb::new("moved_edit");
     apply_set(&a, edited.path()).expect("the edited set applies");
