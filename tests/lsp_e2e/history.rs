@@ -92,3 +92,27 @@ fn an_object_that_already_exists_is_guarded_or_its_statement_removed() {
         "Remove this statement (migration 001_users.sql already creates it)",
     );
 }
+
+#[test]
+fn a_client_that_cannot_rename_files_is_not_offered_a_renumbering() {
+    let dir = shipped_repo(&[("migrations/0001_a.up.sql", format!("{USERS}\n"))]);
+    write(&dir.path().join("migrations/0002_b.up.sql"), "CREATE TABLE b (id bigint PRIMARY KEY);\n");
+    write(&dir.path().join("migrations/0002_c.up.sql"), "CREATE TABLE c (id bigint PRIMARY KEY);\n");
+    let mut client = start_in(
+        dir.path(),
+        json!({"workspace": {"workspaceEdit": {"documentChanges": true, "resourceOperations": ["create"]}}}),
+    );
+    let uri = file_uri(&dir.path().join("migrations/0002_c.up.sql"));
+    let published = client.diagnostics_where(&uri, |p| !with_rule(p, "duplicate-migration-version").is_empty());
+    let finding = with_rule(&published, "duplicate-migration-version")[0].clone();
+    client.open(&uri, 1, "CREATE TABLE c (id bigint PRIMARY KEY);\n");
+    client.diagnostics_where(&uri, |p| p["version"] == 1 && !with_rule(p, "duplicate-migration-version").is_empty());
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
+        )
+        .expect("codeAction answers");
+    assert_eq!(actions, json!([]), "{actions:#}");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}

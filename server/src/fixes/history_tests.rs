@@ -484,3 +484,48 @@ fn diesel_renames_the_directory_and_flyway_its_conf_file() {
     );
     assert_eq!(got[0].safety, Safety::Safe);
 }
+
+#[test]
+fn dbmate_renames_its_single_file_and_prisma_its_directory() {
+    let dir = repo(&[("db/migrations/20240101000000_a.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n")]);
+    write(
+        dir.path(),
+        &[
+            ("db/migrations/20240102000000_b.sql", "-- migrate:up\nSELECT 2;\n-- migrate:down\n"),
+            ("db/migrations/20240102000000_c.sql", "-- migrate:up\nSELECT 3;\n-- migrate:down\n"),
+        ],
+    );
+    let got = fixes_at(dir.path(), "db/migrations/20240102000000_c.sql", "duplicate-migration-version", None);
+    assert_eq!(
+        got[0].renamed,
+        [("db/migrations/20240102000000_c.sql".to_string(), "db/migrations/20240102000001_c.sql".to_string())]
+    );
+
+    let lock = ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    let dir = repo(&[
+        lock,
+        ("prisma/migrations/20240101000000_a/migration.sql", "SELECT 1;\n"),
+        ("prisma/migrations/20240103000000_c/migration.sql", "SELECT 3;\n"),
+    ]);
+    write(dir.path(), &[("prisma/migrations/20240102000000_b/migration.sql", "SELECT 2;\n")]);
+    let got = fixes_at(dir.path(), "prisma/migrations/20240102000000_b/migration.sql", "migration-out-of-order", None);
+    assert_eq!(titles(&got), ["Renumber to the next version (20240103000001_b/migration.sql)"]);
+    assert_eq!(
+        got[0].renamed,
+        [("prisma/migrations/20240102000000_b".to_string(), "prisma/migrations/20240103000001_b".to_string())]
+    );
+    assert_eq!(got[0].safety, Safety::Unsafe);
+}
+
+#[test]
+fn without_git_a_renumbering_is_unsafe_and_shipped_migrations_are_not_renumbered() {
+    // Without git nothing is known to have shipped: offered, but unsafe.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), &[("migrations/0001_a.up.sql", "SELECT 1;\n"), ("migrations/0001_b.up.sql", "SELECT 2;\n")]);
+    let got = fixes_at(dir.path(), "migrations/0001_b.up.sql", "duplicate-migration-version", None);
+    assert_eq!(got[0].renamed, [("migrations/0001_b.up.sql".to_string(), "migrations/0002_b.up.sql".to_string())]);
+    assert_eq!(got[0].safety, Safety::Unsafe);
+    // Both shipped: the rule offers no fix, and neither does the fixer.
+    let dir = repo(&[("migrations/0001_a.up.sql", "SELECT 1;\n"), ("migrations/0001_b.up.sql", "SELECT 2;\n")]);
+    assert!(fixes_at(dir.path(), "migrations/0001_b.up.sql", "duplicate-migration-version", None).is_empty());
+}
