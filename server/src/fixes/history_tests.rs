@@ -529,3 +529,11 @@ fn without_git_a_renumbering_is_unsafe_and_shipped_migrations_are_not_renumbered
     let dir = repo(&[("migrations/0001_a.up.sql", "SELECT 1;\n"), ("migrations/0001_b.up.sql", "SELECT 2;\n")]);
     assert!(fixes_at(dir.path(), "migrations/0001_b.up.sql", "duplicate-migration-version", None).is_empty());
 }
+
+#[test]
+fn the_guard_goes_before_a_qualified_name() {
+    let got = alone("CREATE TABLE public.t (id int);\nCREATE TABLE public.t (id int);\n");
+    assert_eq!(got[0].text, "CREATE TABLE public.t (id int);\nCREATE TABLE IF NOT EXISTS public.t (id int);\n");
+    let got = alone("CREATE TABLE t (id int);\nALTER TABLE public.t ADD COLUMN \"id\" int;\n");
+    assert_eq!(got[0].text, "CREATE TABLE t (id int);\nALTER TABLE public.t ADD COLUMN IF NOT EXISTS \"id\" int;\n");
+}
