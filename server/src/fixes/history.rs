@@ -9,7 +9,8 @@
 //! - "Move the change into a new migration" restores the old text and writes the statements the
 //!   edit added into a new migration after the newest one, in the framework's naming. It is only
 //!   derived when the edit only added statements (every old statement is still there, in order,
-//!   and the added ones are in the up part, outside any explicit transaction block); otherwise
+//!   and the added ones are in the up part — not a separate down file — outside any explicit
+//!   transaction block); otherwise
 //!   only the revert is offered. Always [`Safety::Unsafe`]: databases that already ran the old
 //!   migration now also run the added statements, later and in their own migration.
 //!
@@ -106,9 +107,13 @@ fn restore(finding: &Finding, ctx: &FixContext, old: &str, ran: &str, out: &mut 
     if cosmetic {
         return;
     }
-    let Some(body) = added_statements(ctx, old) else { return };
     let Some(place) = ctx.place else { return };
     let Some((_, migration)) = place.set.migration_of(place.path) else { return };
+    if migration.up.as_deref() != Some(place.path) {
+        // A separate down file: what it gained undoes something, it is no new migration.
+        return;
+    }
+    let Some(body) = added_statements(ctx, old) else { return };
     let from = place.path.strip_prefix(&place.set.dir).unwrap_or(place.path).display().to_string();
     let intro = format!("-- Moved from {from} by safemig: that migration already ran ({ran}).\n");
     let down = format!("-- Undo the statements moved from {from} here.\n");

@@ -537,3 +537,15 @@ fn the_guard_goes_before_a_qualified_name() {
     let got = alone("CREATE TABLE t (id int);\nALTER TABLE public.t ADD COLUMN \"id\" int;\n");
     assert_eq!(got[0].text, "CREATE TABLE t (id int);\nALTER TABLE public.t ADD COLUMN IF NOT EXISTS \"id\" int;\n");
 }
+
+#[test]
+fn an_edited_down_file_is_only_reverted() {
+    let dir = repo(&[
+        ("migrations/0001_a.up.sql", "CREATE TABLE a (id int);\n"),
+        ("migrations/0001_a.down.sql", "DROP TABLE a;\n"),
+    ]);
+    write(dir.path(), &[("migrations/0001_a.down.sql", "DROP TABLE a;\nDROP TABLE b;\n")]);
+    let got = fixes_at(dir.path(), "migrations/0001_a.down.sql", "shipped-migration-edited", None);
+    assert_eq!(titles(&got), ["Revert the edit (drops the change: restores the text shipped in main)"]);
+    assert_eq!(got[0].text, "DROP TABLE a;\n");
+}
