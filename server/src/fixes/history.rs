@@ -169,14 +169,21 @@ fn added_statements(ctx: &FixContext, old: &str) -> Option<String> {
     let runs_up = |r: &Range<usize>| {
         sections.iter().find(|s| s.range.contains(&r.start)).is_none_or(|s| s.direction != Direction::Down)
     };
+    let goose = place.set.framework == crate::workspace::FrameworkKind::Goose;
     let mut body = String::new();
     for range in &added {
         let statement = file.statements.iter().find(|s| s.range == *range)?;
         if matches!(statement.kind(), StatementKind::Transaction(_)) || !runs_up(range) {
             return None;
         }
-        body.push_str(text.get(range.clone())?.trim());
-        body.push('\n');
+        let sql = text.get(range.clone())?.trim();
+        if goose && sql.contains('$') {
+            // goose splits on `;` unless a dollar-quoted body is marked as one statement.
+            body.push_str(&format!("-- +goose StatementBegin\n{sql}\n-- +goose StatementEnd\n"));
+        } else {
+            body.push_str(sql);
+            body.push('\n');
+        }
     }
     // An added statement inside an explicit block of the old file would leave it.
     let in_block = crate::rules::MigrationContext::new(file, ctx.settings, &crate::rules::NoSchema);

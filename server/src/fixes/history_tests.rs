@@ -549,3 +549,20 @@ fn an_edited_down_file_is_only_reverted() {
     assert_eq!(titles(&got), ["Revert the edit (drops the change: restores the text shipped in main)"]);
     assert_eq!(got[0].text, "DROP TABLE a;\n");
 }
+
+#[test]
+fn a_moved_function_keeps_goose_statement_markers() {
+    let dir = repo(&[("db/migrations/00001_users.sql", USERS)]);
+    let function = "CREATE FUNCTION one() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;";
+    let edited = USERS.replace(
+        "\n\n-- +goose Down",
+        &format!("\n-- +goose StatementBegin\n{function}\n-- +goose StatementEnd\n\n-- +goose Down"),
+    );
+    write(dir.path(), &[("db/migrations/00001_users.sql", &edited)]);
+    let got = fixes_at(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited", None);
+    let created = &got[1].created[0].1;
+    assert!(
+        created.contains(&format!("\n-- +goose StatementBegin\n{function}\n-- +goose StatementEnd\n")),
+        "{created}"
+    );
+}
