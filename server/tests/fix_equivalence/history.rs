@@ -107,6 +107,13 @@ const REPEATS: &[(&str, &str, &str, &str, Safety)] = &[
         Safety::Safe,
     ),
     (
+        "constraint",
+        "CREATE TABLE users (id bigint PRIMARY KEY, age int);\nALTER TABLE users ADD CONSTRAINT age_positive CHECK (age > 0);",
+        "ALTER TABLE users ADD CONSTRAINT age_positive CHECK (age > 0);",
+        "Remove this statement (migration 00001_first.sql already creates it)",
+        Safety::Safe,
+    ),
+    (
         "view",
         "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE VIEW user_ids AS SELECT id FROM users;",
         "CREATE VIEW user_ids AS SELECT id FROM users;",
