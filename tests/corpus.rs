@@ -366,7 +366,7 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
                 // A fix that edits a framework's configuration file changes how the file runs in
                 // a way this in-memory check cannot see: its new findings are not counted.
                 let edits_config = fix.edits.iter().any(|e| match e {
-                    FileEdit::ReplaceIn { .. } => true,
+                    FileEdit::ReplaceIn { .. } | FileEdit::Rename { .. } => true,
                     FileEdit::Create { path, .. } => path.extension().is_none_or(|e| e != "sql"),
                     FileEdit::Replace { .. } => false,
                 });

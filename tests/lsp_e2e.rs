@@ -744,21 +744,27 @@ fn codes(published: &Value) -> Vec<String> {
 /// One quick fix applied through the editor: the code action's `documentChanges` (versioned
 /// buffer edits, `CreateFile` and edits of new and other files) are carried out as an editor
 /// does; then the rule must be gone from the buffer, and neither the buffer nor any file the fix
-/// created may show a rule the buffer did not show before.
+/// created may show a rule the buffer did not show before. A `RenameFile` of the buffer's file
+/// (or its directory) moves the buffer to the new name, as an editor does.
 fn fix_in_editor(files: &[(&str, String)], rel: &str, rule: &str, title: &str) {
     let dir = workspace(files);
+    fix_in_workspace(dir.path(), rel, rule, title);
+}
+
+/// [`fix_in_editor`] in a workspace already written (a git repository with a shipped ref).
+fn fix_in_workspace(dir: &std::path::Path, rel: &str, rule: &str, title: &str) {
     let mut client = start_in(
-        dir.path(),
+        dir,
         json!({
             "general": {"positionEncodings": ["utf-8"]},
             "workspace": {
-                "workspaceEdit": {"documentChanges": true, "resourceOperations": ["create"]},
+                "workspaceEdit": {"documentChanges": true, "resourceOperations": ["create", "rename"]},
                 "didChangeWatchedFiles": {"dynamicRegistration": true}
             }
         }),
     );
-    let path = dir.path().join(rel);
-    let uri = file_uri(&path);
+    let mut path = dir.join(rel);
+    let mut uri = file_uri(&path);
     let mut text = std::fs::read_to_string(&path).expect("read the migration");
     // The project pass has seen the migration set (its framework decides the fix).
     client.diagnostics_where(&uri, |p| p["version"].is_null() && !with_rule(p, rule).is_empty());
@@ -783,7 +789,27 @@ fn fix_in_editor(files: &[(&str, String)], rel: &str, rule: &str, title: &str) {
     let mut version = 1;
     let mut created = Vec::new();
     let mut changed = Vec::new();
+    let mut renamed = Vec::new();
     for op in action["edit"]["documentChanges"].as_array().expect("documentChanges") {
+        if op["kind"] == "rename" {
+            assert_eq!(op["options"]["overwrite"], false);
+            let from = std::path::PathBuf::from(op["oldUri"].as_str().unwrap_or("").trim_start_matches("file://"));
+            let to = std::path::PathBuf::from(op["newUri"].as_str().unwrap_or("").trim_start_matches("file://"));
+            assert!(!to.exists(), "the fix would overwrite {}", to.display());
+            std::fs::rename(&from, &to).expect("rename");
+            if let Ok(rest) = path.strip_prefix(&from) {
+                // The buffer follows its file.
+                let moved = if rest.as_os_str().is_empty() { to.clone() } else { to.join(rest) };
+                client.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+                renamed.push((path.clone(), moved.clone()));
+                path = moved;
+                uri = file_uri(&path);
+                client.open(&uri, version, &text);
+            } else {
+                renamed.push((from, to));
+            }
+            continue;
+        }
         if op["kind"] == "create" {
             assert_eq!(op["options"]["overwrite"], false);
             let target = std::path::PathBuf::from(op["uri"].as_str().unwrap_or("").trim_start_matches("file://"));
@@ -813,6 +839,10 @@ fn fix_in_editor(files: &[(&str, String)], rel: &str, rule: &str, title: &str) {
     let mut changes = vec![json!({"uri": uri, "type": 2})];
     changes.extend(created.iter().map(|p| json!({"uri": file_uri(p), "type": 1})));
     changes.extend(changed.iter().filter(|p| !created.contains(p)).map(|p| json!({"uri": file_uri(p), "type": 2})));
+    for (from, to) in &renamed {
+        changes.push(json!({"uri": file_uri(from), "type": 3}));
+        changes.push(json!({"uri": file_uri(to), "type": 1}));
+    }
     client.notify("workspace/didChangeWatchedFiles", json!({"changes": changes}));
 
     // The buffer's own analysis can publish before the project pass has read the files the fix
@@ -919,3 +949,5 @@ fn quick_fixes_in_migration_sets_apply_through_the_editor() {
 
 // Quick fixes by family, each applied through the editor with `fix_in_editor`: one module per
 // family in tests/lsp_e2e/.
+#[path = "lsp_e2e/history.rs"]
+mod history;

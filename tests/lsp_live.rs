@@ -262,3 +262,86 @@ fn an_unreachable_database_from_the_start_is_reported_and_nothing_waits_on_it() 
     assert!(!client.seen(|m| m.to_string().contains(PASSWORD)), "the password leaked");
     client.shutdown_and_exit();
 }
+
+/// `applied-migration-edited`: the text the dev database applied is the file at HEAD (its checksum
+/// is the ledger's), so the edit can be reverted or moved into a new migration.
+#[test]
+fn an_applied_migration_edit_is_reverted_or_moved_from_the_text_at_head() {
+    let db = TestDb::new("lsp_applied_edit");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let migrations = dir.path().join("prisma/migrations");
+    write(&migrations.join("migration_lock.toml"), "provider = \"postgresql\"\n");
+    for (name, text) in NAMES.iter().zip([INIT, ORDERS]) {
+        write(&migrations.join(name).join("migration.sql"), text);
+    }
+    write(&dir.path().join("safemig.toml"), &format!("[database]\nurl = \"{}\"\n", url_with_password(&db)));
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("git runs")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "init"]);
+    let mut c = db.sync();
+    c.batch_execute(
+        "CREATE TABLE _prisma_migrations (
+            id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at TIMESTAMPTZ,
+            migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at TIMESTAMPTZ,
+            started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_steps_count INTEGER NOT NULL DEFAULT 0)",
+    )
+    .expect("ledger table");
+    for (i, (name, text)) in NAMES.iter().zip([INIT, ORDERS]).enumerate() {
+        c.batch_execute(text).expect("apply");
+        c.execute(
+            "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+             VALUES ($1, $2, now(), $3, now(), 1)",
+            &[&format!("00000000-0000-0000-0000-00000000000{i}"), &safemig::live::checksum::prisma(text), name],
+        )
+        .expect("a ledger row");
+    }
+    let path = migrations.join(NAMES[0]).join("migration.sql");
+    let edited = format!("{INIT}CREATE TABLE notes (id bigint PRIMARY KEY);\n");
+    write(&path, &edited);
+    let uri = file_uri(&path);
+    let mut client = start_in(dir.path());
+    client.open(&uri, 1, &edited);
+    client.diagnostics_where(&uri, |p| codes(p).iter().any(|c| c == "applied-migration-edited"));
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+                   "context": {"diagnostics": []}}),
+        )
+        .expect("codeAction answers");
+    let applied: Vec<&Value> = actions
+        .as_array()
+        .map(|a| a.iter().filter(|a| a["diagnostics"][0]["code"] == "applied-migration-edited").collect())
+        .unwrap_or_default();
+    let titles: Vec<&str> = applied.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Revert the edit (drops the change: restores the text applied to the dev database)",
+            "Move the change into a new migration 20260302000001_init_followup/migration.sql"
+        ],
+        "{actions:#}"
+    );
+    let changes = applied[1]["edit"]["documentChanges"].as_array().expect("document changes");
+    let revert = changes.iter().find(|c| c["textDocument"]["uri"] == uri.as_str()).expect("the file's edit");
+    assert_eq!(revert["edits"][0]["newText"], "", "{revert}");
+    let create = changes.iter().find(|c| c["kind"] == "create").expect("a CreateFile");
+    assert!(
+        create["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/prisma/migrations/20260302000001_init_followup/migration.sql")),
+        "{create}"
+    );
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}

@@ -10,6 +10,8 @@
 //!
 //! Run with `cargo bench --bench lsp_latency`. The target is p95 ≤ 30 ms.
 
+#[path = "../../tests/support/big_migration.rs"]
+mod big_migration;
 #[path = "../../tests/support/lsp_client.rs"]
 mod lsp_client;
 
@@ -22,6 +24,7 @@ use safemig::config::Config;
 use safemig::engine;
 use safemig::sql::{Dialect, SqlFile};
 
+use big_migration::migration;
 use lsp_client::LspClient;
 
 // The in-process phases run with the binary's allocator, so the two halves of the report compare.
@@ -156,38 +159,4 @@ fn typing_point(text: &str, needle: &str) -> (u32, u32) {
     let at = text.find(needle).expect("the generator writes the needle") + needle.len() - 1;
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     (text[..at].matches('\n').count() as u32, (at - line_start) as u32)
-}
-
-/// A realistic, messy migration: new tables with their indexes, columns, constraints and
-/// backfills on existing tables, comments in between.
-fn migration(statements: usize) -> String {
-    let mut sql = String::from("-- Quarterly schema changes.\nSET lock_timeout = '5s';\n\n");
-    for i in 0..statements {
-        let g = i / 10;
-        let existing = format!("orders_{}", g % 50);
-        let _ = match i % 10 {
-            0 => writeln!(
-                sql,
-                "-- Accounts, part {g}.\nCREATE TABLE accounts_{g} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    owner_id bigint NOT NULL,\n    name text NOT NULL,\n    status text,\n    created_at timestamptz NOT NULL DEFAULT now()\n);"
-            ),
-            1 => writeln!(sql, "CREATE INDEX accounts_{g}_owner_idx ON accounts_{g} (owner_id);"),
-            2 => writeln!(sql, "ALTER TABLE accounts_{g} ADD COLUMN note_{g} text;"),
-            3 => writeln!(sql, "ALTER TABLE {existing} ADD COLUMN flag_{g} boolean NOT NULL DEFAULT false;"),
-            4 => writeln!(sql, "CREATE INDEX {existing}_status_{g}_idx ON {existing} (status, created_at);"),
-            5 => writeln!(
-                sql,
-                "/* backfill in batches */\nUPDATE {existing} SET status = 'archived'\n WHERE id BETWEEN {} AND {} AND created_at < now() - interval '1 year';",
-                g * 10_000,
-                g * 10_000 + 9_999
-            ),
-            6 => writeln!(
-                sql,
-                "ALTER TABLE {existing} ADD CONSTRAINT {existing}_account_{g}_fk\n    FOREIGN KEY (account_id) REFERENCES accounts_{g} (id) NOT VALID;"
-            ),
-            7 => writeln!(sql, "ALTER TABLE {existing} VALIDATE CONSTRAINT {existing}_account_{g}_fk;"),
-            8 => writeln!(sql, "COMMENT ON TABLE accounts_{g} IS 'accounts of group {g}';"),
-            _ => writeln!(sql, "ALTER TABLE accounts_{g} ALTER COLUMN status SET DEFAULT 'new';\n"),
-        };
-    }
-    sql
 }

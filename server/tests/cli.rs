@@ -508,3 +508,50 @@ fn check_fix_applies_safe_fixes_and_unsafe_ones_on_request() {
     // --unsafe alone is a usage error.
     assert_eq!(safemig(root, &["check", "--unsafe", "db"]).code, 2);
 }
+
+/// `check --fix` renumbers an unshipped migration that shares its version with another: every
+/// file of the migration is renamed (never over an existing file), said before the report, and
+/// the report reads the file under its new name.
+#[test]
+fn check_fix_renumbers_a_duplicate_version() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("git runs")
+            .status;
+        assert!(status.success(), "git {args:?}");
+    };
+    write(root, "migrations/0001_a.up.sql", "CREATE TABLE a (id bigint PRIMARY KEY);\n");
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "shipped"]);
+    git(&["checkout", "-q", "-b", "work"]);
+    write(root, "migrations/0002_b.up.sql", "CREATE TABLE b (id bigint PRIMARY KEY);\n");
+    write(root, "migrations/0002_c.up.sql", "CREATE TABLE c (id bigint PRIMARY KEY);\n");
+    write(root, "migrations/0002_c.down.sql", "DROP TABLE c;\n");
+
+    let run = safemig(root, &["check", "--fix", "migrations/0002_c.up.sql"]);
+    assert!(
+        run.stdout.starts_with(
+            "fixed migrations/0002_c.up.sql: duplicate-migration-version (safe): Renumber to the next version (0003_c.up.sql)\n"
+        ),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(run.stdout.contains("0003_c.down.sql"), "{}", run.stdout);
+    assert!(!run.stderr.contains("cannot read"), "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for (gone, there) in [("0002_c.up.sql", "0003_c.up.sql"), ("0002_c.down.sql", "0003_c.down.sql")] {
+        assert!(!root.join("migrations").join(gone).exists(), "{gone}");
+        assert!(root.join("migrations").join(there).exists(), "{there}");
+    }
+    let again = safemig(root, &["check", "--format", "json", "migrations"]);
+    let rules: Vec<String> = diagnostics(&again.json()).into_iter().map(|d| d.0).collect();
+    assert!(!rules.iter().any(|r| r == "duplicate-migration-version"), "{}", again.stdout);
+}

@@ -66,12 +66,12 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
     if let Some(shipped_ref) = &args.shipped_ref {
         config.shipped_ref = Some(shipped_ref.clone());
     }
-    let files = collect_files(&args.paths, &mut trouble);
+    let mut files = collect_files(&args.paths, &mut trouble);
     if args.fix {
         // What changed goes before the report; machine formats keep stdout for the report alone.
         let mut stderr = io::stderr();
         let log: &mut dyn Write = if args.format == Format::Human { &mut *out } else { &mut stderr };
-        trouble |= super::fix::apply_fixes(&project_root(args), &config, &files, args.allow_unsafe, log)?;
+        trouble |= super::fix::apply_fixes(&project_root(args), &config, &mut files, args.allow_unsafe, log)?;
     }
 
     // Files that belong to a migration set are analysed as part of their ordered history.

@@ -5,8 +5,9 @@
 //! preferred fix is taken when allowed, else the first allowed one; `--unsafe` allows
 //! [`Safety::Unsafe`] fixes too. A file is written only when it still holds the text the fix was
 //! computed from, another file is edited only when it still holds what the fix read
-//! ([`FileEdit::ReplaceIn`]), and a new file is created only when nothing is there yet
-//! (`create_new`): nothing safemig did not read is ever overwritten.
+//! ([`FileEdit::ReplaceIn`]), a new file is created only when nothing is there yet
+//! (`create_new`), and a rename never replaces anything ([`rename_new`]): nothing safemig did not
+//! read is ever overwritten. A renamed file is checked (and reported) under its new name.
 
 use std::collections::HashSet;
 use std::fs;
@@ -15,18 +16,19 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::engine::{self, FileAnalysis, CLI_MAX_BYTES};
-use crate::fixes::{self, FileEdit, Fix, FixContext, Place, Safety};
+use crate::fixes::{self, FileEdit, Fix, FixContext, Place, ProjectFacts, Safety};
 use crate::project::{Disk, Project};
 
 /// A fix never applies twice to the same statement, so rounds end; this bounds them anyway.
 const MAX_ROUNDS: usize = 32;
 
-/// Applies fixes to `files` (the files `check` was asked about) in the project at `root`. Says
-/// what changed on `log`; returns whether something went wrong (a file could not be written).
+/// Applies fixes to `files` (the files `check` was asked about) in the project at `root`,
+/// updating their paths when a fix renames them. Says what changed on `log`; returns whether
+/// something went wrong (a file could not be written).
 pub(crate) fn apply_fixes(
     root: &Path,
     config: &Config,
-    files: &[PathBuf],
+    files: &mut [PathBuf],
     allow_unsafe: bool,
     log: &mut dyn Write,
 ) -> io::Result<bool> {
@@ -37,11 +39,12 @@ pub(crate) fn apply_fixes(
         let project = Project::open(root, config.clone());
         let analysis = project.analyze(&Disk, None);
         let mut changed = false;
-        for path in files {
+        let mut renamed: Vec<(PathBuf, PathBuf)> = Vec::new();
+        for path in files.iter() {
             let Ok(canonical) = path.canonicalize() else { continue };
             let in_set = analysis.files.iter().find(|(p, _)| p.canonicalize().ok().as_ref() == Some(&canonical));
             let standalone;
-            let mut schema = None;
+            let schema;
             let (file, place): (&FileAnalysis, Option<Place>) = match in_set {
                 Some((set_path, f)) => {
                     let set = &project.sets[f.set];
@@ -56,10 +59,11 @@ pub(crate) fn apply_fixes(
                         continue;
                     }
                     standalone = analysis;
+                    schema = None;
                     (&standalone, None)
                 }
             };
-            let mut ctx = FixContext::of(file);
+            let mut ctx = FixContext::of(file).with(ProjectFacts { git: project.git.as_ref(), ledger: None });
             if let Some(place) = place {
                 ctx = ctx.at(place);
             }
@@ -77,6 +81,10 @@ pub(crate) fn apply_fixes(
                 match write_fix(path, &file.file.text, &fix) {
                     Ok(()) => {
                         report(log, path, &fix)?;
+                        renamed.extend(fix.edits.iter().filter_map(|e| match e {
+                            FileEdit::Rename { from, to } => Some((from.clone(), to.clone())),
+                            _ => None,
+                        }));
                         changed = true;
                         break;
                     }
@@ -85,6 +93,16 @@ pub(crate) fn apply_fixes(
                         trouble = true;
                     }
                 }
+            }
+        }
+        for path in files.iter_mut() {
+            let Ok(at) = std::path::absolute(&*path) else { continue };
+            let moved = renamed.iter().find_map(|(from, to)| {
+                let rest = at.strip_prefix(std::path::absolute(from).ok()?).ok()?;
+                Some(if rest.as_os_str().is_empty() { to.clone() } else { to.join(rest) })
+            });
+            if let Some(new) = moved {
+                *path = new;
             }
         }
         if !changed {
@@ -112,6 +130,7 @@ fn report(log: &mut dyn Write, path: &Path, fix: &Fix) -> io::Result<()> {
         match edit {
             FileEdit::Create { path, .. } => writeln!(log, "  created {}", path.display())?,
             FileEdit::ReplaceIn { path, .. } => writeln!(log, "  edited {}", path.display())?,
+            FileEdit::Rename { from, to } => writeln!(log, "  renamed {} to {}", from.display(), to.display())?,
             FileEdit::Replace { .. } => {}
         }
     }
@@ -132,9 +151,10 @@ pub(crate) fn write_fix(path: &Path, read: &str, fix: &Fix) -> io::Result<()> {
             FileEdit::ReplaceIn { path, expected, .. } if fs::read_to_string(path)? != *expected => {
                 return Err(changed(path))
             }
-            FileEdit::Create { path, .. } if path.exists() => {
+            FileEdit::Create { path, .. } | FileEdit::Rename { to: path, .. } if path.symlink_metadata().is_ok() => {
                 return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists", path.display())))
             }
+            FileEdit::Rename { from, .. } if from.symlink_metadata().is_err() => return Err(changed(from)),
             _ => {}
         }
     }
@@ -158,7 +178,32 @@ pub(crate) fn write_fix(path: &Path, read: &str, fix: &Fix) -> io::Result<()> {
     if fix.edits.iter().any(|e| matches!(e, FileEdit::Replace { .. })) {
         fs::write(path, fixes::apply(read, &fix.edits))?;
     }
+    // Last: the file's own edits above are written under its name before it moves.
+    for edit in &fix.edits {
+        if let FileEdit::Rename { from, to } = edit {
+            rename_new(from, to)?;
+        }
+    }
     Ok(())
+}
+
+/// Renames `from` to `to` without ever replacing `to`: a file is hard-linked to its new name
+/// (which fails when the name is taken) and then unlinked; a directory (a Prisma or Diesel
+/// migration), or a file on a file system without hard links, is renamed after checking that
+/// `to` is free.
+fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+    let exists = || io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists", to.display()));
+    if from.is_file() {
+        match fs::hard_link(from, to) {
+            Ok(()) => return fs::remove_file(from),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(exists()),
+            Err(_) => {}
+        }
+    }
+    if to.symlink_metadata().is_ok() {
+        return Err(exists());
+    }
+    fs::rename(from, to)
 }
 
 #[cfg(test)]
@@ -202,6 +247,35 @@ mod tests {
         write_fix(&path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert, create])).expect("written");
         assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX CONCURRENTLY i ON t (c);\n");
         assert_eq!(fs::read_to_string(&new).expect("read"), "SELECT 3;\n");
+    }
+
+    #[test]
+    fn a_rename_never_replaces_a_file_or_directory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("0002_b.up.sql");
+        fs::write(&path, "SELECT 2;\n").expect("write");
+        let taken = dir.path().join("0003_b.up.sql");
+        fs::write(&taken, "SELECT 3;\n").expect("write");
+        let rename = |to: &Path| FileEdit::Rename { from: path.clone(), to: to.to_path_buf() };
+        let err = write_fix(&path, "SELECT 2;\n", &fix(vec![rename(&taken)])).expect_err("taken");
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&taken).expect("read"), "SELECT 3;\n");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "SELECT 2;\n");
+        // Even when the name is taken after the check.
+        let err = rename_new(&path, &taken).expect_err("taken");
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&taken).expect("read"), "SELECT 3;\n");
+        let free = dir.path().join("0004_b.up.sql");
+        write_fix(&path, "SELECT 2;\n", &fix(vec![rename(&free)])).expect("renamed");
+        assert!(!path.exists());
+        assert_eq!(fs::read_to_string(&free).expect("read"), "SELECT 2;\n");
+        // A directory (a Prisma or Diesel migration) onto an existing one: refused.
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::create_dir_all(&a).expect("mkdir");
+        fs::create_dir_all(&b).expect("mkdir");
+        assert_eq!(rename_new(&a, &b).expect_err("taken").kind(), io::ErrorKind::AlreadyExists);
+        rename_new(&a, &dir.path().join("c")).expect("renamed");
+        assert!(dir.path().join("c").is_dir() && !a.exists());
     }
 
     #[test]

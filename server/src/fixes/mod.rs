@@ -9,14 +9,19 @@
 #[allow(dead_code)] // its users (backfill fixes) land next; drop this then
 mod batched;
 mod concurrently;
+mod exists;
+mod history;
 mod lock_timeout;
 mod not_valid;
 mod placement;
+mod renumber;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::engine::FileAnalysis;
+use crate::history::GitHistory;
+use crate::live::ledger::Ledger;
 use crate::project::Sources;
 use crate::rules::{Finding, MigrationContext, MigrationSettings, NoSchema, SchemaView};
 use crate::sql::SqlFile;
@@ -43,6 +48,9 @@ pub enum FileEdit {
     ReplaceIn { path: PathBuf, range: Range<usize>, text: String, expected: String },
     /// Create a file that must not exist yet.
     Create { path: PathBuf, text: String },
+    /// Rename a file or directory (a whole Prisma or Diesel migration) that exists to a path that
+    /// must not exist yet: never an overwrite.
+    Rename { from: PathBuf, to: PathBuf },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +73,19 @@ pub struct FixContext<'a> {
     /// The schema before this file (the replay of the earlier migrations, or nothing known): the
     /// column types, keys and indexes a rewrite needs.
     pub schema: &'a dyn SchemaView,
+    /// Facts about the project beyond the file (git history, the dev database's ledger), for the
+    /// fixes that need them; empty unless the caller fills them.
+    pub project: ProjectFacts<'a>,
+}
+
+/// What the history fixes read besides the file: filled by the LSP code actions and
+/// `check --fix`; every fact is optional and a fix that needs a missing one is not offered.
+#[derive(Clone, Copy, Default)]
+pub struct ProjectFacts<'a> {
+    /// The repository's migration history: the text a migration shipped with, what shipped.
+    pub git: Option<&'a GitHistory>,
+    /// The dev database's ledger of the file's set.
+    pub ledger: Option<&'a Ledger>,
 }
 
 /// A migration file's place in its set: what a fix needs to write a framework's transaction
@@ -80,7 +101,13 @@ pub struct Place<'a> {
 
 impl<'a> FixContext<'a> {
     pub fn of(analysis: &'a FileAnalysis) -> Self {
-        FixContext { file: &analysis.file, settings: &analysis.settings, place: None, schema: &NoSchema }
+        FixContext {
+            file: &analysis.file,
+            settings: &analysis.settings,
+            place: None,
+            schema: &NoSchema,
+            project: ProjectFacts::default(),
+        }
     }
 
     /// The same context with the schema the file starts from.
@@ -91,6 +118,11 @@ impl<'a> FixContext<'a> {
     /// The file's statements in context, seen over [`FixContext::schema`]: what the rules saw.
     pub fn migration(&self) -> MigrationContext<'a> {
         MigrationContext::new(self.file, self.settings, self.schema)
+    }
+
+    /// The same context with facts about the project.
+    pub fn with(self, project: ProjectFacts<'a>) -> Self {
+        FixContext { project, ..self }
     }
 
     /// The same context for a file at `place` in its migration set.
@@ -123,6 +155,11 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("constraint-validated-on-add", not_valid::constraint),
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
+    ("object-already-exists", exists::object_already_exists),
+    ("shipped-migration-edited", history::shipped_edited),
+    ("applied-migration-edited", history::applied_edited),
+    ("duplicate-migration-version", renumber::duplicate),
+    ("migration-out-of-order", renumber::out_of_order),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
@@ -137,13 +174,13 @@ pub fn for_finding(finding: &Finding, ctx: &FixContext) -> Vec<Fix> {
 }
 
 /// Applies `Replace` edits to `text` (ranges of the original text, in any order, not
-/// overlapping). `ReplaceIn` and `Create` edits are about other files and are skipped.
+/// overlapping). `ReplaceIn`, `Create` and `Rename` edits are about other files and are skipped.
 pub fn apply(text: &str, edits: &[FileEdit]) -> String {
     let mut replaces: Vec<(&Range<usize>, &str)> = edits
         .iter()
         .filter_map(|e| match e {
             FileEdit::Replace { range, text } => Some((range, text.as_str())),
-            FileEdit::ReplaceIn { .. } | FileEdit::Create { .. } => None,
+            FileEdit::ReplaceIn { .. } | FileEdit::Create { .. } | FileEdit::Rename { .. } => None,
         })
         .collect();
     replaces.sort_by_key(|(r, _)| (r.start, r.end));

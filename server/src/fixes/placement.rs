@@ -159,8 +159,48 @@ pub(super) fn new_migration(
     }
     let from = place.path.strip_prefix(&set.dir).unwrap_or(place.path).display().to_string();
     let down = format!("-- Nothing to undo here: the down part of {from} undoes it, as before the move.\n");
+    created(ctx, &place, &namer, intro, body, &down, outside_transaction)
+}
+
+/// A new migration after the newest migration of the file's set (a change that must not go into
+/// a migration that already ran), in the framework's naming, holding `body` after the comment
+/// `intro`, with `down` as its down part where the framework has one. `None` when the runner does
+/// not read new files as they are, no version key sorts after every migration of the set, or
+/// one of its files exists.
+pub(super) fn new_last_migration(
+    ctx: &FixContext,
+    slug: &str,
+    intro: &str,
+    body: &str,
+    down: &str,
+    outside_transaction: bool,
+) -> Option<NewMigration> {
+    let place = ctx.place?;
+    let set = place.set;
+    if !runner_reads_new_files(set.framework) {
+        return None;
+    }
+    let namer = Namer::after_newest(set, slug);
+    let key = namer.version_key(0)?;
+    if !set.migrations.iter().all(|m| key > m.version) {
+        return None;
+    }
+    created(ctx, &place, &namer, intro, body, down, outside_transaction)
+}
+
+/// The `Create` edits of the first migration `namer` names, in the file's line endings; `None`
+/// when one of its files exists.
+fn created(
+    ctx: &FixContext,
+    place: &Place,
+    namer: &Namer,
+    intro: &str,
+    body: &str,
+    down: &str,
+    outside_transaction: bool,
+) -> Option<NewMigration> {
     let body = body.replace("\r\n", "\n");
-    let files = namer.files(0, &|_| body.clone(), intro, outside_transaction, &down);
+    let files = namer.files(0, &|_| body.clone(), intro, outside_transaction, down);
     if files.iter().any(|f| place.sources.text(&f.path).is_some()) {
         return None;
     }

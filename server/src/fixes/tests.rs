@@ -68,7 +68,7 @@ pub(super) fn fixes_in(files: &[(&str, &str)], rel: &str, rule: &str) -> Vec<App
                         let new = format!("{}{text}{}", &expected[..range.start], &expected[range.end..]);
                         edited.push((relative(path), new));
                     }
-                    FileEdit::Replace { .. } => {}
+                    FileEdit::Replace { .. } | FileEdit::Rename { .. } => {}
                 }
             }
             Applied {

@@ -466,6 +466,21 @@ impl GitHistory {
         lo.iter().map(|&i| if known(i) { infos.get(&commits[i]).cloned() } else { None }).collect()
     }
 
+    /// The file's text at HEAD (the last commit), `None` when it is not committed or git fails.
+    /// Read on demand, for a quick fix (the text a dev database applied, when its checksum says
+    /// so); the blob is cached.
+    pub(crate) fn head_text(&self, path: &Path) -> Option<Arc<str>> {
+        let rel = self.rel(path)?;
+        let oid = git::object_ids(&self.root, &[format!("HEAD:{rel}")]).ok()?.pop()??;
+        let mut blobs = lock(&self.blobs);
+        if let Some(text) = blobs.get(&oid) {
+            return Some(Arc::clone(text));
+        }
+        let text: Arc<str> = Arc::from(git::cat_blobs(&self.root, std::slice::from_ref(&oid)).ok()?.remove(&oid)?);
+        blobs.insert(oid, Arc::clone(&text));
+        Some(text)
+    }
+
     /// Whether any file of the migration is at the shipped ref.
     pub(crate) fn is_shipped(&self, migration: &Migration) -> bool {
         migration.files().any(|f| self.shipped_file(f).is_some())

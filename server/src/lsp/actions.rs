@@ -6,7 +6,7 @@ use tower_lsp::lsp_types::*;
 
 use std::path::Path;
 
-use crate::fixes::{self, FileEdit, Fix, FixContext, Place, Safety};
+use crate::fixes::{self, FileEdit, Fix, FixContext, Place, ProjectFacts, Safety};
 use crate::live::LiveFacts;
 use crate::project::Disk;
 use crate::rules::Finding;
@@ -29,6 +29,16 @@ impl ProjectFixes<'_> {
         let project = &self.project.model.project;
         let (si, _) = project.locate(self.path)?;
         Some(Place { path: self.path, set: project.sets.get(si)?, sources: &Disk })
+    }
+
+    /// What the history fixes read: git history and the file's set's ledger in the dev database.
+    fn facts(&self) -> ProjectFacts<'_> {
+        let project = &self.project.model.project;
+        let ledger = project
+            .locate(self.path)
+            .and_then(|(si, _)| project.sets.get(si))
+            .and_then(|set| self.live?.ledger_of(&set.dir));
+        ProjectFacts { git: project.git.as_ref(), ledger }
     }
 
     /// `migration-failed`: a new, guarded recovery migration in the framework's naming.
@@ -71,6 +81,8 @@ pub(crate) struct EditSupport {
     pub document_changes: bool,
     /// `CreateFile` resource operations.
     pub create_files: bool,
+    /// `RenameFile` resource operations.
+    pub rename_files: bool,
 }
 
 impl EditSupport {
@@ -81,6 +93,9 @@ impl EditSupport {
             create_files: edit
                 .and_then(|e| e.resource_operations.as_ref())
                 .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create)),
+            rename_files: edit
+                .and_then(|e| e.resource_operations.as_ref())
+                .is_some_and(|ops| ops.contains(&ResourceOperationKind::Rename)),
         }
     }
 }
@@ -103,7 +118,15 @@ pub(crate) fn code_actions(
     let (Some(start), Some(end)) = (positions.offset(range.start), positions.offset(range.end)) else {
         return Vec::new();
     };
+    // Touching counts: a cursor at either end of the finding, or a selection across it.
+    let touches = |f: &Finding| f.range.end >= start && f.range.start <= end;
+    if !analysis.findings.iter().any(touches) {
+        return Vec::new();
+    }
     let mut ctx = FixContext::of(analysis);
+    if let Some(p) = project.as_ref() {
+        ctx = ctx.with(p.facts());
+    }
     if let Some(place) = project.as_ref().and_then(ProjectFixes::place) {
         ctx = ctx.at(place);
     }
@@ -113,8 +136,7 @@ pub(crate) fn code_actions(
     }
     let mut out = Vec::new();
     for finding in &analysis.findings {
-        // Touching counts: a cursor at either end of the finding, or a selection across it.
-        if finding.range.end < start || finding.range.start > end {
+        if !touches(finding) {
             continue;
         }
         let diagnostic = super::convert::diagnostic(finding, &positions);
@@ -124,6 +146,10 @@ pub(crate) fn code_actions(
             let creates = fix.edits.iter().any(|e| matches!(e, FileEdit::Create { .. }));
             if creates && !(support.create_files && support.document_changes) {
                 // The client cannot create files: offering half a fix would break the migration.
+                continue;
+            }
+            let renames = fix.edits.iter().any(|e| matches!(e, FileEdit::Rename { .. }));
+            if renames && !(support.rename_files && support.document_changes) {
                 continue;
             }
             let Some(edit) = workspace_edit(&fix.edits, uri, snapshot.version, &positions, support) else { continue };
@@ -149,6 +175,7 @@ fn workspace_edit(
 ) -> Option<WorkspaceEdit> {
     let mut text_edits = Vec::new();
     let mut creates = Vec::new();
+    let mut renames = Vec::new();
     // Edits of other existing files (a framework's configuration file).
     let mut others: Vec<(Url, TextEdit)> = Vec::new();
     for edit in edits {
@@ -163,6 +190,9 @@ fn workspace_edit(
                 others.push((Url::from_file_path(path).ok()?, TextEdit { range, new_text: text.clone() }));
             }
             FileEdit::Create { path, text } => creates.push((Url::from_file_path(path).ok()?, text.clone())),
+            FileEdit::Rename { from, to } => {
+                renames.push((Url::from_file_path(from).ok()?, Url::from_file_path(to).ok()?))
+            }
         }
     }
     if !support.document_changes {
@@ -198,6 +228,17 @@ fn workspace_edit(
             text_document: OptionalVersionedTextDocumentIdentifier { uri: new_uri, version: None },
             edits: vec![OneOf::Left(TextEdit { range: whole, new_text: text })],
         }));
+    }
+    // Last, so that the edits above address files by the names they have now.
+    for (old_uri, new_uri) in renames {
+        // Never overwrite: the client refuses the whole edit when the new name is taken.
+        let options = RenameFileOptions { overwrite: Some(false), ignore_if_exists: Some(false) };
+        operations.push(DocumentChangeOperation::Op(ResourceOp::Rename(RenameFile {
+            old_uri,
+            new_uri,
+            options: Some(options),
+            annotation_id: None,
+        })));
     }
     Some(WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), ..WorkspaceEdit::default() })
 }

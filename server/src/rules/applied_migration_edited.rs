@@ -58,7 +58,16 @@ CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
 ```
 
 ## Quick fix
-Revert the edit; move the change into a new migration.
+The same two fixes as `shipped-migration-edited`, when the text the database applied is known:
+for Supabase, the statements the ledger stored (the revert writes them back, one per line:
+comments and layout of the edited file are lost); for Prisma, Flyway, sqlx and Drizzle, the file
+at HEAD (git) when its checksum is the one the ledger stored. Otherwise (Atlas, whose hash runs
+through every file, or a HEAD that is not what ran) no fix is offered.
+- **Revert the edit**: restores the applied text; **unsafe** (drops the change) unless only layout
+  or comments changed.
+- **Move the change into a new migration**: restores the applied text and writes the added
+  statements into a new migration after the newest one; only when the edit only added
+  statements. **Unsafe**.
 "#;
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
@@ -126,25 +135,15 @@ pub(crate) fn findings(
             }
             let Some(stored) = entry.checksum.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { continue };
             let (matches, computed) = match kind {
-                ChecksumKind::Prisma => (checksum::prisma_matches(&text, stored), checksum::prisma(&text)),
-                ChecksumKind::Flyway => {
-                    let computed = checksum::flyway(&text).to_string();
-                    (computed == stored, computed)
-                }
-                ChecksumKind::Sqlx => {
-                    let computed = checksum::sqlx_hex(&text);
-                    (computed.eq_ignore_ascii_case(stored), computed)
-                }
-                ChecksumKind::Drizzle => {
-                    let computed = checksum::drizzle(&text);
-                    (computed.eq_ignore_ascii_case(stored), computed)
-                }
                 ChecksumKind::Atlas => {
                     // A file with `-- atlas:sum ignore` has no hash of its own: nothing to compare.
                     let Some(Some(computed)) = atlas.get(m) else { continue };
                     (checksum::atlas_matches(stored, computed), computed.clone())
                 }
-                ChecksumKind::Statements => continue,
+                _ => {
+                    let Some(compared) = compare_checksum(kind, &text, stored) else { continue };
+                    compared
+                }
             };
             if matches {
                 continue;
@@ -163,6 +162,28 @@ pub(crate) fn findings(
                 break;
             }
         }
+    }
+}
+
+/// Whether `text`'s checksum is `stored`, and the checksum, for the frameworks whose checksum
+/// depends on the file alone (not Atlas, whose hash runs through every file, nor Supabase's
+/// statements).
+pub(crate) fn compare_checksum(kind: ChecksumKind, text: &str, stored: &str) -> Option<(bool, String)> {
+    match kind {
+        ChecksumKind::Prisma => Some((checksum::prisma_matches(text, stored), checksum::prisma(text))),
+        ChecksumKind::Flyway => {
+            let computed = checksum::flyway(text).to_string();
+            Some((computed == stored, computed))
+        }
+        ChecksumKind::Sqlx => {
+            let computed = checksum::sqlx_hex(text);
+            Some((computed.eq_ignore_ascii_case(stored), computed))
+        }
+        ChecksumKind::Drizzle => {
+            let computed = checksum::drizzle(text);
+            Some((computed.eq_ignore_ascii_case(stored), computed))
+        }
+        ChecksumKind::Atlas | ChecksumKind::Statements => None,
     }
 }
 

@@ -45,7 +45,16 @@ migrations/0006_add_plan.sql    -- renumbered after the merge
 ```
 
 ## Quick fix
-Renumber the unshipped migration to the next free version.
+**Renumber to the next version**: renames every file of the unshipped migration (golang-migrate's
+`.up.sql` and `.down.sql`, Flyway's `.sql.conf` next to it, the directory of a Prisma or Diesel
+migration) to the next free version after the newest migration of the set, keeping the rest of
+the names. A rename never replaces a file: in the editor it is a `RenameFile` with `overwrite:
+false` (offered only to clients that support renames), in `safemig check --fix` a rename that
+fails when the name is taken. Not offered for a migration that shipped, nor for Drizzle (its
+journal names the migrations). **Safe** when git says it never shipped and no other migration
+sorts after its version (only the clash's order changes, which the runner could not tell
+anyway); **unsafe** otherwise (it now runs after migrations it used to precede, or, without git,
+it may have shipped).
 "#;
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}

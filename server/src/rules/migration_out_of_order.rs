@@ -49,7 +49,14 @@ this branch:  0008_add_phone.sql   (renumbered after the newest shipped migratio
 ```
 
 ## Quick fix
-Renumber to the next version.
+**Renumber to the next version**: renames every file of the migration (golang-migrate's `.up.sql`
+and `.down.sql`, Flyway's `.sql.conf`, a Prisma or Diesel directory) to the next free version
+after the newest migration — including one that shipped after this branch forked — keeping the
+rest of the names; never over an existing file. **Safe** where the runner refuses to migrate or
+never applies the file (goose, Flyway, Supabase, Atlas, golang-migrate, node-pg-migrate): the
+rename is what lets it run. **Unsafe** where the runner would have applied it anyway (Prisma,
+sqlx, Diesel, dbmate): fresh databases now run it after the newer migration instead of before.
+Not for Drizzle (its journal names the migrations).
 "#;
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}

@@ -46,8 +46,19 @@ EXISTS`. Constraints and types have no `IF NOT EXISTS`: drop the statement, or c
 a `DO` block.
 
 ## Quick fix
-Guard with `IF NOT EXISTS` (or use `CREATE OR REPLACE VIEW`) where the statement has such a
-clause; otherwise remove the statement. The message names the migration that created the object.
+- **Guard with `IF NOT EXISTS`**: `CREATE TABLE`, `ADD COLUMN`, `CREATE INDEX` (a named one),
+  `CREATE SEQUENCE`, `CREATE MATERIALIZED VIEW`, `ALTER TYPE … ADD VALUE`; for a view, **Use
+  `CREATE OR REPLACE VIEW`**.
+- **Remove this statement (migration X already creates it)**: the title names the migration (or
+  line) that created the object. Offered when the statement does nothing else (an `ALTER TABLE`
+  with one action). `ADD CONSTRAINT`, a second primary key and `CREATE TYPE` have no `IF NOT
+  EXISTS`: removal only.
+
+Both are **safe** only when the earlier statement defined the object the same way (the same
+tokens, case, layout and the guard aside) and nothing altered it since. Otherwise they are
+**unsafe** and the title says so: `IF NOT EXISTS` silently keeps the earlier definition (the
+column keeps its old type), and `OR REPLACE` replaces the earlier view with this one. The removal
+is preferred when safe.
 
 A second primary key is reported as a **warning**: the first one is often dropped where replay
 cannot look (a Java or application migration, a `DO` block that builds the constraint name).

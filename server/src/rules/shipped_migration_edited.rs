@@ -55,7 +55,21 @@ CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
 ```
 
 ## Quick fix
-Revert the edit; move the change into a new migration.
+- **Revert the edit**: puts back the text at the shipped ref (one edit over the changed part,
+  keeping the file's line endings). It drops your change, so it is **unsafe**, except when only
+  layout or comments changed (the same tokens and the same framework directives such as
+  `-- +goose NO TRANSACTION`): then nothing that runs changes and it is **safe**.
+- **Move the change into a new migration**: reverts the file and writes the statements the edit
+  added into a new migration after the newest one of the set, in the framework's naming
+  (`00009_create_users_followup.sql`, a Prisma or Diesel directory, Flyway `V9__…`; with a
+  comment for the down part where the framework has one, and the file's transaction opt-out when
+  it had one). Offered only when the edit only added statements: every shipped statement is still
+  there, in order, and the added ones are in the up part, outside an explicit `BEGIN … COMMIT`;
+  otherwise the new migration cannot be derived and only the revert is offered. Not for Drizzle
+  (its journal lists the migrations). **Unsafe**: the databases that already ran the migration
+  now run the added statements too, later, in a migration of their own.
+
+Both need git history; the editor and `safemig check --fix --unsafe` apply them.
 "#;
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}

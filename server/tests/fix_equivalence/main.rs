@@ -504,6 +504,10 @@ fn write_fix(root: &Path, rel: &str, fix: &Fix) {
                 let new = format!("{}{text}{}", &old[..range.start], &old[range.end..]);
                 std::fs::write(path, new).expect("edit the other file");
             }
+            FileEdit::Rename { from, to } => {
+                assert!(!to.exists(), "the fix would overwrite {}", to.display());
+                std::fs::rename(from, to).expect("rename");
+            }
             FileEdit::Replace { .. } => {}
         }
     }
@@ -654,4 +658,5 @@ fn dbmate(sql: &str) -> String {
 // ---- the fixes, a module per family -----------------------------------------------------------
 
 mod concurrently;
+mod history;
 mod not_valid;

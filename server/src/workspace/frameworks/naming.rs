@@ -48,6 +48,17 @@ impl Namer {
         Namer::from_file(set, base, slug)
     }
 
+    /// Names after the migration file (or Prisma/Diesel directory file) at `path`, which may be
+    /// one the set does not list (a migration at the shipped ref that this branch lacks).
+    pub fn after_file(set: &MigrationSet, path: &Path, slug: &str) -> Namer {
+        Namer::from_file(set, Some(path), slug)
+    }
+
+    /// The base version's text as it appears in names (`0003`, `20240101120000`, Flyway `1_10`).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
     fn from_file(set: &MigrationSet, base: Option<&Path>, slug: &str) -> Namer {
         let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let dir_name = |p: &Path| p.parent().map(file_name).unwrap_or_default();
