@@ -8,8 +8,10 @@
 
 mod concurrently;
 mod lock_timeout;
+mod names;
 mod not_valid;
 mod placement;
+mod unique;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -108,6 +110,7 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("constraint-validated-on-add", not_valid::constraint),
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
+    ("unique-constraint-blocking", unique::unique_constraint),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
