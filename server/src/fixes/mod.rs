@@ -7,6 +7,7 @@
 //! must fail when the file exists).
 
 mod concurrently;
+mod foreign_key_index;
 mod lock_timeout;
 mod names;
 mod not_valid;
@@ -111,6 +112,7 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
     ("unique-constraint-blocking", unique::unique_constraint),
+    ("foreign-key-missing-index", foreign_key_index::foreign_key_index),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
