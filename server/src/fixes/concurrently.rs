@@ -24,8 +24,8 @@ use crate::workspace::frameworks::naming::slug;
 use crate::workspace::frameworks::{framework, NoOptOut};
 
 use super::placement::{
-    closing_commit, indentation, mentioned_in, new_migration, new_migration_at, opt_out_edits, other_sections_single, reader, removal,
-    section_of, statements_in,
+    closing_commit, in_later_transaction, indentation, mentioned_in, new_migration, new_migration_at, opt_out_edits,
+    other_sections_single, reader, removal, section_of, statements_in,
 };
 use super::{FileEdit, Fix, FixContext, Safety};
 
@@ -178,7 +178,8 @@ pub(super) fn leave_transaction(finding: &Finding, ctx: &FixContext, c: &Concurr
             let Some(commit) = closing_commit(&sc) else { return };
             let end = ctx.file.statements[commit].range.end;
             let indent = indentation(text, ctx.file.statements[commit].range.start);
-            let moved: String = std::iter::once(&rewritten).chain(&c.then).map(|s| format!("{nl}{indent}{s}")).collect();
+            let moved: String =
+                std::iter::once(&rewritten).chain(&c.then).map(|s| format!("{nl}{indent}{s}")).collect();
             let moved = FileEdit::Replace { range: end..end, text: moved };
             let safety = safety_of(mentioned_in(ctx.file, i + 1, commit, &c.names));
             out.push(fix(format!("{}, after the COMMIT ({refusal})", c.title), true, safety, vec![remove, moved]));
@@ -210,6 +211,19 @@ pub(super) fn leave_transaction(finding: &Finding, ctx: &FixContext, c: &Concurr
                 let safety = safety_of(!other_sections_single(ctx, &section));
                 let title = format!("{}, outside the migration's transaction: {}", c.title, opt.how);
                 out.push(fix(title, true, safety, in_place));
+                return;
+            }
+            if in_section == [i] && c.left.is_none() {
+                // One query string: the concurrent statement alone here, opted out, and what
+                // follows it in a new migration right after.
+                let Some(later) = in_later_transaction(ctx, i, &c.then, &format!("{}_then", c.slug)) else { return };
+                let mut edits = vec![FileEdit::Replace { range: statement.range.clone(), text: rewritten.clone() }];
+                edits.extend(opt_out_edits(&opt));
+                edits.extend(later.edits);
+                let safety = safety_of(!other_sections_single(ctx, &section));
+                let title =
+                    format!("{}, outside the migration's transaction: {}; the rest {}", c.title, opt.how, later.place);
+                out.push(fix(title, true, safety, edits));
                 return;
             }
             out.extend(moved_out(ctx, c, &rewritten, (i, remove), true, later_end, finding.rule));
@@ -273,7 +287,11 @@ fn moved_out(
         name = format!("{name} and {}", second.name);
         edits.extend(second.edits);
     }
-    let safety = if c.unsafe_always { Safety::Unsafe } else { safety_of(mentioned_in(ctx.file, index + 1, later_end, &c.names)) };
+    let safety = if c.unsafe_always {
+        Safety::Unsafe
+    } else {
+        safety_of(mentioned_in(ctx.file, index + 1, later_end, &c.names))
+    };
     let migrations = if one_query && !c.then.is_empty() { "new migrations" } else { "a new migration" };
     Some(Fix {
         rule,

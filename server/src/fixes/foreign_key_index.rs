@@ -98,7 +98,8 @@ pub(super) fn foreign_key_index(finding: &Finding, ctx: &FixContext, out: &mut V
         // As the rule says: a new table is empty and nobody uses it yet.
         let index = format!("{nl}{indent}CREATE INDEX {name} ON {table_sql} ({cols});");
         let end = statement.range.end;
-        let title = format!("Create index {name} on {table_sql} ({cols}) after it (the table is new: no CONCURRENTLY needed)");
+        let title =
+            format!("Create index {name} on {table_sql} ({cols}) after it (the table is new: no CONCURRENTLY needed)");
         out.push(fix(title, Safety::Safe, vec![FileEdit::Replace { range: end..end, text: index }]));
         return;
     }
@@ -125,7 +126,11 @@ pub(super) fn foreign_key_index(finding: &Finding, ctx: &FixContext, out: &mut V
     let before = |at: usize, indent: &str| FileEdit::Replace { range: at..at, text: format!("{build}{nl}{indent}") };
     match sc.transaction() {
         None if !ctx.settings.implicit_transaction => {
-            out.push(fix(format!("{title} before the foreign key"), Safety::Safe, vec![before(statement.range.start, indent)]));
+            out.push(fix(
+                format!("{title} before the foreign key"),
+                Safety::Safe,
+                vec![before(statement.range.start, indent)],
+            ));
         }
         Some(TxnOrigin::Explicit(begin)) => {
             let Some(begin_stmt) = ctx.file.statements.get(begin) else { return };
@@ -138,7 +143,11 @@ pub(super) fn foreign_key_index(finding: &Finding, ctx: &FixContext, out: &mut V
                 Safety::Safe
             };
             let edit = before(begin_stmt.range.start, indent);
-            out.push(fix(format!("{title} before the BEGIN (it cannot run in a transaction block)"), safety, vec![edit]));
+            out.push(fix(
+                format!("{title} before the BEGIN (it cannot run in a transaction block)"),
+                safety,
+                vec![edit],
+            ));
         }
         _ => {
             let Some(place) = ctx.place else { return };
@@ -156,7 +165,8 @@ pub(super) fn foreign_key_index(finding: &Finding, ctx: &FixContext, out: &mut V
             let intro = format!(
                 "-- Added by safemig: the index the foreign key of {from} needs, built before it (CONCURRENTLY: outside a transaction).\n"
             );
-            let down = format!("-- Nothing to undo: drop the index with DROP INDEX CONCURRENTLY {name} if you need to.\n");
+            let down =
+                format!("-- Nothing to undo: drop the index with DROP INDEX CONCURRENTLY {name} if you need to.\n");
             let slug = slug("", &format!("index_{}", name.trim_matches('"')));
             if let Some(new) = new_migration_before(ctx, &slug, (&intro, &format!("{build}\n"), &down), opt.is_some()) {
                 let title = format!("{title} in a new migration {} before this one", new.name);
@@ -173,7 +183,11 @@ pub(super) fn foreign_key_index(finding: &Finding, ctx: &FixContext, out: &mut V
             let safety = if other_sections_single(ctx, &section) { Safety::Safe } else { Safety::Unsafe };
             let mut edits = vec![before(statement.range.start, indent)];
             edits.extend(opt_out_edits(&opt));
-            out.push(fix(format!("{title} before the foreign key, outside the migration's transaction: {}", opt.how), safety, edits));
+            out.push(fix(
+                format!("{title} before the foreign key, outside the migration's transaction: {}", opt.how),
+                safety,
+                edits,
+            ));
         }
     }
 }
@@ -187,7 +201,8 @@ mod tests {
 
     /// A schema where `orders` exists with known indexes (none on customer_id).
     const SHOP: &str = "CREATE TABLE customers (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n";
-    const FK: &str = "ALTER TABLE orders ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (customer_id) REFERENCES customers (id);";
+    const FK: &str =
+        "ALTER TABLE orders ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (customer_id) REFERENCES customers (id);";
 
     #[test]
     fn a_new_table_gets_a_plain_index_after_it() {
@@ -220,16 +235,26 @@ mod tests {
     #[test]
     fn an_explicit_block_gets_the_index_before_its_begin() {
         let text = format!("BEGIN;\n{FK}\nCOMMIT;\n");
-        let fixes = fixes_in(&[("migrations/001_shop.sql", SHOP), ("migrations/002_fk.sql", &text)], "migrations/002_fk.sql", RULE);
+        let fixes = fixes_in(
+            &[("migrations/001_shop.sql", SHOP), ("migrations/002_fk.sql", &text)],
+            "migrations/002_fk.sql",
+            RULE,
+        );
         assert_eq!(
             fixes[0].text,
-            format!("CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);\nBEGIN;\n{FK}\nCOMMIT;\n")
+            format!(
+                "CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);\nBEGIN;\n{FK}\nCOMMIT;\n"
+            )
         );
         assert_eq!(fixes[0].safety, Safety::Safe);
         // A statement in the block before the key that touches the table would now run after
         // the index build.
         let text = format!("BEGIN;\nUPDATE orders SET customer_id = NULL WHERE customer_id = 0;\n{FK}\nCOMMIT;\n");
-        let fixes = fixes_in(&[("migrations/001_shop.sql", SHOP), ("migrations/002_fk.sql", &text)], "migrations/002_fk.sql", RULE);
+        let fixes = fixes_in(
+            &[("migrations/001_shop.sql", SHOP), ("migrations/002_fk.sql", &text)],
+            "migrations/002_fk.sql",
+            RULE,
+        );
         assert_eq!(fixes[0].safety, Safety::Unsafe);
     }
 
@@ -247,7 +272,10 @@ mod tests {
         let (path, created) = &fixes[0].created[0];
         assert_eq!(path, "db/migrations/00004_index_orders_customer_id_idx.sql");
         assert!(created.starts_with("-- +goose NO TRANSACTION\n-- +goose Up\n"), "{created}");
-        assert!(created.contains("\nCREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);\n"), "{created}");
+        assert!(
+            created.contains("\nCREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);\n"),
+            "{created}"
+        );
         // Consecutive versions: the opt-out, the key being the migration's only statement.
         let fixes = fixes_in(
             &[("db/migrations/00001_shop.sql", &goose(SHOP)), ("db/migrations/00002_fk.sql", &goose(FK))],
@@ -277,20 +305,29 @@ mod tests {
     #[test]
     fn golang_migrate_gets_a_migration_of_one_statement_before_this_one() {
         let fixes = fixes_in(
-            &[("db/0010_shop.up.sql", SHOP), ("db/0020_fk.up.sql", &format!("{FK}\nALTER TABLE orders ADD COLUMN note text;\n"))],
+            &[
+                ("db/0010_shop.up.sql", SHOP),
+                ("db/0020_fk.up.sql", &format!("{FK}\nALTER TABLE orders ADD COLUMN note text;\n")),
+            ],
             "db/0020_fk.up.sql",
             RULE,
         );
         assert_eq!(fixes.len(), 1, "{fixes:#?}");
         assert_eq!(fixes[0].created.len(), 1);
         assert_eq!(fixes[0].created[0].0, "db/0019_index_orders_customer_id_idx.up.sql");
-        assert!(fixes[0].created[0].1.ends_with("\nCREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);\n"));
+        assert!(fixes[0].created[0]
+            .1
+            .ends_with("\nCREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);\n"));
     }
 
     #[test]
     fn a_column_added_here_gets_its_index_after_the_statement() {
         let text = "ALTER TABLE orders ADD COLUMN customer_id2 bigint REFERENCES customers (id);\n";
-        let fixes = fixes_in(&[("migrations/001_shop.sql", SHOP), ("migrations/002_fk.sql", text)], "migrations/002_fk.sql", RULE);
+        let fixes = fixes_in(
+            &[("migrations/001_shop.sql", SHOP), ("migrations/002_fk.sql", text)],
+            "migrations/002_fk.sql",
+            RULE,
+        );
         assert_eq!(
             fixes[0].text,
             "ALTER TABLE orders ADD COLUMN customer_id2 bigint REFERENCES customers (id);\n\

@@ -73,7 +73,10 @@ mod tests {
     fn names_as_postgresql_chooses_them() {
         assert_eq!(object_name("users", Some("email"), "key"), "users_email_key");
         assert_eq!(object_name("users", None, "pkey"), "users_pkey");
-        assert_eq!(object_name("order_lines", Some(&columns_addition(&["order_id", "line"])), "idx"), "order_lines_order_id_line_idx");
+        assert_eq!(
+            object_name("order_lines", Some(&columns_addition(&["order_id", "line"])), "idx"),
+            "order_lines_order_id_line_idx"
+        );
         let long = "a".repeat(70);
         let name = object_name(&long, Some("customer_id"), "idx");
         assert_eq!(name.len(), 63);

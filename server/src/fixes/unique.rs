@@ -134,13 +134,15 @@ pub(super) fn unique_constraint(finding: &Finding, ctx: &FixContext, out: &mut V
 fn not_null_here(sc: &StatementContext, table: &QualifiedName, column: &str) -> bool {
     sc.has_validated_not_null_check(table, column)
         || sc.earlier().any(|(_, s)| match s.kind() {
-            StatementKind::AlterTable(at) if at.table.key() == table.key() => at.actions.iter().any(|a| match &a.action {
-                AlterAction::AddColumn { column: c, .. } => {
-                    c.name.value == column && (c.not_null.is_some() || c.primary_key.is_some())
-                }
-                AlterAction::SetNotNull { column: c } => c.value == column,
-                _ => false,
-            }),
+            StatementKind::AlterTable(at) if at.table.key() == table.key() => {
+                at.actions.iter().any(|a| match &a.action {
+                    AlterAction::AddColumn { column: c, .. } => {
+                        c.name.value == column && (c.not_null.is_some() || c.primary_key.is_some())
+                    }
+                    AlterAction::SetNotNull { column: c } => c.value == column,
+                    _ => false,
+                })
+            }
             _ => false,
         })
 }

@@ -77,7 +77,12 @@ fn unique_plain_explicit_and_goose() {
         title: "Build the unique index CONCURRENTLY, then add users_email_key UNIQUE USING INDEX (writes continue",
         safety: Safety::Safe,
     });
-    probe_fixed("unique_plain", plain.path(), "users", "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')");
+    probe_fixed(
+        "unique_plain",
+        plain.path(),
+        "users",
+        "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')",
+    );
 
     // An unnamed primary key on a nullable column, in an explicit block: the name PostgreSQL
     // gives it, and NOT NULL through a validated check.
@@ -101,7 +106,12 @@ fn unique_plain_explicit_and_goose() {
         title: "Build the unique index CONCURRENTLY, then add users_org_id_email_key UNIQUE USING INDEX, outside the migration's transaction: add `-- +goose NO TRANSACTION`",
         safety: Safety::Safe,
     });
-    probe_fixed("unique_goose", goose_alone.path(), "users", "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')");
+    probe_fixed(
+        "unique_goose",
+        goose_alone.path(),
+        "users",
+        "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')",
+    );
 }
 
 #[test]
@@ -125,9 +135,15 @@ fn unique_golang_migrate_flyway_diesel() {
         title: "Build the unique index CONCURRENTLY, then add users_email_key UNIQUE USING INDEX, outside the migration's transaction: set `executeInTransaction=false` in V2__unique.sql.conf",
         safety: Safety::Safe,
     });
-    probe_fixed("unique_flyway", flyway.path(), "users", "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')");
+    probe_fixed(
+        "unique_flyway",
+        flyway.path(),
+        "users",
+        "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')",
+    );
 
-    // Diesel sends an opted-out file as one query string: the build needs a migration of its own.
+    // Diesel sends an opted-out file as one query string: the build stays alone in it, the
+    // USING INDEX step goes to a new migration.
     let diesel = check_case(&Case {
         name: "unique_diesel",
         files: &[
@@ -137,10 +153,15 @@ fn unique_golang_migrate_flyway_diesel() {
         ],
         rel: "migrations/2024-01-02-000000_unique/up.sql",
         rule: "unique-constraint-blocking",
-        title: "Build the unique index CONCURRENTLY, then add users_email_key UNIQUE USING INDEX, in new migrations 2024-01-02-000001_unique_users_email_key/up.sql and 2024-01-02-000002_unique_users_email_key_then/up.sql",
+        title: "Build the unique index CONCURRENTLY, then add users_email_key UNIQUE USING INDEX, outside the migration's transaction: set `run_in_transaction = false` in metadata.toml; the rest in a new migration 2024-01-02-000001_unique_users_email_key_then/up.sql",
         safety: Safety::Safe,
     });
-    probe_fixed("unique_diesel", diesel.path(), "users", "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')");
+    probe_fixed(
+        "unique_diesel",
+        diesel.path(),
+        "users",
+        "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')",
+    );
 }
 
 /// Without the validated check, `ADD PRIMARY KEY USING INDEX` on a nullable column scans under
@@ -149,8 +170,11 @@ fn unique_golang_migrate_flyway_diesel() {
 fn a_primary_key_on_a_nullable_column_scans_without_the_check() {
     let db = TestDb::with("fix_pk_scan", SHOP);
     db.sync().batch_execute("CREATE UNIQUE INDEX CONCURRENTLY events_pkey ON events (id)").expect("build");
-    let probed =
-        probe_in_transaction(&db, "events", &["ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey".into()]);
+    let probed = probe_in_transaction(
+        &db,
+        "events",
+        &["ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey".into()],
+    );
     assert!(probed[0].scanned && probed[0].holds("events", "AccessExclusiveLock"), "{probed:#?}");
     let before = filenode(&mut db.sync(), "events");
     let caught = std::panic::catch_unwind(|| assert_no_blocking_scan(&probed, "events", before));
@@ -159,7 +183,8 @@ fn a_primary_key_on_a_nullable_column_scans_without_the_check() {
 
 // ---- foreign-key-missing-index -----------------------------------------------------------------
 
-const FK: &str = "ALTER TABLE orders ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (customer_id) REFERENCES customers (id);";
+const FK: &str =
+    "ALTER TABLE orders ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (customer_id) REFERENCES customers (id);";
 const FK_INDEX: &str = "CREATE INDEX orders_customer_id_idx ON orders (customer_id);";
 
 /// The index build of the fixed set runs before the foreign key and lets writes through.
@@ -219,7 +244,10 @@ fn foreign_key_index_plain_explicit_and_new_table() {
         },
         &[
             ("migrations/001_shop.sql", SHOP),
-            ("migrations/002_lines.sql", &format!("{lines}\nCREATE INDEX order_lines_order_id_idx ON order_lines (order_id);\n")),
+            (
+                "migrations/002_lines.sql",
+                &format!("{lines}\nCREATE INDEX order_lines_order_id_idx ON order_lines (order_id);\n"),
+            ),
         ],
     );
 }

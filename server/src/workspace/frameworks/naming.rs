@@ -302,7 +302,10 @@ mod tests {
         assert_eq!(before.files(0, &|_| String::new(), "", false, "")[0].name, "00004_x.sql");
         assert_eq!(before.version_key(0), Some(VersionKey::Numeric(vec![4])));
         let d = set(FrameworkKind::Diesel, &["2024-01-01-120000_init/up.sql"]);
-        assert_eq!(Namer::before(&d, 0, "y").files(0, &|_| String::new(), "", false, "")[0].name, "2024-01-01-119999_y/up.sql");
+        assert_eq!(
+            Namer::before(&d, 0, "y").files(0, &|_| String::new(), "", false, "")[0].name,
+            "2024-01-01-119999_y/up.sql"
+        );
         let f = set(FrameworkKind::Flyway, &["V1_10__a.sql"]);
         assert_eq!(Namer::before(&f, 0, "z").files(0, &|_| String::new(), "", false, "")[0].name, "V1_9__z.sql");
         assert_eq!(lower("0000", 1), "0000");
