@@ -74,6 +74,10 @@ pub(super) fn foreign_key_index(finding: &Finding, ctx: &FixContext, out: &mut V
     let i = finding.statement;
     let Some(statement) = ctx.file.statements.get(i) else { return };
     let Some((table, fk, creates)) = foreign_key(statement, finding) else { return };
+    // `IF EXISTS`: an index build on a missing table fails where the original did nothing.
+    if matches!(statement.kind(), StatementKind::AlterTable(alter) if alter.if_exists) {
+        return;
+    }
     let table_sql = at(statement, table.span);
     let columns: Vec<&str> = fk.columns.iter().map(|c| at(statement, c.span)).collect();
     if table_sql.is_empty() || columns.is_empty() || columns.iter().any(|c| c.is_empty()) {

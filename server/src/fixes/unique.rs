@@ -48,7 +48,8 @@ pub(super) fn unique_constraint(finding: &Finding, ctx: &FixContext, out: &mut V
     let StatementKind::AlterTable(alter) = statement.kind() else { return };
     let [action] = alter.actions.as_slice() else { return };
     let AlterAction::AddConstraint(tc) = &action.action else { return };
-    if tc.using_index.is_some() || statement.abs(tc.kind_span) != finding.range {
+    // `IF EXISTS`: an index build on a missing table fails where the original did nothing.
+    if alter.if_exists || tc.using_index.is_some() || statement.abs(tc.kind_span) != finding.range {
         return;
     }
     let (columns, primary) = match &tc.kind {
@@ -248,6 +249,7 @@ mod tests {
             "ALTER TABLE users ADD CONSTRAINT u UNIQUE NULLS NOT DISTINCT (email);\n",
             "ALTER TABLE users ADD COLUMN note text, ADD CONSTRAINT u UNIQUE (email);\n",
             "ALTER TABLE users ADD COLUMN external_id uuid UNIQUE;\n",
+            "ALTER TABLE IF EXISTS users ADD CONSTRAINT u UNIQUE (email);\n",
         ] {
             assert_eq!(fixed(text, RULE, &pg()), None, "{text}");
         }
