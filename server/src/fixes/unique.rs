@@ -25,11 +25,12 @@
 //! skipping it on a nullable column would cost an outage, so this is what a DBA would ship.
 //! Before PostgreSQL 12 nothing avoids that scan: the fix is then offered unsafe, saying so.
 //!
-//! Inline `UNIQUE` / `PRIMARY KEY` on `ADD COLUMN`, constraints with options (`INCLUDE`,
-//! `NULLS NOT DISTINCT`, `DEFERRABLE`, …) and `ALTER TABLE`s with other actions get no fix.
+//! Inline `UNIQUE` on `ADD COLUMN`: the column is added without it, then the same two steps.
+//! Inline `PRIMARY KEY`, constraints with options (`INCLUDE`, `NULLS NOT DISTINCT`,
+//! `DEFERRABLE`, …) and `ALTER TABLE`s with other actions get no fix.
 
 use crate::rules::{Finding, MigrationContext, NoSchema, StatementContext};
-use crate::sql::facts::{AlterAction, ConstraintKind, QualifiedName};
+use crate::sql::facts::{AlterAction, ColumnDef, ConstraintKind, QualifiedName};
 use crate::sql::{Span, Statement, StatementKind};
 use crate::workspace::frameworks::naming::slug;
 
@@ -47,9 +48,18 @@ pub(super) fn unique_constraint(finding: &Finding, ctx: &FixContext, out: &mut V
     let Some(statement) = ctx.file.statements.get(finding.statement) else { return };
     let StatementKind::AlterTable(alter) = statement.kind() else { return };
     let [action] = alter.actions.as_slice() else { return };
-    let AlterAction::AddConstraint(tc) = &action.action else { return };
     // `IF EXISTS`: an index build on a missing table fails where the original did nothing.
-    if alter.if_exists || tc.using_index.is_some() || statement.abs(tc.kind_span) != finding.range {
+    if alter.if_exists {
+        return;
+    }
+    let tc = match &action.action {
+        AlterAction::AddConstraint(tc) => tc,
+        AlterAction::AddColumn { column, if_not_exists: false } => {
+            return inline_unique(finding, ctx, statement, column, out)
+        }
+        _ => return,
+    };
+    if tc.using_index.is_some() || statement.abs(tc.kind_span) != finding.range {
         return;
     }
     let (columns, primary) = match &tc.kind {
@@ -127,6 +137,63 @@ pub(super) fn unique_constraint(finding: &Finding, ctx: &FixContext, out: &mut V
             " (before PostgreSQL 12 the primary key still scans the table under ACCESS EXCLUSIVE to set its columns NOT NULL)",
         );
     }
+    leave_transaction(finding, ctx, &c, out);
+}
+
+/// `ALTER TABLE t ADD COLUMN c type … UNIQUE …` (the statement's only action): the column added
+/// without `UNIQUE` where the statement was, then the index built concurrently and the
+/// constraint added `USING INDEX`, named as PostgreSQL names the inline constraint (`t_c_key`,
+/// or the `CONSTRAINT name` written before `UNIQUE`). The column is new, so the build finds it
+/// all NULL (or all one default, which fails the same way the original fails). Not for
+/// `PRIMARY KEY` (its `NOT NULL` column needs a default, a different fix), `UNIQUE` with options,
+/// or `ADD COLUMN IF NOT EXISTS` (the column may exist, and the index would then be new).
+fn inline_unique(finding: &Finding, ctx: &FixContext, statement: &Statement, column: &ColumnDef, out: &mut Vec<Fix>) {
+    let StatementKind::AlterTable(alter) = statement.kind() else { return };
+    let Some(unique) = column.unique else { return };
+    if column.primary_key.is_some() || statement.abs(unique) != finding.range {
+        return;
+    }
+    let text = &statement.parsed.text;
+    let (Some(head), Some(tail)) = (text.get(..unique.start as usize), text.get(unique.end as usize..)) else { return };
+    let words: Vec<String> = tail.split_whitespace().take(2).map(|w| w.to_ascii_uppercase()).collect();
+    let next = words.first().map_or("", String::as_str);
+    let options = ["NULLS", "USING", "WITH", "INCLUDE", "DEFERRABLE", "INITIALLY"];
+    if options.iter().any(|o| next.starts_with(o))
+        || (next == "NOT" && words.get(1).is_some_and(|w| w.starts_with("DEFERRABLE")))
+    {
+        return;
+    }
+    // `… CONSTRAINT name UNIQUE`: the name goes with the keyword.
+    let before = head.trim_end();
+    let mut cut = before.len();
+    let mut name = None;
+    if let Some((rest, last)) = before.rsplit_once(char::is_whitespace) {
+        if let Some((_, kw)) = rest.trim_end().rsplit_once(char::is_whitespace) {
+            if kw.eq_ignore_ascii_case("CONSTRAINT") && !last.contains(['(', ')', ',', ';']) {
+                name = Some(last.to_string());
+                cut = rest.trim_end().len() - kw.len();
+            }
+        }
+    }
+    let Some(prefix) = text.get(..alter.table.span.end as usize) else { return };
+    let table_sql = at(statement, alter.table.span);
+    let column_sql = at(statement, column.name.span);
+    let Some(kept) = before.get(..cut) else { return };
+    if table_sql.is_empty() || column_sql.is_empty() {
+        return;
+    }
+    let table = alter.table.name();
+    let name = name.unwrap_or_else(|| ident(&object_name(table, Some(&column.name.value), "key")));
+    let c = Concurrent {
+        edit: (0..text.len(), format!("CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table_sql} ({column_sql});")),
+        left: Some(format!("{}{tail}", kept.trim_end())),
+        then: vec![format!("{prefix} ADD CONSTRAINT {name} UNIQUE USING INDEX {name};")],
+        title: format!("Add the column, build the unique index CONCURRENTLY, then add {name} UNIQUE USING INDEX"),
+        effect: "writes continue during the build",
+        slug: slug("unique_", &name),
+        names: vec![table.to_string(), name.trim_matches('"').to_string()],
+        unsafe_always: false,
+    };
     leave_transaction(finding, ctx, &c, out);
 }
 
@@ -242,13 +309,41 @@ mod tests {
     }
 
     #[test]
+    fn an_inline_unique_column_is_added_then_indexed() {
+        assert_eq!(
+            fixed("ALTER TABLE users ADD COLUMN external_id uuid UNIQUE;\n", RULE, &pg()).as_deref(),
+            Some(
+                "ALTER TABLE users ADD COLUMN external_id uuid;\n\
+                 CREATE UNIQUE INDEX CONCURRENTLY users_external_id_key ON users (external_id);\n\
+                 ALTER TABLE users ADD CONSTRAINT users_external_id_key UNIQUE USING INDEX users_external_id_key;\n"
+            )
+        );
+        assert_eq!(
+            fixed(
+                "ALTER TABLE users ADD external_id uuid CONSTRAINT ext UNIQUE NOT NULL DEFAULT gen_random_uuid();\n",
+                RULE,
+                &pg()
+            )
+            .as_deref(),
+            Some(
+                "ALTER TABLE users ADD external_id uuid NOT NULL DEFAULT gen_random_uuid();\n\
+                 CREATE UNIQUE INDEX CONCURRENTLY ext ON users (external_id);\n\
+                 ALTER TABLE users ADD CONSTRAINT ext UNIQUE USING INDEX ext;\n"
+            )
+        );
+    }
+
+    #[test]
     fn no_fix_for_options_other_actions_or_inline_columns() {
         for text in [
             "ALTER TABLE users ADD CONSTRAINT u UNIQUE (email) DEFERRABLE;\n",
             "ALTER TABLE users ADD CONSTRAINT u UNIQUE (email) INCLUDE (name);\n",
             "ALTER TABLE users ADD CONSTRAINT u UNIQUE NULLS NOT DISTINCT (email);\n",
             "ALTER TABLE users ADD COLUMN note text, ADD CONSTRAINT u UNIQUE (email);\n",
-            "ALTER TABLE users ADD COLUMN external_id uuid UNIQUE;\n",
+            "ALTER TABLE users ADD COLUMN IF NOT EXISTS external_id uuid UNIQUE;\n",
+            "ALTER TABLE users ADD COLUMN external_id uuid UNIQUE NULLS NOT DISTINCT;\n",
+            "ALTER TABLE users ADD COLUMN external_id uuid UNIQUE DEFERRABLE;\n",
+            "ALTER TABLE users ADD COLUMN external_id uuid PRIMARY KEY;\n",
             "ALTER TABLE IF EXISTS users ADD CONSTRAINT u UNIQUE (email);\n",
         ] {
             assert_eq!(fixed(text, RULE, &pg()), None, "{text}");
