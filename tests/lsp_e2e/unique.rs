@@ -23,6 +23,16 @@ fn unique_and_primary_key_fixes_apply_through_the_editor() {
         rule,
         "Build the unique index CONCURRENTLY, then add users_email_key UNIQUE USING INDEX (writes continue",
     );
+    // Inline UNIQUE on ADD COLUMN in an explicit block: the column stays, the rest after the COMMIT.
+    fix_in_editor(
+        &[
+            ("migrations/001_users.sql", USERS.into()),
+            ("migrations/002_column.sql", "BEGIN;\nALTER TABLE users ADD COLUMN handle text UNIQUE;\nCOMMIT;\n".into()),
+        ],
+        "migrations/002_column.sql",
+        rule,
+        "Add the column, build the unique index CONCURRENTLY, then add users_handle_key UNIQUE USING INDEX, after the COMMIT",
+    );
     // goose: a primary key through a validated check, under the opt-out.
     fix_in_editor(
         &[

@@ -78,9 +78,12 @@ The index build must run outside a transaction; where the statement runs decides
 
 **Safe** (same constraint, same name, no long lock) unless the statements move past a later one
 that names the table or constraint, or the opt-out takes other statements out of their
-transaction: then **unsafe**. `NOT VALID` is never used for the constraint itself. No fix for
-inline `UNIQUE` / `PRIMARY KEY` on `ADD COLUMN`, for constraints with options (`INCLUDE`,
-`NULLS NOT DISTINCT`, `DEFERRABLE`, …) or for an `ALTER TABLE` with other actions.
+transaction: then **unsafe**. `NOT VALID` is never used for the constraint itself.
+
+Inline `UNIQUE` on `ADD COLUMN` (named `t_col_key`, or as its `CONSTRAINT name` says): the column
+is added without it where the statement was, then come the same two steps. No fix for inline
+`PRIMARY KEY`, `ADD COLUMN IF NOT EXISTS`, constraints with options (`INCLUDE`, `NULLS NOT
+DISTINCT`, `DEFERRABLE`, …) or an `ALTER TABLE` with other actions.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

@@ -49,12 +49,18 @@ fn probe_after_seed(db: &TestDb, root: &Path, table: &str) -> Vec<Probed> {
 /// ACCESS EXCLUSIVE lock without scanning, and nothing scans `table` under a lock that blocks
 /// writes or rewrites it.
 fn probe_fixed(name: &str, root: &Path, table: &str, write: &str) {
+    probe_fixed_after(name, root, table, write, "");
+}
+
+/// [`probe_fixed`], the concurrent build probed on the seed plus `before` (what the fixed set
+/// runs before the build, e.g. the column it indexes).
+fn probe_fixed_after(name: &str, root: &Path, table: &str, write: &str, before: &str) {
     let build = steps(root)
         .iter()
         .flat_map(|s| statements(&s.text))
         .find(|s| s.contains("CONCURRENTLY"))
         .unwrap_or_else(|| panic!("no concurrent build in {:?}", steps(root)));
-    let db = TestDb::with(&format!("fix_{name}"), SHOP);
+    let db = TestDb::with(&format!("fix_{name}"), &format!("{SHOP}{before}"));
     let probe = probe_concurrent(&db, table, &build, write);
     assert_writes_continue(&probe, table);
     assert_eq!(probe.filenode_before, probe.filenode_after, "{build} rewrote {table}");
@@ -162,6 +168,22 @@ fn unique_golang_migrate_flyway_diesel() {
         "users",
         "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during')",
     );
+}
+
+/// A column added with inline UNIQUE: the same column (position, type), the same constraint.
+#[test]
+fn unique_inline_on_add_column() {
+    let block = format!("BEGIN;\nALTER TABLE users ADD COLUMN external_id text UNIQUE;\n{OTHER}\nCOMMIT;\n");
+    let fixed = check_case(&Case {
+        name: "unique_inline",
+        files: &[("migrations/001_shop.sql", SHOP), ("migrations/002_add.sql", &block)],
+        rel: "migrations/002_add.sql",
+        rule: "unique-constraint-blocking",
+        title: "Add the column, build the unique index CONCURRENTLY, then add users_external_id_key UNIQUE USING INDEX, after the COMMIT",
+        safety: Safety::Safe,
+    });
+    let write = "INSERT INTO users VALUES (100000, 1, 'new@example.com', 'during', 'x')";
+    probe_fixed_after("unique_inline", fixed.path(), "users", write, "ALTER TABLE users ADD COLUMN external_id text;");
 }
 
 /// Without the validated check, `ADD PRIMARY KEY USING INDEX` on a nullable column scans under
