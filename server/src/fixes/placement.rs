@@ -152,8 +152,8 @@ pub(super) fn new_migration_at(
 
 /// A new migration right before the file's own (after the one before it), for a statement that
 /// must run before this migration; `down` is the text of its down part where the framework has
-/// one. `None` when no version key fits in between (consecutive numbers), or one of its files
-/// exists.
+/// one. `None` for the set's first migration, when no version key fits in between (consecutive
+/// numbers), or when one of its files exists.
 pub(super) fn new_migration_before(
     ctx: &FixContext,
     slug: &str,
@@ -163,8 +163,10 @@ pub(super) fn new_migration_before(
     let place = ctx.place?;
     let (index, this) = place.set.migration_of(place.path)?;
     let namer = Namer::before(place.set, index, slug);
-    let previous = index.checked_sub(1).and_then(|i| place.set.migrations.get(i)).map(|m| &m.version);
-    let fits = |key: &VersionKey| *key < this.version && previous.is_none_or(|p| key > p);
+    // Before the first migration there is no lower bound, and version 0 is no version to some
+    // runners (goose): only between two migrations.
+    let previous = &place.set.migrations.get(index.checked_sub(1)?)?.version;
+    let fits = |key: &VersionKey| *key < this.version && key > previous;
     write_migration(ctx, &namer, 0, fits, (intro, body, down), outside_transaction)
 }
 
