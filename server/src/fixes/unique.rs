@@ -217,7 +217,8 @@ fn not_null_here(sc: &StatementContext, table: &QualifiedName, column: &str) -> 
 
 #[cfg(test)]
 mod tests {
-    use crate::fixes::tests::{fixed, pg};
+    use crate::fixes::tests::{fixed, fixes_in, pg};
+    use crate::fixes::Safety;
     use crate::rules::MigrationSettings;
 
     const RULE: &str = "unique-constraint-blocking";
@@ -330,6 +331,32 @@ mod tests {
                  CREATE UNIQUE INDEX CONCURRENTLY ext ON users (external_id);\n\
                  ALTER TABLE users ADD CONSTRAINT ext UNIQUE USING INDEX ext;\n"
             )
+        );
+    }
+
+    #[test]
+    fn dbmate_keeps_the_build_alone_in_its_query_string_and_moves_the_rest() {
+        let dbmate = |sql: &str| format!("-- migrate:up\n{sql}\n\n-- migrate:down\n");
+        let fixes = fixes_in(
+            &[
+                ("db/migrations/20240101000000_users.sql", &dbmate("CREATE TABLE users (id bigint, email text);")),
+                ("db/migrations/20240102000000_unique.sql", &dbmate("ALTER TABLE users ADD UNIQUE (email);")),
+            ],
+            "db/migrations/20240102000000_unique.sql",
+            RULE,
+        );
+        assert_eq!(fixes.len(), 1, "{fixes:#?}");
+        assert_eq!(fixes[0].safety, Safety::Safe);
+        assert_eq!(
+            fixes[0].text,
+            dbmate("CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);")
+                .replace("-- migrate:up\n", "-- migrate:up transaction:false\n")
+        );
+        let [(path, text)] = fixes[0].created.as_slice() else { panic!("{fixes:#?}") };
+        assert_eq!(path, "db/migrations/20240102000001_unique_users_email_key_then.sql");
+        assert!(text.starts_with("-- migrate:up\n"), "{text}");
+        assert!(
+            text.contains("\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;\n")
         );
     }
 
