@@ -951,3 +951,5 @@ fn quick_fixes_in_migration_sets_apply_through_the_editor() {
 // family in tests/lsp_e2e/.
 #[path = "lsp_e2e/history.rs"]
 mod history;
+#[path = "lsp_e2e/unique.rs"]
+mod unique;

@@ -10,11 +10,14 @@
 mod batched;
 mod concurrently;
 mod exists;
+mod foreign_key_index;
 mod history;
 mod lock_timeout;
+mod names;
 mod not_valid;
 mod placement;
 mod renumber;
+mod unique;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -160,6 +163,8 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("applied-migration-edited", history::applied_edited),
     ("duplicate-migration-version", renumber::duplicate),
     ("migration-out-of-order", renumber::out_of_order),
+    ("unique-constraint-blocking", unique::unique_constraint),
+    ("foreign-key-missing-index", foreign_key_index::foreign_key_index),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).

@@ -11,7 +11,7 @@ use crate::sql::facts::TransactionControl;
 use crate::sql::{SqlFile, StatementKind};
 use crate::workspace::frameworks::naming::{runner_reads_new_files, Namer};
 use crate::workspace::frameworks::{framework, OptOut, OptOutEdit};
-use crate::workspace::Direction;
+use crate::workspace::{Direction, VersionKey};
 
 use super::{FileEdit, FixContext, Place};
 
@@ -140,26 +140,53 @@ pub(super) fn new_migration(
     body: &str,
     outside_transaction: bool,
 ) -> Option<NewMigration> {
+    new_migration_at(ctx, 0, slug, intro, body, outside_transaction)
+}
+
+/// The `k + 1`-th new migration after the file's own (`k = 0` is [`new_migration`]): for a fix
+/// that writes two migrations in a row, each with its own slug.
+pub(super) fn new_migration_at(
+    ctx: &FixContext,
+    k: usize,
+    slug: &str,
+    intro: &str,
+    body: &str,
+    outside_transaction: bool,
+) -> Option<NewMigration> {
     let place = ctx.place?;
-    let set = place.set;
-    if !runner_reads_new_files(set.framework) {
-        return None;
-    }
-    let (index, this) = set.migration_of(place.path)?;
+    let (index, this) = place.set.migration_of(place.path)?;
     if this.up.as_deref() != Some(place.path) {
         return None;
     }
-    let namer = Namer::after(set, index, slug);
-    let key = namer.version_key(0)?;
-    let fits = key > this.version
-        && set.migrations.get(index + 1).is_none_or(|next| key < next.version)
-        && !set.migrations.iter().any(|m| m.version == key);
-    if !fits {
+    let namer = Namer::after(place.set, index, slug);
+    let next = place.set.migrations.get(index + 1).map(|m| &m.version);
+    let from = place.path.strip_prefix(&place.set.dir).unwrap_or(place.path).display().to_string();
+    let down = format!("-- Nothing to undo here: the down part of {from} undoes it, as before the move.\n");
+    let fits = |key: &VersionKey| *key > this.version && next.is_none_or(|n| key < n);
+    write_migration(ctx, &namer, k, fits, (intro, body, &down), outside_transaction)
+}
+
+/// A new migration right before the file's own (after the one before it), for a statement that
+/// must run before this migration; `down` is the text of its down part where the framework has
+/// one. `None` for the set's first migration, when no version key fits in between (consecutive
+/// numbers), or when one of its files exists.
+pub(super) fn new_migration_before(
+    ctx: &FixContext,
+    slug: &str,
+    (intro, body, down): (&str, &str, &str),
+    outside_transaction: bool,
+) -> Option<NewMigration> {
+    let place = ctx.place?;
+    let (index, this) = place.set.migration_of(place.path)?;
+    if this.up.as_deref() != Some(place.path) {
         return None;
     }
-    let from = place.path.strip_prefix(&set.dir).unwrap_or(place.path).display().to_string();
-    let down = format!("-- Nothing to undo here: the down part of {from} undoes it, as before the move.\n");
-    created(ctx, &place, &namer, intro, body, &down, outside_transaction)
+    let namer = Namer::before(place.set, index, slug);
+    // Before the first migration there is no lower bound, and version 0 is no version to some
+    // runners (goose): only between two migrations.
+    let previous = &place.set.migrations.get(index.checked_sub(1)?)?.version;
+    let fits = |key: &VersionKey| *key < this.version && key > previous;
+    write_migration(ctx, &namer, 0, fits, (intro, body, down), outside_transaction)
 }
 
 /// A new migration after the newest migration of the file's set (a change that must not go into
@@ -175,32 +202,33 @@ pub(super) fn new_last_migration(
     down: &str,
     outside_transaction: bool,
 ) -> Option<NewMigration> {
+    let set = ctx.place?.set;
+    let namer = Namer::after_newest(set, slug);
+    let fits = |key: &VersionKey| set.migrations.iter().all(|m| *key > m.version);
+    write_migration(ctx, &namer, 0, fits, (intro, body, down), outside_transaction)
+}
+
+/// Migration `k` of `namer` (its opening comment, SQL and down part), when its version key
+/// passes `fits`, no migration has it and none of its files exists.
+fn write_migration(
+    ctx: &FixContext,
+    namer: &Namer,
+    k: usize,
+    fits: impl Fn(&VersionKey) -> bool,
+    (intro, body, down): (&str, &str, &str),
+    outside_transaction: bool,
+) -> Option<NewMigration> {
     let place = ctx.place?;
     let set = place.set;
     if !runner_reads_new_files(set.framework) {
         return None;
     }
-    let namer = Namer::after_newest(set, slug);
-    let key = namer.version_key(0)?;
-    if !set.migrations.iter().all(|m| key > m.version) {
+    let key = namer.version_key(k)?;
+    if !fits(&key) || set.migrations.iter().any(|m| m.version == key) {
         return None;
     }
-    created(ctx, &place, &namer, intro, body, down, outside_transaction)
-}
-
-/// The `Create` edits of the first migration `namer` names, in the file's line endings; `None`
-/// when one of its files exists.
-fn created(
-    ctx: &FixContext,
-    place: &Place,
-    namer: &Namer,
-    intro: &str,
-    body: &str,
-    down: &str,
-    outside_transaction: bool,
-) -> Option<NewMigration> {
     let body = body.replace("\r\n", "\n");
-    let files = namer.files(0, &|_| body.clone(), intro, outside_transaction, down);
+    let files = namer.files(k, &|_| body.clone(), intro, outside_transaction, down);
     if files.iter().any(|f| place.sources.text(&f.path).is_some()) {
         return None;
     }

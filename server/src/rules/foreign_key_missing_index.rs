@@ -50,8 +50,28 @@ before adding the foreign key. An index whose leading columns are the foreign ke
 counts, e.g. a composite primary key `(order_id, line_no)`.
 
 ## Quick fix
-Insert `CREATE INDEX` on the referencing columns (`CONCURRENTLY` for an existing table) before the
-foreign key.
+An index on the referencing columns, named as PostgreSQL names an unnamed one
+(`orders_customer_id_idx`, cut to 63 bytes):
+- on a table this migration creates: `CREATE INDEX` right after the statement (the table is empty:
+  no `CONCURRENTLY` needed);
+- on an existing table, `CREATE INDEX CONCURRENTLY`, placed so that it runs before the foreign
+  key:
+  - outside any transaction: right before the statement;
+  - inside `BEGIN … COMMIT` in the file: right before the `BEGIN`;
+  - in the runner's transaction, or in a file sent as one query string: a new migration that sorts
+    between the previous migration and this one (`00004_index_….sql` before `00005_….sql`, with
+    the framework's opt-out: goose, sqlx, Atlas, dbmate, Flyway `.sql.conf`, Diesel
+    `metadata.toml`; golang-migrate and Prisma run a file of one statement outside a
+    transaction). When no version fits in between (consecutive numbers) and the foreign key is
+    the migration's only statement, the index goes right before it and the migration opts out
+    (goose, Atlas, Flyway, whose runners then run statement by statement);
+  - Supabase, Drizzle and node-pg-migrate SQL files always run in a transaction: no fix;
+- on a column the statement (or this migration) adds: the index cannot come first, so
+  `CREATE INDEX CONCURRENTLY` goes after the statement, placed as `create-index-blocking`'s fix
+  places it.
+
+**Safe**: the migration adds one index and nothing else changes (**unsafe** only when the index
+moves before a statement of the same `BEGIN … COMMIT` block that names the table).
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

@@ -46,8 +46,44 @@ table to set it. For a new column, add it without `UNIQUE` first, then follow th
 If a concurrent build fails it leaves an INVALID index: drop it and build again.
 
 ## Quick fix
-Replace the constraint with `CREATE UNIQUE INDEX CONCURRENTLY` followed by
-`ADD CONSTRAINT … USING INDEX`.
+For `ALTER TABLE t ADD [CONSTRAINT c] UNIQUE (cols)` or `PRIMARY KEY (cols)` (the only action of
+the statement, no options after the column list):
+```sql
+CREATE UNIQUE INDEX CONCURRENTLY c ON t (cols);
+ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX c;   -- or PRIMARY KEY USING INDEX c
+```
+An unnamed constraint gets the name PostgreSQL would have given it (`t_col_key`, `t_pkey`), so
+the migration ends with the same catalog. For a primary key whose columns this migration does
+not already make `NOT NULL` (the fix cannot see earlier migrations), the constraint's place gets
+`ADD CONSTRAINT t_col_not_null CHECK (col IS NOT NULL) NOT VALID`, and after the index build come
+`VALIDATE CONSTRAINT` (a scan that blocks no writes), the primary key (whose implicit `SET NOT
+NULL` then uses the check instead of scanning under ACCESS EXCLUSIVE) and `DROP CONSTRAINT` of
+the check. On a column that already was `NOT NULL` that costs one harmless scan. Before
+PostgreSQL 12 the primary key still scans: the fix then has no check and is **unsafe**.
+
+The index build must run outside a transaction; where the statement runs decides the rest:
+- outside any transaction: both statements (and the check steps) in place;
+- inside `BEGIN … COMMIT` in the file: they move after the `COMMIT` (the check's `NOT VALID` add
+  stays in the block);
+- in the runner's transaction, alone in its part of the file: the framework's opt-out (goose
+  `-- +goose NO TRANSACTION`, Atlas `-- atlas:txmode none`, Flyway `executeInTransaction=false`)
+  with everything in place. sqlx, dbmate and Diesel send an opted-out file as one query string,
+  so the build stays alone in it, opted out, and the `USING INDEX` step goes to a new migration
+  right after (a primary key with its check: as in the next case);
+- with other statements, or in a file sent as one query string (golang-migrate, Prisma): the
+  build moves into a new migration right after this one (opted out where the framework needs it)
+  and the steps after it go with it where the runner then runs statement by statement, else into
+  a second new migration;
+- Supabase, Drizzle and node-pg-migrate SQL files always run in a transaction: no fix.
+
+**Safe** (same constraint, same name, no long lock) unless the statements move past a later one
+that names the table or constraint, or the opt-out takes other statements out of their
+transaction: then **unsafe**. `NOT VALID` is never used for the constraint itself.
+
+Inline `UNIQUE` on `ADD COLUMN` (named `t_col_key`, or as its `CONSTRAINT name` says): the column
+is added without it where the statement was, then come the same two steps. No fix for inline
+`PRIMARY KEY`, `ADD COLUMN IF NOT EXISTS`, constraints with options (`INCLUDE`, `NULLS NOT
+DISTINCT`, `DEFERRABLE`, …) or an `ALTER TABLE` with other actions.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

@@ -528,6 +528,12 @@ struct Case<'a> {
 
 /// Runs `case` and returns the root of the fixed workspace (kept alive by the returned guard).
 fn check_case(case: &Case) -> tempfile::TempDir {
+    check_case_against(case, case.files)
+}
+
+/// [`check_case`], comparing the rewritten set with `reference` rather than the original: for
+/// a fix that adds an object on purpose (an index), the original set plus that object.
+fn check_case_against(case: &Case, reference: &[(&str, &str)]) -> tempfile::TempDir {
     let original = workspace(case.files);
     let fixed = tempfile::tempdir().expect("temp dir");
     copy_tree(original.path(), fixed.path());
@@ -554,7 +560,8 @@ fn check_case(case: &Case) -> tempfile::TempDir {
     // Same catalog and rows from the original and the rewritten set.
     let a = TestDb::new(&format!("fix_{}", case.name));
     let b = TestDb::new(&format!("fix_{}", case.name));
-    apply_set(&a, original.path()).unwrap_or_else(|e| panic!("{}: the original set fails: {e}", case.name));
+    let reference = workspace(reference);
+    apply_set(&a, reference.path()).unwrap_or_else(|e| panic!("{}: the original set fails: {e}", case.name));
     apply_set(&b, fixed.path()).unwrap_or_else(|e| panic!("{}: the rewritten set fails: {e}", case.name));
     let diff = differences(&a, &b);
     assert!(diff.is_empty(), "{}: the rewritten set builds something else:\n{}", case.name, diff.join("\n"));
@@ -660,3 +667,4 @@ fn dbmate(sql: &str) -> String {
 mod concurrently;
 mod history;
 mod not_valid;
+mod unique;

@@ -33,6 +33,8 @@ pub struct Namer {
     reversible: bool,
     /// One directory per migration (Prisma, Diesel, Drizzle's beta layout).
     directories: bool,
+    /// Versions count down from the base ([`Namer::before`]) instead of up.
+    down: bool,
 }
 
 impl Namer {
@@ -59,6 +61,14 @@ impl Namer {
         &self.version
     }
 
+    /// Names before migration `index` of the set: its version minus one, two, … in its own
+    /// format (`0010` → `0009`, `20240101120000` → `20240101119999`: runners compare the
+    /// number, not a time). Whether that still sorts after the migration before it is for the
+    /// caller to check.
+    pub fn before(set: &MigrationSet, index: usize, slug: &str) -> Namer {
+        Namer { down: true, ..Namer::after(set, index, slug) }
+    }
+
     fn from_file(set: &MigrationSet, base: Option<&Path>, slug: &str) -> Namer {
         let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let dir_name = |p: &Path| p.parent().map(file_name).unwrap_or_default();
@@ -75,7 +85,15 @@ impl Namer {
         };
         let version = if version.is_empty() { format!("{:04}", set.migrations.len()) } else { version };
         let reversible = set.framework == FrameworkKind::Sqlx && source.ends_with(".up.sql");
-        Namer { kind: set.framework, dir: set.dir.clone(), version, slug: slug.to_string(), reversible, directories }
+        Namer {
+            kind: set.framework,
+            dir: set.dir.clone(),
+            version,
+            slug: slug.to_string(),
+            reversible,
+            directories,
+            down: false,
+        }
     }
 
     /// The directory of the set.
@@ -83,19 +101,24 @@ impl Namer {
         &self.dir
     }
 
-    /// The version `k + 1` steps after the base, in its own format.
+    /// The version `k + 1` steps after the base (before it, for [`Namer::before`]), in its own
+    /// format.
     pub fn next(&self, k: usize) -> String {
         let step = k as u128 + 1;
+        let shift = |digits: &str| if self.down { lower(digits, step) } else { bump(digits, step) };
         match self.kind {
             FrameworkKind::Flyway => {
-                // Increment the last numeric part: `1_10` → `1_11`, `3` → `4`, `1.2` → `1.3`.
+                // Shift the last numeric part: `1_10` → `1_11`, `3` → `4`, `1.2` → `1.3`.
                 let cut = self.version.rfind(['.', '_']).map_or(0, |i| i + 1);
                 let (head, last) = self.version.split_at(cut);
-                format!("{head}{}", bump(last, step))
+                let shifted = shift(last);
+                // Flyway reads the parts as numbers: `1_10` goes down to `1_9`, not `1_09`.
+                let unpadded = if last.starts_with('0') { &shifted } else { shifted.trim_start_matches('0') };
+                format!("{head}{}", if unpadded.is_empty() { "0" } else { unpadded })
             }
             FrameworkKind::Diesel => {
                 let digits: String = self.version.chars().filter(char::is_ascii_digit).collect();
-                let next = bump(&digits, step);
+                let next = shift(&digits);
                 if next.len() != digits.len() {
                     return next;
                 }
@@ -107,7 +130,7 @@ impl Namer {
                 }
                 out
             }
-            _ => bump(&self.version, step),
+            _ => shift(&self.version),
         }
     }
 
@@ -218,6 +241,15 @@ pub fn bump(digits: &str, step: u128) -> String {
     }
 }
 
+/// `digits - step`, zero-padded to the same width; `digits` itself when that would go below
+/// zero (a version no new migration can take).
+pub fn lower(digits: &str, step: u128) -> String {
+    match digits.parse::<u128>().ok().and_then(|n| n.checked_sub(step)) {
+        Some(n) => format!("{:0width$}", n, width = digits.len()),
+        None => digits.to_string(),
+    }
+}
+
 /// `prefix` and `words` as a file-name slug: lower case, `_` between words, at most 60 bytes.
 pub fn slug(prefix: &str, words: &str) -> String {
     let mut s = String::from(prefix);
@@ -272,6 +304,22 @@ mod tests {
         let files = Namer::after(&p, 0, "y").files(0, &|_| "SELECT 1;\n".into(), "-- hi\n", false, "");
         assert_eq!(files[0].name, "20240101120001_y/migration.sql");
         assert_eq!(files[0].text, "-- hi\n\nSELECT 1;\n");
+    }
+
+    #[test]
+    fn names_before_a_migration_count_down_in_its_format() {
+        let s = set(FrameworkKind::Goose, &["00001_a.sql", "00005_b.sql"]);
+        let before = Namer::before(&s, 1, "x");
+        assert_eq!(before.files(0, &|_| String::new(), "", false, "")[0].name, "00004_x.sql");
+        assert_eq!(before.version_key(0), Some(VersionKey::Numeric(vec![4])));
+        let d = set(FrameworkKind::Diesel, &["2024-01-01-120000_init/up.sql"]);
+        assert_eq!(
+            Namer::before(&d, 0, "y").files(0, &|_| String::new(), "", false, "")[0].name,
+            "2024-01-01-119999_y/up.sql"
+        );
+        let f = set(FrameworkKind::Flyway, &["V1_10__a.sql"]);
+        assert_eq!(Namer::before(&f, 0, "z").files(0, &|_| String::new(), "", false, "")[0].name, "V1_9__z.sql");
+        assert_eq!(lower("0000", 1), "0000");
     }
 
     #[test]
