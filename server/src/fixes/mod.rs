@@ -6,8 +6,8 @@
 //! lives in), keep the file's line endings, and never overwrite a file ([`FileEdit::Create`]
 //! must fail when the file exists).
 
-#[allow(dead_code)] // its users (backfill fixes) land next; drop this then
 mod batched;
+mod columns;
 mod concurrently;
 mod lock_timeout;
 mod not_valid;
@@ -123,6 +123,8 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("constraint-validated-on-add", not_valid::constraint),
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
+    ("add-column-not-null-no-default", columns::not_null_no_default),
+    ("add-column-rewrite", columns::rewrite),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
