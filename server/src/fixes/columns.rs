@@ -320,3 +320,184 @@ fn statement_edits(statement: &Statement, rewritten: String, later: Later) -> Ve
     edits.insert(0, FileEdit::Replace { range: statement.range.clone(), text });
     edits
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fixes::tests::{fixed, fixes_in, pg, Applied};
+    use crate::fixes::Safety;
+    use crate::config::PgVersion;
+
+    const SHOP: &str = "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n";
+    const NOT_NULL: &str = "add-column-not-null-no-default";
+    const REWRITE: &str = "add-column-rewrite";
+
+    fn plain(text: &str, rule: &str) -> Vec<Applied> {
+        fixes_in(&[("migrations/001_shop.sql", SHOP), ("migrations/002_c.sql", text)], "migrations/002_c.sql", rule)
+    }
+
+    /// The batched backfill the fixes write for `users` (`commit`: a `COMMIT` per round).
+    fn backfill(assignment: &str, column: &str, commit: bool) -> String {
+        let end = if commit {
+            "    COMMIT;  -- each round's locks end here\n"
+        } else {
+            "    -- No COMMIT: the migration runs in a transaction, so row locks last until it commits.\n"
+        };
+        format!(
+            "DO $safemig$\nDECLARE\n    last_key users.id%TYPE;\n    next_key users.id%TYPE;\nBEGIN\n  LOOP\n    \
+             -- The last key of the next 5000 rows, in key order.\n    SELECT max(b.id) INTO next_key FROM (\n      \
+             SELECT id FROM users\n       WHERE last_key IS NULL OR id > last_key\n       ORDER BY id LIMIT 5000\n    \
+             ) b;\n    EXIT WHEN next_key IS NULL;\n    UPDATE users SET {assignment}\n     \
+             WHERE (last_key IS NULL OR id > last_key) AND id <= next_key AND ({column} IS NULL);\n    \
+             last_key := next_key;\n{end}  END LOOP;\nEND\n$safemig$;"
+        )
+    }
+
+    const ENFORCE: &str = "ALTER TABLE users ADD CONSTRAINT users_country_not_null CHECK (country IS NOT NULL) NOT VALID;
+ALTER TABLE users VALIDATE CONSTRAINT users_country_not_null;
+ALTER TABLE users ALTER COLUMN country SET NOT NULL;
+ALTER TABLE users DROP CONSTRAINT users_country_not_null;";
+
+    #[test]
+    fn a_constant_default_or_the_nullable_column_and_its_steps_in_a_plain_file() {
+        let fixes = plain("ALTER TABLE users ADD COLUMN country text NOT NULL;\n", NOT_NULL);
+        let [default, nullable] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        assert_eq!(
+            default.text,
+            "ALTER TABLE users ADD COLUMN country text NOT NULL DEFAULT '' /* safemig: choose the default */;\n"
+        );
+        assert!(default.title.starts_with("Add a constant default `DEFAULT ''`"), "{}", default.title);
+        assert_eq!((default.safety, default.preferred), (Safety::Unsafe, false));
+        let value = "country = '' /* safemig: choose the value for existing rows */";
+        assert_eq!(
+            nullable.text,
+            format!("ALTER TABLE users ADD COLUMN country text;\n{}\n{ENFORCE}\n", backfill(value, "country", true))
+        );
+        assert_eq!(
+            nullable.title,
+            "Add `country` nullable, backfill it in batches and enforce NOT NULL through a validated CHECK right after it (choose the value)"
+        );
+        assert_eq!((nullable.safety, nullable.preferred), (Safety::Unsafe, false));
+        assert!(nullable.created.is_empty());
+    }
+
+    #[test]
+    fn constants_follow_the_type_and_replace_default_null() {
+        let cases = [
+            ("n bigint NOT NULL", "n bigint NOT NULL DEFAULT 0 /* safemig: choose the default */"),
+            ("b boolean NOT NULL DEFAULT NULL", "b boolean NOT NULL DEFAULT false /* safemig: choose the default */"),
+            ("u uuid NOT NULL", "u uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000' /* safemig: choose the default */"),
+            ("t timestamptz NOT NULL", "t timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00' /* safemig: choose the default */"),
+            ("j jsonb NOT NULL", "j jsonb NOT NULL DEFAULT '{}' /* safemig: choose the default */"),
+            ("a text[] NOT NULL", "a text[] NOT NULL DEFAULT '{}' /* safemig: choose the default */"),
+        ];
+        for (column, expected) in cases {
+            let text = format!("ALTER TABLE users ADD COLUMN {column};");
+            assert_eq!(fixed(&text, NOT_NULL, &pg()), Some(format!("ALTER TABLE users ADD COLUMN {expected};")));
+        }
+        // No neutral value for a type safemig does not know, none for a key, none before PG 11.
+        assert_eq!(fixed("ALTER TABLE users ADD COLUMN m mood NOT NULL;", NOT_NULL, &pg()), None);
+        assert_eq!(fixed("ALTER TABLE users ADD COLUMN k int UNIQUE NOT NULL;", NOT_NULL, &pg()), None);
+        let old = crate::rules::MigrationSettings { postgres_version: PgVersion::new(10, 0), ..pg() };
+        assert_eq!(fixed("ALTER TABLE users ADD COLUMN n int NOT NULL;", NOT_NULL, &old), None);
+    }
+
+    #[test]
+    fn golang_migrate_gets_three_new_migrations_in_order() {
+        let rel = "db/migrations/0002_c.up.sql";
+        let fixes = fixes_in(
+            &[("db/migrations/0001_shop.up.sql", SHOP), (rel, "ALTER TABLE users ADD COLUMN country text NOT NULL;\n")],
+            rel,
+            NOT_NULL,
+        );
+        let nullable = fixes.iter().find(|f| f.title.contains("nullable")).expect("the nullable fix");
+        assert_eq!(nullable.text, "ALTER TABLE users ADD COLUMN country text;\n");
+        assert!(nullable.title.ends_with(
+            "in new migrations 0003_backfill_users_country.up.sql to 0005_set_users_country_not_null.up.sql (choose the value)"
+        ));
+        let value = "country = '' /* safemig: choose the value for existing rows */";
+        let split = "-- Split from 0002_c.up.sql by safemig: this runs";
+        let (check, enforce) = ENFORCE.split_once('\n').expect("four lines");
+        assert_eq!(
+            nullable.created,
+            [
+                (
+                    "db/migrations/0003_backfill_users_country.up.sql".to_string(),
+                    // The loop is the file's only statement: golang-migrate's one query string
+                    // is then no transaction block, and the loop may commit.
+                    format!("{split} outside a transaction.\n\n{}\n", backfill(value, "country", true))
+                ),
+                (
+                    "db/migrations/0004_check_users_country_not_null.up.sql".to_string(),
+                    format!("{split} in a transaction of its own.\n\n{check}\n")
+                ),
+                (
+                    "db/migrations/0005_set_users_country_not_null.up.sql".to_string(),
+                    format!("{split} in a transaction of its own.\n\n{enforce}\n")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn goose_wraps_the_loop_in_statement_markers_and_leaves_the_transaction() {
+        let goose = |sql: &str| format!("-- +goose Up\n{sql}\n\n-- +goose Down\nSELECT 1;\n");
+        let rel = "db/migrations/00002_c.sql";
+        let fixes = fixes_in(
+            &[
+                ("db/migrations/00001_shop.sql", &goose(SHOP)),
+                (rel, &goose("ALTER TABLE users ADD COLUMN public_id uuid DEFAULT gen_random_uuid();")),
+            ],
+            rel,
+            REWRITE,
+        );
+        let [fix] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        assert_eq!(
+            fix.text,
+            goose(
+                "ALTER TABLE users ADD COLUMN public_id uuid;\nALTER TABLE users ALTER COLUMN public_id SET DEFAULT gen_random_uuid();"
+            )
+        );
+        assert_eq!((fix.safety, fix.preferred), (Safety::Unsafe, true));
+        let [(name, text)] = fix.created.as_slice() else { panic!("{fix:#?}") };
+        assert_eq!(name, "db/migrations/00003_backfill_users_public_id.sql");
+        assert_eq!(
+            text,
+            &format!(
+                "-- +goose NO TRANSACTION\n-- +goose Up\n-- Split from 00002_c.sql by safemig: this runs outside a transaction.\n\n\
+                 -- +goose StatementBegin\n{}\n-- +goose StatementEnd\n\n-- +goose Down\n\
+                 -- Nothing to undo here: the down part of 00002_c.sql undoes it, as before the move.\n",
+                backfill("public_id = gen_random_uuid()", "public_id", true)
+            )
+        );
+    }
+
+    #[test]
+    fn a_volatile_not_null_column_in_an_explicit_block_continues_after_the_commit() {
+        let text = "BEGIN;\r\n  ALTER TABLE users ADD COLUMN country text NOT NULL DEFAULT md5(random()::text);\r\nCOMMIT;\r\n";
+        let fixes = plain(text, REWRITE);
+        let [fix] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        let steps = format!("{}\n{ENFORCE}", backfill("country = md5(random()::text)", "country", true));
+        assert_eq!(
+            fix.text,
+            format!(
+                "BEGIN;\r\n  ALTER TABLE users ADD COLUMN country text;\r\n  ALTER TABLE users ALTER COLUMN country SET DEFAULT md5(random()::text);\r\nCOMMIT;\r\n{}\r\n",
+                steps.replace('\n', "\r\n")
+            )
+        );
+        assert!(fix.title.contains("and enforce NOT NULL through a validated CHECK after the COMMIT"), "{}", fix.title);
+    }
+
+    #[test]
+    fn no_fix_for_serial_identity_generated_or_keys() {
+        for column in [
+            "n bigserial",
+            "n int GENERATED ALWAYS AS IDENTITY",
+            "n int GENERATED ALWAYS AS (id * 2) STORED",
+            "n uuid PRIMARY KEY DEFAULT gen_random_uuid()",
+            "n uuid UNIQUE DEFAULT gen_random_uuid()",
+        ] {
+            let fixes = plain(&format!("ALTER TABLE users ADD COLUMN {column};\n"), REWRITE);
+            assert!(fixes.is_empty(), "{column}: {fixes:#?}");
+        }
+    }
+}
