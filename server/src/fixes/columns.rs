@@ -44,7 +44,9 @@ impl<'a> Added<'a> {
         let statement = ctx.file.statements.get(finding.statement)?;
         let StatementKind::AlterTable(alter) = statement.kind() else { return None };
         let column = alter.actions.iter().find_map(|a| match &a.action {
-            AlterAction::AddColumn { column, .. } if pick(column).map(|s| statement.abs(s)) == Some(finding.range.clone()) => {
+            AlterAction::AddColumn { column, .. }
+                if pick(column).map(|s| statement.abs(s)) == Some(finding.range.clone()) =>
+            {
                 Some(column)
             }
             _ => None,
@@ -225,10 +227,15 @@ pub(super) fn rewrite(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
     let Some(later) = chain.place(ctx, finding.statement) else { return };
     let name = &column.name.value;
     let enforce = if not_null.is_some() { " and enforce NOT NULL through a validated CHECK" } else { "" };
+    let values = if default.volatile.is_some() {
+        "same kind of values, not the same values"
+    } else {
+        "existing rows read NULL until the backfill ends"
+    };
     out.push(Fix {
         rule: finding.rule,
         title: format!(
-            "Add `{name}` without the default, SET DEFAULT for new rows, backfill the existing rows in batches{enforce} {} (same kind of values, not the same values)",
+            "Add `{name}` without the default, SET DEFAULT for new rows, backfill the existing rows in batches{enforce} {} ({values})",
             later.place
         ),
         preferred: true,
@@ -293,13 +300,20 @@ impl Chain {
             }
             .sql()]
         };
-        let mut steps =
-            vec![LaterStep { slug: slug("backfill_", &self.slug), sql: &backfill, outside: true }];
+        let mut steps = vec![LaterStep { slug: slug("backfill_", &self.slug), sql: &backfill, outside: true }];
         let add = |_: bool| self.not_null.iter().map(|(add, _)| add.clone()).collect::<Vec<_>>();
         let enforce = |_: bool| self.not_null.iter().flat_map(|(_, rest)| rest.clone()).collect::<Vec<_>>();
         if self.not_null.is_some() {
-            steps.push(LaterStep { slug: slug("check_", &format!("{}_not_null", self.slug)), sql: &add, outside: false });
-            steps.push(LaterStep { slug: slug("set_", &format!("{}_not_null", self.slug)), sql: &enforce, outside: false });
+            steps.push(LaterStep {
+                slug: slug("check_", &format!("{}_not_null", self.slug)),
+                sql: &add,
+                outside: false,
+            });
+            steps.push(LaterStep {
+                slug: slug("set_", &format!("{}_not_null", self.slug)),
+                sql: &enforce,
+                outside: false,
+            });
         }
         in_later_transactions(ctx, index, &steps)
     }
@@ -323,9 +337,9 @@ fn statement_edits(statement: &Statement, rewritten: String, later: Later) -> Ve
 
 #[cfg(test)]
 mod tests {
+    use crate::config::PgVersion;
     use crate::fixes::tests::{fixed, fixes_in, pg, Applied};
     use crate::fixes::Safety;
-    use crate::config::PgVersion;
 
     const SHOP: &str = "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n";
     const NOT_NULL: &str = "add-column-not-null-no-default";
@@ -352,7 +366,8 @@ mod tests {
         )
     }
 
-    const ENFORCE: &str = "ALTER TABLE users ADD CONSTRAINT users_country_not_null CHECK (country IS NOT NULL) NOT VALID;
+    const ENFORCE: &str =
+        "ALTER TABLE users ADD CONSTRAINT users_country_not_null CHECK (country IS NOT NULL) NOT VALID;
 ALTER TABLE users VALIDATE CONSTRAINT users_country_not_null;
 ALTER TABLE users ALTER COLUMN country SET NOT NULL;
 ALTER TABLE users DROP CONSTRAINT users_country_not_null;";
@@ -385,8 +400,14 @@ ALTER TABLE users DROP CONSTRAINT users_country_not_null;";
         let cases = [
             ("n bigint NOT NULL", "n bigint NOT NULL DEFAULT 0 /* safemig: choose the default */"),
             ("b boolean NOT NULL DEFAULT NULL", "b boolean NOT NULL DEFAULT false /* safemig: choose the default */"),
-            ("u uuid NOT NULL", "u uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000' /* safemig: choose the default */"),
-            ("t timestamptz NOT NULL", "t timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00' /* safemig: choose the default */"),
+            (
+                "u uuid NOT NULL",
+                "u uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000' /* safemig: choose the default */",
+            ),
+            (
+                "t timestamptz NOT NULL",
+                "t timestamptz NOT NULL DEFAULT '1970-01-01 00:00:00+00' /* safemig: choose the default */",
+            ),
             ("j jsonb NOT NULL", "j jsonb NOT NULL DEFAULT '{}' /* safemig: choose the default */"),
             ("a text[] NOT NULL", "a text[] NOT NULL DEFAULT '{}' /* safemig: choose the default */"),
         ];

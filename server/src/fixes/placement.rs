@@ -10,8 +10,8 @@ use crate::rules::{MigrationContext, NoSchema, StatementContext};
 use crate::sql::facts::TransactionControl;
 use crate::sql::{SqlFile, StatementKind};
 use crate::workspace::frameworks::naming::{runner_reads_new_files, writes_opt_out, Namer};
-use crate::workspace::FrameworkKind;
 use crate::workspace::frameworks::{framework, OptOut, OptOutEdit};
+use crate::workspace::FrameworkKind;
 
 use super::{FileEdit, FixContext, Place};
 
@@ -178,7 +178,10 @@ pub(super) fn new_migrations(ctx: &FixContext, specs: &[NewSpec]) -> Option<Vec<
         let name = files.first()?.name.clone();
         let edits = files
             .into_iter()
-            .map(|f| FileEdit::Create { path: f.path, text: if nl == "\n" { f.text } else { f.text.replace('\n', nl) } })
+            .map(|f| FileEdit::Create {
+                path: f.path,
+                text: if nl == "\n" { f.text } else { f.text.replace('\n', nl) },
+            })
             .collect();
         out.push(NewMigration { edits, name });
     }

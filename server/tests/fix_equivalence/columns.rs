@@ -151,8 +151,7 @@ fn a_constant_default_the_user_chooses() {
     assert_no_blocking_scan(&probed, "users", filenode_before);
     assert!(!probed[0].scanned, "{probed:#?}");
     db.sync().batch_execute(&text).expect("the rewritten statement");
-    let filled: i64 =
-        db.sync().query_one("SELECT count(*) FROM users WHERE country = ''", &[]).expect("count").get(0);
+    let filled: i64 = db.sync().query_one("SELECT count(*) FROM users WHERE country = ''", &[]).expect("count").get(0);
     assert_eq!(filled, ROWS as i64);
 }
 
@@ -163,8 +162,7 @@ const TOKEN: &str = "ALTER TABLE users ADD COLUMN token text DEFAULT md5(random(
 /// rewritten steps rewrite nothing, the original does; the backfill commits `expected_rounds`.
 fn volatile_case(name: &str, files: &[(&str, &str)], rel: &str, title: &str, filled: (&str, &str), rounds_: i64) {
     let compare = |a: &TestDb, b: &TestDb| differences_filled(a, b, &[filled]);
-    let fixed =
-        check_case_by(&Case { name, files, rel, rule: REWRITE, title, safety: Safety::Unsafe }, &compare);
+    let fixed = check_case_by(&Case { name, files, rel, rule: REWRITE, title, safety: Safety::Unsafe }, &compare);
     let db = TestDb::with(&format!("fix_{name}"), "");
     let probed = probe_set(&db, fixed.path(), 1, "users");
     let before = probed.first().map(|p| p.filenode).unwrap_or_default();
