@@ -38,6 +38,27 @@ fn as_the_user_finishes_it(fixed: &Path, seed_rel: &str, seed: &str) -> tempfile
     dir
 }
 
+/// The `ALTER TABLE` statements the fix left in the fixed migration (migration 1 of `root`), up to
+/// its backfill, run on
+/// the seeded table in one transaction: no rewrite (the data file read before them stays) and no
+/// scan under a lock that blocks writes.
+fn assert_fixed_statement_instant(name: &str, root: &Path) {
+    let db = TestDb::with(&format!("fix_{name}"), &seeded());
+    let before = filenode(&mut db.sync(), "users");
+    let text = &steps(root)[1].text;
+    // The statements before the backfill (the steps after it, in the same file or not, are
+    // probed by `probe_set`).
+    let alters: Vec<String> = statements(text)
+        .into_iter()
+        .take_while(|s| !s.starts_with("DO"))
+        .filter(|s| s.starts_with("ALTER TABLE"))
+        .collect();
+    assert!(!alters.is_empty(), "{text}");
+    let probed = probe_in_transaction(&db, "users", &alters);
+    assert_no_blocking_scan(&probed, "users", before);
+    assert!(probed.iter().all(|p| !p.scanned), "{probed:#?}");
+}
+
 /// The rounds the backfill committed: each round's rows carry its transaction id.
 fn rounds(db: &TestDb) -> i64 {
     db.sync().query_one("SELECT count(DISTINCT xmin::text) FROM users", &[]).expect("xmin").get(0)
@@ -79,6 +100,7 @@ fn nullable_case(name: &str, files: &[(&str, &str)], rel: &str, title: &str, exp
     let diff = differences(&meant, &rewritten);
     assert!(diff.is_empty(), "{name}:\n{}", diff.join("\n"));
     assert_eq!(rounds(&rewritten), expected_rounds, "{name}: rounds committed by the backfill");
+    assert_fixed_statement_instant(name, finished.path());
     probe_filled(name, finished.path(), expected_rounds);
 }
 
@@ -165,11 +187,14 @@ fn volatile_case(name: &str, files: &[(&str, &str)], rel: &str, title: &str, fil
     let fixed = check_case_by(&Case { name, files, rel, rule: REWRITE, title, safety: Safety::Unsafe }, &compare);
     let db = TestDb::with(&format!("fix_{name}"), "");
     let probed = probe_set(&db, fixed.path(), 1, "users");
-    let before = probed.first().map(|p| p.filenode).unwrap_or_default();
-    assert_no_blocking_scan(&probed, "users", before);
+    let after_first = probed.first().map(|p| p.filenode).unwrap_or_default();
+    assert_no_blocking_scan(&probed, "users", after_first);
     assert_eq!(rounds(&db), rounds_, "{name}: rounds committed by the backfill");
+    // ADD COLUMN and SET DEFAULT themselves: no rewrite from the data file before them.
+    assert_fixed_statement_instant(name, fixed.path());
     // The same probe catches the original's rewrite.
     let db = TestDb::with(&format!("fix_{name}"), &seeded());
+    let before = filenode(&mut db.sync(), "users");
     let original = files[1].1.lines().find(|l| l.starts_with("ALTER TABLE")).expect("the original statement");
     let probed = probe_in_transaction(&db, "users", &[original.to_string()]);
     let caught = std::panic::catch_unwind(|| assert_no_blocking_scan(&probed, "users", before));
