@@ -39,9 +39,8 @@ fn as_the_user_finishes_it(fixed: &Path, seed_rel: &str, seed: &str) -> tempfile
 }
 
 /// The `ALTER TABLE` statements the fix left in the fixed migration (migration 1 of `root`), up to
-/// its backfill, run on
-/// the seeded table in one transaction: no rewrite (the data file read before them stays) and no
-/// scan under a lock that blocks writes.
+/// its backfill, run on the seeded table in one transaction: no rewrite (the data file read before
+/// them stays) and no scan under a lock that blocks writes.
 fn assert_fixed_statement_instant(name: &str, root: &Path) {
     let db = TestDb::with(&format!("fix_{name}"), &seeded());
     let before = filenode(&mut db.sync(), "users");
