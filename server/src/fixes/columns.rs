@@ -65,8 +65,14 @@ impl<'a> Added<'a> {
     }
 
     /// The statement with the statement-relative `cuts` removed, each with the blanks before it.
+    /// `None` when the column names its constraints (`CONSTRAINT c NOT NULL`): the name would
+    /// be left without its constraint.
     fn without(&self, cuts: &[Span]) -> Option<String> {
         let text = &self.statement.parsed.text;
+        let named = self.at(self.column.span).split_whitespace().any(|w| w.eq_ignore_ascii_case("CONSTRAINT"));
+        if named {
+            return None;
+        }
         let mut ranges: Vec<(usize, usize)> = cuts
             .iter()
             .map(|s| {
@@ -506,6 +512,16 @@ ALTER TABLE users DROP CONSTRAINT users_country_not_null;";
             )
         );
         assert!(fix.title.contains("and enforce NOT NULL through a validated CHECK after the COMMIT"), "{}", fix.title);
+    }
+
+    #[test]
+    fn a_named_not_null_keeps_only_the_constant_default() {
+        let fixes = plain("ALTER TABLE users ADD COLUMN n int CONSTRAINT n_nn NOT NULL;\n", NOT_NULL);
+        let [default] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        assert_eq!(
+            default.text,
+            "ALTER TABLE users ADD COLUMN n int CONSTRAINT n_nn NOT NULL DEFAULT 0 /* safemig: choose the default */;\n"
+        );
     }
 
     #[test]
