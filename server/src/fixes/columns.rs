@@ -515,6 +515,38 @@ ALTER TABLE users DROP CONSTRAINT users_country_not_null;";
     }
 
     #[test]
+    fn always_wrapping_runners_loop_without_commit_and_drizzle_gets_no_steps() {
+        let rel = "supabase/migrations/20240102000000_token.sql";
+        let fixes = fixes_in(
+            &[
+                ("supabase/migrations/20240101000000_users.sql", SHOP),
+                (rel, "ALTER TABLE users ADD COLUMN token text DEFAULT md5(random()::text);\n"),
+            ],
+            rel,
+            REWRITE,
+        );
+        let [fix] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        let [(name, text)] = fix.created.as_slice() else { panic!("{fix:#?}") };
+        assert_eq!(name, "supabase/migrations/20240102000001_backfill_users_token.sql");
+        assert_eq!(
+            text,
+            &format!(
+                "-- Split from 20240102000000_token.sql by safemig: this runs in a transaction of its own.\n\n{}\n",
+                backfill("token = md5(random()::text)", "token", false)
+            )
+        );
+        let journal = r#"{"entries":[{"idx":0,"when":1,"tag":"0000_users"},{"idx":1,"when":2,"tag":"0001_c"}]}"#;
+        let drizzle = [
+            ("drizzle/meta/_journal.json", journal),
+            ("drizzle/0000_users.sql", SHOP),
+            ("drizzle/0001_c.sql", "ALTER TABLE users ADD COLUMN country text NOT NULL;\n"),
+        ];
+        let fixes = fixes_in(&drizzle, "drizzle/0001_c.sql", NOT_NULL);
+        let titles: Vec<&str> = fixes.iter().map(|f| f.title.as_str()).collect();
+        assert!(matches!(titles.as_slice(), [t] if t.starts_with("Add a constant default")), "{titles:?}");
+    }
+
+    #[test]
     fn a_named_not_null_keeps_only_the_constant_default() {
         let fixes = plain("ALTER TABLE users ADD COLUMN n int CONSTRAINT n_nn NOT NULL;\n", NOT_NULL);
         let [default] = fixes.as_slice() else { panic!("{fixes:#?}") };
