@@ -6,8 +6,8 @@
 //! lives in), keep the file's line endings, and never overwrite a file ([`FileEdit::Create`]
 //! must fail when the file exists).
 
-#[allow(dead_code)] // its users (backfill fixes) land next; drop this then
 mod batched;
+mod columns;
 mod concurrently;
 mod exists;
 mod foreign_key_index;
@@ -165,6 +165,8 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("migration-out-of-order", renumber::out_of_order),
     ("unique-constraint-blocking", unique::unique_constraint),
     ("foreign-key-missing-index", foreign_key_index::foreign_key_index),
+    ("add-column-not-null-no-default", columns::not_null_no_default),
+    ("add-column-rewrite", columns::rewrite),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).

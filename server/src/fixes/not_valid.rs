@@ -80,11 +80,7 @@ pub(super) fn set_not_null(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
     if set.is_empty() || column_sql.is_empty() {
         return;
     }
-    let mut name = slug("", &format!("{}_{}_not_null", at_.table.name(), column.value));
-    if name.len() > 63 {
-        let keep = 63 - "_not_null".len();
-        name = format!("{}_not_null", name[..keep].trim_end_matches('_'));
-    }
+    let name = not_null_check_name(at_.table.name(), &column.value);
     let add = format!("{prefix} ADD CONSTRAINT {name} CHECK ({column_sql} IS NOT NULL) NOT VALID;");
     let later_sql = [
         format!("{prefix} VALIDATE CONSTRAINT {name};"),
@@ -106,4 +102,15 @@ pub(super) fn set_not_null(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
         safety: Safety::Safe,
         edits,
     });
+}
+
+/// The name of the temporary `CHECK (c IS NOT NULL)` that lets `SET NOT NULL` skip its scan:
+/// `<table>_<column>_not_null`, within PostgreSQL's 63 bytes.
+pub(super) fn not_null_check_name(table: &str, column: &str) -> String {
+    let name = slug("", &format!("{table}_{column}_not_null"));
+    if name.len() > 63 {
+        let keep = 63 - "_not_null".len();
+        return format!("{}_not_null", name.get(..keep).unwrap_or(&name).trim_end_matches('_'));
+    }
+    name
 }

@@ -9,9 +9,9 @@ use std::path::Path;
 use crate::rules::{MigrationContext, NoSchema, StatementContext};
 use crate::sql::facts::TransactionControl;
 use crate::sql::{SqlFile, StatementKind};
-use crate::workspace::frameworks::naming::{runner_reads_new_files, Namer};
+use crate::workspace::frameworks::naming::{runner_reads_new_files, writes_opt_out, Namer};
 use crate::workspace::frameworks::{framework, OptOut, OptOutEdit};
-use crate::workspace::{Direction, VersionKey};
+use crate::workspace::{Direction, FrameworkKind, VersionKey};
 
 use super::{FileEdit, FixContext, Place};
 
@@ -128,6 +128,27 @@ pub(super) fn runs_up(ctx: &FixContext, at: usize) -> bool {
         .is_none_or(|s| s.direction == Direction::Up)
 }
 
+/// What one new migration holds.
+pub(super) struct NewSpec<'a> {
+    pub slug: &'a str,
+    /// The comment lines that open it.
+    pub intro: &'a str,
+    /// Its SQL, ending with a line break.
+    pub body: String,
+    /// Its SQL for goose, where a statement holding `;` (a `DO` block) sits between
+    /// `-- +goose StatementBegin` and `-- +goose StatementEnd`.
+    pub goose_body: String,
+    /// Add the framework's transaction opt-out.
+    pub outside_transaction: bool,
+}
+
+impl<'a> NewSpec<'a> {
+    /// A migration of plain statements (none holding a `;` before its end).
+    pub fn plain(slug: &'a str, intro: &'a str, body: &str, outside_transaction: bool) -> Self {
+        NewSpec { slug, intro, body: body.to_string(), goose_body: body.to_string(), outside_transaction }
+    }
+}
+
 /// A new migration right after the file's own, in the framework's naming, holding `body` (SQL
 /// ending with a line break) after the comment `intro`; `outside_transaction` adds the
 /// framework's opt-out. `None` when no version key fits between this migration and the next one,
@@ -153,17 +174,35 @@ pub(super) fn new_migration_at(
     body: &str,
     outside_transaction: bool,
 ) -> Option<NewMigration> {
+    new_migrations_from(ctx, k, &[NewSpec::plain(slug, intro, body, outside_transaction)])?.pop()
+}
+
+/// Consecutive new migrations right after the file's own (the first takes the next version key,
+/// the second the one after, …), in the framework's naming. `None` when their keys do not all
+/// fit between this migration and the next one, or one of their files exists.
+pub(super) fn new_migrations(ctx: &FixContext, specs: &[NewSpec]) -> Option<Vec<NewMigration>> {
+    new_migrations_from(ctx, 0, specs)
+}
+
+/// [`new_migrations`], the first taking the `first + 1`-th version key after this migration.
+fn new_migrations_from(ctx: &FixContext, first: usize, specs: &[NewSpec]) -> Option<Vec<NewMigration>> {
     let place = ctx.place?;
     let (index, this) = place.set.migration_of(place.path)?;
     if this.up.as_deref() != Some(place.path) {
         return None;
     }
-    let namer = Namer::after(place.set, index, slug);
     let next = place.set.migrations.get(index + 1).map(|m| &m.version);
     let from = place.path.strip_prefix(&place.set.dir).unwrap_or(place.path).display().to_string();
     let down = format!("-- Nothing to undo here: the down part of {from} undoes it, as before the move.\n");
     let fits = |key: &VersionKey| *key > this.version && next.is_none_or(|n| key < n);
-    write_migration(ctx, &namer, k, fits, (intro, body, &down), outside_transaction)
+    specs
+        .iter()
+        .enumerate()
+        .map(|(j, spec)| {
+            let namer = Namer::after(place.set, index, spec.slug);
+            write_migration(ctx, &namer, first + j, &fits, spec, &down)
+        })
+        .collect()
 }
 
 /// A new migration right before the file's own (after the one before it), for a statement that
@@ -186,7 +225,8 @@ pub(super) fn new_migration_before(
     // runners (goose): only between two migrations.
     let previous = &place.set.migrations.get(index.checked_sub(1)?)?.version;
     let fits = |key: &VersionKey| *key < this.version && key > previous;
-    write_migration(ctx, &namer, 0, fits, (intro, body, down), outside_transaction)
+    let spec = NewSpec::plain(slug, intro, body, outside_transaction);
+    write_migration(ctx, &namer, 0, &fits, &spec, down)
 }
 
 /// A new migration after the newest migration of the file's set (a change that must not go into
@@ -205,18 +245,19 @@ pub(super) fn new_last_migration(
     let set = ctx.place?.set;
     let namer = Namer::after_newest(set, slug);
     let fits = |key: &VersionKey| set.migrations.iter().all(|m| *key > m.version);
-    write_migration(ctx, &namer, 0, fits, (intro, body, down), outside_transaction)
+    let spec = NewSpec::plain(slug, intro, body, outside_transaction);
+    write_migration(ctx, &namer, 0, &fits, &spec, down)
 }
 
-/// Migration `k` of `namer` (its opening comment, SQL and down part), when its version key
-/// passes `fits`, no migration has it and none of its files exists.
+/// Migration `k` of `namer` (`spec` and the down part `down`), when the runner reads new files,
+/// its version key passes `fits`, no migration has it and none of its files exists.
 fn write_migration(
     ctx: &FixContext,
     namer: &Namer,
     k: usize,
-    fits: impl Fn(&VersionKey) -> bool,
-    (intro, body, down): (&str, &str, &str),
-    outside_transaction: bool,
+    fits: &dyn Fn(&VersionKey) -> bool,
+    spec: &NewSpec,
+    down: &str,
 ) -> Option<NewMigration> {
     let place = ctx.place?;
     let set = place.set;
@@ -227,8 +268,10 @@ fn write_migration(
     if !fits(&key) || set.migrations.iter().any(|m| m.version == key) {
         return None;
     }
-    let body = body.replace("\r\n", "\n");
-    let files = namer.files(k, &|_| body.clone(), intro, outside_transaction, down);
+    let body = spec.body.replace("\r\n", "\n");
+    let goose_body = spec.goose_body.replace("\r\n", "\n");
+    let text = |goose: bool| if goose { goose_body.clone() } else { body.clone() };
+    let files = namer.files(k, &text, spec.intro, spec.outside_transaction, down);
     if files.iter().any(|f| place.sources.text(&f.path).is_some()) {
         return None;
     }
@@ -244,8 +287,22 @@ fn write_migration(
 /// Statements placed in a transaction after the one statement `index` runs in.
 pub(super) struct Later {
     pub edits: Vec<FileEdit>,
-    /// For titles: "right after it", "after the COMMIT", "in a new migration 0004_x.up.sql".
+    /// For titles: "right after it", "after the COMMIT", "in a new migration 0004_x.up.sql",
+    /// "in new migrations 0004_x.up.sql to 0006_z.up.sql".
     pub place: String,
+}
+
+/// One step of a chain placed after a statement: statements that run after the previous
+/// step's have committed.
+pub(super) struct LaterStep<'a> {
+    /// File-name slug of a new migration for it.
+    pub slug: String,
+    /// Its statements, each with its `;`, given whether they run outside any transaction (a
+    /// batched loop may then `COMMIT` per round).
+    pub sql: &'a dyn Fn(bool) -> Vec<String>,
+    /// It is best run outside a transaction (a batched loop): a new migration for it gets the
+    /// framework's opt-out, and nothing else that could make a transaction of it.
+    pub outside: bool,
 }
 
 /// Puts `sql` (statements, each with its `;`) in a transaction after the one statement `index`
@@ -254,48 +311,106 @@ pub(super) struct Later {
 /// the `COMMIT` of its explicit block, else in a new migration right after this one (carrying
 /// the `lock_timeout` in effect at the statement). `None` when there is no such place.
 pub(super) fn in_later_transaction(ctx: &FixContext, index: usize, sql: &[String], slug: &str) -> Option<Later> {
+    let step = LaterStep { slug: slug.to_string(), sql: &|_| sql.to_vec(), outside: false };
+    in_later_transactions(ctx, index, &[step])
+}
+
+/// Puts each step in transactions of its own after the one statement `index` runs in, in
+/// order: right after the statement when the file runs statement by statement (each statement
+/// is then its own transaction), after the `COMMIT` of its explicit block (when the runner does
+/// not send the file as one query string, which would make one transaction of all the steps;
+/// a single step does not mind), else one new migration per step right after this one (each
+/// carrying the `lock_timeout` in effect at the statement, except a step run outside a
+/// transaction, whose migration must hold nothing but its loop). `None` when there is no such
+/// place.
+pub(super) fn in_later_transactions(ctx: &FixContext, index: usize, steps: &[LaterStep]) -> Option<Later> {
     let text = ctx.text();
     let nl = ctx.newline();
     let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
     let sc = migration.statement(index);
     let statement = ctx.file.statements.get(index)?;
-    let after = |at: usize, from: usize, place: &str| {
+    let goose = ctx.place.is_some_and(|p| p.set.framework == FrameworkKind::Goose);
+    let after = |at: usize, from: usize, outside: bool, place: &str| {
         let indent = indentation(text, from);
-        let lines: String = sql.iter().map(|s| format!("{nl}{indent}{s}")).collect();
+        let mut lines = String::new();
+        for step in steps {
+            for s in (step.sql)(outside) {
+                let s = if goose { goose_statement(&s) } else { s };
+                lines.push_str(&format!("{nl}{indent}{}", s.replace('\n', &format!("{nl}{indent}"))));
+            }
+        }
         Later { edits: vec![FileEdit::Replace { range: at..at, text: lines }], place: place.to_string() }
     };
     match sc.transaction() {
         // A runner that sends the file as one query string would run the added statements in
         // one implicit transaction with it.
         None if !ctx.settings.implicit_transaction => {
-            Some(after(statement.range.end, statement.range.start, "right after it"))
+            Some(after(statement.range.end, statement.range.start, true, "right after it"))
         }
-        Some(crate::rules::TxnOrigin::Explicit(_)) => {
+        Some(crate::rules::TxnOrigin::Explicit(_)) if steps.len() == 1 || !ctx.settings.implicit_transaction => {
             let commit = ctx.file.statements.get(closing_commit(&sc)?)?;
-            Some(after(commit.range.end, commit.range.start, "after the COMMIT"))
+            let outside = !ctx.settings.implicit_transaction;
+            Some(after(commit.range.end, commit.range.start, outside, "after the COMMIT"))
         }
         _ => {
             let place = ctx.place?;
             if !runs_up(ctx, statement.range.start) {
                 return None;
             }
-            let mut body = String::new();
-            if let Some(value) = lock_timeout_at(&sc) {
-                // How the runner runs a plain file of several statements.
-                let plain = "SELECT 1;\nSELECT 2;\n";
-                let wraps = framework(place.set.framework).transaction_in(place.path, plain, place.set.dialect);
+            let kind = place.set.framework;
+            // How the runner runs a plain file of several statements.
+            let plain = "SELECT 1;\nSELECT 2;\n";
+            let wraps = framework(kind).transaction_in(place.path, plain, place.set.dialect);
+            let lock_timeout = lock_timeout_at(&sc).map(|value| {
                 let local = if wraps.wraps || wraps.implicit_batch { "LOCAL " } else { "" };
-                body.push_str(&format!("SET {local}lock_timeout = {value};\n"));
-            }
-            for s in sql {
-                body.push_str(s);
-                body.push('\n');
-            }
+                format!("SET {local}lock_timeout = {value};")
+            });
             let from = place.path.strip_prefix(&place.set.dir).unwrap_or(place.path).display().to_string();
             let intro = format!("-- Split from {from} by safemig: this runs in a transaction of its own.\n");
-            let new = new_migration(ctx, slug, &intro, &body, false)?;
-            Some(Later { edits: new.edits, place: format!("in a new migration {}", new.name) })
+            let intro_outside = format!("-- Split from {from} by safemig: this runs outside a transaction.\n");
+            let specs: Vec<NewSpec> = steps
+                .iter()
+                .map(|step| {
+                    // The file's only statement, under the framework's opt-out (or in a runner
+                    // that does not wrap): no transaction around it.
+                    let outside = step.outside && (!wraps.wraps || writes_opt_out(kind));
+                    let mut sql = (step.sql)(outside);
+                    if !step.outside {
+                        sql.splice(0..0, lock_timeout.clone());
+                    }
+                    let join = |goose: bool| {
+                        sql.iter()
+                            .map(|s| format!("{}\n", if goose { goose_statement(s) } else { s.clone() }))
+                            .collect::<String>()
+                    };
+                    NewSpec {
+                        slug: &step.slug,
+                        intro: if outside { &intro_outside } else { &intro },
+                        body: join(false),
+                        goose_body: join(true),
+                        outside_transaction: outside,
+                    }
+                })
+                .collect();
+            let new = new_migrations(ctx, &specs)?;
+            let place = match new.as_slice() {
+                [one] => format!("in a new migration {}", one.name),
+                [first, .., last] => format!("in new migrations {} to {}", first.name, last.name),
+                [] => return None,
+            };
+            Some(Later { edits: new.into_iter().flat_map(|m| m.edits).collect(), place })
         }
+    }
+}
+
+/// A statement as goose reads it: one holding a `;` before its end (a `DO` block) between
+/// `-- +goose StatementBegin` and `-- +goose StatementEnd`, else as it is.
+fn goose_statement(sql: &str) -> String {
+    let inner = sql.trim_end().trim_end_matches(';');
+    if inner.contains(';') {
+        format!("-- +goose StatementBegin\n{sql}\n-- +goose StatementEnd")
+    } else {
+        sql.to_string()
     }
 }
 

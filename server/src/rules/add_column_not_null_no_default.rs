@@ -61,7 +61,46 @@ NOT NULL to an existing column: give a constant default, or fill a nullable colu
 table.
 
 ## Quick fix
-Add the column as nullable (enforce NOT NULL after the backfill).
+PostgreSQL only, none for a PRIMARY KEY or UNIQUE column. Two fixes, both **unsafe** (you choose
+the value for the existing rows) and neither preferred: whether a constant suits the existing rows
+is yours to judge.
+- **Add a constant default** (PostgreSQL 11+, where a constant default is stored in the catalog and
+  nothing is rewritten): `ADD COLUMN country text NOT NULL DEFAULT '' /* safemig: choose the
+  default */`, replacing a `DEFAULT NULL`. The constant comes from the type: `0` for numbers, `''`
+  for text and bytea, `false`, `'{}'` for json, jsonb and arrays, the nil uuid
+  `'00000000-0000-0000-0000-000000000000'` (`gen_random_uuid()` is volatile and would rewrite the
+  table), `'1970-01-01 00:00:00+00'` / `'1970-01-01'` / `'00:00:00'` for timestamps, dates and
+  times, `'0 seconds'` for intervals. No fix for other types (enums, domains…), nor for a column
+  with its own CHECK or REFERENCES, which the constant could break. The default stays on the
+  column; drop it once every writer sets the column if new rows must give a value.
+- **Add it nullable, backfill in batches, then enforce NOT NULL** (PostgreSQL 12+, a table with a
+  single-column primary key): the `NOT NULL` goes from the `ADD COLUMN`, and these steps follow,
+  each in a transaction after the previous one's:
+  1. a batched backfill: a `DO` loop over the primary key, 5,000 rows a round, `UPDATE users SET
+     country = '' /* safemig: choose the value for existing rows */ WHERE … AND (country IS NULL)`,
+     with a `COMMIT` per round where the loop runs outside a transaction;
+  2. `ALTER TABLE users ADD CONSTRAINT users_country_not_null CHECK (country IS NOT NULL) NOT VALID`;
+  3. `VALIDATE CONSTRAINT users_country_not_null` (reads and writes continue), `ALTER COLUMN
+     country SET NOT NULL` (no scan: PostgreSQL 12+ trusts the validated check) and `DROP
+     CONSTRAINT users_country_not_null`.
+
+  The end state is the original's: the column NOT NULL, no default, no extra constraint. Where
+  the steps go:
+  - a file run statement by statement (plain files; goose, Atlas and Flyway after their opt-out):
+    right after the statement, each statement its own transaction;
+  - an explicit `BEGIN … COMMIT`: after the `COMMIT` (unless the runner sends the file as one
+    query string, which would make one transaction of them);
+  - otherwise three new migrations right after this one, with consecutive version keys in the
+    framework's naming (`…_backfill_users_country`, `…_check_users_country_not_null`,
+    `…_set_users_country_not_null`). The backfill's migration holds only the loop and leaves the
+    transaction so that each round commits: goose `-- +goose NO TRANSACTION` (with the loop
+    between `StatementBegin`/`StatementEnd`), sqlx `-- no-transaction`, Atlas `-- atlas:txmode
+    none`, dbmate `transaction:false`, Flyway's `.sql.conf`, Diesel's `metadata.toml`;
+    golang-migrate and Prisma send the lone loop outside any transaction block. Supabase and
+    node-pg-migrate always wrap a migration: there the loop has no `COMMIT` and its row locks last
+    until the migration commits. Drizzle applies only the migrations drizzle-kit journaled, and a
+    file outside a migration set has no next migration: no fix there, nor when the version keys
+    do not fit before the next migration.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
@@ -81,8 +120,14 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         };
         match ctx.dialect() {
             Dialect::Postgres => {
-                out.report_at(severity, not_null, postgres_message(ctx, column, &at.table))
-                    .with_fix("Add the column as nullable (enforce NOT NULL after the backfill)");
+                let f = out.report_at(severity, not_null, postgres_message(ctx, column, &at.table));
+                // What `fixes::columns` offers: nothing for a key, (a) from PG 11, (b) from PG 12.
+                let keyed = column.primary_key.is_some() || column.unique.is_some();
+                if !keyed && ctx.pg_at_least(12) {
+                    f.with_fix("Add a constant default, or add the column nullable, backfill it and enforce NOT NULL through a validated CHECK");
+                } else if !keyed && ctx.pg_at_least(11) {
+                    f.with_fix("Add a constant default (instant on PostgreSQL 11+)");
+                }
             }
             Dialect::Sqlite => {
                 let message = format!(
@@ -90,8 +135,7 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
                     added_not_null(column),
                     at.table,
                 );
-                out.report_at(severity, not_null, message)
-                    .with_fix("Add the column as nullable (enforce NOT NULL after the backfill)");
+                out.report_at(severity, not_null, message);
             }
             Dialect::Mysql => {
                 // MySQL fills existing rows with the type's implicit default instead of failing:

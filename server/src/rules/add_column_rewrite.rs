@@ -51,7 +51,32 @@ STORED generated column, add a plain column kept current by a trigger and backfi
 18 also offers VIRTUAL generated columns, which are computed on read and add instantly).
 
 ## Quick fix
-For a default: add the column without it and `SET DEFAULT` in a second statement.
+For a default (volatile, or any default before PostgreSQL 11) on a table with a single-column
+primary key, **unsafe** and preferred: the column is added without the default (and without its
+`NOT NULL`), then
+1. `ALTER TABLE users ALTER COLUMN public_id SET DEFAULT gen_random_uuid();` right after it, in the
+   same migration: new rows only, instant;
+2. a batched backfill of the existing rows still NULL with the same expression: a `DO` loop over
+   the primary key, 5,000 rows a round, `UPDATE users SET public_id = gen_random_uuid() WHERE …
+   AND (public_id IS NULL)`, committing each round where it runs outside a transaction;
+3. for a NOT NULL column (PostgreSQL 12+), the validated-check steps: `ADD CONSTRAINT
+   users_public_id_not_null CHECK (public_id IS NOT NULL) NOT VALID`, then `VALIDATE CONSTRAINT`,
+   `SET NOT NULL` (no scan) and `DROP CONSTRAINT` in the transaction after it.
+
+Steps 2 and 3 go where `add-column-not-null-no-default`'s second fix puts them: right after the
+statement in a file run statement by statement, after the `COMMIT` of an explicit block, else in
+new migrations right after this one (the backfill's under the framework's transaction opt-out;
+none for Drizzle or a file outside a migration set). The end catalog is the original's (type,
+default, nullability); it is unsafe because the existing rows get the same kind of values, not
+the values the original would have given them (a volatile default differs row by row anyway), and
+until the backfill ends they read NULL.
+
+No fix for a PRIMARY KEY or UNIQUE column (the key needs its values before its index: backfill,
+then `CREATE UNIQUE INDEX CONCURRENTLY` and `ADD CONSTRAINT … USING INDEX`), nor for serial,
+identity and STORED generated columns: their safe form is a sequence created and owned by hand
+(`CREATE SEQUENCE`, a plain `bigint` column, `SET DEFAULT nextval(…)`, a backfill, `ALTER
+SEQUENCE … OWNED BY`), an identity added after the backfill, or a trigger — new objects a rewrite
+of the statement should not invent; the steps are under "Instead".
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
@@ -69,8 +94,10 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
             rewrite.instead,
         );
         let f = out.report(rewrite.span, message);
-        if rewrite.is_default {
-            f.with_fix("Add the column without the default, then SET DEFAULT");
+        // What `fixes::columns` offers: not for a key, and NOT NULL needs PostgreSQL 12+.
+        let keyed = column.primary_key.is_some() || column.unique.is_some();
+        if rewrite.is_default && !keyed && (column.not_null.is_none() || ctx.pg_at_least(12)) {
+            f.with_fix("Add the column without the default, SET DEFAULT for new rows and backfill the existing rows in batches");
         }
     }
 }

@@ -18,8 +18,9 @@ A statement that the tokenizer or parser rejects: an unterminated string, `$$` b
 identifier, an unknown command, unbalanced parentheses, an unrendered template (`{{ … }}`).
 
 When the statement is valid PostgreSQL that safemig's parser (sqlparser) does not support yet, such
-as `DROP INDEX CONCURRENTLY`, `DO` blocks, `ALTER SEQUENCE` or `REINDEX`, the finding is a **hint**
-that says so, and every rule still runs on the facts read from the statement's tokens.
+as `DROP INDEX CONCURRENTLY`, `ALTER SEQUENCE` or `REINDEX`, the finding is a **hint** that says so,
+and every rule still runs on the facts read from the statement's tokens. A `DO` block is not
+flagged: its body is a string that PostgreSQL's language handler reads only when the block runs.
 
 ## Why it hurts
 A migration that does not parse fails on deploy, usually after the statements before it have run.

@@ -140,7 +140,7 @@ impl ParsedStatement {
 /// Hands the tokens to sqlparser (moved, not copied). A failure, rare, is judged on the
 /// statement's tokens read again from its text.
 fn parse_tokens(dialect: Dialect, text: &str, tokens: Vec<Tok>, facts: &StatementFacts) -> ParseOutcome {
-    if matches!(facts.kind, StatementKind::Empty) {
+    if matches!(facts.kind, StatementKind::Empty) || is_do_block(dialect, &tokens) {
         return ParseOutcome::Parsed;
     }
     // sqlparser lacks `DROP INDEX CONCURRENTLY`: the statement is read again without the
@@ -169,6 +169,30 @@ fn parse_tokens(dialect: Dialect, text: &str, tokens: Vec<Tok>, facts: &Statemen
             let tokens: Vec<Tok> = lexed.tokens.into_iter().filter(|t| !t.is_trivia()).collect();
             classify_failure(dialect, text, &tokens, facts, err)
         }
+    }
+}
+
+/// `DO [LANGUAGE name] 'body' [LANGUAGE name]` (PostgreSQL), which sqlparser does not know:
+/// the body is a string that the language handler reads when the block runs, so the statement
+/// around it is complete (safemig's own batched loops are such blocks).
+fn is_do_block(dialect: Dialect, tokens: &[Tok]) -> bool {
+    let word = |t: &Tok, w: &str| matches!(&t.token, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let is_name = |t: &Tok| matches!(&t.token, Token::Word(_) | Token::SingleQuotedString(_));
+    let is_body = |t: &Tok| matches!(&t.token, Token::DollarQuotedString(_) | Token::SingleQuotedString(_));
+    let rest = match tokens {
+        [first, rest @ ..] if dialect == Dialect::Postgres && word(first, "DO") => rest,
+        _ => return false,
+    };
+    let rest = match rest {
+        [rest @ .., last] if matches!(last.token, Token::SemiColon) => rest,
+        _ => rest,
+    };
+    match rest {
+        [body] => is_body(body),
+        [a, b, c] => {
+            (word(a, "LANGUAGE") && is_name(b) && is_body(c)) || (is_body(a) && word(b, "LANGUAGE") && is_name(c))
+        }
+        _ => false,
     }
 }
 
@@ -302,6 +326,22 @@ mod tests {
             let o = outcomes(sql);
             assert!(matches!(o[0], ParseOutcome::Parsed | ParseOutcome::Unsupported { .. }), "{sql}: {o:?}");
         }
+    }
+
+    #[test]
+    fn do_blocks_are_read_as_complete() {
+        for sql in [
+            "DO $$ BEGIN PERFORM 1; END $$;",
+            "DO $x$ BEGIN COMMIT; END\n$x$;",
+            "DO LANGUAGE plpgsql $$ BEGIN NULL; END $$;",
+            "DO 'BEGIN NULL; END' LANGUAGE plpgsql;",
+        ] {
+            let o = outcomes(sql);
+            assert!(matches!(o[0], ParseOutcome::Parsed), "{sql}: {o:?}");
+        }
+        // Anything else after DO is still judged by the parser.
+        assert!(!matches!(outcomes("DO $$ x $$ $$ y $$;")[0], ParseOutcome::Parsed));
+        assert!(!matches!(outcomes("DO nothing;")[0], ParseOutcome::Parsed));
     }
 
     #[test]

@@ -228,10 +228,45 @@ fn data(client: &mut postgres::Client) -> Vec<String> {
 
 /// Where two databases differ, as a readable list (empty when they do not).
 fn differences(a: &TestDb, b: &TestDb) -> Vec<String> {
+    differences_filled(a, b, &[])
+}
+
+/// Every row of every user table like [`data`], except that each column of `filled` (table,
+/// column) reads as whether it holds a value (`t`/`f`), not the value itself.
+fn data_filled(client: &mut postgres::Client, filled: &[(&str, &str)]) -> Vec<String> {
+    let mut out = data(client);
+    for (table, column) in filled {
+        let columns: Vec<String> = client
+            .query(
+                "SELECT CASE WHEN attname = $2 THEN format('(%I IS NOT NULL)', attname) ELSE format('%I', attname) END
+                   FROM pg_attribute WHERE attrelid = format('public.%I', $1::text)::regclass AND attnum > 0
+                    AND NOT attisdropped ORDER BY attnum",
+                &[table, column],
+            )
+            .expect("list the columns")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let prefix = format!("public.{table}: ");
+        out.retain(|l| !l.starts_with(&prefix));
+        let rows = client
+            .query(&format!("SELECT row({})::text FROM public.{table} ORDER BY 1", columns.join(", ")), &[])
+            .expect("read a table");
+        out.extend(rows.iter().map(|r| format!("{prefix}{}", r.get::<_, String>(0))));
+    }
+    out.sort();
+    out
+}
+
+/// Where two databases differ, like [`differences`], for columns whose values are volatile
+/// (`gen_random_uuid()`, `random()`): the rewritten set fills each row of `filled` (table,
+/// column) with a value of the same kind, not the same value, so those columns compare as
+/// filled or not. The catalog (types, defaults, nullability) still compares in full.
+fn differences_filled(a: &TestDb, b: &TestDb, filled: &[(&str, &str)]) -> Vec<String> {
     let (mut ca, mut cb) = (a.sync(), b.sync());
     let mut out = Vec::new();
-    for (what, left, right) in [("catalog", catalog(&mut ca), catalog(&mut cb)), ("data", data(&mut ca), data(&mut cb))]
-    {
+    let (da, db) = (data_filled(&mut ca, filled), data_filled(&mut cb, filled));
+    for (what, left, right) in [("catalog", catalog(&mut ca), catalog(&mut cb)), ("data", da, db)] {
         out.extend(left.iter().filter(|l| !right.contains(l)).map(|l| format!("{what}, original only: {l}")));
         out.extend(right.iter().filter(|r| !left.contains(r)).map(|r| format!("{what}, rewritten only: {r}")));
     }
@@ -311,7 +346,8 @@ fn probe_set(db: &TestDb, root: &Path, from: usize, table: &str) -> Vec<Probed> 
     let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
     let mut out = Vec::new();
     for step in &all[from..] {
-        let in_step = step.run != Run::EachStatement;
+        // A query string of one statement is no transaction block (a `DO` in it may COMMIT).
+        let in_step = step.run == Run::Wrapped || (step.run == Run::Batch && statements(&step.text).len() > 1);
         if in_step {
             client.batch_execute("BEGIN").expect("begin");
         }
@@ -323,7 +359,9 @@ fn probe_set(db: &TestDb, root: &Path, from: usize, table: &str) -> Vec<Probed> 
                 client.batch_execute(&sql).expect("transaction control");
                 continue;
             }
-            let own = !in_step && !in_block;
+            // A `DO` block outside any transaction runs bare, as the runner sends it: it may
+            // COMMIT per round, which it cannot inside a BEGIN.
+            let own = !in_step && !in_block && !head.starts_with("DO");
             if own {
                 client.batch_execute("BEGIN").expect("begin");
             }
@@ -528,12 +566,29 @@ struct Case<'a> {
 
 /// Runs `case` and returns the root of the fixed workspace (kept alive by the returned guard).
 fn check_case(case: &Case) -> tempfile::TempDir {
-    check_case_against(case, case.files)
+    check_case_with(case, case.files, &differences)
 }
 
 /// [`check_case`], comparing the rewritten set with `reference` rather than the original: for
 /// a fix that adds an object on purpose (an index), the original set plus that object.
 fn check_case_against(case: &Case, reference: &[(&str, &str)]) -> tempfile::TempDir {
+    check_case_with(case, reference, &differences)
+}
+
+/// [`check_case`], with `compare` (original database, rewritten database) listing where the two
+/// differ: for fixes whose end state differs from the original by design (a default the user
+/// chooses, volatile values that are of the same kind but not the same).
+fn check_case_by(case: &Case, compare: &dyn Fn(&TestDb, &TestDb) -> Vec<String>) -> tempfile::TempDir {
+    check_case_with(case, case.files, compare)
+}
+
+/// Applies the fix of `case`, then compares the rewritten set with the set `reference` by
+/// `compare`.
+fn check_case_with(
+    case: &Case,
+    reference: &[(&str, &str)],
+    compare: &dyn Fn(&TestDb, &TestDb) -> Vec<String>,
+) -> tempfile::TempDir {
     let original = workspace(case.files);
     let fixed = tempfile::tempdir().expect("temp dir");
     copy_tree(original.path(), fixed.path());
@@ -563,7 +618,7 @@ fn check_case_against(case: &Case, reference: &[(&str, &str)]) -> tempfile::Temp
     let reference = workspace(reference);
     apply_set(&a, reference.path()).unwrap_or_else(|e| panic!("{}: the original set fails: {e}", case.name));
     apply_set(&b, fixed.path()).unwrap_or_else(|e| panic!("{}: the rewritten set fails: {e}", case.name));
-    let diff = differences(&a, &b);
+    let diff = compare(&a, &b);
     assert!(diff.is_empty(), "{}: the rewritten set builds something else:\n{}", case.name, diff.join("\n"));
     fixed
 }
@@ -664,6 +719,7 @@ fn dbmate(sql: &str) -> String {
 
 // ---- the fixes, a module per family -----------------------------------------------------------
 
+mod columns;
 mod concurrently;
 mod history;
 mod not_valid;

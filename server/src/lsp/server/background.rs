@@ -305,7 +305,13 @@ impl Worker {
             let _order = self.inner.publishing.lock().await;
             for (path, _, diagnostics) in chunk {
                 now_shown.insert(path.clone());
-                if self.is_open(path) {
+                if let Some(doc) = self.inner.docs.iter().find(|doc| doc.path == *path) {
+                    // Opened while this pass ran: its buffer was analysed over the project
+                    // before this pass (a file created with others, which it reads, is opened
+                    // right away), so it is analysed again over this one.
+                    if !workspace::too_large_doc(doc.document.len_bytes()) {
+                        doc.wake.send_replace(());
+                    }
                     continue;
                 }
                 let Ok(uri) = Url::from_file_path(path) else { continue };

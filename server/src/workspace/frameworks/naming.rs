@@ -227,6 +227,20 @@ impl Namer {
     }
 }
 
+/// Whether [`Namer::files`] writes the framework's transaction opt-out when asked
+/// (`outside_transaction`): the frameworks that have one for a single migration.
+pub fn writes_opt_out(kind: FrameworkKind) -> bool {
+    matches!(
+        kind,
+        FrameworkKind::Goose
+            | FrameworkKind::Dbmate
+            | FrameworkKind::Sqlx
+            | FrameworkKind::Atlas
+            | FrameworkKind::Flyway
+            | FrameworkKind::Diesel
+    )
+}
+
 /// Whether the runner applies a migration file written by [`Namer::files`] as it is. Drizzle
 /// applies only what `meta/_journal.json` lists, which `drizzle-kit` writes.
 pub fn runner_reads_new_files(kind: FrameworkKind) -> bool {
