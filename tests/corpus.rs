@@ -289,9 +289,10 @@ fn schema_after(
 /// of its fixes is computed without a panic, its edits leave the file readable (no new
 /// error-severity syntax error), its rule fires fewer times in the file, and every `.sql` file it
 /// creates is readable and free of the rule. The fixed file is re-analysed over the schema the
-/// original started from, with the settings its text now gives it (an opt-out header); a created
-/// migration over that schema with the fixed file's up part folded in (the fix creates it to run
-/// right after the file). A fix that edits a framework's configuration file (Flyway `.sql.conf`,
+/// original started from, with the settings its text now gives it (an opt-out header); the
+/// migrations it creates, in name order, each over that schema with the up parts of the fixed
+/// file and of the created ones before it folded in (they run right after the file, or for a
+/// history fix after the newest migration: tables in between are unknown to the check). A fix that edits a framework's configuration file (Flyway `.sql.conf`,
 /// Diesel `metadata.toml`) is checked with the configuration on disk.
 /// The counts go to `target/corpus-fixes.txt`.
 #[test]
@@ -381,17 +382,27 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
                         }
                     }
                 }
-                for edit in &fix.edits {
-                    let FileEdit::Create { path: created, text: new } = edit else { continue };
-                    if created.extension().is_none_or(|e| e != "sql") {
-                        continue;
-                    }
+                // Created migrations run in name order after the fixed file, each over the schema
+                // the ones before it leave.
+                let mut created: Vec<(&std::path::PathBuf, &String)> = fix
+                    .edits
+                    .iter()
+                    .filter_map(|e| match e {
+                        FileEdit::Create { path, text } if path.extension().is_some_and(|e| e == "sql") => {
+                            Some((path, text))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                created.sort();
+                let mut later = schema_after(view, set, path, &after.file);
+                for (created, new) in created {
                     if created.exists() {
                         failures.push(fail(&fix.title, format!("it would overwrite {}", created.display())));
                     }
                     let settings = project.settings_for(set, created, new);
-                    let later = schema_after(view, set, path, &after.file);
                     let made = engine::analyze_with_schema(new, &settings, &config, &later, None);
+                    later = schema_after(&later, set, created, &made.file);
                     if syntax_errors(&made) > 0 {
                         failures.push(fail(&fix.title, format!("{} does not parse:\n{new}", created.display())));
                     }

@@ -8,7 +8,8 @@
 //! | explicit `BEGIN … COMMIT` | `CREATE INDEX CONCURRENTLY` right before the `BEGIN` |
 //! | the runner's transaction, or one query string | `CREATE INDEX CONCURRENTLY` in a new migration that sorts right before this one, under the framework's opt-out (golang-migrate, Prisma: a file of one statement runs in no transaction); when no version key fits in between, and the foreign key is the migration's only statement, the index goes before it under the opt-out (goose, Atlas, Flyway: runners that then run statement by statement) |
 //! | always a transaction (Supabase, Drizzle, node-pg-migrate) | no fix |
-//! | a column this statement or migration adds | `CREATE INDEX CONCURRENTLY` after the statement, placed like every concurrent statement (the index cannot come first) |
+//! | a column this statement adds | `CREATE INDEX CONCURRENTLY` after the statement, where it stays in this migration (in place, after the `COMMIT`, under the opt-out); no fix that would put the index in a later migration |
+//! | a column an earlier statement of this migration adds | `CREATE INDEX CONCURRENTLY` where the foreign key stands, the foreign key after the build (like every concurrent statement with a follow-up) |
 //!
 //! The index gets the name PostgreSQL gives an unnamed one (`orders_customer_id_idx`, cut to
 //! 63 bytes). The migration then creates one index more than before, and constrains nothing
@@ -111,15 +112,34 @@ pub(super) fn foreign_key_index(finding: &Finding, ctx: &FixContext, out: &mut V
     let title = format!("Create index {name} CONCURRENTLY on {table_sql} ({cols})");
     let adds_column = matches!(statement.kind(), StatementKind::AlterTable(alter)
         if alter.actions.iter().any(|a| matches!(&a.action, AlterAction::AddColumn { column, .. } if values.contains(&column.name.value.as_str()))));
-    if adds_column || values.iter().any(|c| sc.is_new_column(table, c)) {
-        // The column does not exist before: the index comes after the statement, built like
-        // any concurrent statement.
+    if adds_column {
+        // The statement adds the column and its foreign key at once: the index can only come
+        // after it, and only in this migration (a later one would leave the key without it).
         let c = Concurrent {
             edit: (0..statement.parsed.text.len(), build),
             left: Some(statement.parsed.text.to_string()),
             then: Vec::new(),
             title: format!("{title} after the foreign key"),
             effect: "the column is new here, so the index cannot come first",
+            slug: slug("", &format!("index_{}", name.trim_matches('"'))),
+            names: vec![table.name().to_string(), name.trim_matches('"').to_string()],
+            index: None,
+            unsafe_always: false,
+        };
+        let mut offered = Vec::new();
+        leave_transaction(finding, ctx, &c, &mut offered);
+        out.extend(offered.into_iter().filter(|f| !f.edits.iter().any(|e| matches!(e, FileEdit::Create { .. }))));
+        return;
+    }
+    if values.iter().any(|c| sc.is_new_column(table, c)) {
+        // An earlier statement of this migration adds the column: the index is built after
+        // it, where this statement stands, and the foreign key follows the build.
+        let c = Concurrent {
+            edit: (0..statement.parsed.text.len(), build),
+            left: None,
+            then: vec![statement.parsed.text.to_string()],
+            title: format!("{title}, then add the foreign key"),
+            effect: "the column is new in this migration, so the key waits for the index",
             slug: slug("", &format!("index_{}", name.trim_matches('"'))),
             names: vec![table.name().to_string(), name.trim_matches('"').to_string()],
             index: None,
@@ -338,5 +358,34 @@ mod tests {
             "ALTER TABLE orders ADD COLUMN customer_id2 bigint REFERENCES customers (id);\n\
              CREATE INDEX CONCURRENTLY orders_customer_id2_idx ON orders (customer_id2);\n"
         );
+    }
+
+    /// Seen in the corpus: a key on a column an earlier statement adds. The index takes the
+    /// key's place and the key follows it; in a new migration the key goes after the index's.
+    #[test]
+    fn a_column_added_earlier_gets_its_index_then_the_key() {
+        let text = "ALTER TABLE orders ADD COLUMN c2 bigint;\nALTER TABLE orders ADD CONSTRAINT orders_c2_fkey FOREIGN KEY (c2) REFERENCES customers (id);\n";
+        let fixes = fixes_in(
+            &[("migrations/001_shop.sql", SHOP), ("migrations/002_fk.sql", text)],
+            "migrations/002_fk.sql",
+            RULE,
+        );
+        assert_eq!(
+            fixes[0].text,
+            "ALTER TABLE orders ADD COLUMN c2 bigint;\nCREATE INDEX CONCURRENTLY orders_c2_idx ON orders (c2);\nALTER TABLE orders ADD CONSTRAINT orders_c2_fkey FOREIGN KEY (c2) REFERENCES customers (id);\n",
+            "{fixes:#?}"
+        );
+        let moved = fixes_in(
+            &[("db/migrations/0001_shop.up.sql", SHOP), ("db/migrations/0002_fk.up.sql", text)],
+            "db/migrations/0002_fk.up.sql",
+            RULE,
+        );
+        let created: Vec<&str> = moved[0].created.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            created,
+            ["db/migrations/0003_index_orders_c2_idx.up.sql", "db/migrations/0004_index_orders_c2_idx_then.up.sql"],
+            "{moved:#?}"
+        );
+        assert!(moved[0].created[1].1.contains("FOREIGN KEY (c2)"), "{moved:#?}");
     }
 }
