@@ -12,6 +12,7 @@ mod concurrently;
 mod lock_timeout;
 mod not_valid;
 mod placement;
+mod types;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -123,6 +124,12 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("constraint-validated-on-add", not_valid::constraint),
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
+    ("prefer-bigint", types::prefer_bigint),
+    ("prefer-identity", types::prefer_identity),
+    ("prefer-timestamptz", types::prefer_timestamptz),
+    ("prefer-text", types::prefer_text),
+    ("ban-char", types::ban_char),
+    ("prefer-jsonb", types::prefer_jsonb),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
