@@ -6,7 +6,7 @@
 //! lives in), keep the file's line endings, and never overwrite a file ([`FileEdit::Create`]
 //! must fail when the file exists).
 
-#[allow(dead_code)] // its users (backfill fixes) land next; drop this then
+mod backfill;
 mod batched;
 mod concurrently;
 mod lock_timeout;
@@ -124,6 +124,8 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("constraint-validated-on-add", not_valid::constraint),
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
+    ("backfill-in-schema-migration", backfill::backfill_in_schema_migration),
+    ("unbatched-backfill", backfill::unbatched_backfill),
     ("prefer-bigint", types::prefer_bigint),
     ("prefer-identity", types::prefer_identity),
     ("prefer-timestamptz", types::prefer_timestamptz),

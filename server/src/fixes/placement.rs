@@ -126,6 +126,20 @@ pub(super) fn new_migration(
     body: &str,
     outside_transaction: bool,
 ) -> Option<NewMigration> {
+    let body = body.replace("\r\n", "\n");
+    new_migration_with(ctx, slug, intro, &|_| body.clone(), outside_transaction)
+}
+
+/// [`new_migration`] with a body that depends on the framework: `body(true)` for goose, which
+/// needs `-- +goose StatementBegin`/`StatementEnd` around a PL/pgSQL block (lines joined with
+/// `\n`).
+pub(super) fn new_migration_with(
+    ctx: &FixContext,
+    slug: &str,
+    intro: &str,
+    body: &dyn Fn(bool) -> String,
+    outside_transaction: bool,
+) -> Option<NewMigration> {
     let place = ctx.place?;
     let set = place.set;
     if !runner_reads_new_files(set.framework) {
@@ -142,8 +156,7 @@ pub(super) fn new_migration(
     }
     let from = place.path.strip_prefix(&set.dir).unwrap_or(place.path).display().to_string();
     let down = format!("-- Nothing to undo here: the down part of {from} undoes it, as before the move.\n");
-    let body = body.replace("\r\n", "\n");
-    let files = namer.files(0, &|_| body.clone(), intro, outside_transaction, &down);
+    let files = namer.files(0, body, intro, outside_transaction, &down);
     if files.iter().any(|f| place.sources.text(&f.path).is_some()) {
         return None;
     }
@@ -213,7 +226,7 @@ pub(super) fn in_later_transaction(ctx: &FixContext, index: usize, sql: &[String
 
 /// The `lock_timeout` value in effect at the statement (from a `SET [LOCAL]` earlier in the
 /// file that still applies), as a quoted literal.
-fn lock_timeout_at(sc: &StatementContext) -> Option<String> {
+pub(super) fn lock_timeout_at(sc: &StatementContext) -> Option<String> {
     sc.earlier().find_map(|(i, s)| match s.kind() {
         StatementKind::Set(p) if p.name == "lock_timeout" => {
             let value = p.value.trim().trim_matches('\'');

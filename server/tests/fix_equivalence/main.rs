@@ -653,5 +653,6 @@ fn dbmate(sql: &str) -> String {
 
 // ---- the fixes, a module per family -----------------------------------------------------------
 
+mod backfill;
 mod concurrently;
 mod not_valid;
