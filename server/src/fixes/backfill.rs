@@ -381,6 +381,10 @@ fn pieces(statement: &Statement, table: &QualifiedName) -> Option<Pieces> {
     let text = &statement.parsed.text;
     let tokens = statement.parsed.tokens();
     let end = table.span.end;
+    // `ONLY` leaves out the inheritance children the loop's own statements would see.
+    if tokens.iter().take_while(|t| t.end <= table.span.start).any(|t| matches!(&t.token, Token::Word(w) if w.value.eq_ignore_ascii_case("ONLY"))) {
+        return None;
+    }
     let mut rest = tokens.iter().skip_while(|t| t.start < end).filter(|t| !matches!(t.token, Token::SemiColon));
     let rest: Vec<&Tok> = rest.by_ref().collect();
     let slice = |from: &Tok, to: Option<&Tok>| {
@@ -476,9 +480,12 @@ fn assigned_columns(tokens: &[&Tok]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::batched::{Batched, Change};
     use crate::fixes::tests::{fixes_in, Applied};
+    use crate::fixes::Safety;
 
-    const SEED_GOOSE: &str = "-- +goose Up\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, note text);\n\n-- +goose Down\nDROP TABLE orders;\n";
+    const SEED_GOOSE: &str = "-- +goose Up\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, note text);\nCREATE TABLE log (at text, msg text);\n\n-- +goose Down\nDROP TABLE orders;\n";
+    const SEED: &str = "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, note text);\nCREATE TABLE log (at text, msg text);\n";
 
     fn goose(file: &str, rule: &str) -> Vec<Applied> {
         fixes_in(
@@ -488,17 +495,227 @@ mod tests {
         )
     }
 
+    fn plain(file: &str, rule: &str) -> Vec<Applied> {
+        fixes_in(&[("migrations/001_orders.sql", SEED), ("migrations/002_x.sql", file)], "migrations/002_x.sql", rule)
+    }
+
+    fn golang(file: &str, rule: &str) -> Vec<Applied> {
+        fixes_in(
+            &[("db/migrations/0001_orders.up.sql", SEED), ("db/migrations/0002_x.up.sql", file)],
+            "db/migrations/0002_x.up.sql",
+            rule,
+        )
+    }
+
+    /// The loop over `orders.id` (its text is `batched`'s business).
+    fn looped(assignments: Option<&str>, filter: Option<&str>, commit: bool) -> String {
+        let change = match assignments {
+            Some(assignments) => Change::Update { assignments },
+            None => Change::Delete,
+        };
+        Batched { table: "orders", key: "id", change, filter, commit }.sql()
+    }
+
+    fn goose_block(sql: &str) -> String {
+        format!("-- +goose StatementBegin\n{sql}\n-- +goose StatementEnd")
+    }
+
+    const GOOSE_DOWN: &str = "\n-- +goose Down\n-- Nothing to undo here: the down part of 00002_x.sql undoes it, as before the move.\n";
+
     #[test]
-    fn scratch() {
-        let f = goose("-- +goose Up\nALTER TABLE orders ADD COLUMN country text;\nUPDATE orders SET country = 'US' WHERE country IS NULL;\n\n-- +goose Down\nALTER TABLE orders DROP COLUMN country;\n", "backfill-in-schema-migration");
-        eprintln!("{f:#?}");
-        let f = goose("-- +goose Up\nALTER TABLE orders ADD COLUMN country text;\nUPDATE orders SET country = 'US';\nALTER TABLE orders ALTER COLUMN country SET NOT NULL;\n\n-- +goose Down\nALTER TABLE orders DROP COLUMN country;\n", "backfill-in-schema-migration");
-        eprintln!("{f:#?}");
-        let f = goose(
-            "-- +goose Up\nDELETE FROM orders WHERE note IS NULL;\n\n-- +goose Down\nSELECT 1;\n",
+    fn goose_moves_the_loop_to_a_new_migration_outside_its_transaction() {
+        let fixes = goose(
+            "-- +goose Up\nALTER TABLE orders ADD COLUMN country text;\nUPDATE orders SET country = 'US' WHERE country IS NULL;\n\n-- +goose Down\nALTER TABLE orders DROP COLUMN country;\n",
+            "backfill-in-schema-migration",
+        );
+        let [batched, unchanged] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        let left = "-- +goose Up\nALTER TABLE orders ADD COLUMN country text;\n\n-- +goose Down\nALTER TABLE orders DROP COLUMN country;\n";
+        assert_eq!(batched.text, left);
+        assert_eq!(
+            batched.title,
+            "Move the UPDATE of `orders` to a new migration 00003_backfill_orders.sql, in batches of 5000 rows by id, each committed (unsafe: a failure half-way leaves the earlier batches changed)"
+        );
+        assert!(batched.preferred && batched.safety == Safety::Unsafe);
+        let intro = "-- Moved here from 00002_x.sql by safemig: the data change runs in batches, apart from the schema change.\n";
+        assert_eq!(
+            batched.created,
+            [(
+                "db/migrations/00003_backfill_orders.sql".to_string(),
+                format!(
+                    "-- +goose NO TRANSACTION\n-- +goose Up\n{intro}\n{}\n{GOOSE_DOWN}",
+                    goose_block(&looped(Some("country = 'US'"), Some("country IS NULL"), true))
+                )
+            )]
+        );
+        assert_eq!(unchanged.text, left);
+        assert!(!unchanged.preferred && unchanged.safety == Safety::Safe);
+        assert_eq!(
+            unchanged.title,
+            "Move the UPDATE of `orders` unchanged to a new migration 00003_backfill_orders.sql (the schema change commits first)"
+        );
+        assert_eq!(
+            unchanged.created,
+            [(
+                "db/migrations/00003_backfill_orders.sql".to_string(),
+                "-- +goose Up\n-- Moved here from 00002_x.sql by safemig: the data change runs apart from the schema change.\n\nUPDATE orders SET country = 'US' WHERE country IS NULL;\n\n-- +goose Down\n-- Nothing to undo here: the down part of 00002_x.sql undoes it, as before the move.\n".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_later_statement_on_the_table_moves_along_in_a_transaction() {
+        let fixes = goose(
+            "-- +goose Up\nSET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN country text;\nUPDATE orders SET country = 'US';\nALTER TABLE orders ALTER COLUMN country SET NOT NULL;\n\n-- +goose Down\nALTER TABLE orders DROP COLUMN country;\n",
+            "backfill-in-schema-migration",
+        );
+        let [batched] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        assert_eq!(
+            batched.text,
+            "-- +goose Up\nSET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN country text;\n\n-- +goose Down\nALTER TABLE orders DROP COLUMN country;\n"
+        );
+        assert!(batched.title.starts_with("Move the UPDATE of `orders` and the statement after it to a new migration 00003_backfill_orders.sql, in batches of 5000 rows by id (unsafe: each batch sees"), "{}", batched.title);
+        let intro = "-- Moved here from 00002_x.sql by safemig: the data change runs in batches, apart from the schema change.\n";
+        assert_eq!(
+            batched.created[0].1,
+            format!(
+                "-- +goose Up\n{intro}\nSET LOCAL lock_timeout = '2s';\n{}\nALTER TABLE orders ALTER COLUMN country SET NOT NULL;\n{GOOSE_DOWN}",
+                goose_block(&looped(Some("country = 'US'"), None, false))
+            )
+        );
+    }
+
+    #[test]
+    fn golang_migrate_gets_a_file_of_its_own_that_commits() {
+        let fixes = golang(
+            "ALTER TABLE orders ADD COLUMN country text;\r\nDELETE FROM orders WHERE customer_id = 3;\r\n",
+            "backfill-in-schema-migration",
+        );
+        let batched = &fixes[0];
+        assert_eq!(batched.text, "ALTER TABLE orders ADD COLUMN country text;\r\n");
+        let body = looped(None, Some("customer_id = 3"), true);
+        assert_eq!(
+            batched.created,
+            [(
+                "db/migrations/0003_backfill_orders.up.sql".to_string(),
+                format!("-- Moved here from 0002_x.up.sql by safemig: the data change runs in batches, apart from the schema change.\n\n{body}\n").replace('\n', "\r\n")
+            )]
+        );
+    }
+
+    #[test]
+    fn plain_files_keep_the_loop_in_place() {
+        let fixes = plain(
+            "ALTER TABLE orders ADD COLUMN country text;\n  UPDATE orders SET country = 'US';\nCREATE INDEX i ON orders (country);\n",
+            "backfill-in-schema-migration",
+        );
+        let batched = &fixes[0];
+        let body = looped(Some("country = 'US'"), None, true).replace('\n', "\n  ");
+        assert_eq!(
+            batched.text,
+            format!("ALTER TABLE orders ADD COLUMN country text;\n  {body}\nCREATE INDEX i ON orders (country);\n")
+        );
+        assert!(batched.created.is_empty());
+        assert!(batched.title.starts_with("Run the UPDATE of `orders` in batches of 5000 rows by id, each committed"));
+        // A later statement names the table: no unchanged move.
+        assert_eq!(fixes.len(), 1, "{fixes:#?}");
+    }
+
+    #[test]
+    fn an_unbatched_backfill_alone_in_its_file_is_rewritten_in_place() {
+        let fixes = goose("-- +goose Up\nDELETE FROM orders WHERE note IS NULL;\n\n-- +goose Down\nSELECT 1;\n", "unbatched-backfill");
+        let [fix] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        assert_eq!(
+            fix.text,
+            format!(
+                "-- +goose NO TRANSACTION\n-- +goose Up\n{}\n\n-- +goose Down\nSELECT 1;\n",
+                goose_block(&looped(None, Some("note IS NULL"), true))
+            )
+        );
+        assert_eq!(
+            fix.title,
+            "Run the DELETE from `orders` in batches of 5000 rows by id, each committed, outside the migration's transaction: add `-- +goose NO TRANSACTION` (unsafe: a failure half-way leaves the earlier batches changed)"
+        );
+        let supabase = fixes_in(
+            &[
+                ("supabase/migrations/20240101000000_orders.sql", SEED),
+                ("supabase/migrations/20240102000000_x.sql", "UPDATE orders SET note = lower(note);\n"),
+            ],
+            "supabase/migrations/20240102000000_x.sql",
             "unbatched-backfill",
         );
-        eprintln!("{f:#?}");
-        panic!();
+        let [fix] = supabase.as_slice() else { panic!("{supabase:#?}") };
+        assert_eq!(fix.text, format!("{}\n", looped(Some("note = lower(note)"), None, false)));
+    }
+
+    #[test]
+    fn statements_the_loop_cannot_reproduce_are_moved_unchanged_or_left() {
+        for update in [
+            "UPDATE orders SET note = l.msg FROM log l WHERE l.at = orders.note;",
+            "UPDATE orders o SET note = 'x';",
+            "UPDATE ONLY orders SET note = 'x';",
+            "UPDATE orders SET note = 'x' RETURNING id;",
+            "UPDATE orders SET id = id + 100000;",
+            "UPDATE orders SET (customer_id, id) = (1, id + 1);",
+            "UPDATE orders SET note = (SELECT max(note) FROM orders);",
+            "DELETE FROM orders USING log WHERE log.msg = orders.note;",
+            "INSERT INTO orders SELECT id + 100000, customer_id, note FROM orders;",
+            "UPDATE log SET msg = 'x';",
+        ] {
+            let file = format!("ALTER TABLE orders ADD COLUMN country text;\n{update}\n");
+            let fixes = golang(&file, "backfill-in-schema-migration");
+            let [fix] = fixes.as_slice() else { panic!("{update}: {fixes:#?}") };
+            assert!(fix.title.contains(" unchanged to a new migration"), "{update}: {}", fix.title);
+            assert!(fix.preferred && fix.safety == Safety::Safe, "{update}");
+            assert_eq!(fix.text, "ALTER TABLE orders ADD COLUMN country text;\n", "{update}");
+        }
+        // unbatched-backfill offers nothing it cannot batch.
+        let fixes = golang("UPDATE orders SET note = l.msg FROM log l WHERE l.at = orders.note;\n", "unbatched-backfill");
+        assert!(fixes.is_empty(), "{fixes:#?}");
+    }
+
+    #[test]
+    fn no_move_past_a_dependent_statement_without_a_batched_loop() {
+        // `log` has no primary key: no loop, and the SET NOT NULL depends on the UPDATE.
+        let fixes = golang(
+            "ALTER TABLE log ADD COLUMN n int;\nUPDATE log SET n = 0;\nALTER TABLE log ALTER COLUMN n SET NOT NULL;\n",
+            "backfill-in-schema-migration",
+        );
+        assert!(fixes.is_empty(), "{fixes:#?}");
+        // In an explicit block, a later statement naming the table keeps the change in place.
+        let fixes = plain(
+            "BEGIN;\nALTER TABLE orders ADD COLUMN n int;\nUPDATE orders SET n = 0;\nALTER TABLE orders ALTER COLUMN n SET NOT NULL;\nCOMMIT;\n",
+            "backfill-in-schema-migration",
+        );
+        assert!(fixes.is_empty(), "{fixes:#?}");
+    }
+
+    #[test]
+    fn an_explicit_block_gets_the_loop_after_its_commit() {
+        let fixes = plain(
+            "BEGIN;\nALTER TABLE orders ADD COLUMN n int;\nUPDATE orders SET n = 0 WHERE note IS NOT NULL;\nCOMMIT;\n",
+            "backfill-in-schema-migration",
+        );
+        let [batched, unchanged] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        assert_eq!(
+            batched.text,
+            format!(
+                "BEGIN;\nALTER TABLE orders ADD COLUMN n int;\nCOMMIT;\n{}\n",
+                looped(Some("n = 0"), Some("note IS NOT NULL"), true)
+            )
+        );
+        assert_eq!(
+            unchanged.text,
+            "BEGIN;\nALTER TABLE orders ADD COLUMN n int;\nCOMMIT;\nUPDATE orders SET n = 0 WHERE note IS NOT NULL;\n"
+        );
+        assert_eq!(unchanged.safety, Safety::Safe);
+    }
+
+    #[test]
+    fn a_change_in_the_down_part_stays() {
+        let fixes = goose(
+            "-- +goose Up\nSELECT 1;\n\n-- +goose Down\nALTER TABLE orders ADD COLUMN n int;\nUPDATE orders SET n = 0;\n",
+            "backfill-in-schema-migration",
+        );
+        assert!(fixes.is_empty(), "{fixes:#?}");
     }
 }
