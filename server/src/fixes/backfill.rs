@@ -382,7 +382,11 @@ fn pieces(statement: &Statement, table: &QualifiedName) -> Option<Pieces> {
     let tokens = statement.parsed.tokens();
     let end = table.span.end;
     // `ONLY` leaves out the inheritance children the loop's own statements would see.
-    if tokens.iter().take_while(|t| t.end <= table.span.start).any(|t| matches!(&t.token, Token::Word(w) if w.value.eq_ignore_ascii_case("ONLY"))) {
+    if tokens
+        .iter()
+        .take_while(|t| t.end <= table.span.start)
+        .any(|t| matches!(&t.token, Token::Word(w) if w.value.eq_ignore_ascii_case("ONLY")))
+    {
         return None;
     }
     let mut rest = tokens.iter().skip_while(|t| t.start < end).filter(|t| !matches!(t.token, Token::SemiColon));
@@ -520,7 +524,8 @@ mod tests {
         format!("-- +goose StatementBegin\n{sql}\n-- +goose StatementEnd")
     }
 
-    const GOOSE_DOWN: &str = "\n-- +goose Down\n-- Nothing to undo here: the down part of 00002_x.sql undoes it, as before the move.\n";
+    const GOOSE_DOWN: &str =
+        "\n-- +goose Down\n-- Nothing to undo here: the down part of 00002_x.sql undoes it, as before the move.\n";
 
     #[test]
     fn goose_moves_the_loop_to_a_new_migration_outside_its_transaction() {
@@ -622,7 +627,10 @@ mod tests {
 
     #[test]
     fn an_unbatched_backfill_alone_in_its_file_is_rewritten_in_place() {
-        let fixes = goose("-- +goose Up\nDELETE FROM orders WHERE note IS NULL;\n\n-- +goose Down\nSELECT 1;\n", "unbatched-backfill");
+        let fixes = goose(
+            "-- +goose Up\nDELETE FROM orders WHERE note IS NULL;\n\n-- +goose Down\nSELECT 1;\n",
+            "unbatched-backfill",
+        );
         let [fix] = fixes.as_slice() else { panic!("{fixes:#?}") };
         assert_eq!(
             fix.text,
@@ -669,7 +677,8 @@ mod tests {
             assert_eq!(fix.text, "ALTER TABLE orders ADD COLUMN country text;\n", "{update}");
         }
         // unbatched-backfill offers nothing it cannot batch.
-        let fixes = golang("UPDATE orders SET note = l.msg FROM log l WHERE l.at = orders.note;\n", "unbatched-backfill");
+        let fixes =
+            golang("UPDATE orders SET note = l.msg FROM log l WHERE l.at = orders.note;\n", "unbatched-backfill");
         assert!(fixes.is_empty(), "{fixes:#?}");
     }
 
