@@ -193,12 +193,15 @@ fn fixes(finding: &Finding, ctx: &FixContext, batched_only: bool, out: &mut Vec<
             let commit_rounds = !ctx.settings.implicit_transaction;
             if let Some(sql) = loop_sql(commit_rounds) {
                 let title = format!("Move the {what} after the COMMIT, {}", batches(commit_rounds, ""));
-                out.push(fix(title, true, Safety::Unsafe, vec![remove.clone(), after(&sql)]));
+                out.push(fix(title, true, Safety::Unsafe, vec![remove, after(&sql)]));
             }
-            if !batched_only {
-                let original = &text[statement.range.clone()];
-                let title = format!("Move the {what} after the COMMIT, unchanged (the schema change commits first)");
-                out.push(fix(title, out.is_empty(), Safety::Safe, vec![remove, after(original)]));
+            // Unchanged after the COMMIT it would still run in this schema migration: a new one.
+            if !batched_only && !dependents {
+                let preferred = out.is_empty();
+                out.extend(
+                    moved_unchanged(ctx, statement, &change, &in_section, preferred)
+                        .map(|f| Fix { rule: finding.rule, ..f }),
+                );
             }
         }
         Some(TxnOrigin::Runner | TxnOrigin::ImplicitBatch) | None => {
@@ -247,6 +250,15 @@ fn moved_batched(
         Err(NoOptOut::OwnFile) => (false, true),
         Err(NoOptOut::AlwaysInTransaction) => (false, false),
     };
+    // Another data change moved along would run in a schema migration again.
+    let data = |l: &usize| {
+        ctx.file.statements.get(*l).is_some_and(|s| {
+            matches!(s.kind(), StatementKind::Update(_) | StatementKind::Delete(_) | StatementKind::Insert(_))
+        })
+    };
+    if dependents && later.iter().any(data) {
+        return None;
+    }
     let sql = loop_sql(commit)?;
     let mut tail = String::new();
     let mut edits = vec![FileEdit::Replace { range: removal(text, statement.range.clone()), text: String::new() }];
@@ -266,7 +278,7 @@ fn moved_batched(
         }
     }
     let moved: Vec<&str> = if dependents {
-        later.iter().filter_map(|&l| ctx.file.statements.get(l)).map(|s| &text[s.range.clone()]).collect()
+        later.iter().filter_map(|&l| ctx.file.statements.get(l)).filter_map(|s| text.get(s.range.clone())).collect()
     } else {
         Vec::new()
     };
@@ -315,7 +327,7 @@ fn moved_unchanged(
     let from = place.path.strip_prefix(&place.set.dir).unwrap_or(place.path).display().to_string();
     let intro = format!("-- Moved here from {from} by safemig: the data change runs apart from the schema change.\n");
     let slug = slug("", &format!("backfill_{}", change.table.name()));
-    let new = new_migration(ctx, &slug, &intro, &format!("{}\n", &text[statement.range.clone()]), false)?;
+    let new = new_migration(ctx, &slug, &intro, &format!("{}\n", text.get(statement.range.clone())?), false)?;
     let mut edits = vec![FileEdit::Replace { range: removal(text, statement.range.clone()), text: String::new() }];
     edits.extend(new.edits);
     Some(Fix {
@@ -590,6 +602,15 @@ mod tests {
     }
 
     #[test]
+    fn no_move_with_another_data_change_after_it() {
+        let fixes = goose(
+            "-- +goose Up\nALTER TABLE orders ADD COLUMN country text;\nUPDATE orders SET country = 'US';\nALTER TABLE orders ALTER COLUMN country SET NOT NULL;\nDELETE FROM orders WHERE note = 'x';\n\n-- +goose Down\nSELECT 1;\n",
+            "backfill-in-schema-migration",
+        );
+        assert!(fixes.is_empty(), "{fixes:#?}");
+    }
+
+    #[test]
     fn golang_migrate_gets_a_file_of_its_own_that_commits() {
         let fixes = golang(
             "ALTER TABLE orders ADD COLUMN country text;\r\nDELETE FROM orders WHERE customer_id = 3;\r\n",
@@ -712,9 +733,14 @@ mod tests {
                 looped(Some("n = 0"), Some("note IS NOT NULL"), true)
             )
         );
+        // Unchanged after the COMMIT, it would still run in a schema migration: a new one.
+        assert_eq!(unchanged.text, "BEGIN;\nALTER TABLE orders ADD COLUMN n int;\nCOMMIT;\n");
         assert_eq!(
-            unchanged.text,
-            "BEGIN;\nALTER TABLE orders ADD COLUMN n int;\nCOMMIT;\nUPDATE orders SET n = 0 WHERE note IS NOT NULL;\n"
+            unchanged.created,
+            [(
+                "migrations/003_backfill_orders.sql".to_string(),
+                "-- Moved here from 002_x.sql by safemig: the data change runs apart from the schema change.\n\nUPDATE orders SET n = 0 WHERE note IS NOT NULL;\n".to_string()
+            )]
         );
         assert_eq!(unchanged.safety, Safety::Safe);
     }

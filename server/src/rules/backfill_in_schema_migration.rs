@@ -71,16 +71,17 @@ kept as written. Where it goes:
   migration (only `drizzle-kit` writes its journal).
 
 When a later statement of the migration names the table (a `SET NOT NULL` after the backfill),
-it depends on the data change: it moves into the new migration after the loop, and that migration
-keeps its transaction (the loop then does not commit per round). **Unsafe**: rounds that commit
+it depends on the data change: it moves into the new migration after the loop, with every
+statement after it, and that migration keeps its transaction (the loop then does not commit per
+round); not offered when another data change is among them. **Unsafe**: rounds that commit
 cannot roll back together (a failure half-way leaves the earlier rounds changed), each round sees
 the rows as they are then, and `now()` differs between rounds.
 
 Not batched (the loop would not reproduce it exactly): `UPDATE … FROM`, `DELETE … USING`,
 `RETURNING`, a table alias, `ONLY`, an `UPDATE` of the key itself, a subquery that reads the same
 table, `INSERT … SELECT`, a table without a single-column primary key, non-PostgreSQL dialects.
-Those are moved unchanged instead: into the new migration, or after the `COMMIT`; this is offered
-as well for a batchable statement. **Safe** (same statements, same order; the schema change
+Those are moved unchanged instead, into a new migration right after this one (after a `COMMIT`
+it would still run in a schema migration); this is offered as well for a batchable statement. **Safe** (same statements, same order; the schema change
 commits first) when no later statement names the table; otherwise not offered.
 "#;
 
