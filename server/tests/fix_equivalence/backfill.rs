@@ -62,6 +62,19 @@ fn backfills_move_to_their_own_migration_in_batches() {
     let created =
         std::fs::read_to_string(fixed.path().join("db/migrations/00003_backfill_orders.sql")).expect("created");
     assert!(created.contains("SET NOT NULL") && !created.contains("NO TRANSACTION"), "{created}");
+    // Lower locks: the loop scans `orders` under no write-blocking lock; in the original
+    // migration the UPDATE scanned it under the ADD COLUMN's ACCESS EXCLUSIVE.
+    let db = TestDb::new("fix_backfill_probe");
+    let probed = probe_set(&db, fixed.path(), 2, "orders");
+    let looped = probed.iter().find(|p| p.sql.starts_with("-- +goose StatementBegin\nDO") || p.sql.starts_with("DO"));
+    let looped = looped.unwrap_or_else(|| panic!("no loop probed: {probed:#?}"));
+    assert!(looped.scanned, "{looped:#?}");
+    assert_no_blocking_scan(std::slice::from_ref(looped), "orders", looped.filenode);
+    let db = TestDb::new("fix_backfill_probe");
+    let original = workspace(&refs(&files));
+    let probed = probe_set(&db, original.path(), 1, "orders");
+    let update = probed.iter().find(|p| p.sql.starts_with("UPDATE")).expect("the UPDATE probed");
+    assert!(update.scanned && update.holds("orders", "AccessExclusiveLock"), "{update:#?}");
 
     // golang-migrate: a file of its own runs outside a transaction; a DELETE with its filter.
     let files = golang(&[
