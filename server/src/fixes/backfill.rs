@@ -73,6 +73,14 @@ fn fixes(finding: &Finding, ctx: &FixContext, batched_only: bool, out: &mut Vec<
     let i = finding.statement;
     let Some(statement) = ctx.file.statements.get(i) else { return };
     let Some(change) = data_change(statement) else { return };
+    // Inside a goose `StatementBegin … StatementEnd` block the runner sends the block as one
+    // statement: neither a loop in its place nor a move out of it is sure to run as written.
+    if let Some(place) = ctx.place {
+        let blocks = framework(place.set.framework).statement_blocks(place.path, ctx.text());
+        if blocks.iter().any(|b| b.contains(&statement.range.start)) {
+            return;
+        }
+    }
     let key = if ctx.settings.dialect == Dialect::Postgres { primary_key(ctx.schema, change.table) } else { None };
     let pieces = change
         .batch
@@ -445,11 +453,15 @@ fn pieces(statement: &Statement, table: &QualifiedName) -> Option<Pieces> {
     if filter_from.is_some() && filter.is_none() {
         return None;
     }
-    // A subquery over the same table would read rows earlier rounds changed.
+    // A subquery over the same table would read rows earlier rounds changed; a column named like
+    // the loop's variables would be ambiguous in it.
     let name = table.name();
     let mut after_select = false;
     for t in &rest {
         if let Token::Word(w) = &t.token {
+            if ["last_key", "next_key"].iter().any(|v| w.value.eq_ignore_ascii_case(v)) {
+                return None;
+            }
             if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("SELECT") {
                 after_select = true;
             } else if after_select && same_name(w, name) {
@@ -686,6 +698,7 @@ mod tests {
             "UPDATE orders SET id = id + 100000;",
             "UPDATE orders SET (customer_id, id) = (1, id + 1);",
             "UPDATE orders SET note = (SELECT max(note) FROM orders);",
+            "UPDATE orders SET note = 'x' WHERE last_key IS NULL;",
             "DELETE FROM orders USING log WHERE log.msg = orders.note;",
             "INSERT INTO orders SELECT id + 100000, customer_id, note FROM orders;",
             "UPDATE log SET msg = 'x';",
@@ -743,6 +756,15 @@ mod tests {
             )]
         );
         assert_eq!(unchanged.safety, Safety::Safe);
+    }
+
+    #[test]
+    fn a_change_inside_a_goose_statement_block_stays() {
+        let fixes = goose(
+            "-- +goose Up\nALTER TABLE orders ADD COLUMN n int;\n-- +goose StatementBegin\nUPDATE orders SET n = 0;\n-- +goose StatementEnd\n\n-- +goose Down\nSELECT 1;\n",
+            "backfill-in-schema-migration",
+        );
+        assert!(fixes.is_empty(), "{fixes:#?}");
     }
 
     #[test]

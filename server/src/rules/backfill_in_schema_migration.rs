@@ -82,7 +82,8 @@ Not batched (the loop would not reproduce it exactly): `UPDATE … FROM`, `DELET
 table, `INSERT … SELECT`, a table without a single-column primary key, non-PostgreSQL dialects.
 Those are moved unchanged instead, into a new migration right after this one (after a `COMMIT`
 it would still run in a schema migration); this is offered as well for a batchable statement. **Safe** (same statements, same order; the schema change
-commits first) when no later statement names the table; otherwise not offered.
+commits first) when no later statement names the table; otherwise not offered. A statement inside
+a goose `StatementBegin … StatementEnd` block gets no fix.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

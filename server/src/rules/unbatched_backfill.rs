@@ -60,7 +60,8 @@ and runs the `UPDATE … SET` / `DELETE` of each round with the `WHERE` kept as 
 **Unsafe**: rounds that commit cannot roll back together (a failure half-way leaves the earlier
 rounds changed), and each round sees the rows as they are then. No fix for what the loop would not
 reproduce exactly (`UPDATE … FROM`, `DELETE … USING`, `RETURNING`, an alias, `ONLY`, an update of
-the key, a subquery over the same table) or a table without a single-column primary key.
+the key, a subquery over the same table), a table without a single-column primary key, or a
+statement inside a goose `StatementBegin … StatementEnd` block.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
