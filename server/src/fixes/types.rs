@@ -40,6 +40,13 @@ fn new_column(finding: &Finding, ctx: &FixContext) -> Option<NewColumn> {
     if !new_table || finding.range.is_empty() {
         return None;
     }
+    // SQLite's `INTEGER PRIMARY KEY AUTOINCREMENT` (or MySQL's `AUTO_INCREMENT`) in a file read
+    // as PostgreSQL: the type is part of that syntax, and another would break it.
+    let column = statement.parsed.text.get(dc.column.span.start as usize..dc.column.span.end as usize)?;
+    let upper = column.to_ascii_uppercase();
+    if upper.contains("AUTOINCREMENT") || upper.contains("AUTO_INCREMENT") {
+        return None;
+    }
     Some(NewColumn {
         name: dc.column.name.value.clone(),
         ty: dc.ty.clone(),
@@ -292,6 +299,10 @@ mod tests {
 
     #[test]
     fn types_written_otherwise_get_no_fix() {
+        assert_eq!(
+            fix("CREATE TABLE e (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, n text);\n", "prefer-bigint"),
+            None
+        );
         assert_eq!(fix("CREATE TABLE e (at DateTime('UTC'), n int);\n", "prefer-timestamptz"), None);
         assert_eq!(fix("CREATE TABLE e (doc JSON(a String), n int);\n", "prefer-jsonb"), None);
         assert_eq!(

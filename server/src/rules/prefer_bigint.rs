@@ -46,7 +46,8 @@ Rewrite the type in place: `integer`/`int4`/`smallint` → `bigint`; `serial`/`s
 `PRIMARY KEY`, `REFERENCES` and the rest stay. Only for a column of a table this migration creates (in its `CREATE TABLE`, or an `ADD COLUMN` to a
 table created earlier in the file); a new column of an existing table keeps the hint without a fix.
 The edit replaces exactly the type as written; the rest of the column definition stays.
-**Unsafe**: the migration builds a different column type.
+No fix for a type written otherwise (a quoted name) or part of `AUTOINCREMENT`/`AUTO_INCREMENT`
+syntax. **Unsafe**: the migration builds a different column type.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
