@@ -69,6 +69,8 @@ pub(super) fn unbatched_backfill(finding: &Finding, ctx: &FixContext, out: &mut 
     fixes(finding, ctx, true, out);
 }
 
+/// The fixes for the data change of `finding`, wherever it runs (see the module's table);
+/// `batched_only` leaves out the unchanged move, which does not batch anything.
 fn fixes(finding: &Finding, ctx: &FixContext, batched_only: bool, out: &mut Vec<Fix>) {
     let i = finding.statement;
     let Some(statement) = ctx.file.statements.get(i) else { return };
@@ -82,6 +84,9 @@ fn fixes(finding: &Finding, ctx: &FixContext, batched_only: bool, out: &mut Vec<
         }
     }
     let key = if ctx.settings.dialect == Dialect::Postgres { primary_key(ctx.schema, change.table) } else { None };
+    // The key is the one before this file: an earlier ALTER TABLE of this file that names it
+    // (a rename, a type change, a dropped key) may have changed it.
+    let key = key.filter(|key| !altered_earlier(ctx, i, change.table, key));
     let pieces = change
         .batch
         .as_ref()
@@ -347,6 +352,17 @@ fn moved_unchanged(
         preferred,
         safety: Safety::Safe,
         edits,
+    })
+}
+
+/// Whether a statement before `index` is an `ALTER TABLE` of `table` that names `key` (SQL).
+fn altered_earlier(ctx: &FixContext, index: usize, table: &QualifiedName, key: &str) -> bool {
+    let key = key.trim_matches('"');
+    ctx.file.statements.iter().take(index).any(|s| match s.kind() {
+        StatementKind::AlterTable(at) => {
+            at.table.key() == table.key() && s.facts().identifiers.iter().any(|id| id.value.eq_ignore_ascii_case(key))
+        }
+        _ => false,
     })
 }
 
@@ -765,6 +781,16 @@ mod tests {
             "backfill-in-schema-migration",
         );
         assert!(fixes.is_empty(), "{fixes:#?}");
+    }
+
+    #[test]
+    fn no_loop_over_a_key_this_file_renamed() {
+        let fixes = golang(
+            "ALTER TABLE orders RENAME COLUMN id TO order_id;\nUPDATE orders SET note = 'x';\n",
+            "backfill-in-schema-migration",
+        );
+        let [fix] = fixes.as_slice() else { panic!("{fixes:#?}") };
+        assert!(fix.title.contains(" unchanged "), "{}", fix.title);
     }
 
     #[test]

@@ -13,10 +13,6 @@ INSERT INTO orders SELECT g, g % 7, CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g 
 const ADD: &str = "ALTER TABLE orders ADD COLUMN country text;";
 const UPDATE: &str = "UPDATE orders SET country = 'US', note = coalesce(note, 'none') WHERE customer_id <> 3;";
 
-fn golang(files: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
-    files.to_vec()
-}
-
 fn refs<'a>(files: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     files.iter().map(|(p, t)| (*p, t.as_str())).collect()
 }
@@ -77,7 +73,7 @@ fn backfills_move_to_their_own_migration_in_batches() {
     assert!(update.scanned && update.holds("orders", "AccessExclusiveLock"), "{update:#?}");
 
     // golang-migrate: a file of its own runs outside a transaction; a DELETE with its filter.
-    let files = golang(&[
+    let files = [
         ("db/migrations/0001_shop.up.sql", SHOP.to_string()),
         ("db/migrations/0001_shop.down.sql", "DROP TABLE orders, customers;\n".to_string()),
         (
@@ -85,7 +81,7 @@ fn backfills_move_to_their_own_migration_in_batches() {
             format!("{ADD}\nDELETE FROM orders WHERE customer_id = 3 AND note IS NULL;\n"),
         ),
         ("db/migrations/0002_purge.down.sql", "ALTER TABLE orders DROP COLUMN country;\n".to_string()),
-    ]);
+    ];
     check_case(&Case {
         name: "backfill_golang",
         files: &refs(&files),
