@@ -157,6 +157,24 @@ fn unbatched_backfills_become_the_loop() {
     let text = std::fs::read_to_string(fixed.path().join("db/migrations/00002_notes.sql")).expect("fixed");
     assert!(text.contains("-- +goose StatementBegin\nDO $safemig$"), "{text}");
 
+    // sqlx sends the file as one query string: after `-- no-transaction` the loop alone in it
+    // commits per round.
+    let files = [
+        ("Cargo.toml", "[package]\nname = \"x\"\n".to_string()),
+        ("migrations/1_shop.sql", SHOP.to_string()),
+        ("migrations/2_notes.sql", "UPDATE orders SET note = 'none' WHERE note IS NULL;\n".to_string()),
+    ];
+    let fixed = check_case(&Case {
+        name: "unbatched_sqlx",
+        files: &refs(&files),
+        rel: "migrations/2_notes.sql",
+        rule: "unbatched-backfill",
+        title: "Run the UPDATE of `orders` in batches of 5000 rows by id, each committed, outside the migration's transaction: start the file with `-- no-transaction`",
+        safety: Safety::Unsafe,
+    });
+    let text = std::fs::read_to_string(fixed.path().join("migrations/2_notes.sql")).expect("fixed");
+    assert!(text.starts_with("-- no-transaction\nDO $safemig$") && text.contains("COMMIT;"), "{text}");
+
     // A golang-migrate file holding only the statement runs outside a transaction already.
     let files = [
         ("db/migrations/0001_shop.up.sql", SHOP.to_string()),
