@@ -960,5 +960,7 @@ mod history;
 #[path = "lsp_e2e/unique.rs"]
 mod unique;
 
+#[path = "lsp_e2e/backfill.rs"]
+mod backfill;
 #[path = "lsp_e2e/columns.rs"]
 mod columns;

@@ -6,6 +6,7 @@
 //! lives in), keep the file's line endings, and never overwrite a file ([`FileEdit::Create`]
 //! must fail when the file exists).
 
+mod backfill;
 mod batched;
 mod columns;
 mod concurrently;
@@ -17,6 +18,7 @@ mod names;
 mod not_valid;
 mod placement;
 mod renumber;
+mod types;
 mod unique;
 
 use std::ops::Range;
@@ -167,6 +169,14 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("foreign-key-missing-index", foreign_key_index::foreign_key_index),
     ("add-column-not-null-no-default", columns::not_null_no_default),
     ("add-column-rewrite", columns::rewrite),
+    ("backfill-in-schema-migration", backfill::backfill_in_schema_migration),
+    ("unbatched-backfill", backfill::unbatched_backfill),
+    ("prefer-bigint", types::prefer_bigint),
+    ("prefer-identity", types::prefer_identity),
+    ("prefer-timestamptz", types::prefer_timestamptz),
+    ("prefer-text", types::prefer_text),
+    ("ban-char", types::ban_char),
+    ("prefer-jsonb", types::prefer_jsonb),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).

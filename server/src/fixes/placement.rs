@@ -177,6 +177,20 @@ pub(super) fn new_migration_at(
     new_migrations_from(ctx, k, &[NewSpec::plain(slug, intro, body, outside_transaction)])?.pop()
 }
 
+/// [`new_migration`] with a body that depends on the framework: `body(true)` for goose, which
+/// needs `-- +goose StatementBegin`/`StatementEnd` around a PL/pgSQL block (lines joined with
+/// `\n`).
+pub(super) fn new_migration_with(
+    ctx: &FixContext,
+    slug: &str,
+    intro: &str,
+    body: &dyn Fn(bool) -> String,
+    outside_transaction: bool,
+) -> Option<NewMigration> {
+    let spec = NewSpec { slug, intro, body: body(false), goose_body: body(true), outside_transaction };
+    new_migrations(ctx, &[spec])?.pop()
+}
+
 /// Consecutive new migrations right after the file's own (the first takes the next version key,
 /// the second the one after, …), in the framework's naming. `None` when their keys do not all
 /// fit between this migration and the next one, or one of their files exists.
@@ -416,7 +430,7 @@ fn goose_statement(sql: &str) -> String {
 
 /// The `lock_timeout` value in effect at the statement (from a `SET [LOCAL]` earlier in the
 /// file that still applies), as a quoted literal.
-fn lock_timeout_at(sc: &StatementContext) -> Option<String> {
+pub(super) fn lock_timeout_at(sc: &StatementContext) -> Option<String> {
     sc.earlier().find_map(|(i, s)| match s.kind() {
         StatementKind::Set(p) if p.name == "lock_timeout" => {
             let value = p.value.trim().trim_matches('\'');

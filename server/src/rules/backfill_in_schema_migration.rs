@@ -52,7 +52,38 @@ WHERE id IN (SELECT id FROM users WHERE email_normalized IS NULL ORDER BY id LIM
 ```
 
 ## Quick fix
-None: the data change has to move to another migration.
+Rewrite the data change as a batched loop on the table's single-column primary key (known from
+the earlier migrations): a `DO` block that walks the key in rounds of 5,000 rows (keyset
+pagination) and runs the `UPDATE … SET` / `DELETE` of each round with the statement's `WHERE`
+kept as written. Where it goes:
+- a file run statement by statement, outside a transaction (plain files, goose `NO TRANSACTION`):
+  in place, each round committed;
+- an explicit `BEGIN … COMMIT`: after the `COMMIT`, each round committed (not offered when a later
+  statement of the block names the table);
+- the runner's transaction (goose, dbmate, sqlx, Atlas, Flyway, Diesel) or one query string
+  (golang-migrate, Prisma): into a new migration right after this one, in the framework's naming,
+  outside a transaction so that each round commits: the framework's opt-out (goose
+  `-- +goose NO TRANSACTION` with `StatementBegin`/`StatementEnd` around the block, dbmate
+  `transaction:false`, sqlx `-- no-transaction`, Atlas `-- atlas:txmode none`, a Flyway
+  `.sql.conf`, Diesel `metadata.toml`), or for golang-migrate and Prisma a file that holds only
+  the loop. Supabase and node-pg-migrate have no way out of the transaction: the loop there does
+  not commit per round (its row locks last until the migration commits). Drizzle gets no new
+  migration (only `drizzle-kit` writes its journal).
+
+When a later statement of the migration names the table (a `SET NOT NULL` after the backfill),
+it depends on the data change: it moves into the new migration after the loop, with every
+statement after it, and that migration keeps its transaction (the loop then does not commit per
+round); not offered when another data change is among them. **Unsafe**: rounds that commit
+cannot roll back together (a failure half-way leaves the earlier rounds changed), each round sees
+the rows as they are then, and `now()` differs between rounds.
+
+Not batched (the loop would not reproduce it exactly): `UPDATE … FROM`, `DELETE … USING`,
+`RETURNING`, a table alias, `ONLY`, an `UPDATE` of the key itself, a subquery that reads the same
+table, `INSERT … SELECT`, a table without a single-column primary key, non-PostgreSQL dialects.
+Those are moved unchanged instead, into a new migration right after this one (after a `COMMIT`
+it would still run in a schema migration); this is offered as well for a batchable statement. **Safe** (same statements, same order; the schema change
+commits first) when no later statement names the table; otherwise not offered. A statement inside
+a goose `StatementBegin … StatementEnd` block gets no fix.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

@@ -35,7 +35,12 @@ CREATE TABLE countries (code text PRIMARY KEY CHECK (length(code) = 2));
 ```
 
 ## Quick fix
-Rewrite the type in place as `text` (keeping array brackets).
+Rewrite the type in place as `text` (keeping array brackets). The blank padding and the length
+limit go (`char` alone is `char(1)`): the fix's title names the `CHECK (char_length(col) <= n)` to
+add when the length is a rule. Only for a column of a table this migration creates (in its `CREATE TABLE`, or an `ADD COLUMN` to a
+table created earlier in the file); a new column of an existing table keeps the hint without a fix.
+The edit replaces exactly the type as written; the rest of the column definition stays.
+**Unsafe**: values are no longer padded, and longer ones are accepted.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

@@ -369,6 +369,12 @@ impl<'a> StatementContext<'a> {
         self.migration.created_tables.get(&table.key()).is_some_and(|&i| i < self.index)
     }
 
+    /// This statement is the `CREATE TABLE` that creates `table` in this migration (not a
+    /// `CREATE TABLE IF NOT EXISTS` of a table the schema already has).
+    pub fn creates_table(&self, table: &QualifiedName) -> bool {
+        self.migration.created_tables.get(&table.key()) == Some(&self.index)
+    }
+
     /// The table of `index` when an earlier statement of this migration builds it with
     /// `CREATE INDEX` (nearest build first).
     pub fn table_of_index_built_earlier(&self, index: &QualifiedName) -> Option<&'a QualifiedName> {

@@ -35,7 +35,10 @@ CREATE TABLE webhooks (payload jsonb NOT NULL);
 Keep `json` only when the exact input text matters: key order, duplicate keys, whitespace.
 
 ## Quick fix
-Rewrite the type in place as `jsonb` (keeping array brackets).
+Rewrite the type in place as `jsonb` (keeping array brackets). Only for a column of a table this migration creates (in its `CREATE TABLE`, or an `ADD COLUMN` to a
+table created earlier in the file); a new column of an existing table keeps the hint without a fix.
+The edit replaces exactly the type as written; the rest of the column definition stays.
+**Unsafe**: `jsonb` stores parsed JSON: key order, duplicate keys and whitespace of the input go.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

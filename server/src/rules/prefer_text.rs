@@ -36,7 +36,11 @@ A `CHECK` constraint states a real limit and can be replaced online (`NOT VALID`
 `VALIDATE CONSTRAINT`).
 
 ## Quick fix
-Rewrite the type in place as `text` (keeping array brackets).
+Rewrite the type in place as `text` (keeping array brackets). The length limit goes: the fix's
+title names the `CHECK (char_length(col) <= n)` to add when the limit is a real rule. Only for a column of a table this migration creates (in its `CREATE TABLE`, or an `ADD COLUMN` to a
+table created earlier in the file); a new column of an existing table keeps the hint without a fix.
+The edit replaces exactly the type as written; the rest of the column definition stays.
+**Unsafe**: the column no longer rejects longer values.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

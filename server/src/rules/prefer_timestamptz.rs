@@ -35,7 +35,11 @@ CREATE TABLE events (occurred_at timestamptz NOT NULL);
 Keep `timestamp` only for readings that are deliberately zone-less, such as a local opening time.
 
 ## Quick fix
-Rewrite the type in place as `timestamptz`, keeping any precision and array brackets.
+Rewrite the type in place as `timestamptz`, keeping any precision and array brackets
+(`timestamp(3) without time zone` → `timestamptz(3)`). Only for a column of a table this migration creates (in its `CREATE TABLE`, or an `ADD COLUMN` to a
+table created earlier in the file); a new column of an existing table keeps the hint without a fix.
+The edit replaces exactly the type as written; the rest of the column definition stays.
+**Unsafe**: values are then read and written as instants in the session's time zone.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

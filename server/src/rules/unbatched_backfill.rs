@@ -44,7 +44,24 @@ UPDATE users SET email_normalized = lower(email) WHERE id >= 10001 AND id < 2000
 ```
 
 ## Quick fix
-None: batching needs a loop outside a single SQL statement.
+Rewrite the statement as a batched loop on the table's single-column primary key (known from the
+earlier migrations): a `DO` block that walks the key in rounds of 5,000 rows (keyset pagination)
+and runs the `UPDATE … SET` / `DELETE` of each round with the `WHERE` kept as written.
+- Alone in its file (or its up part): in place; in the runner's transaction with the framework's
+  opt-out so each round commits (goose `-- +goose NO TRANSACTION` and `StatementBegin`/
+  `StatementEnd`, dbmate `transaction:false`, sqlx `-- no-transaction`, Atlas
+  `-- atlas:txmode none`, Flyway `.sql.conf`, Diesel `metadata.toml`); golang-migrate and Prisma
+  run a one-statement file outside a transaction already; Supabase, Drizzle and node-pg-migrate
+  keep their transaction and the loop does not commit per round.
+- With other statements: in place when the file runs statement by statement, after the `COMMIT`
+  of an explicit block, else in a new migration right after this one, as for
+  `backfill-in-schema-migration` (later statements that name the table move along with it).
+
+**Unsafe**: rounds that commit cannot roll back together (a failure half-way leaves the earlier
+rounds changed), and each round sees the rows as they are then. No fix for what the loop would not
+reproduce exactly (`UPDATE … FROM`, `DELETE … USING`, `RETURNING`, an alias, `ONLY`, an update of
+the key, a subquery over the same table), a table without a single-column primary key, or a
+statement inside a goose `StatementBegin … StatementEnd` block.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

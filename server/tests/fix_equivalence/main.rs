@@ -719,6 +719,7 @@ fn dbmate(sql: &str) -> String {
 
 // ---- the fixes, a module per family -----------------------------------------------------------
 
+mod backfill;
 mod columns;
 mod concurrently;
 mod history;
