@@ -6,9 +6,9 @@
 //! lives in), keep the file's line endings, and never overwrite a file ([`FileEdit::Create`]
 //! must fail when the file exists).
 
-#[allow(dead_code)] // its users (backfill fixes) land next; drop this then
 mod batched;
 mod concurrently;
+mod expand;
 mod lock_timeout;
 mod not_valid;
 mod placement;
@@ -123,6 +123,9 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("constraint-validated-on-add", not_valid::constraint),
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
+    ("rename-column", expand::rename_column),
+    ("rename-table", expand::rename_table),
+    ("column-type-rewrite", expand::column_type),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
@@ -163,3 +166,5 @@ pub fn apply(text: &str, edits: &[FileEdit]) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod expand_tests;

@@ -2,8 +2,9 @@
 
 use crate::rules::context::renamed_key;
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
-use crate::sql::facts::{AlterAction, Name, QualifiedName};
+use crate::sql::facts::{AlterAction, Name, ObjectKind, QualifiedName};
 use crate::sql::{Dialect, StatementKind};
+use sqlparser::tokenizer::Token;
 
 pub static RULE: Rule = Rule {
     id: "rename-table",
@@ -59,6 +60,10 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
             // The second half of a swap: the first half is where the old name disappears.
             continue;
         }
+        if ctx.dialect() == Dialect::Postgres && view_left_behind(ctx, old, to) {
+            // Expand/contract: old code keeps reading and writing through the view.
+            continue;
+        }
         if let Some((j, replacement)) = ctx.later_renamed_into(old) {
             // A swap: another table takes the old name, so old code keeps finding one.
             if ctx.dialect() != Dialect::Mysql && ctx.same_transaction_as(j) {
@@ -99,6 +104,25 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
             f.with_fix(format!("Create a view `{old}` over the renamed table"));
         }
     }
+}
+
+/// A later statement in the same transaction creates a view with the old name over the renamed
+/// table: the code that still uses the old name keeps working.
+fn view_left_behind(ctx: &StatementContext, old: &QualifiedName, to: &Name) -> bool {
+    let key = old.key();
+    ctx.later().any(|(j, s)| match s.kind() {
+        StatementKind::CreateObject(o) => {
+            o.object == ObjectKind::View
+                && o.name.key() == key
+                && ctx.same_transaction_as(j)
+                && s.parsed.tokens().iter().any(|t| match &t.token {
+                    Token::Word(w) if w.quote_style.is_some() => w.value == to.value,
+                    Token::Word(w) => w.value.to_lowercase() == to.value,
+                    _ => false,
+                })
+        }
+        _ => false,
+    })
 }
 
 /// An earlier statement of this migration renamed away the table whose name `table` now takes
