@@ -655,3 +655,4 @@ fn dbmate(sql: &str) -> String {
 
 mod concurrently;
 mod not_valid;
+mod expand;
