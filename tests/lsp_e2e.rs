@@ -919,3 +919,5 @@ fn quick_fixes_in_migration_sets_apply_through_the_editor() {
 
 // Quick fixes by family, each applied through the editor with `fix_in_editor`: one module per
 // family in tests/lsp_e2e/.
+#[path = "lsp_e2e/expand.rs"]
+mod expand;
