@@ -446,7 +446,10 @@ pub(super) fn column_type(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix
     contract.push(format!("DROP TRIGGER {sync} ON {table_sql};"));
     contract.push(format!("DROP FUNCTION {function}();"));
     contract.push(format!("{head} DROP COLUMN {col};"));
-    contract.push(format!("{head} RENAME COLUMN {new} TO {col};"));
+    // Only the trigger used `c_new`: the code keeps finding `c`.
+    contract.push(format!(
+        "{head} RENAME COLUMN {new} TO {col};  -- safemig: ignore rename-column — {col} keeps its name for the code"
+    ));
     if column.not_null {
         contract.push(format!("{head} ALTER COLUMN {col} SET NOT NULL;"));
         contract.push(format!("{head} DROP CONSTRAINT {check};"));

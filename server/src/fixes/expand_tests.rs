@@ -258,7 +258,7 @@ CREATE TRIGGER orders_amount_new_sync BEFORE INSERT OR UPDATE ON orders FOR EACH
 --   DROP TRIGGER orders_amount_new_sync ON orders;\n\
 --   DROP FUNCTION orders_amount_new_sync();\n\
 --   ALTER TABLE orders DROP COLUMN amount;\n\
---   ALTER TABLE orders RENAME COLUMN amount_new TO amount;\n\
+--   ALTER TABLE orders RENAME COLUMN amount_new TO amount;  -- safemig: ignore rename-column — amount keeps its name for the code\n\
 --   ALTER TABLE orders ALTER COLUMN amount SET NOT NULL;\n\
 --   ALTER TABLE orders DROP CONSTRAINT orders_amount_new_not_null;\n\
 --   ALTER TABLE orders ALTER COLUMN amount SET DEFAULT 0;\n\

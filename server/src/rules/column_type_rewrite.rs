@@ -43,7 +43,26 @@ Expand and contract, over several deploys:
 5. drop the old column in a later release.
 
 ## Quick fix
-None: expand/contract spans several migrations and releases.
+When the replayed migrations know the column: the expand step, in place of the type change.
+**Unsafe**: it needs the contract step in a later release.
+- `ADD COLUMN c_new <new type>` (no default, no rewrite), and `CHECK (c_new IS NOT NULL) NOT
+  VALID` when `c` is NOT NULL.
+- A trigger function and a `BEFORE INSERT OR UPDATE` trigger (`<table>_c_new_sync`, at most 63
+  bytes) that set `c_new` from `c` on every write: with the `USING` expression (evaluated over the
+  new row, so it may read any column) or a cast.
+- A batched backfill (`SET c_new = <expression> WHERE c_new IS DISTINCT FROM (<expression>)`),
+  placed as for `rename-column`: right after it or after the `COMMIT` when the file runs statement
+  by statement, else a new migration right after this one, outside a transaction where the
+  framework can (each round commits).
+- A comment dated today naming the contract step, with a suggested date two weeks on: one later
+  migration, in one transaction: `VALIDATE` the check, `LOCK TABLE … IN ACCESS EXCLUSIVE MODE`,
+  drop the trigger and the function, `DROP COLUMN c`, `RENAME COLUMN c_new TO c`, `SET NOT NULL`
+  and drop the check, `SET DEFAULT` to `c`'s default; plus the indexes, constraints and foreign
+  keys on `c` to re-create on `c_new` first. The rename carries a `-- safemig: ignore
+  rename-column` comment: only the trigger used `c_new`, and `c` keeps its name for the code.
+
+No fix when the column is unknown, generated or in the primary key, for a `COLLATE` change, or
+when the table has no single-column primary key.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

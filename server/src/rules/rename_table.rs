@@ -48,7 +48,15 @@ SQLite views are read-only: there, have the code switch names first (or map the 
 ORM) and rename afterwards.
 
 ## Quick fix
-On PostgreSQL and MySQL: create a view with the old name right after the rename.
+On PostgreSQL: the rename followed by `CREATE VIEW old AS SELECT * FROM new` in the same
+transaction (`BEGIN … COMMIT` around both when the statement runs in none; in the runner's or the
+file's transaction otherwise), the view named as the table was written (`sales.customers` →
+`sales.customers` over `sales.clients`), and a comment dated today naming the contract step for a
+later release (`DROP VIEW old`, with a suggested date two weeks on). It says that `SELECT *` is
+expanded when the view is created: columns added to the table later do not appear in the view.
+The rename holds ACCESS EXCLUSIVE for a moment and nothing scans the table. **Unsafe**: the end
+state has an extra view, to drop in a later release. No fix for `IF EXISTS`, a view, a swap, or
+on MySQL and SQLite. A rename followed by such a view in the same transaction is not reported.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

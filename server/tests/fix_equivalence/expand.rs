@@ -124,6 +124,14 @@ fn check_expand(case: &Case, contract: &dyn Fn(&str) -> Vec<(String, String)>) -
         std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
         std::fs::write(path, body).expect("write the contract step");
     }
+    // The contract step the fix prescribes does not bring the rule back.
+    let contract_findings = all_findings(contracted.path());
+    assert!(
+        !contract_findings.iter().any(|(_, r)| r == case.rule),
+        "{}: the contract step fires {}: {contract_findings:?}",
+        case.name,
+        case.rule
+    );
     let a = TestDb::new(&format!("fix_{}", case.name));
     let b = TestDb::new(&format!("fix_{}", case.name));
     apply_set(&a, original.path()).unwrap_or_else(|e| panic!("{}: the original set fails: {e}", case.name));
