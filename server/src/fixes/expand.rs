@@ -158,7 +158,11 @@ fn backfill(ctx: &FixContext, index: usize, make: &dyn Fn(bool) -> String, slug_
         None if one_by_one => {
             let indent = indentation(text, statement.range.start);
             let sql = lay_out(&block(make(true), goose), nl, indent);
-            Some(Backfill { inline: Some(format!("{nl}{indent}{sql}")), edits: Vec::new(), place: "right after it".into() })
+            Some(Backfill {
+                inline: Some(format!("{nl}{indent}{sql}")),
+                edits: Vec::new(),
+                place: "right after it".into(),
+            })
         }
         Some(TxnOrigin::Explicit(_)) => {
             let commit = ctx.file.statements.get(closing_commit(&sc)?)?;
@@ -248,7 +252,7 @@ pub(super) fn rename_column(finding: &Finding, ctx: &FixContext, out: &mut Vec<F
     let Some(schema) = ctx.schema.replayed() else { return };
     let Some((table, column)) = schema.column(&alter.table, &from.value) else { return };
     let Some(ty) = &column.ty else { return };
-    let in_key = table.primary_key().is_some_and(|k| k.columns.iter().any(|c| *c == from.value));
+    let in_key = table.primary_key().is_some_and(|k| k.columns.contains(&from.value));
     if column.generated || ty.is_serial() || in_key || table.column(&to.value).is_some() {
         return;
     }
@@ -378,7 +382,7 @@ pub(super) fn column_type(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix
     }
     let Some(schema) = ctx.schema.replayed() else { return };
     let Some((table, column)) = schema.column(&alter.table, &c.value) else { return };
-    let in_key = table.primary_key().is_some_and(|k| k.columns.iter().any(|x| *x == c.value));
+    let in_key = table.primary_key().is_some_and(|k| k.columns.contains(&c.value));
     let new_name = name63(&c.value, "_new");
     let new_name = if c.value.len() + 4 <= 63 { format!("{}_new", c.value) } else { new_name };
     if column.generated || in_key || table.column(&new_name).is_some() {
@@ -472,8 +476,7 @@ pub(super) fn column_type(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix
         }
         .sql()
     };
-    let Some(fill) = backfill(ctx, finding.statement, &make, &slug("backfill_", &format!("{short}_{new_name}")))
-    else {
+    let Some(fill) = backfill(ctx, finding.statement, &make, &slug("backfill_", &format!("{short}_{new_name}"))) else {
         return;
     };
     let title = format!(
@@ -527,9 +530,7 @@ pub(super) fn rename_table(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
     lines.push(format!(
         "-- safemig {today}: old code keeps reading and writing {old} through this view (a view over one table is updatable)."
     ));
-    lines.push(format!(
-        "-- `SELECT *` is expanded now: columns added to {new} later do not appear in the view."
-    ));
+    lines.push(format!("-- `SELECT *` is expanded now: columns added to {new} later do not appear in the view."));
     lines.push(format!(
         "-- Contract step: a later migration, in a release after the one that ships this (not before {later}), once no running code uses {old}:"
     ));

@@ -127,7 +127,11 @@ fn rename_column_under_goose_annotates_blocks_and_backfills_in_a_new_migration()
     );
     assert_eq!(fixes.len(), 1, "{fixes:#?}");
     let fix = &fixes[0];
-    assert!(fix.title.contains("backfill it in a new migration 00003_backfill_users_email_address.sql"), "{}", fix.title);
+    assert!(
+        fix.title.contains("backfill it in a new migration 00003_backfill_users_email_address.sql"),
+        "{}",
+        fix.title
+    );
     assert!(
         fix.text.contains("\n-- +goose StatementBegin\nCREATE FUNCTION users_email_email_address_sync()"),
         "{}",
@@ -209,7 +213,8 @@ COMMIT;\n"
 #[test]
 fn rename_table_in_a_transaction_adds_only_the_view_and_mirrors_the_schema() {
     let wrapped = crate::rules::MigrationSettings { wraps_in_transaction: true, ..pg() };
-    let out = fixed("  ALTER TABLE sales.\"Customers\" RENAME TO clients;\r\n", "rename-table", &wrapped).expect("a fix");
+    let out =
+        fixed("  ALTER TABLE sales.\"Customers\" RENAME TO clients;\r\n", "rename-table", &wrapped).expect("a fix");
     assert!(out.starts_with("  ALTER TABLE sales.\"Customers\" RENAME TO clients;\r\n  -- safemig"), "{out}");
     assert!(out.ends_with("\r\n  CREATE VIEW sales.\"Customers\" AS SELECT * FROM sales.clients;\r\n"), "{out}");
     assert!(!out.contains("BEGIN"), "{out}");

@@ -165,6 +165,6 @@ pub fn apply(text: &str, edits: &[FileEdit]) -> String {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod expand_tests;
+#[cfg(test)]
+mod tests;

@@ -147,13 +147,24 @@ fn check_expand(case: &Case, contract: &dyn Fn(&str) -> Vec<(String, String)>) -
 #[test]
 fn the_loose_comparison_sees_nullability_defaults_columns_and_rows() {
     let a = TestDb::with("fix_loose", USERS);
-    let b = TestDb::with("fix_loose", "CREATE TABLE users (id bigint PRIMARY KEY, name text, email text NOT NULL DEFAULT '');
-INSERT INTO users SELECT g, 'n' || g, 'u' || g || '@example.com' FROM generate_series(1, 300) g;");
+    let b = TestDb::with(
+        "fix_loose",
+        "CREATE TABLE users (id bigint PRIMARY KEY, name text, email text NOT NULL DEFAULT '');
+INSERT INTO users SELECT g, 'n' || g, 'u' || g || '@example.com' FROM generate_series(1, 300) g;",
+    );
     assert!(loose_differences(&a, &b).is_empty(), "{:?}", loose_differences(&a, &b));
     let mut c = b.sync();
     for (change, undo, seen) in [
-        ("ALTER TABLE users ALTER COLUMN email DROP NOT NULL", "ALTER TABLE users ALTER COLUMN email SET NOT NULL", "notnull="),
-        ("ALTER TABLE users ALTER COLUMN email DROP DEFAULT", "ALTER TABLE users ALTER COLUMN email SET DEFAULT ''", "default="),
+        (
+            "ALTER TABLE users ALTER COLUMN email DROP NOT NULL",
+            "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+            "notnull=",
+        ),
+        (
+            "ALTER TABLE users ALTER COLUMN email DROP DEFAULT",
+            "ALTER TABLE users ALTER COLUMN email SET DEFAULT ''",
+            "default=",
+        ),
         ("ALTER TABLE users ADD COLUMN extra text", "ALTER TABLE users DROP COLUMN extra", "extra"),
         ("UPDATE users SET name = 'x' WHERE id = 1", "UPDATE users SET name = 'n1' WHERE id = 1", "\"x\""),
     ] {
@@ -314,7 +325,10 @@ fn column_type_plain_and_goose() {
     c.batch_execute("INSERT INTO orders (id, amount) VALUES (1001, 7)").expect("insert");
     assert_eq!(query_one(&mut c, "SELECT amount_new::text FROM orders WHERE id = 1001"), "7");
     c.batch_execute("UPDATE orders SET amount = 2147483647 WHERE id = 1001").expect("update");
-    assert_eq!(query_one(&mut c, "SELECT pg_typeof(amount_new)::text || amount_new FROM orders WHERE id = 1001"), "bigint2147483647");
+    assert_eq!(
+        query_one(&mut c, "SELECT pg_typeof(amount_new)::text || amount_new FROM orders WHERE id = 1001"),
+        "bigint2147483647"
+    );
 
     // goose, with USING: the backfill in a new NO TRANSACTION migration.
     let (goosed, _) = check_expand(
@@ -334,7 +348,10 @@ fn column_type_plain_and_goose() {
     let db = TestDb::new("fix_column_type_using_sync");
     apply_set(&db, goosed.path()).expect("the fixed set applies");
     let mut c = db.sync();
-    assert_eq!(query_one(&mut c, "SELECT count(*)::text FROM orders WHERE note_new IS DISTINCT FROM to_jsonb(note)"), "0");
+    assert_eq!(
+        query_one(&mut c, "SELECT count(*)::text FROM orders WHERE note_new IS DISTINCT FROM to_jsonb(note)"),
+        "0"
+    );
     c.batch_execute("UPDATE orders SET note = 'changed' WHERE id = 1").expect("update");
     assert_eq!(query_one(&mut c, "SELECT note_new::text FROM orders WHERE id = 1"), "\"changed\"");
 }
@@ -366,7 +383,10 @@ fn assert_view_passes_writes(root: &Path) {
     assert_eq!(query_one(&mut c, "SELECT name FROM clients WHERE id = 1001"), "old");
     c.batch_execute("UPDATE customers SET name = 'old2' WHERE id = 1001").expect("update through the view");
     c.batch_execute("INSERT INTO clients (id, name) VALUES (1002, 'new')").expect("insert into the table");
-    assert_eq!(query_one(&mut c, "SELECT string_agg(name, ',' ORDER BY id) FROM customers WHERE id > 1000"), "old2,new");
+    assert_eq!(
+        query_one(&mut c, "SELECT string_agg(name, ',' ORDER BY id) FROM customers WHERE id > 1000"),
+        "old2,new"
+    );
     c.batch_execute("DELETE FROM customers WHERE id = 1002").expect("delete through the view");
     assert_eq!(query_one(&mut c, "SELECT count(*)::text FROM clients WHERE id > 1000"), "1");
 }
@@ -377,7 +397,10 @@ fn rename_table_plain_goose_and_prisma() {
     let (plain, contract) = check_expand(
         &Case {
             name: "rename_table_plain",
-            files: &[("migrations/001_customers.sql", CUSTOMERS), ("migrations/002_rename.sql", &format!("{RENAME_TABLE}\n"))],
+            files: &[
+                ("migrations/001_customers.sql", CUSTOMERS),
+                ("migrations/002_rename.sql", &format!("{RENAME_TABLE}\n")),
+            ],
             rel: "migrations/002_rename.sql",
             rule: "rename-table",
             title: view_title,

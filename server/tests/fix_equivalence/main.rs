@@ -654,5 +654,5 @@ fn dbmate(sql: &str) -> String {
 // ---- the fixes, a module per family -----------------------------------------------------------
 
 mod concurrently;
-mod not_valid;
 mod expand;
+mod not_valid;
