@@ -22,7 +22,7 @@ use chrono::{Days, NaiveDate, Utc};
 use crate::rules::{Finding, StatementContext, TxnOrigin};
 use crate::schema::{ConstraintType, Schema, Table};
 use crate::sql::facts::{AlterAction, ObjectKind, QualifiedName};
-use crate::sql::quote::ident;
+use crate::sql::quote::{ident, literal};
 use crate::sql::{Dialect, Statement, StatementKind};
 use crate::workspace::frameworks::naming::slug;
 use crate::workspace::frameworks::{framework, NoOptOut};
@@ -121,6 +121,8 @@ fn contract_comment(ctx: &FixContext, today: NaiveDate, what: &str, sql: &[Strin
     if wrap {
         steps.push("BEGIN;".to_string());
     }
+    // The contract takes ACCESS EXCLUSIVE locks: fail fast rather than queue everyone behind it.
+    steps.push(format!("SET LOCAL lock_timeout = {};", literal(&ctx.settings.lock_timeout)));
     steps.extend(sql.iter().cloned());
     if wrap {
         steps.push("COMMIT;".to_string());

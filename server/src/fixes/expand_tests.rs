@@ -45,6 +45,7 @@ ALTER TABLE users ADD CONSTRAINT users_email_address_not_null CHECK (email_addre
 CREATE TRIGGER users_email_email_address_sync BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION users_email_email_address_sync();\n\
 -- Contract step (safemig, {today}): a later migration, in a release after the one that ships this (not before {later}), once no running code reads or writes email:\n\
 --   BEGIN;\n\
+--   SET LOCAL lock_timeout = '5s';\n\
 --   ALTER TABLE users VALIDATE CONSTRAINT users_email_address_not_null;\n\
 --   DROP TRIGGER users_email_email_address_sync ON users;\n\
 --   DROP FUNCTION users_email_email_address_sync();\n\
@@ -258,6 +259,7 @@ BEGIN\n  NEW.amount_new := NEW.amount::bigint;\n  RETURN NEW;\nEND\n$safemig$;\n
 CREATE TRIGGER orders_amount_new_sync BEFORE INSERT OR UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION orders_amount_new_sync();\n\
 -- Contract step (safemig, {today}): a later migration, in a release after the one that ships this (not before {later}), once no running code depends on the old type of amount:\n\
 --   BEGIN;\n\
+--   SET LOCAL lock_timeout = '5s';\n\
 --   ALTER TABLE orders VALIDATE CONSTRAINT orders_amount_new_not_null;\n\
 --   LOCK TABLE orders IN ACCESS EXCLUSIVE MODE;\n\
 --   DROP TRIGGER orders_amount_new_sync ON orders;\n\
@@ -298,4 +300,19 @@ fn column_type_with_using_reads_the_row_in_the_trigger() {
 #[test]
 fn column_type_needs_the_replayed_column() {
     assert_eq!(fixed("ALTER TABLE orders ALTER COLUMN amount TYPE bigint;\n", "column-type-rewrite", &pg()), None);
+}
+
+#[test]
+fn rename_table_rule_accepts_a_view_over_the_new_name_in_the_same_transaction_only() {
+    let config = crate::config::Config::default();
+    let fires = |text: &str| {
+        crate::engine::analyze(text, &pg(), &config, None).findings.iter().any(|f| f.rule == "rename-table")
+    };
+    assert!(!fires("BEGIN;\nALTER TABLE a RENAME TO b;\nCREATE VIEW a AS SELECT * FROM b;\nCOMMIT;\n"));
+    assert!(!fires("BEGIN;\nALTER TABLE s.a RENAME TO \"B\";\nCREATE VIEW s.a AS SELECT * FROM s.\"B\";\nCOMMIT;\n"));
+    // Between the two transactions the old name is gone.
+    assert!(fires("ALTER TABLE a RENAME TO b;\nCREATE VIEW a AS SELECT * FROM b;\n"));
+    // A view over something else.
+    assert!(fires("BEGIN;\nALTER TABLE a RENAME TO b;\nCREATE VIEW a AS SELECT * FROM c;\nCOMMIT;\n"));
+    assert!(fires("BEGIN;\nALTER TABLE a RENAME TO b;\nCREATE VIEW x AS SELECT * FROM b;\nCOMMIT;\n"));
 }

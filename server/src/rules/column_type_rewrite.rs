@@ -55,7 +55,7 @@ When the replayed migrations know the column: the expand step, in place of the t
   by statement, else a new migration right after this one, outside a transaction where the
   framework can (each round commits).
 - A comment dated today naming the contract step, with a suggested date two weeks on: one later
-  migration, in one transaction: `VALIDATE` the check, `LOCK TABLE … IN ACCESS EXCLUSIVE MODE`,
+  migration, in one transaction, under `SET LOCAL lock_timeout`: `VALIDATE` the check, `LOCK TABLE … IN ACCESS EXCLUSIVE MODE`,
   drop the trigger and the function, `DROP COLUMN c`, `RENAME COLUMN c_new TO c`, `SET NOT NULL`
   and drop the check, `SET DEFAULT` to `c`'s default; plus the indexes, constraints and foreign
   keys on `c` to re-create on `c_new` first. The rename carries a `-- safemig: ignore

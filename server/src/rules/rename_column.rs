@@ -62,7 +62,7 @@ name in between.
   goose gets `StatementBegin`/`StatementEnd` around the function and the loop.
 - A comment dated today naming the contract step, with a suggested date two weeks on: the exact
   statements of a later migration, in one transaction (with `BEGIN`/`COMMIT` where the runner
-  gives none): `VALIDATE` the check, drop the trigger and the function, `SET NOT NULL` and drop
+  gives none), under `SET LOCAL lock_timeout`: `VALIDATE` the check, drop the trigger and the function, `SET NOT NULL` and drop
   the check, `SET DEFAULT` to `old`'s default, `DROP COLUMN old`. It lists what the contract has to
   re-create on `new` first: indexes and constraints on `old`, and foreign keys that reference it.
 

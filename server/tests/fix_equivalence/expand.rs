@@ -226,6 +226,51 @@ fn probe_expand(name: &str, seed: &str, fixed_text: &str, table: &str) {
     assert_no_blocking_scan(&probed, table, before);
 }
 
+/// The batched backfill of the fixed file, run outside a transaction while another session
+/// holds the row with key 1 (an open writer): the loop waits at that row, holding no lock that
+/// blocks writes, and a write to another row goes through meanwhile.
+fn probe_backfill(name: &str, seed_and_expand: &str, backfill: &str, table: &str, write: &str) {
+    let db = TestDb::with(&format!("fix_{name}"), seed_and_expand);
+    let mut holder = db.sync();
+    let mut watcher = db.sync();
+    holder.batch_execute(&format!("BEGIN; SELECT 1 FROM {table} WHERE id = 1 FOR UPDATE")).expect("hold a row");
+    let mut worker = db.sync();
+    let pid: i32 = worker.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
+    let sql = backfill.to_string();
+    let running = std::thread::spawn(move || worker.batch_execute(&sql).map_err(|e| message(&e)));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let waiting: i64 = watcher
+            .query_one("SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", &[&pid])
+            .expect("read pg_locks")
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        if running.is_finished() || Instant::now() > deadline {
+            let _ = holder.batch_execute("ROLLBACK");
+            panic!("the backfill never waited for the held row: {:?}", running.join());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let locks: Vec<(String, String)> =
+        watcher.query(LOCKS_OF, &[&pid]).expect("read pg_locks").iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut writer = db.sync();
+    let wrote = writer.batch_execute(&format!("SET lock_timeout = '10s'; {write}")).map_err(|e| message(&e));
+    holder.batch_execute("COMMIT").expect("release the row");
+    running.join().expect("the backfill's thread").unwrap_or_else(|e| panic!("the backfill failed: {e}"));
+    for (relation, mode) in &locks {
+        assert!(!(relation == table && WRITE_BLOCKING.contains(&mode.as_str())), "{mode} on {relation}: {locks:?}");
+    }
+    assert!(locks.contains(&(table.to_string(), "RowExclusiveLock".to_string())), "{locks:?}");
+    assert_eq!(wrote, Ok(()), "a write to {table} while the backfill waited");
+}
+
+/// The statements of `text` that are `DO` blocks, and the others.
+fn split_do(text: &str) -> (Vec<String>, Vec<String>) {
+    statements(text).into_iter().partition(|s| s.trim_start().to_ascii_uppercase().starts_with("DO"))
+}
+
 /// The goose layout of a contract migration.
 fn goose_contract(rel: &'static str) -> impl Fn(&str) -> Vec<(String, String)> {
     move |sql| vec![(rel.to_string(), goose(sql.trim_end()))]
@@ -249,6 +294,14 @@ fn rename_column_plain_goose_and_golang_migrate() {
     assert_rename_column_syncs(plain.path());
     let text = std::fs::read_to_string(plain.path().join("migrations/002_rename.sql")).expect("read");
     probe_expand("rename_column_plain", USERS, &text, "users");
+    let (backfill, expand) = split_do(&text);
+    probe_backfill(
+        "rename_column_backfill",
+        &format!("{USERS}{}", expand.join("\n")),
+        &backfill[0],
+        "users",
+        "INSERT INTO users (id, email) VALUES (5000, 'during@x')",
+    );
 
     // goose: the expand step in goose's transaction, the backfill in a NO TRANSACTION migration.
     let (goosed, contract) = check_expand(
@@ -310,6 +363,14 @@ fn column_type_plain_and_goose() {
     assert!(contract.contains("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE;"), "{contract}");
     let text = std::fs::read_to_string(plain.path().join("migrations/002_type.sql")).expect("read");
     probe_expand("column_type_plain", ORDERS, &text, "orders");
+    let (backfill, expand) = split_do(&text);
+    probe_backfill(
+        "column_type_backfill",
+        &format!("{ORDERS}{}", expand.join("\n")),
+        &backfill[0],
+        "orders",
+        "UPDATE orders SET amount = 1 WHERE id = 300",
+    );
     // The same probe catches the original: it rewrites the table.
     let db = TestDb::with("fix_column_type_original", ORDERS);
     let before = filenode(&mut db.sync(), "orders");
