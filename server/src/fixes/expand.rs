@@ -29,7 +29,7 @@ use crate::workspace::frameworks::{framework, NoOptOut};
 use crate::workspace::FrameworkKind;
 
 use super::batched::{primary_key, Batched, Change};
-use super::placement::{closing_commit, indentation, new_migration, reader};
+use super::placement::{closing_commit, indentation, mentioned_in, new_migration, reader, section_of, statements_in};
 use super::{FileEdit, Fix, FixContext, Safety};
 
 /// Days between the expand step and the earliest suggested contract step: at least one release
@@ -75,6 +75,17 @@ fn schema_prefix(statement: &Statement, table: &QualifiedName) -> Option<String>
 fn head_of(statement: &Statement, table: &QualifiedName) -> Option<String> {
     let head = statement.parsed.text.get(..table.span.end as usize)?;
     Some(if head.contains('\n') { head.split_whitespace().collect::<Vec<_>>().join(" ") } else { head.to_string() })
+}
+
+/// A later statement of the migration names one of `names`: it was written for the state after
+/// the original statement (a column that no longer exists, a type that no column uses any more,
+/// a name free again), which the expand step does not reach.
+/// Only the statement's own part of the file counts (not a goose or dbmate down part).
+fn later_depends(ctx: &FixContext, index: usize, names: &[String]) -> bool {
+    let Some(statement) = ctx.file.statements.get(index) else { return true };
+    let section = section_of(ctx, statement.range.start);
+    let end = statements_in(ctx.file, &section).last().map_or(index + 1, |last| last + 1);
+    mentioned_in(ctx.file, index + 1, end, names)
 }
 
 /// `-- ` before every line of `lines` that is not empty.
@@ -258,6 +269,9 @@ pub(super) fn rename_column(finding: &Finding, ctx: &FixContext, out: &mut Vec<F
     if column.generated || ty.is_serial() || in_key || table.column(&to.value).is_some() {
         return;
     }
+    if later_depends(ctx, finding.statement, &[from.value.clone()]) {
+        return;
+    }
     let Some(key) = primary_key(ctx.schema, &alter.table) else { return };
     let Some(prefix) = schema_prefix(statement, &alter.table) else { return };
     let table_sql = at(statement, alter.table.span);
@@ -390,6 +404,13 @@ pub(super) fn column_type(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix
     if column.generated || in_key || table.column(&new_name).is_some() {
         return;
     }
+    // E.g. Prisma's enum swap: the old type is renamed and dropped right after the change.
+    let old_type = column.ty.as_ref().map(|t| t.text.trim_matches('"').to_string());
+    let mut names = vec![c.value.clone()];
+    names.extend(old_type);
+    if later_depends(ctx, finding.statement, &names) {
+        return;
+    }
     let Some(key) = primary_key(ctx.schema, &alter.table) else { return };
     let Some(prefix) = schema_prefix(statement, &alter.table) else { return };
     let table_sql = at(statement, alter.table.span);
@@ -511,7 +532,8 @@ pub(super) fn rename_table(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
     }
     let migration = ctx.migration();
     let sc = migration.statement(finding.statement);
-    if sc.later_renamed_into(&alter.table).is_some() || !names_a_plain_table(&sc) {
+    let reused = later_depends(ctx, finding.statement, &[alter.table.name().to_string()]);
+    if reused || sc.later_renamed_into(&alter.table).is_some() || !names_a_plain_table(&sc) {
         return;
     }
     let Some(prefix) = schema_prefix(statement, &alter.table) else { return };

@@ -316,3 +316,24 @@ fn rename_table_rule_accepts_a_view_over_the_new_name_in_the_same_transaction_on
     assert!(fires("BEGIN;\nALTER TABLE a RENAME TO b;\nCREATE VIEW a AS SELECT * FROM c;\nCOMMIT;\n"));
     assert!(fires("BEGIN;\nALTER TABLE a RENAME TO b;\nCREATE VIEW x AS SELECT * FROM b;\nCOMMIT;\n"));
 }
+
+#[test]
+fn no_expand_when_later_statements_need_the_change_done() {
+    // Prisma's enum swap: the old type goes right after the column leaves it.
+    let seed = "CREATE TYPE kind AS ENUM ('a', 'b');\nCREATE TABLE obs (id bigint PRIMARY KEY, k kind NOT NULL);\n";
+    let swap = "CREATE TYPE kind_new AS ENUM ('a');\nALTER TABLE obs ALTER COLUMN k TYPE kind_new USING (k::text::kind_new);\nALTER TYPE kind RENAME TO kind_old;\nALTER TYPE kind_new RENAME TO kind;\nDROP TYPE kind_old;\n";
+    let files = [("migrations/001_obs.sql", seed), ("migrations/002_swap.sql", swap)];
+    assert!(fixes_in(&files, "migrations/002_swap.sql", "column-type-rewrite").is_empty());
+    // The old column name is taken again.
+    let again = "ALTER TABLE users RENAME COLUMN email TO mail;\nALTER TABLE users ADD COLUMN email text;\n";
+    let files = [("migrations/001_users.sql", USERS), ("migrations/002_again.sql", again)];
+    assert!(fixes_in(&files, "migrations/002_again.sql", "rename-column").is_empty());
+    // The old table name is taken again.
+    let again = "ALTER TABLE users RENAME TO accounts;\nCREATE TABLE users (id bigint PRIMARY KEY);\n";
+    let files = [("migrations/001_users.sql", USERS), ("migrations/002_again.sql", again)];
+    assert!(fixes_in(&files, "migrations/002_again.sql", "rename-table").is_empty());
+    // Other statements about the table do not stop it.
+    let other = "ALTER TABLE users RENAME COLUMN email TO mail;\nALTER TABLE users ADD COLUMN note text;\n";
+    let files = [("migrations/001_users.sql", USERS), ("migrations/002_other.sql", other)];
+    assert_eq!(fixes_in(&files, "migrations/002_other.sql", "rename-column").len(), 1);
+}

@@ -49,7 +49,8 @@ When the replayed migrations know the column: the expand step, in place of the t
   VALID` when `c` is NOT NULL.
 - A trigger function and a `BEFORE INSERT OR UPDATE` trigger (`<table>_c_new_sync`, at most 63
   bytes) that set `c_new` from `c` on every write: with the `USING` expression (evaluated over the
-  new row, so it may read any column) or a cast.
+  new row, so it may read any column) or a cast. A value it cannot convert makes the write fail,
+  as the type change itself would have.
 - A batched backfill (`SET c_new = <expression> WHERE c_new IS DISTINCT FROM (<expression>)`),
   placed as for `rename-column`: right after it or after the `COMMIT` when the file runs statement
   by statement, else a new migration right after this one, outside a transaction where the
@@ -61,8 +62,9 @@ When the replayed migrations know the column: the expand step, in place of the t
   keys on `c` to re-create on `c_new` first. The rename carries a `-- safemig: ignore
   rename-column` comment: only the trigger used `c_new`, and `c` keeps its name for the code.
 
-No fix when the column is unknown, generated or in the primary key, for a `COLLATE` change, or
-when the table has no single-column primary key.
+No fix when the column is unknown, generated or in the primary key, for a `COLLATE` change, when
+the table has no single-column primary key, or when a later statement of the migration names the
+column or its old type (Prisma's enum swap renames and drops the old type right after the change).
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

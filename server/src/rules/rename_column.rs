@@ -66,8 +66,9 @@ name in between.
   the check, `SET DEFAULT` to `old`'s default, `DROP COLUMN old`. It lists what the contract has to
   re-create on `new` first: indexes and constraints on `old`, and foreign keys that reference it.
 
-No fix when the type is unknown, for an identity/serial or primary-key column, or when the table
-has no single-column primary key for the backfill to walk.
+No fix when the type is unknown, for an identity/serial or primary-key column, when the table
+has no single-column primary key for the backfill to walk, or when a later statement of the
+migration names the old column (it was written for the state after the rename).
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

@@ -55,8 +55,8 @@ file's transaction otherwise), the view named as the table was written (`sales.c
 later release (`DROP VIEW old`, with a suggested date two weeks on). It says that `SELECT *` is
 expanded when the view is created: columns added to the table later do not appear in the view.
 The rename holds ACCESS EXCLUSIVE for a moment and nothing scans the table. **Unsafe**: the end
-state has an extra view, to drop in a later release. No fix for `IF EXISTS`, a view, a swap, or
-on MySQL and SQLite. A rename followed by such a view in the same transaction is not reported.
+state has an extra view, to drop in a later release. No fix for `IF EXISTS`, a view, a swap, a
+migration that uses the old name again later, or on MySQL and SQLite. A rename followed by such a view in the same transaction is not reported.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
