@@ -26,7 +26,7 @@ use crate::sql::quote::{ident, literal};
 use crate::sql::{Dialect, Statement, StatementKind};
 use crate::workspace::frameworks::naming::slug;
 use crate::workspace::frameworks::{framework, NoOptOut};
-use crate::workspace::FrameworkKind;
+use crate::workspace::{Direction, FrameworkKind};
 
 use super::batched::{primary_key, Batched, Change};
 use super::placement::{closing_commit, indentation, mentioned_in, new_migration, reader, section_of, statements_in};
@@ -86,6 +86,47 @@ fn later_depends(ctx: &FixContext, index: usize, names: &[String]) -> bool {
     let section = section_of(ctx, statement.range.start);
     let end = statements_in(ctx.file, &section).last().map_or(index + 1, |last| last + 1);
     mentioned_in(ctx.file, index + 1, end, names)
+}
+
+/// The statement is in a down migration (or the down part of a file): undoing a migration is no
+/// place for an expand step, nor for a new up migration holding its backfill.
+fn in_down_part(ctx: &FixContext, index: usize) -> bool {
+    let (Some(place), Some(statement)) = (ctx.place, ctx.file.statements.get(index)) else { return false };
+    framework(place.set.framework)
+        .sections(place.path, ctx.text())
+        .iter()
+        .any(|s| s.direction == Direction::Down && s.range.contains(&statement.range.start))
+}
+
+/// A type as the replay keeps it (its tokens joined by spaces: `varchar ( 255 ) [ ]`) written as
+/// people do (`varchar(255)[]`); spaces inside quoted names and between words stay.
+fn tidy_type(text: &str) -> String {
+    let chars: Vec<char> = text.trim().chars().collect();
+    let mut out = String::with_capacity(chars.len());
+    let mut quoted = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if c.is_whitespace() && !quoted {
+            let prev = out.chars().last();
+            let next = chars[i..].iter().find(|x| !x.is_whitespace());
+            let glue =
+                matches!(prev, Some('(' | '[' | ',') | None) || matches!(next, Some('(' | ')' | '[' | ']' | ','));
+            if glue || prev.is_some_and(char::is_whitespace) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The bare name of a type as written: `"Kind" [ ]` → `Kind`, `app.mood` → `mood`.
+fn type_base_name(written: &str) -> String {
+    let base = written.split(['[', '(']).next().unwrap_or(written).trim();
+    let last = base.rsplit('.').next().unwrap_or(base);
+    last.trim_matches('"').to_string()
 }
 
 /// `-- ` before every line of `lines` that is not empty.
@@ -256,6 +297,9 @@ pub(super) fn rename_column(finding: &Finding, ctx: &FixContext, out: &mut Vec<F
         return;
     }
     let Some(statement) = ctx.file.statements.get(finding.statement) else { return };
+    if in_down_part(ctx, finding.statement) {
+        return;
+    }
     let StatementKind::AlterTable(alter) = statement.kind() else { return };
     let [action] = alter.actions.as_slice() else { return };
     let AlterAction::RenameColumn { from, to } = &action.action else { return };
@@ -292,7 +336,7 @@ pub(super) fn rename_column(finding: &Finding, ctx: &FixContext, out: &mut Vec<F
             "-- Expand step (safemig, {today}) of renaming {}.{} to {}: old code keeps using {a}, new code uses {b}; the trigger keeps both in sync.",
             alter.table, from.value, to.value
         ),
-        format!("{head} ADD COLUMN {b} {};", ty.text),
+        format!("{head} ADD COLUMN {b} {};", tidy_type(&ty.text)),
     ];
     if column.not_null {
         lines.push(format!("{head} ADD CONSTRAINT {check} CHECK ({b} IS NOT NULL) NOT VALID;"));
@@ -390,6 +434,9 @@ fn push(
 /// `c_new` exists, the table has no single-column primary key, or the change has a `COLLATE`.
 pub(super) fn column_type(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
     let Some(statement) = ctx.file.statements.get(finding.statement) else { return };
+    if in_down_part(ctx, finding.statement) {
+        return;
+    }
     let StatementKind::AlterTable(alter) = statement.kind() else { return };
     let [action] = alter.actions.as_slice() else { return };
     let AlterAction::AlterColumnType { column: c, ty, using } = &action.action else { return };
@@ -405,7 +452,7 @@ pub(super) fn column_type(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix
         return;
     }
     // E.g. Prisma's enum swap: the old type is renamed and dropped right after the change.
-    let old_type = column.ty.as_ref().map(|t| t.text.trim_matches('"').to_string());
+    let old_type = column.ty.as_ref().map(|t| type_base_name(&t.text));
     let mut names = vec![c.value.clone()];
     names.extend(old_type);
     if later_depends(ctx, finding.statement, &names) {
@@ -519,6 +566,9 @@ pub(super) fn rename_table(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
         return;
     }
     let Some(statement) = ctx.file.statements.get(finding.statement) else { return };
+    if in_down_part(ctx, finding.statement) {
+        return;
+    }
     let StatementKind::AlterTable(alter) = statement.kind() else { return };
     let [action] = alter.actions.as_slice() else { return };
     let AlterAction::RenameTable { to } = &action.action else { return };

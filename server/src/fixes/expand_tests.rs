@@ -337,3 +337,31 @@ fn no_expand_when_later_statements_need_the_change_done() {
     let files = [("migrations/001_users.sql", USERS), ("migrations/002_other.sql", other)];
     assert_eq!(fixes_in(&files, "migrations/002_other.sql", "rename-column").len(), 1);
 }
+
+#[test]
+fn no_expand_in_a_down_migration_and_array_enum_swaps_are_seen() {
+    let files = [
+        ("migrations/1_users.up.sql", USERS),
+        ("migrations/1_users.down.sql", "DROP TABLE users;\n"),
+        ("migrations/2_rename.up.sql", "ALTER TABLE users RENAME COLUMN name TO full_name;\n"),
+        ("migrations/2_rename.down.sql", "ALTER TABLE users RENAME COLUMN email TO mail;\n"),
+    ];
+    assert_eq!(fixes_in(&files, "migrations/2_rename.up.sql", "rename-column").len(), 1);
+    assert!(fixes_in(&files, "migrations/2_rename.down.sql", "rename-column").is_empty());
+    let seed =
+        "CREATE TYPE \"Kind\" AS ENUM ('a', 'b');\nCREATE TABLE obs (id bigint PRIMARY KEY, ks \"Kind\"[] NOT NULL);\n";
+    let swap = "BEGIN;\nCREATE TYPE \"Kind_new\" AS ENUM ('a');\nALTER TABLE obs ALTER COLUMN ks TYPE \"Kind_new\"[] USING (ks::text::\"Kind_new\"[]);\nALTER TYPE \"Kind\" RENAME TO \"Kind_old\";\nALTER TYPE \"Kind_new\" RENAME TO \"Kind\";\nDROP TYPE \"Kind_old\";\nCOMMIT;\n";
+    let files = [("migrations/001_obs.sql", seed), ("migrations/002_swap.sql", swap)];
+    assert!(fixes_in(&files, "migrations/002_swap.sql", "column-type-rewrite").is_empty());
+}
+
+#[test]
+fn rename_column_keeps_the_type_as_written() {
+    let seed = "CREATE TABLE t (id bigint PRIMARY KEY, a varchar(255)[], b numeric(10, 2), c \"My Type\" []);\n";
+    for (from, ty) in [("a", "varchar(255)[]"), ("b", "numeric(10,2)"), ("c", "\"My Type\"[]")] {
+        let rename = format!("ALTER TABLE t RENAME COLUMN {from} TO x;\n");
+        let files = [("migrations/001_t.sql", seed), ("migrations/002_r.sql", rename.as_str())];
+        let fixes = fixes_in(&files, "migrations/002_r.sql", "rename-column");
+        assert!(fixes[0].text.contains(&format!("ADD COLUMN x {ty};")), "{}", fixes[0].text);
+    }
+}
