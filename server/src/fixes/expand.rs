@@ -313,7 +313,7 @@ pub(super) fn rename_column(finding: &Finding, ctx: &FixContext, out: &mut Vec<F
     if column.generated || ty.is_serial() || in_key || table.column(&to.value).is_some() {
         return;
     }
-    if later_depends(ctx, finding.statement, &[from.value.clone()]) {
+    if later_depends(ctx, finding.statement, std::slice::from_ref(&from.value)) {
         return;
     }
     let Some(key) = primary_key(ctx.schema, &alter.table) else { return };
