@@ -88,6 +88,20 @@ fn later_depends(ctx: &FixContext, index: usize, names: &[String]) -> bool {
     mentioned_in(ctx.file, index + 1, end, names)
 }
 
+/// A later statement of the statement's part of the file alters or drops a type: the shape of
+/// an enum swap, which needs the column off the old type by then.
+fn later_type_change(ctx: &FixContext, index: usize) -> bool {
+    let Some(statement) = ctx.file.statements.get(index) else { return true };
+    let section = section_of(ctx, statement.range.start);
+    statements_in(ctx.file, &section).into_iter().filter(|&i| i > index).any(|i| {
+        ctx.file.statements.get(i).is_some_and(|s| match s.kind() {
+            StatementKind::AlterObject(o) => o.object == ObjectKind::Type,
+            StatementKind::Drop(d) => d.object == ObjectKind::Type,
+            _ => false,
+        })
+    })
+}
+
 /// The statement is in a down migration (or the down part of a file): undoing a migration is no
 /// place for an expand step, nor for a new up migration holding its backfill.
 fn in_down_part(ctx: &FixContext, index: usize) -> bool {
@@ -455,7 +469,7 @@ pub(super) fn column_type(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix
     let old_type = column.ty.as_ref().map(|t| type_base_name(&t.text));
     let mut names = vec![c.value.clone()];
     names.extend(old_type);
-    if later_depends(ctx, finding.statement, &names) {
+    if later_depends(ctx, finding.statement, &names) || later_type_change(ctx, finding.statement) {
         return;
     }
     let Some(key) = primary_key(ctx.schema, &alter.table) else { return };

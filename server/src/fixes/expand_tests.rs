@@ -365,3 +365,12 @@ fn rename_column_keeps_the_type_as_written() {
         assert!(fixes[0].text.contains(&format!("ADD COLUMN x {ty};")), "{}", fixes[0].text);
     }
 }
+
+#[test]
+fn no_type_expand_before_a_type_change_even_when_the_old_type_is_unknown() {
+    let seed = "CREATE TABLE obs (id bigint PRIMARY KEY, k text);\n";
+    let swap =
+        "ALTER TABLE obs ALTER COLUMN k TYPE kind_new USING (k::kind_new);\nALTER TYPE kind_new RENAME TO kind;\n";
+    let files = [("migrations/001_obs.sql", seed), ("migrations/002_swap.sql", swap)];
+    assert!(fixes_in(&files, "migrations/002_swap.sql", "column-type-rewrite").is_empty());
+}

@@ -64,7 +64,8 @@ When the replayed migrations know the column: the expand step, in place of the t
 
 No fix when the column is unknown, generated or in the primary key, for a `COLLATE` change, when
 the table has no single-column primary key, or when a later statement of the migration names the
-column or its old type (Prisma's enum swap renames and drops the old type right after the change).
+column or its old type, or alters or drops a type (Prisma's enum swap renames and drops the old
+type right after the change).
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
