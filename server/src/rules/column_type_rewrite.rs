@@ -84,7 +84,7 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
             (None, Some(sources)) => format!(", unless it is a binary-coercible change (from {sources})"),
             _ => String::new(),
         };
-        out.report(
+        let f = out.report(
             action.keyword_span,
             format!(
                 "changing `{column}` {change} rewrites `{table}` and rebuilds its indexes under an {mode} lock, which {blocks} until it finishes{unless}; use expand/contract: add a new column, sync it with a trigger, backfill in batches, then switch over",
@@ -92,6 +92,10 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
                 blocks = mode.blocks(),
             ),
         );
+        // The fix needs the column from the replayed migrations (its NOT NULL and default).
+        if ctx.migration.schema.column_type(&at.table, &column.value).is_some() {
+            f.with_fix("Expand/contract: a new column kept in sync by a trigger, swapped in a later release");
+        }
     }
 }
 

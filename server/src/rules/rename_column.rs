@@ -2,6 +2,7 @@
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::sql::facts::AlterAction;
+use crate::sql::Dialect;
 
 pub static RULE: Rule = Rule {
     id: "rename-column",
@@ -78,12 +79,16 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         if ctx.is_new_column(&at.table, &from.value) {
             continue;
         }
-        out.report(
+        let f = out.report(
             action.keyword_span,
             format!(
                 "renaming `{table}.{from}` to `{to}` breaks the code that is still running: it selects and writes `{table}.{from}` and fails the moment this commits; expand and contract instead: add `{to}`, keep both in sync with a trigger and backfill it, switch the code, and drop `{from}` in a later release",
                 table = at.table,
             ),
         );
+        // The fix needs the column's type from the replayed migrations.
+        if ctx.dialect() == Dialect::Postgres && ctx.migration.schema.column_type(&at.table, &from.value).is_some() {
+            f.with_fix(format!("Expand/contract: add `{to}` kept in sync with `{from}` by a trigger"));
+        }
     }
 }

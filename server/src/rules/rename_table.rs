@@ -108,8 +108,8 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
                 "renaming `{old}` to `{to}` breaks the code that is still running: it queries `{short}` and fails the moment this commits; {instead}"
             ),
         );
-        if ctx.dialect() != Dialect::Sqlite {
-            f.with_fix(format!("Create a view `{old}` over the renamed table"));
+        if ctx.dialect() == Dialect::Postgres && !at.if_exists {
+            f.with_fix(format!("Leave an updatable view `{old}` over `{to}` (drop it in a later release)"));
         }
     }
 }
