@@ -124,7 +124,7 @@ fn tidy_type(text: &str) -> String {
         }
         if c.is_whitespace() && !quoted {
             let prev = out.chars().last();
-            let next = chars[i..].iter().find(|x| !x.is_whitespace());
+            let next = chars.iter().skip(i).find(|x| !x.is_whitespace());
             let glue =
                 matches!(prev, Some('(' | '[' | ',') | None) || matches!(next, Some('(' | ')' | '[' | ']' | ','));
             if glue || prev.is_some_and(char::is_whitespace) {
@@ -608,7 +608,7 @@ pub(super) fn rename_table(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
     let new = format!("{prefix}{}", ident(&to.value));
     let today = today();
     let later = contract_date(today);
-    let original = &ctx.text()[statement.range.clone()];
+    let Some(original) = ctx.text().get(statement.range.clone()) else { return };
     let mut lines = Vec::new();
     let wrap = sc.transaction().is_none();
     if wrap {
