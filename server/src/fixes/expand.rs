@@ -168,10 +168,19 @@ fn lay_out(text: &str, nl: &str, indent: &str) -> String {
     text.split('\n').collect::<Vec<_>>().join(&format!("{nl}{indent}"))
 }
 
-/// How the contract step runs as one transaction: a runner that wraps each migration (or sends
-/// it as one query string) already gives it one, else it needs `BEGIN … COMMIT`.
+/// Whether the contract step needs `BEGIN … COMMIT` of its own: not when the runner wraps a new
+/// migration of several statements in a transaction or sends it as one query string (how it
+/// runs a plain new file, whatever opt-out this file has); for a file outside a migration set,
+/// as this file runs.
 fn own_transaction(ctx: &FixContext) -> bool {
-    !ctx.settings.wraps_in_transaction && !ctx.settings.implicit_transaction
+    match ctx.place {
+        Some(place) => {
+            let plain = "SELECT 1;\nSELECT 2;\n";
+            let mode = framework(place.set.framework).transaction_in(place.path, plain, place.set.dialect);
+            !mode.wraps && !mode.implicit_batch
+        }
+        None => !ctx.settings.wraps_in_transaction && !ctx.settings.implicit_transaction,
+    }
 }
 
 /// The dated comment naming the contract step: `what` says what to do and when, `sql` the

@@ -374,3 +374,20 @@ fn no_type_expand_before_a_type_change_even_when_the_old_type_is_unknown() {
     let files = [("migrations/001_obs.sql", seed), ("migrations/002_swap.sql", swap)];
     assert!(fixes_in(&files, "migrations/002_swap.sql", "column-type-rewrite").is_empty());
 }
+
+#[test]
+fn a_goose_file_without_transaction_still_gets_a_contract_for_gooses_default() {
+    let file = "-- +goose NO TRANSACTION\n-- +goose Up\nALTER TABLE users RENAME COLUMN email TO email_address;\n\n-- +goose Down\nSELECT 1;\n";
+    let fixes = fixes_in(
+        &[("db/migrations/00001_users.sql", GOOSE_USERS), ("db/migrations/00002_rename.sql", file)],
+        "db/migrations/00002_rename.sql",
+        "rename-column",
+    );
+    let fix = &fixes[0];
+    assert!(fix.title.contains("backfill it right after it"), "{}", fix.title);
+    assert!(fix.created.is_empty());
+    // A new goose migration runs in a transaction: the contract needs no BEGIN of its own.
+    assert!(!fix.text.contains("--   BEGIN;"), "{}", fix.text);
+    assert!(fix.text.contains("\n-- +goose StatementBegin\nDO $safemig$\n"), "{}", fix.text);
+    assert!(fix.text.contains("    COMMIT;  -- each round"), "{}", fix.text);
+}
