@@ -964,3 +964,5 @@ mod unique;
 mod backfill;
 #[path = "lsp_e2e/columns.rs"]
 mod columns;
+#[path = "lsp_e2e/expand.rs"]
+mod expand;

@@ -23,7 +23,6 @@ pub(super) enum Change<'a> {
     /// `UPDATE table SET <assignments> WHERE <filter>` (SQL as written).
     Update { assignments: &'a str },
     /// `DELETE FROM table WHERE <filter>`.
-    #[allow(dead_code)] // for the purge fixes (`unbatched-backfill` on a DELETE)
     Delete,
 }
 

@@ -11,6 +11,7 @@ mod batched;
 mod columns;
 mod concurrently;
 mod exists;
+mod expand;
 mod foreign_key_index;
 mod history;
 mod lock_timeout;
@@ -177,6 +178,9 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("prefer-text", types::prefer_text),
     ("ban-char", types::ban_char),
     ("prefer-jsonb", types::prefer_jsonb),
+    ("rename-column", expand::rename_column),
+    ("rename-table", expand::rename_table),
+    ("column-type-rewrite", expand::column_type),
 ];
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here).
@@ -215,5 +219,7 @@ pub fn apply(text: &str, edits: &[FileEdit]) -> String {
     out
 }
 
+#[cfg(test)]
+mod expand_tests;
 #[cfg(test)]
 mod tests;

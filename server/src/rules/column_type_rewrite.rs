@@ -43,7 +43,29 @@ Expand and contract, over several deploys:
 5. drop the old column in a later release.
 
 ## Quick fix
-None: expand/contract spans several migrations and releases.
+When the replayed migrations know the column: the expand step, in place of the type change.
+**Unsafe**: it needs the contract step in a later release.
+- `ADD COLUMN c_new <new type>` (no default, no rewrite), and `CHECK (c_new IS NOT NULL) NOT
+  VALID` when `c` is NOT NULL.
+- A trigger function and a `BEFORE INSERT OR UPDATE` trigger (`<table>_c_new_sync`, at most 63
+  bytes) that set `c_new` from `c` on every write: with the `USING` expression (evaluated over the
+  new row, so it may read any column) or a cast. A value it cannot convert makes the write fail,
+  as the type change itself would have.
+- A batched backfill (`SET c_new = <expression> WHERE c_new IS DISTINCT FROM (<expression>)`),
+  placed as for `rename-column`: right after it or after the `COMMIT` when the file runs statement
+  by statement, else a new migration right after this one, outside a transaction where the
+  framework can (each round commits).
+- A comment dated today naming the contract step, with a suggested date two weeks on: one later
+  migration, in one transaction, under `SET LOCAL lock_timeout`: `VALIDATE` the check, `LOCK TABLE … IN ACCESS EXCLUSIVE MODE`,
+  drop the trigger and the function, `DROP COLUMN c`, `RENAME COLUMN c_new TO c`, `SET NOT NULL`
+  and drop the check, `SET DEFAULT` to `c`'s default; plus the indexes, constraints and foreign
+  keys on `c` to re-create on `c_new` first. The rename carries a `-- safemig: ignore
+  rename-column` comment: only the trigger used `c_new`, and `c` keeps its name for the code.
+
+No fix when the column is unknown, generated or in the primary key, for a `COLLATE` change, when
+the table has no single-column primary key, or when a later statement of the migration names the
+column or its old type, or alters or drops a type (Prisma's enum swap renames and drops the old
+type right after the change).
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
@@ -62,7 +84,7 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
             (None, Some(sources)) => format!(", unless it is a binary-coercible change (from {sources})"),
             _ => String::new(),
         };
-        out.report(
+        let f = out.report(
             action.keyword_span,
             format!(
                 "changing `{column}` {change} rewrites `{table}` and rebuilds its indexes under an {mode} lock, which {blocks} until it finishes{unless}; use expand/contract: add a new column, sync it with a trigger, backfill in batches, then switch over",
@@ -70,6 +92,10 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
                 blocks = mode.blocks(),
             ),
         );
+        // The fix needs the column from the replayed migrations (its NOT NULL and default).
+        if ctx.migration.schema.column_type(&at.table, &column.value).is_some() {
+            f.with_fix("Expand/contract: a new column kept in sync by a trigger, swapped in a later release");
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::sql::facts::AlterAction;
+use crate::sql::Dialect;
 
 pub static RULE: Rule = Rule {
     id: "rename-column",
@@ -41,7 +42,34 @@ ALTER TABLE users DROP COLUMN email;
 If the rename only matters to the code, map the new name in the ORM and leave the column alone.
 
 ## Quick fix
-None: the safe pattern spans several migrations and releases.
+On PostgreSQL, when the replayed migrations tell the column's type: the expand step, in place of the
+rename. **Unsafe**: it needs the contract step in a later release and the code switched to the new
+name in between.
+- `ADD COLUMN new <type of old>`, without a default (no rewrite). The default moves in the contract
+  step: with one, the trigger could not tell an insert by old code (which leaves `new` to its
+  default) from one by new code.
+- When `old` is NOT NULL: `CHECK (new IS NOT NULL) NOT VALID`, enforced on every write from now on
+  and validated (without blocking writes) in the contract step, which then sets NOT NULL.
+- A trigger function and a `BEFORE INSERT OR UPDATE` trigger (`<table>_<old>_<new>_sync`, at most
+  63 bytes): on insert, `new` wins when it is set, else it takes `old`'s value; on update, the
+  column that changed (`IS DISTINCT FROM OLD`) is copied to the other (`new` first), and an update
+  of other columns copies `old` into `new`.
+- A batched backfill (`SET new = old WHERE new IS DISTINCT FROM old`, keyset over the primary key)
+  in a transaction of its own: right after the rename when the file runs statement by statement,
+  after the `COMMIT` of an explicit block (each round commits in both cases), else in a new
+  migration right after this one — with the framework's opt-out (goose `NO TRANSACTION`, dbmate
+  `transaction:false`, sqlx, Atlas, Flyway, Diesel), or alone in its file for golang-migrate and
+  Prisma, so that each round commits; Supabase and node-pg-migrate run it in one transaction.
+  goose gets `StatementBegin`/`StatementEnd` around the function and the loop.
+- A comment dated today naming the contract step, with a suggested date two weeks on: the exact
+  statements of a later migration, in one transaction (with `BEGIN`/`COMMIT` where the runner
+  gives none), under `SET LOCAL lock_timeout`: `VALIDATE` the check, drop the trigger and the function, `SET NOT NULL` and drop
+  the check, `SET DEFAULT` to `old`'s default, `DROP COLUMN old`. It lists what the contract has to
+  re-create on `new` first: indexes and constraints on `old`, and foreign keys that reference it.
+
+No fix when the type is unknown, for an identity/serial or primary-key column, when the table
+has no single-column primary key for the backfill to walk, or when a later statement of the
+migration names the old column (it was written for the state after the rename).
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
@@ -51,12 +79,16 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         if ctx.is_new_column(&at.table, &from.value) {
             continue;
         }
-        out.report(
+        let f = out.report(
             action.keyword_span,
             format!(
                 "renaming `{table}.{from}` to `{to}` breaks the code that is still running: it selects and writes `{table}.{from}` and fails the moment this commits; expand and contract instead: add `{to}`, keep both in sync with a trigger and backfill it, switch the code, and drop `{from}` in a later release",
                 table = at.table,
             ),
         );
+        // The fix needs the column's type from the replayed migrations.
+        if ctx.dialect() == Dialect::Postgres && ctx.migration.schema.column_type(&at.table, &from.value).is_some() {
+            f.with_fix(format!("Expand/contract: add `{to}` kept in sync with `{from}` by a trigger"));
+        }
     }
 }

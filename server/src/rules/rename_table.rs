@@ -2,8 +2,9 @@
 
 use crate::rules::context::renamed_key;
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
-use crate::sql::facts::{AlterAction, Name, QualifiedName};
+use crate::sql::facts::{AlterAction, Name, ObjectKind, QualifiedName};
 use crate::sql::{Dialect, StatementKind};
+use sqlparser::tokenizer::Token;
 
 pub static RULE: Rule = Rule {
     id: "rename-table",
@@ -47,7 +48,15 @@ SQLite views are read-only: there, have the code switch names first (or map the 
 ORM) and rename afterwards.
 
 ## Quick fix
-On PostgreSQL and MySQL: create a view with the old name right after the rename.
+On PostgreSQL: the rename followed by `CREATE VIEW old AS SELECT * FROM new` in the same
+transaction (`BEGIN … COMMIT` around both when the statement runs in none; in the runner's or the
+file's transaction otherwise), the view named as the table was written (`sales.customers` →
+`sales.customers` over `sales.clients`), and a comment dated today naming the contract step for a
+later release (`DROP VIEW old`, with a suggested date two weeks on). It says that `SELECT *` is
+expanded when the view is created: columns added to the table later do not appear in the view.
+The rename holds ACCESS EXCLUSIVE for a moment and nothing scans the table. **Unsafe**: the end
+state has an extra view, to drop in a later release. No fix for `IF EXISTS`, a view, a swap, a
+migration that uses the old name again later, or on MySQL and SQLite. A rename followed by such a view in the same transaction is not reported.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
@@ -57,6 +66,10 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         let (old, short) = (&at.table, at.table.name());
         if name_vacated_earlier(ctx, old, to) {
             // The second half of a swap: the first half is where the old name disappears.
+            continue;
+        }
+        if ctx.dialect() == Dialect::Postgres && view_left_behind(ctx, old, to) {
+            // Expand/contract: old code keeps reading and writing through the view.
             continue;
         }
         if let Some((j, replacement)) = ctx.later_renamed_into(old) {
@@ -95,10 +108,29 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
                 "renaming `{old}` to `{to}` breaks the code that is still running: it queries `{short}` and fails the moment this commits; {instead}"
             ),
         );
-        if ctx.dialect() != Dialect::Sqlite {
-            f.with_fix(format!("Create a view `{old}` over the renamed table"));
+        if ctx.dialect() == Dialect::Postgres && !at.if_exists {
+            f.with_fix(format!("Leave an updatable view `{old}` over `{to}` (drop it in a later release)"));
         }
     }
+}
+
+/// A later statement in the same transaction creates a view with the old name over the renamed
+/// table: the code that still uses the old name keeps working.
+fn view_left_behind(ctx: &StatementContext, old: &QualifiedName, to: &Name) -> bool {
+    let key = old.key();
+    ctx.later().any(|(j, s)| match s.kind() {
+        StatementKind::CreateObject(o) => {
+            o.object == ObjectKind::View
+                && o.name.key() == key
+                && ctx.same_transaction_as(j)
+                && s.parsed.tokens().iter().any(|t| match &t.token {
+                    Token::Word(w) if w.quote_style.is_some() => w.value == to.value,
+                    Token::Word(w) => w.value.to_lowercase() == to.value,
+                    _ => false,
+                })
+        }
+        _ => false,
+    })
 }
 
 /// An earlier statement of this migration renamed away the table whose name `table` now takes

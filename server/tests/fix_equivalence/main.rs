@@ -722,6 +722,7 @@ fn dbmate(sql: &str) -> String {
 mod backfill;
 mod columns;
 mod concurrently;
+mod expand;
 mod history;
 mod not_valid;
 mod unique;
