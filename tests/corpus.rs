@@ -312,6 +312,9 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
     // "rule fixed → rule new": how often, and one example.
     let mut new_rules: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut config_edits = 0usize;
+    // Renumbering fixes only rename files: whether the history rule goes quiet needs the set's
+    // next analysis (`tests/lsp_e2e/history.rs`, `server/tests/cli.rs` check it), not this one.
+    let mut renames = 0usize;
     let mut failures: Vec<FixFailure> = Vec::new();
     for path in &paths {
         let file = &analysis.files[path];
@@ -371,6 +374,9 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
                     FileEdit::Create { path, .. } => path.extension().is_none_or(|e| e != "sql"),
                     FileEdit::Replace { .. } => false,
                 });
+                if fix.edits.iter().any(|e| matches!(e, FileEdit::Rename { .. })) {
+                    renames += 1;
+                }
                 if edits_config {
                     config_edits += 1;
                 } else {
@@ -422,6 +428,7 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
         paths.len(),
         failures.len()
     );
+    let _ = writeln!(report, "  ({renames} of the fixes only rename files: checked for panics here, not re-analysed)");
     for (rule, (n, offered)) in &by_rule {
         let _ = writeln!(report, "  {rule}: {n} findings fixable, {offered} fixes");
     }
