@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use sqlparser::tokenizer::Token;
 
-use crate::rules::{Finding, MigrationContext, NoSchema, TxnOrigin};
+use crate::rules::{Finding, TxnOrigin};
 use crate::sql::lexer::Tok;
 use crate::sql::StatementKind;
 use crate::workspace::frameworks::naming::slug;
@@ -166,7 +166,7 @@ pub(super) fn leave_transaction(finding: &Finding, ctx: &FixContext, c: &Concurr
     let rewritten = format!("{head}{insert}{tail}");
     let indent = indentation(text, statement.range.start);
     let in_place = in_place(statement.range.clone(), c, &rewritten, &format!("{nl}{indent}"));
-    let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
+    let migration = ctx.migration();
     let sc = migration.statement(i);
     let fix = |title: String, preferred: bool, safety: Safety, edits: Vec<FileEdit>| Fix {
         rule: finding.rule,

@@ -15,7 +15,7 @@
 //! 63 bytes). The migration then creates one index more than before, and constrains nothing
 //! more: the fix is safe.
 
-use crate::rules::{Finding, MigrationContext, NoSchema, TxnOrigin};
+use crate::rules::{Finding, TxnOrigin};
 use crate::sql::facts::{AlterAction, ConstraintKind, ForeignKey, QualifiedName};
 use crate::sql::{Span, Statement, StatementKind};
 use crate::workspace::frameworks::naming::slug;
@@ -89,7 +89,7 @@ pub(super) fn foreign_key_index(finding: &Finding, ctx: &FixContext, out: &mut V
     let cols = columns.join(", ");
     let text = ctx.text();
     let nl = ctx.newline();
-    let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
+    let migration = ctx.migration();
     let sc = migration.statement(i);
     let fix = |title: String, safety: Safety, edits: Vec<FileEdit>| Fix {
         rule: finding.rule,

@@ -7,23 +7,12 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::engine;
-use crate::fixes::tests::pg;
-use crate::fixes::{apply, for_finding, FileEdit, FixContext, Place, ProjectFacts, Safety};
+use crate::fixes::tests::{applied, pg, Applied};
+use crate::fixes::{for_finding, FixContext, Place, ProjectFacts, Safety};
 use crate::live::checksum;
 use crate::live::ledger::{EntryState, Ledger, LedgerEntry};
 use crate::project::{Disk, Project};
 use crate::workspace::FrameworkKind;
-
-/// A fix applied in memory: the fixed file, created files and renames (relative to the root).
-#[derive(Debug)]
-struct Got {
-    title: String,
-    preferred: bool,
-    safety: Safety,
-    text: String,
-    created: Vec<(String, String)>,
-    renamed: Vec<(String, String)>,
-}
 
 fn write(root: &Path, files: &[(&str, &str)]) {
     for (name, text) in files {
@@ -63,7 +52,7 @@ fn commit(root: &Path, message: &str) {
 
 /// The fixes of the first `rule` finding in `rel`, with git, the replayed schema and `ledger`.
 /// Without such a finding (a ledger rule needs a live database) one is made up on the file.
-fn fixes_at(root: &Path, rel: &str, rule: &str, ledger: Option<&Ledger>) -> Vec<Got> {
+fn fixes_at(root: &Path, rel: &str, rule: &str, ledger: Option<&Ledger>) -> Vec<Applied> {
     let project = Project::open(root, Config::default());
     let analysis = project.analyze(&Disk, None);
     let path = root.join(rel);
@@ -85,50 +74,18 @@ fn fixes_at(root: &Path, rel: &str, rule: &str, ledger: Option<&Ledger>) -> Vec<
     if let Some(schema) = &schema {
         ctx = ctx.with_schema(schema);
     }
-    let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
-    for_finding(finding, &ctx)
-        .into_iter()
-        .map(|fix| {
-            let mut created = Vec::new();
-            let mut renamed = Vec::new();
-            for edit in &fix.edits {
-                match edit {
-                    FileEdit::Create { path, text } => created.push((relative(path), text.clone())),
-                    FileEdit::Rename { from, to } => renamed.push((relative(from), relative(to))),
-                    FileEdit::ReplaceIn { .. } | FileEdit::Replace { .. } => {}
-                }
-            }
-            Got {
-                title: fix.title.clone(),
-                preferred: fix.preferred,
-                safety: fix.safety,
-                text: apply(&file.analysis.file.text, &fix.edits),
-                created,
-                renamed,
-            }
-        })
-        .collect()
+    applied(root, &file.analysis.file.text, for_finding(finding, &ctx))
 }
 
 /// The fixes of the first `object-already-exists` finding of a file checked on its own.
-fn alone(text: &str) -> Vec<Got> {
+fn alone(text: &str) -> Vec<Applied> {
     let config = Config::default();
     let analysis = engine::analyze(text, &pg(), &config, None);
     let finding = analysis.findings.iter().find(|f| f.rule == "object-already-exists").expect("a finding");
-    for_finding(finding, &FixContext::of(&analysis))
-        .into_iter()
-        .map(|fix| Got {
-            title: fix.title.clone(),
-            preferred: fix.preferred,
-            safety: fix.safety,
-            text: apply(text, &fix.edits),
-            created: Vec::new(),
-            renamed: Vec::new(),
-        })
-        .collect()
+    applied(Path::new(""), text, for_finding(finding, &FixContext::of(&analysis)))
 }
 
-fn titles(got: &[Got]) -> Vec<&str> {
+fn titles(got: &[Applied]) -> Vec<&str> {
     got.iter().map(|g| g.title.as_str()).collect()
 }
 

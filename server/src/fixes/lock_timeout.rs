@@ -3,7 +3,7 @@
 //! ends with it — unless the transaction ends before the file does, when the session's setting
 //! covers the statements after it too.
 
-use crate::rules::{Finding, MigrationContext, NoSchema};
+use crate::rules::Finding;
 use crate::sql::StatementKind;
 
 use super::placement::indentation;
@@ -11,7 +11,7 @@ use super::{FileEdit, Fix, FixContext, Safety};
 
 pub(super) fn lock_timeout(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
     let Some(statement) = ctx.file.statements.get(finding.statement) else { return };
-    let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
+    let migration = ctx.migration();
     let sc = migration.statement(finding.statement);
     // A file sent as one query string runs as one implicit transaction once it holds the SET too.
     // When the transaction ends before the file does (a COMMIT, another BEGIN), the statements

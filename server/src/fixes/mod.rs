@@ -82,6 +82,8 @@ pub struct FixContext<'a> {
     /// Facts about the project beyond the file (git history, the dev database's ledger), for the
     /// fixes that need them; empty unless the caller fills them.
     pub project: ProjectFacts<'a>,
+    /// The file's statements in context, computed once for all the fixes of a request.
+    migration: std::cell::OnceCell<MigrationContext<'a>>,
 }
 
 /// What the history fixes read besides the file: filled by the LSP code actions and
@@ -113,17 +115,18 @@ impl<'a> FixContext<'a> {
             place: None,
             schema: &NoSchema,
             project: ProjectFacts::default(),
+            migration: std::cell::OnceCell::new(),
         }
     }
 
     /// The same context with the schema the file starts from.
     pub fn with_schema(self, schema: &'a dyn SchemaView) -> Self {
-        FixContext { schema, ..self }
+        FixContext { schema, migration: std::cell::OnceCell::new(), ..self }
     }
 
     /// The file's statements in context, seen over [`FixContext::schema`]: what the rules saw.
-    pub fn migration(&self) -> MigrationContext<'a> {
-        MigrationContext::new(self.file, self.settings, self.schema)
+    pub fn migration(&self) -> &MigrationContext<'a> {
+        self.migration.get_or_init(|| MigrationContext::new(self.file, self.settings, self.schema))
     }
 
     /// The same context with facts about the project.

@@ -5,7 +5,7 @@
 //! runs statement by statement, the text after the `COMMIT` of an explicit block, else a new
 //! migration right after this one.
 
-use crate::rules::{Finding, MigrationContext, NoSchema};
+use crate::rules::Finding;
 use crate::sql::facts::{AlterAction, ConstraintKind};
 use crate::sql::{Span, Statement, StatementKind};
 use crate::workspace::frameworks::naming::slug;
@@ -67,7 +67,7 @@ pub(super) fn set_not_null(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fi
     let StatementKind::AlterTable(at_) = statement.kind() else { return };
     let [action] = at_.actions.as_slice() else { return };
     let AlterAction::SetNotNull { column } = &action.action else { return };
-    let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
+    let migration = ctx.migration();
     let sc = migration.statement(finding.statement);
     if !sc.pg_at_least(12) || sc.has_validated_not_null_check(&at_.table, &column.value) {
         return;

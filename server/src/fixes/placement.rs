@@ -6,7 +6,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use crate::rules::{MigrationContext, NoSchema, StatementContext};
+use crate::rules::StatementContext;
 use crate::sql::facts::TransactionControl;
 use crate::sql::{SqlFile, StatementKind};
 use crate::workspace::frameworks::naming::{runner_reads_new_files, writes_opt_out, Namer};
@@ -340,7 +340,7 @@ pub(super) fn in_later_transaction(ctx: &FixContext, index: usize, sql: &[String
 pub(super) fn in_later_transactions(ctx: &FixContext, index: usize, steps: &[LaterStep]) -> Option<Later> {
     let text = ctx.text();
     let nl = ctx.newline();
-    let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
+    let migration = ctx.migration();
     let sc = migration.statement(index);
     let statement = ctx.file.statements.get(index)?;
     let goose = ctx.place.is_some_and(|p| p.set.framework == FrameworkKind::Goose);

@@ -30,6 +30,41 @@ pub(super) struct Applied {
     pub(super) text: String,
     pub(super) created: Vec<(String, String)>,
     pub(super) edited: Vec<(String, String)>,
+    /// (from, to), relative to the root.
+    pub(super) renamed: Vec<(String, String)>,
+}
+
+/// `fixes` of a file holding `original`, applied in memory, with paths relative to `root`.
+pub(super) fn applied(root: &Path, original: &str, fixes: Vec<Fix>) -> Vec<Applied> {
+    let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    fixes
+        .into_iter()
+        .map(|fix| {
+            let mut created = Vec::new();
+            let mut edited = Vec::new();
+            let mut renamed = Vec::new();
+            for edit in &fix.edits {
+                match edit {
+                    FileEdit::Create { path, text } => created.push((relative(path), text.clone())),
+                    FileEdit::ReplaceIn { path, range, text, expected } => {
+                        let new = format!("{}{text}{}", &expected[..range.start], &expected[range.end..]);
+                        edited.push((relative(path), new));
+                    }
+                    FileEdit::Rename { from, to } => renamed.push((relative(from), relative(to))),
+                    FileEdit::Replace { .. } => {}
+                }
+            }
+            Applied {
+                title: fix.title.clone(),
+                preferred: fix.preferred,
+                safety: fix.safety,
+                text: apply(original, &fix.edits),
+                created,
+                edited,
+                renamed,
+            }
+        })
+        .collect()
 }
 
 /// Writes `files` under a temporary root, analyses the project, and applies each fix of the
@@ -55,32 +90,7 @@ pub(super) fn fixes_in(files: &[(&str, &str)], rel: &str, rule: &str) -> Vec<App
     if let Some(schema) = &schema {
         ctx = ctx.with_schema(schema);
     }
-    let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
-    for_finding(finding, &ctx)
-        .into_iter()
-        .map(|fix| {
-            let mut created = Vec::new();
-            let mut edited = Vec::new();
-            for edit in &fix.edits {
-                match edit {
-                    FileEdit::Create { path, text } => created.push((relative(path), text.clone())),
-                    FileEdit::ReplaceIn { path, range, text, expected } => {
-                        let new = format!("{}{text}{}", &expected[..range.start], &expected[range.end..]);
-                        edited.push((relative(path), new));
-                    }
-                    FileEdit::Replace { .. } | FileEdit::Rename { .. } => {}
-                }
-            }
-            Applied {
-                title: fix.title.clone(),
-                preferred: fix.preferred,
-                safety: fix.safety,
-                text: apply(&file.analysis.file.text, &fix.edits),
-                created,
-                edited,
-            }
-        })
-        .collect()
+    applied(root, &file.analysis.file.text, for_finding(finding, &ctx))
 }
 
 fn only(mut fixes: Vec<Applied>) -> Applied {

@@ -29,7 +29,7 @@
 //! Inline `PRIMARY KEY`, constraints with options (`INCLUDE`, `NULLS NOT DISTINCT`,
 //! `DEFERRABLE`, …) and `ALTER TABLE`s with other actions get no fix.
 
-use crate::rules::{Finding, MigrationContext, NoSchema, StatementContext};
+use crate::rules::{Finding, StatementContext};
 use crate::sql::facts::{AlterAction, ColumnDef, ConstraintKind, QualifiedName};
 use crate::sql::{Span, Statement, StatementKind};
 use crate::workspace::frameworks::naming::slug;
@@ -96,7 +96,7 @@ pub(super) fn unique_constraint(finding: &Finding, ctx: &FixContext, out: &mut V
     let what = if primary { "PRIMARY KEY" } else { "UNIQUE" };
     let build = format!("CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table_sql} {list};");
     let constraint = format!("{prefix} ADD CONSTRAINT {name} {what} USING INDEX {name};");
-    let migration = MigrationContext::new(ctx.file, ctx.settings, &NoSchema);
+    let migration = ctx.migration();
     let sc = migration.statement(finding.statement);
     let nullable: Vec<(&str, String)> = if primary {
         columns

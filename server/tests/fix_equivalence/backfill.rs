@@ -246,25 +246,13 @@ fn probe_rounds(db: &TestDb, sql: &str) -> Result<(), String> {
     let mut watcher = db.sync();
     holder.batch_execute("BEGIN; SELECT 1 FROM orders WHERE id = 7000 FOR UPDATE").expect("hold a row");
     let holder_pid: i32 = holder.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
-    let mut worker = db.sync();
-    let pid: i32 = worker.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
-    let statement = sql.to_string();
-    let running = std::thread::spawn(move || worker.batch_execute(&statement).map_err(|e| message(&e)));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let blocked: bool = watcher
+    let blocked_by_holder = |watcher: &mut postgres::Client, pid: i32| -> bool {
+        watcher
             .query_one("SELECT $2 = ANY(pg_blocking_pids($1))", &[&pid, &holder_pid])
             .expect("pg_blocking_pids")
-            .get(0);
-        if blocked {
-            break;
-        }
-        if running.is_finished() || Instant::now() > deadline {
-            let _ = holder.batch_execute("ROLLBACK");
-            panic!("`{sql}` never waited for row 7000: {:?}", running.join());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+            .get(0)
+    };
+    let Stalled { running, .. } = stall(db, &mut holder, &mut watcher, sql, &blocked_by_holder);
     let mut writer = db.sync();
     let write = writer
         .batch_execute("SET lock_timeout = '2s'; UPDATE orders SET customer_id = 99 WHERE id = 1")

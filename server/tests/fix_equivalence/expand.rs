@@ -234,25 +234,7 @@ fn probe_backfill(name: &str, seed_and_expand: &str, backfill: &str, table: &str
     let mut holder = db.sync();
     let mut watcher = db.sync();
     holder.batch_execute(&format!("BEGIN; SELECT 1 FROM {table} WHERE id = 1 FOR UPDATE")).expect("hold a row");
-    let mut worker = db.sync();
-    let pid: i32 = worker.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
-    let sql = backfill.to_string();
-    let running = std::thread::spawn(move || worker.batch_execute(&sql).map_err(|e| message(&e)));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let waiting: i64 = watcher
-            .query_one("SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", &[&pid])
-            .expect("read pg_locks")
-            .get(0);
-        if waiting > 0 {
-            break;
-        }
-        if running.is_finished() || Instant::now() > deadline {
-            let _ = holder.batch_execute("ROLLBACK");
-            panic!("the backfill never waited for the held row: {:?}", running.join());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let Stalled { pid, running } = stall(&db, &mut holder, &mut watcher, backfill, &waits_for_a_lock);
     let locks: Vec<(String, String)> =
         watcher.query(LOCKS_OF, &[&pid]).expect("read pg_locks").iter().map(|r| (r.get(0), r.get(1))).collect();
     let mut writer = db.sync();

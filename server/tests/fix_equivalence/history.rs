@@ -11,7 +11,6 @@
 //! statements run, not how they lock.
 
 use super::*;
-use safemig::fixes::ProjectFacts;
 
 fn git(root: &Path, args: &[&str]) {
     let status = std::process::Command::new("git")
@@ -25,32 +24,11 @@ fn git(root: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-/// The fixes for the first `rule` finding in `rel`, with the project's facts (git history, the
-/// replayed schema) as the editor and `check --fix` give them.
-fn fixes_with_facts(root: &Path, rel: &str, rule: &str) -> Vec<Fix> {
-    let (project, analysis, path) = analyse(root, rel);
-    let file = analysis.files.get(&path).unwrap_or_else(|| panic!("{rel} is not a migration of the set"));
-    let finding = file
-        .analysis
-        .findings
-        .iter()
-        .find(|f| f.rule == rule)
-        .unwrap_or_else(|| panic!("no {rule} in {rel}: {:?}", file.analysis.findings));
-    let schema = analysis.schema_for(&path);
-    let place = Place { path: &path, set: &project.sets[file.set], sources: &Disk };
-    let facts = ProjectFacts { git: project.git.as_ref(), ledger: None };
-    let mut ctx = FixContext::of(&file.analysis).with(facts).at(place);
-    if let Some(schema) = &schema {
-        ctx = ctx.with_schema(schema);
-    }
-    fixes::for_finding(finding, &ctx)
-}
-
 /// Applies the fix titled `title…` to `rel` in `root`; checks its safety, that the rule is gone
 /// and that nothing new fires.
 fn fix_in(root: &Path, rel: &str, rule: &str, title: &str, safety: Safety) {
     let before = all_findings(root);
-    let offered = fixes_with_facts(root, rel, rule);
+    let offered = fixes_for(root, rel, rule);
     let fix = offered
         .iter()
         .find(|f| f.title.starts_with(title))

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use safemig::config::Config;
-use safemig::fixes::{self, FileEdit, Fix, FixContext, Place, Safety};
+use safemig::fixes::{self, FileEdit, Fix, FixContext, Place, ProjectFacts, Safety};
 use safemig::project::{Disk, Project};
 use safemig::sql::{Dialect, SqlFile, StatementKind};
 use safemig::workspace::frameworks::framework;
@@ -409,26 +409,7 @@ fn probe_concurrent(db: &TestDb, table: &str, sql: &str, write: &str) -> Concurr
     let mut watcher = db.sync();
     let filenode_before = filenode(&mut watcher, table);
     holder.batch_execute(&format!("BEGIN; LOCK TABLE {table} IN ROW EXCLUSIVE MODE")).expect("hold a writer's lock");
-    let mut worker = db.sync();
-    let pid: i32 = worker.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
-    let statement = sql.to_string();
-    let running = std::thread::spawn(move || worker.batch_execute(&statement).map_err(|e| message(&e)));
-    // Wait (without asserting on time) until the statement waits for the writer.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let waiting: i64 = watcher
-            .query_one("SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", &[&pid])
-            .expect("read pg_locks")
-            .get(0);
-        if waiting > 0 {
-            break;
-        }
-        if running.is_finished() || Instant::now() > deadline {
-            let _ = holder.batch_execute("ROLLBACK");
-            panic!("`{sql}` never waited for the open writer: {:?}", running.join());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let Stalled { pid, running } = stall(db, &mut holder, &mut watcher, sql, &waits_for_a_lock);
     let locks = watcher.query(LOCKS_OF, &[&pid]).expect("read pg_locks");
     let locks_while_waiting = locks.iter().map(|r| (r.get(0), r.get(1))).collect();
     let mut writer = db.sync();
@@ -438,6 +419,48 @@ fn probe_concurrent(db: &TestDb, table: &str, sql: &str, write: &str) -> Concurr
     done.unwrap_or_else(|e| panic!("`{sql}` failed: {e}"));
     let filenode_after = filenode(&mut watcher, table);
     ConcurrentProbe { locks_while_waiting, write, filenode_before, filenode_after }
+}
+
+/// A statement running in a session of its own, stopped behind a lock another session keeps.
+struct Stalled {
+    /// Its backend.
+    pid: i32,
+    /// Its outcome, once the lock is released.
+    running: std::thread::JoinHandle<Result<(), String>>,
+}
+
+/// Starts `sql` in a new session of `db` and waits (without asserting on time) until
+/// `waiting(watcher, pid)` says it waits; if it finishes or never waits, rolls `holder` back
+/// and fails.
+fn stall(
+    db: &TestDb,
+    holder: &mut postgres::Client,
+    watcher: &mut postgres::Client,
+    sql: &str,
+    waiting: &dyn Fn(&mut postgres::Client, i32) -> bool,
+) -> Stalled {
+    let mut worker = db.sync();
+    let pid: i32 = worker.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
+    let statement = sql.to_string();
+    let running = std::thread::spawn(move || worker.batch_execute(&statement).map_err(|e| message(&e)));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !waiting(watcher, pid) {
+        if running.is_finished() || Instant::now() > deadline {
+            let _ = holder.batch_execute("ROLLBACK");
+            panic!("`{sql}` never waited for the lock held: {:?}", running.join());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Stalled { pid, running }
+}
+
+/// Whether backend `pid` waits for a lock.
+fn waits_for_a_lock(watcher: &mut postgres::Client, pid: i32) -> bool {
+    let waiting: i64 = watcher
+        .query_one("SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", &[&pid])
+        .expect("read pg_locks")
+        .get(0);
+    waiting > 0
 }
 
 /// Locks that block writes to a table (or more).
@@ -503,7 +526,8 @@ fn all_findings(root: &Path) -> Vec<(String, String)> {
     out
 }
 
-/// The fixes safemig offers for the first `rule` finding in `rel`.
+/// The fixes safemig offers for the first `rule` finding in `rel`, with the project's facts (git
+/// history, the replayed schema) as the editor and `check --fix` give them.
 fn fixes_for(root: &Path, rel: &str, rule: &str) -> Vec<Fix> {
     let (project, analysis, path) = analyse(root, rel);
     let file = analysis.files.get(&path).unwrap_or_else(|| panic!("{rel} is not a migration of the set"));
@@ -516,7 +540,8 @@ fn fixes_for(root: &Path, rel: &str, rule: &str) -> Vec<Fix> {
     let set = &project.sets[file.set];
     let place = Place { path: &path, set, sources: &Disk };
     let schema = analysis.schema_for(&path);
-    let mut ctx = FixContext::of(&file.analysis).at(place);
+    let facts = ProjectFacts { git: project.git.as_ref(), ledger: None };
+    let mut ctx = FixContext::of(&file.analysis).with(facts).at(place);
     if let Some(schema) = &schema {
         ctx = ctx.with_schema(schema);
     }
