@@ -359,14 +359,6 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
                 // An opt-out the fix wrote into the file changes how it runs.
                 let settings = project.settings_for(set, path, &fixed);
                 let after = engine::analyze_with_schema(&fixed, &settings, &config, view, None);
-                if syntax_errors(&after) > syntax_errors(&file.analysis) {
-                    failures.push(fail(&fix.title, format!("the fixed file does not parse:\n{fixed}")));
-                }
-                if fix.edits.iter().any(|e| matches!(e, FileEdit::Replace { .. }))
-                    && count(&after, finding.rule) >= count(&file.analysis, finding.rule)
-                {
-                    failures.push(fail(&fix.title, format!("{} still fires as often:\n{fixed}", finding.rule)));
-                }
                 // A fix that edits a framework's configuration file changes how the file runs in
                 // a way this in-memory check cannot see: its new findings are not counted.
                 let edits_config = fix.edits.iter().any(|e| match e {
@@ -374,6 +366,16 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
                     FileEdit::Create { path, .. } => path.extension().is_none_or(|e| e != "sql"),
                     FileEdit::Replace { .. } => false,
                 });
+                if syntax_errors(&after) > syntax_errors(&file.analysis) {
+                    failures.push(fail(&fix.title, format!("the fixed file does not parse:\n{fixed}")));
+                }
+                // Its rule is re-checked where the fix is all in this file and the new files.
+                if fix.edits.iter().any(|e| matches!(e, FileEdit::Replace { .. }))
+                    && !edits_config
+                    && count(&after, finding.rule) >= count(&file.analysis, finding.rule)
+                {
+                    failures.push(fail(&fix.title, format!("{} still fires as often:\n{fixed}", finding.rule)));
+                }
                 if fix.edits.iter().any(|e| matches!(e, FileEdit::Rename { .. })) {
                     renames += 1;
                 }
@@ -434,7 +436,7 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
     }
     let _ = writeln!(
         report,
-        "findings new to the fixed file (rule fixed → rule new: count, an example; {config_edits} fixes that edit a framework's configuration file not counted):"
+        "findings new to the fixed file (rule fixed → rule new: count, an example; not counted: {config_edits} fixes that rename files or edit a framework's configuration file, whose effect needs the next analysis of the set):"
     );
     for (pair, (n, example)) in &new_rules {
         let _ = writeln!(report, "  {pair}: {n}, e.g. {example}");

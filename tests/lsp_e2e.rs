@@ -966,3 +966,5 @@ mod backfill;
 mod columns;
 #[path = "lsp_e2e/expand.rs"]
 mod expand;
+#[path = "lsp_e2e/transactions.rs"]
+mod transactions;

@@ -150,6 +150,61 @@ pub(super) fn reindex(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
     leave_transaction(finding, ctx, &c, out);
 }
 
+/// `concurrently-in-transaction`: the statement, already concurrent, moved out of the
+/// transaction it cannot run in (after the `COMMIT`, under the framework's opt-out, or into a new
+/// migration), as the other CONCURRENTLY fixes move theirs.
+pub(super) fn in_transaction(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
+    let Some(statement) = ctx.file.statements.get(finding.statement) else { return };
+    if ctx.migration().statement(finding.statement).transaction().is_none() {
+        return;
+    }
+    let (names, index, subject) = match statement.kind() {
+        StatementKind::CreateIndex(ci) => {
+            let mut names = vec![ci.table.name().to_string()];
+            names.extend(ci.name.as_ref().map(|n| n.value.clone()));
+            let index = ci.name.as_ref().map(|n| n.value.clone());
+            let subject = index
+                .clone()
+                .map_or_else(|| format!("create_index_{}", ci.table.name()), |n| format!("create_index_{n}"));
+            (names, index, subject)
+        }
+        StatementKind::DropIndex(di) => {
+            let names: Vec<String> = di.names.iter().map(|n| n.name().to_string()).collect();
+            let index = names.first().cloned().filter(|_| names.len() == 1);
+            let subject = format!("drop_index_{}", names.join("_"));
+            (names, index, subject)
+        }
+        StatementKind::Reindex(r) => {
+            let name = r.name.as_ref().map_or_else(String::new, |n| n.name().to_string());
+            let index = (r.target == "INDEX" && !name.is_empty()).then(|| name.clone());
+            (vec![name.clone()], index, format!("reindex_{name}"))
+        }
+        // DETACH PARTITION … CONCURRENTLY and the like: every name it holds must not be passed.
+        _ => {
+            let names = statement.facts().identifiers.iter().map(|n| n.value.clone()).collect();
+            (names, None, "concurrently".to_string())
+        }
+    };
+    let c = Concurrent {
+        edit: (0..0, String::new()),
+        left: None,
+        then: Vec::new(),
+        title: "Run it outside a transaction block".into(),
+        effect: "it already runs in none",
+        slug: slug("", &subject),
+        names,
+        index,
+        unsafe_always: false,
+    };
+    let mut offered = Vec::new();
+    leave_transaction(finding, ctx, &c, &mut offered);
+    // The statement stays as it is: no empty edit where the keyword would go.
+    for mut fix in offered {
+        fix.edits.retain(|e| !matches!(e, FileEdit::Replace { range, text } if range.is_empty() && text.is_empty()));
+        out.push(fix);
+    }
+}
+
 /// The fixes for a statement that becomes concurrent (`c`), wherever it runs: in place, after
 /// the `COMMIT` of its block, under the framework's opt-out, or in a new migration after this
 /// one (and `c.then` in a second one where the runner would send both as one query string).

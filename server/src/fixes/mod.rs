@@ -164,6 +164,8 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("constraint-validated-on-add", not_valid::constraint),
     ("set-not-null-scan", not_valid::set_not_null),
     ("lock-timeout-missing", lock_timeout::lock_timeout),
+    ("concurrently-in-transaction", concurrently::in_transaction),
+    ("validate-in-same-transaction", not_valid::validate_later),
     ("object-already-exists", exists::object_already_exists),
     ("shipped-migration-edited", history::shipped_edited),
     ("applied-migration-edited", history::applied_edited),

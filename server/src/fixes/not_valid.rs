@@ -10,7 +10,7 @@ use crate::sql::facts::{AlterAction, ConstraintKind};
 use crate::sql::{Span, Statement, StatementKind};
 use crate::workspace::frameworks::naming::slug;
 
-use super::placement::in_later_transaction;
+use super::placement::{in_later_transaction, removal};
 use super::{FileEdit, Fix, FixContext, Safety};
 
 /// `text` at a statement-relative span.
@@ -113,4 +113,29 @@ pub(super) fn not_null_check_name(table: &str, column: &str) -> String {
         return format!("{}_not_null", name.get(..keep).unwrap_or(&name).trim_end_matches('_'));
     }
     name
+}
+
+/// `validate-in-same-transaction`: `ALTER TABLE t VALIDATE CONSTRAINT c` (a statement of its own,
+/// after the `NOT VALID` add in the same transaction) moved to a later transaction, so that the
+/// add's lock ends before the scan. Not for a VALIDATE in the add's own statement.
+pub(super) fn validate_later(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
+    let i = finding.statement;
+    let Some(statement) = ctx.file.statements.get(i) else { return };
+    let StatementKind::AlterTable(alter) = statement.kind() else { return };
+    let [action] = alter.actions.as_slice() else { return };
+    let AlterAction::ValidateConstraint { name } = &action.action else { return };
+    let text = ctx.text();
+    let Some(sql) = text.get(statement.range.clone()) else { return };
+    let Some(later) = in_later_transaction(ctx, i, &[sql.to_string()], &slug("validate_", &name.value)) else {
+        return;
+    };
+    let mut edits = vec![FileEdit::Replace { range: removal(text, statement.range.clone()), text: String::new() }];
+    edits.extend(later.edits);
+    out.push(Fix {
+        rule: finding.rule,
+        title: format!("Move the VALIDATE of `{}` {} (the add's lock ends before the scan)", name.value, later.place),
+        preferred: true,
+        safety: Safety::Safe,
+        edits,
+    });
 }

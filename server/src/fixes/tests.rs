@@ -572,3 +572,59 @@ fn a_down_file_gets_no_new_migration() {
     let down = fixes_in(&files, "migrations/2024-01-02-000000_nullable/down.sql", "set-not-null-scan");
     assert!(down.iter().all(|f| f.created.is_empty()), "{down:#?}");
 }
+
+#[test]
+fn a_concurrent_statement_in_a_block_moves_after_its_commit() {
+    let text = "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);\nCOMMIT;\n";
+    let out = fixed(text, "concurrently-in-transaction", &pg()).expect("a fix");
+    assert_eq!(
+        out,
+        "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\nCREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);\n"
+    );
+    let again = engine::analyze(&out, &pg(), &Config::default(), None);
+    assert!(again.findings.iter().all(|f| f.rule != "concurrently-in-transaction"), "{:?}", again.findings);
+}
+
+#[test]
+fn a_concurrent_statement_in_a_goose_migration_gets_the_opt_out() {
+    let goose = "-- +goose Up\nCREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);\n\n-- +goose Down\nDROP INDEX orders_customer_idx;\n";
+    let files = [
+        (
+            "db/migrations/00001_shop.sql",
+            "-- +goose Up\nCREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n",
+        ),
+        ("db/migrations/00002_index.sql", goose),
+    ];
+    let fix = only(fixes_in(&files, "db/migrations/00002_index.sql", "concurrently-in-transaction"));
+    assert!(
+        fix.title.starts_with("Run it outside a transaction block, outside the migration's transaction"),
+        "{fix:#?}"
+    );
+    assert!(fix.text.starts_with("-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY"), "{}", fix.text);
+    assert_eq!(fix.safety, Safety::Safe);
+}
+
+#[test]
+fn validate_moves_to_a_later_transaction() {
+    let text = "BEGIN;\nALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\nCOMMIT;\n";
+    let out = fixed(text, "validate-in-same-transaction", &pg()).expect("a fix");
+    assert_eq!(
+        out,
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;\nCOMMIT;\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\n"
+    );
+    let files = [
+        ("db/migrations/0001_shop.up.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);\n"),
+        (
+            "db/migrations/0002_check.up.sql",
+            "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\n",
+        ),
+    ];
+    let fix = only(fixes_in(&files, "db/migrations/0002_check.up.sql", "validate-in-same-transaction"));
+    assert_eq!(fix.text, "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;\n");
+    assert_eq!(fix.created[0].0, "db/migrations/0003_validate_orders_total_check.up.sql");
+    assert!(
+        fix.created[0].1.ends_with("\nALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\n"),
+        "{}",
+        fix.created[0].1
+    );
+}

@@ -52,7 +52,16 @@ Run the statement outside any transaction:
 - a runner that sends the file as one query string: give the statement a migration file of its own.
 
 ## Quick fix
-Move the statement out of the transaction (the edit depends on where the transaction comes from).
+"Run it outside a transaction block", where the transaction comes from:
+- explicit `BEGIN … COMMIT`: the statement moves after the `COMMIT`;
+- a runner that wraps the migration, the statement alone in it: the framework's opt-out (goose,
+  sqlx, Atlas, dbmate headers; Flyway `.sql.conf`; Diesel `metadata.toml`);
+- with other statements, or a runner that sends the file as one query string (golang-migrate,
+  Prisma): the statement moves into a new migration of its own right after this one;
+- Supabase, Drizzle, node-pg-migrate (always a transaction): no fix.
+
+**Safe**, unless the move passes later statements that name the same table (unsafe: their order
+changes); never offered past a statement that names the same index.
 "#;
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {

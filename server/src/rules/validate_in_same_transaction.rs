@@ -47,7 +47,11 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey;
 ```
 
 ## Quick fix
-Move `VALIDATE CONSTRAINT` out of the transaction (to the next migration).
+When the `VALIDATE` is a statement of its own, it moves out of the add's transaction: after the
+`COMMIT` of an explicit block, else into a new migration right after this one in the framework's
+naming (carrying the `lock_timeout` in effect). **Safe**: the same constraint ends up validated; the
+add's ACCESS EXCLUSIVE lock ends before the scan. No fix when the add and the `VALIDATE` are the
+same `ALTER TABLE`, or the migration cannot be followed by a new one (Drizzle's journal).
 "#;
 
 /// Where the `NOT VALID` add happened.

@@ -229,3 +229,61 @@ fn concurrently_one_query_string_runners() {
     });
     probe_fixed("prisma", prisma.path());
 }
+
+/// `concurrently-in-transaction`: the original fails ("cannot run inside a transaction block"),
+/// so the rewritten set is compared with the set that builds the same index without the keyword.
+#[test]
+fn concurrent_statements_leave_the_transaction() {
+    let concurrent = BUILD.replace("INDEX", "INDEX CONCURRENTLY");
+    for (name, files, reference, rel, title) in [
+        (
+            "cit_goose",
+            vec![
+                ("db/migrations/00001_orders.sql", goose(ORDERS)),
+                ("db/migrations/00002_index.sql", goose(&concurrent)),
+            ],
+            vec![("db/migrations/00001_orders.sql", goose(ORDERS)), ("db/migrations/00002_index.sql", goose(BUILD))],
+            "db/migrations/00002_index.sql",
+            "Run it outside a transaction block, outside the migration's transaction: add `-- +goose NO TRANSACTION`",
+        ),
+        (
+            "cit_explicit",
+            vec![
+                ("migrations/001_orders.sql", ORDERS.to_string()),
+                ("migrations/002_index.sql", format!("BEGIN;\n{OTHER}\n{concurrent}\nCOMMIT;\n")),
+            ],
+            vec![
+                ("migrations/001_orders.sql", ORDERS.to_string()),
+                ("migrations/002_index.sql", format!("BEGIN;\n{OTHER}\n{BUILD}\nCOMMIT;\n")),
+            ],
+            "migrations/002_index.sql",
+            "Run it outside a transaction block, after the COMMIT",
+        ),
+        (
+            "cit_golang",
+            vec![
+                ("db/migrations/0001_orders.up.sql", ORDERS.to_string()),
+                ("db/migrations/0002_index.up.sql", format!("{OTHER}\n{concurrent}\n")),
+            ],
+            vec![
+                ("db/migrations/0001_orders.up.sql", ORDERS.to_string()),
+                ("db/migrations/0002_index.up.sql", format!("{OTHER}\n{BUILD}\n")),
+            ],
+            "db/migrations/0002_index.up.sql",
+            "Run it outside a transaction block, in a new migration 0003_create_index_orders_customer_idx.up.sql",
+        ),
+    ] {
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let reference: Vec<(&str, &str)> = reference.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let original = workspace(&files);
+        let db = TestDb::new(&format!("fix_{name}_orig"));
+        let err = apply_set(&db, original.path()).expect_err("the original fails");
+        assert!(err.contains("cannot run inside a transaction block"), "{name}: {err}");
+        let fixed = check_case_with(
+            &Case { name, files: &files, rel, rule: "concurrently-in-transaction", title, safety: Safety::Safe },
+            &reference,
+            &|a, b| differences(a, b),
+        );
+        probe_fixed(name, fixed.path());
+    }
+}

@@ -162,3 +162,33 @@ fn lock_timeout_set_and_set_local() {
     });
     assert_times_out("lt_goose", wrapped.path());
 }
+
+/// `validate-in-same-transaction`: the VALIDATE leaves the add's transaction, so the scan runs
+/// without the add's ACCESS EXCLUSIVE lock (which the probe catches in the original).
+#[test]
+fn validate_moves_out_of_the_adds_transaction() {
+    let added = CHECK.replace(';', " NOT VALID;");
+    let validate = "ALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;";
+    let block = format!("BEGIN;\n{added}\n{validate}\nCOMMIT;\n");
+    let explicit = check_case(&Case {
+        name: "validate_explicit",
+        files: &[("migrations/001_shop.sql", SHOP), ("migrations/002_check.sql", &block)],
+        rel: "migrations/002_check.sql",
+        rule: "validate-in-same-transaction",
+        title: "Move the VALIDATE of `orders_total_check` after the COMMIT",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("validate_explicit", explicit.path(), &format!("{added}\n{validate}"));
+    let goose_set = check_case(&Case {
+        name: "validate_goose",
+        files: &[
+            ("db/migrations/00001_shop.sql", &goose(SHOP)),
+            ("db/migrations/00002_check.sql", &goose(&format!("{added}\n{validate}"))),
+        ],
+        rel: "db/migrations/00002_check.sql",
+        rule: "validate-in-same-transaction",
+        title: "Move the VALIDATE of `orders_total_check` in a new migration 00003_validate_orders_total_check.sql",
+        safety: Safety::Safe,
+    });
+    probe_rewritten("validate_goose", goose_set.path(), &format!("{added}\n{validate}"));
+}
