@@ -78,6 +78,7 @@ fn main() {
     let lines = text.lines().count() as u32;
     let mut whole = Vec::with_capacity(WHOLE_FILE);
     let mut whole_actions = 0usize;
+    let mut whole_bytes = 0usize;
     for _ in 0..WHOLE_FILE {
         let params = json!({
             "textDocument": {"uri": uri},
@@ -88,9 +89,24 @@ fn main() {
         let answer = client.request("textDocument/codeAction", params).expect("codeAction answers");
         whole.push(sent.elapsed());
         whole_actions = answer.as_array().map_or(0, Vec::len);
+        whole_bytes = serde_json::to_string(&answer).map_or(0, |j| j.len());
     }
     let status = client.shutdown_and_exit();
     assert!(status.success(), "the server exited with {status:?}");
+
+    // The fixes alone, in-process: every finding of the file, as the whole-file request computes
+    // them (without the project: no migration set, no replayed schema).
+    let config = safemig::config::Config::default();
+    let settings = config.settings(safemig::sql::Dialect::Postgres);
+    let analysis = safemig::engine::analyze(&text, &settings, &config, None);
+    let mut in_process = Vec::with_capacity(WHOLE_FILE);
+    let mut computed = 0usize;
+    for _ in 0..WHOLE_FILE {
+        let started = Instant::now();
+        let ctx = safemig::fixes::FixContext::of(&analysis);
+        computed = analysis.findings.iter().map(|f| safemig::fixes::for_finding(f, &ctx).len()).sum();
+        in_process.push(started.elapsed());
+    }
 
     let mut report = String::new();
     let _ = writeln!(
@@ -101,8 +117,18 @@ fn main() {
     );
     let _ = writeln!(report, "  {} requests at one finding ({actions} actions in all):", at_finding.len());
     summary(&mut report, &mut at_finding);
-    let _ = writeln!(report, "  {WHOLE_FILE} requests over the whole file ({whole_actions} actions each):");
+    let _ = writeln!(
+        report,
+        "  {WHOLE_FILE} requests over the whole file ({whole_actions} actions each, {:.0} KB of JSON):",
+        whole_bytes as f64 / 1024.0
+    );
     summary(&mut report, &mut whole);
+    let _ = writeln!(
+        report,
+        "  the fixes of all {} findings in-process, no project ({computed} fixes):",
+        analysis.findings.len()
+    );
+    summary(&mut report, &mut in_process);
     print!("{report}");
 }
 
