@@ -99,20 +99,7 @@ fn loose_differences(a: &TestDb, b: &TestDb) -> Vec<String> {
 /// Returns the fixed workspace (without the contract) and the contract's SQL.
 fn check_expand(case: &Case, contract: &dyn Fn(&str) -> Vec<(String, String)>) -> (tempfile::TempDir, String) {
     let original = workspace(case.files);
-    let fixed = tempfile::tempdir().expect("temp dir");
-    copy_tree(original.path(), fixed.path());
-    let before = all_findings(fixed.path());
-    let offered = fixes_for(fixed.path(), case.rel, case.rule);
-    let fix = offered
-        .iter()
-        .find(|f| f.title.starts_with(case.title))
-        .unwrap_or_else(|| panic!("{}: no fix titled `{}…` in {offered:#?}", case.name, case.title));
-    assert_eq!(fix.safety, case.safety, "{}: {fix:#?}", case.name);
-    write_fix(fixed.path(), case.rel, fix);
-    let after = all_findings(fixed.path());
-    assert!(!after.iter().any(|(_, r)| r == case.rule), "{}: {} still fires: {after:?}", case.name, case.rule);
-    let new: Vec<_> = after.iter().filter(|(_, r)| !before.iter().any(|(_, b)| b == r)).collect();
-    assert!(new.is_empty(), "{}: new findings after the fix: {new:?}", case.name);
+    let fixed = apply_case(case);
 
     let text = std::fs::read_to_string(fixed.path().join(case.rel)).expect("read the fixed file");
     let sql = contract_of(&text);

@@ -607,13 +607,10 @@ fn check_case_by(case: &Case, compare: &dyn Fn(&TestDb, &TestDb) -> Vec<String>)
     check_case_with(case, case.files, compare)
 }
 
-/// Applies the fix of `case`, then compares the rewritten set with the set `reference` by
-/// `compare`.
-fn check_case_with(
-    case: &Case,
-    reference: &[(&str, &str)],
-    compare: &dyn Fn(&TestDb, &TestDb) -> Vec<String>,
-) -> tempfile::TempDir {
+/// Applies the fix of `case` (the one titled `case.title…`, of `case.safety`) to a copy of its
+/// workspace and checks that its rule no longer fires and nothing fires that did not before.
+/// Returns the fixed workspace.
+fn apply_case(case: &Case) -> tempfile::TempDir {
     let original = workspace(case.files);
     let fixed = tempfile::tempdir().expect("temp dir");
     copy_tree(original.path(), fixed.path());
@@ -626,7 +623,6 @@ fn check_case_with(
     assert_eq!(fix.safety, case.safety, "{}: {fix:#?}", case.name);
     write_fix(fixed.path(), case.rel, fix);
 
-    // The rule no longer fires, and nothing fires that did not before.
     let after = all_findings(fixed.path());
     assert!(
         !after.iter().any(|(_, r)| r == case.rule),
@@ -636,6 +632,17 @@ fn check_case_with(
     );
     let new: Vec<_> = after.iter().filter(|(_, r)| !before.iter().any(|(_, b)| b == r)).collect();
     assert!(new.is_empty(), "{}: new findings after the fix: {new:?}", case.name);
+    fixed
+}
+
+/// Applies the fix of `case`, then compares the rewritten set with the set `reference` by
+/// `compare`.
+fn check_case_with(
+    case: &Case,
+    reference: &[(&str, &str)],
+    compare: &dyn Fn(&TestDb, &TestDb) -> Vec<String>,
+) -> tempfile::TempDir {
+    let fixed = apply_case(case);
 
     // Same catalog and rows from the original and the rewritten set.
     let a = TestDb::new(&format!("fix_{}", case.name));
