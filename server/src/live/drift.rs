@@ -39,6 +39,7 @@
 //! Whether a set is built into this database at all is [`built_from`]'s question: callers skip a
 //! set none of whose tables exist there (a fixture directory, another service's migrations).
 
+use sqlparser::tokenizer::Token;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -868,72 +869,27 @@ fn skip_cast_type(toks: &[ExprTok], mut i: usize) -> usize {
     }
 }
 
-/// Words (lower-cased), string literals (unescaped), quoted identifiers and punctuation.
+/// Words and numbers (lower-cased), string literals (unescaped), quoted identifiers and
+/// punctuation, from the SQL tokenizer. Text it cannot read (an unterminated string) is kept as
+/// one last word, so that two such expressions still compare by their text.
 fn expr_tokens(expr: &str) -> Vec<ExprTok> {
-    let chars: Vec<char> = expr.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '\'' || ((c == 'e' || c == 'E') && chars.get(i + 1) == Some(&'\'')) {
-            if c != '\'' {
-                i += 1;
+    let lexed = crate::sql::lexer::tokenize(crate::sql::Dialect::Postgres.sqlparser(), expr);
+    let mut out: Vec<ExprTok> = lexed
+        .tokens
+        .into_iter()
+        .filter(|t| !t.is_trivia())
+        .map(|t| match t.token {
+            Token::Word(w) if w.quote_style == Some('"') => ExprTok::Ident(w.value),
+            Token::Word(w) => ExprTok::Word(w.value.to_lowercase()),
+            Token::Number(n, _) => ExprTok::Word(n.to_lowercase()),
+            Token::SingleQuotedString(s) | Token::EscapedStringLiteral(s) | Token::NationalStringLiteral(s) => {
+                ExprTok::Str(s)
             }
-            let mut s = String::new();
-            i += 1;
-            while i < chars.len() {
-                if chars[i] == '\'' {
-                    if chars.get(i + 1) == Some(&'\'') {
-                        s.push('\'');
-                        i += 2;
-                        continue;
-                    }
-                    i += 1;
-                    break;
-                }
-                s.push(chars[i]);
-                i += 1;
-            }
-            out.push(ExprTok::Str(s));
-        } else if c == '"' {
-            let mut s = String::new();
-            i += 1;
-            while i < chars.len() {
-                if chars[i] == '"' {
-                    if chars.get(i + 1) == Some(&'"') {
-                        s.push('"');
-                        i += 2;
-                        continue;
-                    }
-                    i += 1;
-                    break;
-                }
-                s.push(chars[i]);
-                i += 1;
-            }
-            out.push(ExprTok::Ident(s));
-        } else if c.is_alphanumeric() || c == '_' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$' || {
-                    // A decimal point inside a number.
-                    chars[i] == '.'
-                        && chars[start].is_ascii_digit()
-                        && chars.get(i + 1).is_some_and(char::is_ascii_digit)
-                })
-            {
-                i += 1;
-            }
-            out.push(ExprTok::Word(chars[start..i].iter().collect::<String>().to_lowercase()));
-        } else if c == ':' && chars.get(i + 1) == Some(&':') {
-            out.push(ExprTok::Punct("::".into()));
-            i += 2;
-        } else {
-            out.push(ExprTok::Punct(c.to_string()));
-            i += 1;
-        }
+            other => ExprTok::Punct(other.to_string()),
+        })
+        .collect();
+    if let Some(rest) = lexed.error.and_then(|e| expr.get(e.offset..)) {
+        out.push(ExprTok::Word(rest.trim().to_lowercase()));
     }
     out
 }
