@@ -628,3 +628,26 @@ fn validate_moves_to_a_later_transaction() {
         fix.created[0].1
     );
 }
+
+/// No fix where the statement cannot leave its transaction, and none for a VALIDATE inside the
+/// add's own statement.
+#[test]
+fn statements_that_cannot_leave_their_transaction_get_no_fix() {
+    let supabase = [
+        (
+            "supabase/migrations/20240101000000_shop.sql",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n",
+        ),
+        (
+            "supabase/migrations/20240102000000_index.sql",
+            "CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);\nSELECT 1;\n",
+        ),
+    ];
+    let offered = fixes_in(&supabase, "supabase/migrations/20240102000000_index.sql", "concurrently-in-transaction");
+    assert!(offered.is_empty(), "{offered:#?}");
+    let one_statement =
+        "BEGIN;\nALTER TABLE orders ADD CONSTRAINT c CHECK (total >= 0) NOT VALID, VALIDATE CONSTRAINT c;\nCOMMIT;\n";
+    let analysis = engine::analyze(one_statement, &pg(), &Config::default(), None);
+    let finding = analysis.findings.iter().find(|f| f.rule == "validate-in-same-transaction").expect("the finding");
+    assert_eq!(for_finding(finding, &FixContext::of(&analysis)), Vec::new());
+}
