@@ -14,7 +14,7 @@ use std::sync::Arc;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Finding;
-use crate::schema::{History, ObjectRef, ReplayEvent, Schema};
+use crate::schema::{History, ObjectRef, ReplayEvent};
 use crate::sql::{lexer, Dialect, SqlFile, StatementKind};
 
 use super::placement::removal;
@@ -22,8 +22,8 @@ use super::{FileEdit, Fix, FixContext, Safety};
 
 pub(super) fn object_already_exists(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
     let Some(statement) = ctx.file.statements.get(finding.statement) else { return };
-    let start = ctx.schema.replayed().cloned().unwrap_or_else(|| Schema::new(ctx.settings.dialect));
-    let events = crate::schema::replay_file(&start, ctx.file);
+    // The replay the rule saw, computed once per request for every finding of the file.
+    let events = ctx.migration().statement(finding.statement).replay_events();
     let Some((object, span, existing, guard)) = events.of(finding.statement).iter().find_map(|e| match e {
         ReplayEvent::AlreadyExists { object, span, existing, guard } if statement.abs(*span) == finding.range => {
             Some((object, *span, existing, *guard))
