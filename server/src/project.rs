@@ -124,8 +124,21 @@ impl Project {
     /// The engine settings for a file: config, dialect of its set, and its runner's transaction
     /// behaviour (the file's own opt-out included).
     pub fn settings_for(&self, set: &MigrationSet, path: &Path, text: &str) -> MigrationSettings {
+        self.settings_via(set, path, text, &Disk)
+    }
+
+    /// [`Project::settings_for`], reading the files next to the migration (Flyway's `.sql.conf`,
+    /// Diesel's `metadata.toml`) from `sources`.
+    pub fn settings_via(
+        &self,
+        set: &MigrationSet,
+        path: &Path,
+        text: &str,
+        sources: &dyn Sources,
+    ) -> MigrationSettings {
         let mut settings = self.config.settings(set.dialect);
-        let mode = framework(set.framework).transaction_in(path, text, set.dialect);
+        let read = |p: &Path| sources.text(p).map(|t| t.to_string());
+        let mode = framework(set.framework).transaction_with(path, text, set.dialect, &read);
         let opted_out = mode.opted_out_by.is_some();
         settings.wraps_in_transaction |= mode.wraps && !opted_out;
         settings.implicit_transaction = mode.implicit_batch && !opted_out;
@@ -147,11 +160,32 @@ impl Project {
         previous: Option<&ProjectAnalysis>,
         live: Option<Arc<LiveFacts>>,
     ) -> ProjectAnalysis {
+        self.analyze_sets(&self.sets, None, sources, previous, live)
+    }
+
+    /// The analysis of `sets` (the project's, or the sets as a planned fix would leave them),
+    /// all of them or only set `only`: then the other sets' files are neither parsed nor
+    /// analysed, and the result holds only that set's files (its `replays` keep the sets'
+    /// indices, empty for the others).
+    pub fn analyze_sets(
+        &self,
+        sets: &[MigrationSet],
+        only: Option<usize>,
+        sources: &dyn Sources,
+        previous: Option<&ProjectAnalysis>,
+        live: Option<Arc<LiveFacts>>,
+    ) -> ProjectAnalysis {
+        let in_scope = |si: usize| only.is_none_or(|o| o == si);
+        let locate = |path: &Path| -> Option<(usize, usize)> {
+            let (set, migration) = workspace::set_of(sets, path)?;
+            Some((sets.iter().position(|s| std::ptr::eq(s, set))?, migration))
+        };
         // 1. Parse every file (reusing the previous parse of unchanged text).
-        let jobs: Vec<(&Path, &MigrationSet)> = self
-            .sets
+        let jobs: Vec<(&Path, &MigrationSet)> = sets
             .iter()
-            .flat_map(|set| set.migrations.iter().flat_map(|m| m.files()).map(move |p| (p, set)))
+            .enumerate()
+            .filter(|(si, _)| in_scope(*si))
+            .flat_map(|(_, set)| set.migrations.iter().flat_map(|m| m.files()).map(move |p| (p, set)))
             .collect();
         let parsed: FxHashMap<PathBuf, (Arc<str>, Arc<SqlFile>)> = jobs
             .par_iter()
@@ -169,18 +203,23 @@ impl Project {
         // 2. History findings across the sets (git, versions, ordering).
         let lookup = |path: &Path| parsed.get(path).cloned();
         let mut external: FxHashMap<PathBuf, Vec<Finding>> = FxHashMap::default();
-        for (path, finding) in history::findings(&self.sets, self.git.as_ref(), &lookup) {
+        for (path, finding) in history::findings(sets, self.git.as_ref(), &lookup) {
             external.entry(path).or_default().push(finding);
         }
         if let Some(live) = live.as_deref() {
-            for (path, finding) in self.ledger_findings(live, &lookup) {
+            for (path, finding) in ledger_findings(sets, live, &lookup) {
                 external.entry(path).or_default().push(finding);
             }
         }
         // 3. Replay each set.
         let mut out = ProjectAnalysis { live: live.clone(), ..ProjectAnalysis::default() };
-        let mut points: Vec<Vec<Option<usize>>> = Vec::with_capacity(self.sets.len());
-        for set in &self.sets {
+        let mut points: Vec<Vec<Option<usize>>> = Vec::with_capacity(sets.len());
+        for (si, set) in sets.iter().enumerate() {
+            if !in_scope(si) {
+                out.replays.push(schema::replay(&[]));
+                points.push(vec![None; set.migrations.len()]);
+                continue;
+            }
             // Migration index → replay input index, for migrations whose up part we could read.
             let mut replayed = vec![None; set.migrations.len()];
             let mut inputs: Vec<ReplayInput> = Vec::with_capacity(set.migrations.len());
@@ -204,22 +243,22 @@ impl Project {
         if let Some(live) = live.as_deref() {
             for (path, findings) in external.iter_mut() {
                 for finding in findings.iter_mut().filter(|f| f.rule == crate::rules::migration_failed::RULE.id) {
-                    let Some((si, mi)) = self.locate(path) else { continue };
+                    let Some((si, mi)) = locate(path) else { continue };
                     let (Some(input), Some((_, file))) = (points[si][mi], parsed.get(path.as_path())) else { continue };
                     let before = out.replays[si].before(input);
-                    let effects = failed_effects(&self.sets[si], path, file, &before, &live.snapshot);
+                    let effects = failed_effects(&sets[si], path, file, &before, &live.snapshot);
                     finding.message.push_str(&describe_effects(file, &effects));
                     finding.fix = Some(crate::rules::FixHint { title: "Write a recovery migration".into() });
                 }
             }
             let mut drift = Vec::new();
-            crate::rules::schema_drift::findings(&self.sets, &out.replays, &live.snapshot, &lookup, &mut drift);
+            crate::rules::schema_drift::findings(sets, &out.replays, &live.snapshot, &lookup, &mut drift);
             for (path, finding) in drift {
                 external.entry(path).or_default().push(finding);
             }
         }
         // 5. Run the rules of each file against the schema before it.
-        for (si, set) in self.sets.iter().enumerate() {
+        for (si, set) in sets.iter().enumerate().filter(|(si, _)| in_scope(*si)) {
             let replay = &out.replays[si];
             let replayed = &points[si];
             let jobs: Vec<(usize, &Path, SchemaPoint, Vec<Finding>)> = set
@@ -243,7 +282,7 @@ impl Project {
                 .into_par_iter()
                 .filter_map(|(mi, path, point, extra)| {
                     let (text, file) = parsed.get(path)?;
-                    let settings = self.settings_for(set, path, text);
+                    let settings = self.settings_via(set, path, text, sources);
                     let schema = point.of(replay);
                     let view = LiveView { replayed: &schema, live: live.as_deref() };
                     let analysis = engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &view, extra);
@@ -255,16 +294,20 @@ impl Project {
         }
         out
     }
+}
 
-    /// The ledger rules' findings for the sets whose ledger the dev database holds.
-    fn ledger_findings(&self, live: &LiveFacts, files: &history::FileSource<'_>) -> Vec<(PathBuf, Finding)> {
-        let ledgers: Vec<(usize, &crate::live::ledger::Ledger)> =
-            self.sets.iter().enumerate().filter_map(|(i, set)| Some((i, live.ledger_of(&set.dir)?))).collect();
-        if ledgers.is_empty() {
-            return Vec::new();
-        }
-        crate::live::ledger::live_findings(&self.sets, &ledgers, files)
+/// The ledger rules' findings for the sets whose ledger the dev database holds.
+fn ledger_findings(
+    sets: &[MigrationSet],
+    live: &LiveFacts,
+    files: &history::FileSource<'_>,
+) -> Vec<(PathBuf, Finding)> {
+    let ledgers: Vec<(usize, &crate::live::ledger::Ledger)> =
+        sets.iter().enumerate().filter_map(|(i, set)| Some((i, live.ledger_of(&set.dir)?))).collect();
+    if ledgers.is_empty() {
+        return Vec::new();
     }
+    crate::live::ledger::live_findings(sets, &ledgers, files)
 }
 
 /// What a failed migration's Up statements did to the dev database (a goose or dbmate file's Down

@@ -71,7 +71,7 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
         // What changed goes before the report; machine formats keep stdout for the report alone.
         let mut stderr = io::stderr();
         let log: &mut dyn Write = if args.format == Format::Human { &mut *out } else { &mut stderr };
-        trouble |= super::fix::apply_fixes(&project_root(args), &config, &mut files, args.allow_unsafe, log)?;
+        trouble |= super::fix::apply_fixes(&project_root(args), &config, &mut files, args.allow_unsafe, None, log)?;
     }
 
     // Files that belong to a migration set are analysed as part of their ordered history.

@@ -9,47 +9,66 @@
 //! (`create_new`), and a rename never replaces anything ([`rename_new`]): nothing safemig did not
 //! read is ever overwritten. A renamed file is checked (and reported) under its new name.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::engine::{self, FileAnalysis, CLI_MAX_BYTES};
+use crate::fixes::verify::{self, Verifier};
 use crate::fixes::{self, FileEdit, Fix, FixContext, Place, ProjectFacts, Safety};
+use crate::live::LiveFacts;
 use crate::project::{Disk, Project};
+use crate::rules::MigrationSettings;
 
-/// A fix never applies twice to the same statement, so rounds end; this bounds them anyway.
-const MAX_ROUNDS: usize = 32;
+/// Every applied fix lowers the number of findings ([`verify`]), so rounds end; this bounds them
+/// anyway.
+const MAX_ROUNDS: usize = 10_000;
 
 /// Applies fixes to `files` (the files `check` was asked about) in the project at `root`,
-/// updating their paths when a fix renames them. Says what changed on `log`; returns whether
+/// updating their paths when a fix renames them. Each fix is verified first ([`verify`]): it
+/// changes no migration that shipped or that `live`'s ledger records, adds no finding anywhere
+/// in its set, and makes its own finding go away. Says what changed on `log`; returns whether
 /// something went wrong (a file could not be written).
 pub(crate) fn apply_fixes(
     root: &Path,
     config: &Config,
     files: &mut [PathBuf],
     allow_unsafe: bool,
+    live: Option<Arc<LiveFacts>>,
     log: &mut dyn Write,
 ) -> io::Result<bool> {
     let mut trouble = false;
-    // (file, rule, statement text): done, or refused.
-    let mut tried: HashSet<(PathBuf, &'static str, String)> = HashSet::new();
+    // (file, rule, statement text, fix title) → why it was not applied, this pass. Cleared
+    // before the last pass, so that the run ends only where a fresh run would change nothing.
+    let mut refused: HashMap<(PathBuf, &'static str, String, String), String> = HashMap::new();
+    // Told once per run.
+    let mut told: HashSet<(PathBuf, &'static str, String)> = HashSet::new();
+    let mut fresh_pass = false;
     for _ in 0..MAX_ROUNDS {
         let project = Project::open(root, config.clone());
-        let analysis = project.analyze(&Disk, None);
+        let analysis = project.analyze_live(&Disk, None, live.clone());
         let mut changed = false;
         let mut renamed: Vec<(PathBuf, PathBuf)> = Vec::new();
         for path in files.iter() {
             let Ok(canonical) = path.canonicalize() else { continue };
-            let in_set = analysis.files.iter().find(|(p, _)| p.canonicalize().ok().as_ref() == Some(&canonical));
+            let set_path = analysis.files.keys().find(|p| p.canonicalize().ok().as_ref() == Some(&canonical)).cloned();
+            let verifier =
+                set_path.as_ref().and_then(|p| Verifier::new(&project, &Disk, Some(&analysis), live.clone(), p));
             let standalone;
             let schema;
-            let (file, place): (&FileAnalysis, Option<Place>) = match in_set {
-                Some((set_path, f)) => {
-                    let set = &project.sets[f.set];
+            let (file, place, settings): (&FileAnalysis, Option<Place>, Option<MigrationSettings>) = match &set_path {
+                Some(set_path) => {
+                    let Some(verifier) = &verifier else { continue };
+                    let f = &analysis.files[set_path];
                     schema = analysis.schema_for(set_path);
-                    (&f.analysis, Some(Place { path: set_path, set, sources: &Disk }))
+                    (
+                        verifier.analysis(),
+                        Some(Place { path: set_path, set: &project.sets[f.set], sources: &Disk }),
+                        None,
+                    )
                 }
                 None => {
                     let Ok(bytes) = fs::read(path) else { continue };
@@ -60,37 +79,58 @@ pub(crate) fn apply_fixes(
                     }
                     standalone = analysis;
                     schema = None;
-                    (&standalone, None)
+                    (&standalone, None, Some(settings))
                 }
             };
-            let mut ctx = FixContext::of(file).with(ProjectFacts { git: project.git.as_ref(), ledger: None });
+            let ledger = place.and_then(|p| live.as_deref()?.ledger_of(&p.set.dir));
+            let mut ctx = FixContext::of(file).with(ProjectFacts { git: project.git.as_ref(), ledger });
             if let Some(place) = place {
                 ctx = ctx.at(place);
             }
             if let Some(schema) = &schema {
                 ctx = ctx.with_schema(schema);
             }
-            for finding in &file.findings {
+            'findings: for finding in &file.findings {
                 let statement = file.file.statements.get(finding.statement).map(|s| s.parsed.text.to_string());
-                let key = (canonical.clone(), finding.rule, statement.unwrap_or_default());
-                if tried.contains(&key) {
-                    continue;
-                }
-                let Some(fix) = choose(fixes::for_finding(finding, &ctx), allow_unsafe) else { continue };
-                tried.insert(key);
-                match write_fix(path, &file.file.text, &fix) {
-                    Ok(()) => {
-                        report(log, path, &fix)?;
-                        renamed.extend(fix.edits.iter().filter_map(|e| match e {
-                            FileEdit::Rename { from, to } => Some((from.clone(), to.clone())),
-                            _ => None,
-                        }));
-                        changed = true;
-                        break;
+                let statement = statement.unwrap_or_default();
+                let mut why_not = None;
+                for fix in candidates(fixes::for_finding(finding, &ctx), allow_unsafe) {
+                    let key = (canonical.clone(), finding.rule, statement.clone(), fix.title.clone());
+                    if let Some(why) = refused.get(&key) {
+                        why_not.get_or_insert_with(|| why.clone());
+                        continue;
                     }
-                    Err(e) => {
-                        eprintln!("error: cannot apply `{}` to {}: {e}", fix.title, path.display());
-                        trouble = true;
+                    let verdict = match (&verifier, &settings) {
+                        (Some(verifier), _) => verifier.check(finding, &fix, true),
+                        (None, Some(settings)) => verify::check_standalone(file, settings, config, finding, &fix, true),
+                        (None, None) => continue,
+                    };
+                    if let Err(rejected) = verdict {
+                        let why = format!("`{}` {rejected}", fix.title);
+                        why_not.get_or_insert_with(|| why.clone());
+                        refused.insert(key, why);
+                        continue;
+                    }
+                    match write_fix(path, &file.file.text, &fix) {
+                        Ok(()) => {
+                            report(log, path, &fix)?;
+                            renamed.extend(fix.edits.iter().filter_map(|e| match e {
+                                FileEdit::Rename { from, to } => Some((from.clone(), to.clone())),
+                                _ => None,
+                            }));
+                            changed = true;
+                            break 'findings;
+                        }
+                        Err(e) => {
+                            eprintln!("error: cannot apply `{}` to {}: {e}", fix.title, path.display());
+                            refused.insert(key, e.to_string());
+                            trouble = true;
+                        }
+                    }
+                }
+                if let Some(why) = why_not {
+                    if told.insert((canonical.clone(), finding.rule, statement)) {
+                        writeln!(log, "not fixed {}: {}: {why}", path.display(), finding.rule)?;
                     }
                 }
             }
@@ -105,19 +145,24 @@ pub(crate) fn apply_fixes(
                 *path = new;
             }
         }
-        if !changed {
+        if changed {
+            fresh_pass = false;
+        } else if fresh_pass || refused.is_empty() {
             break;
+        } else {
+            // What was refused earlier may pass now that other fixes landed.
+            refused.clear();
+            fresh_pass = true;
         }
     }
     Ok(trouble)
 }
 
-/// The preferred allowed fix, else the first allowed one.
-fn choose(fixes: Vec<Fix>, allow_unsafe: bool) -> Option<Fix> {
-    let allowed = |f: &Fix| f.safety == Safety::Safe || allow_unsafe;
-    let preferred = fixes.iter().position(|f| f.preferred && allowed(f));
-    let index = preferred.or_else(|| fixes.iter().position(allowed))?;
-    fixes.into_iter().nth(index)
+/// The allowed fixes in the order they are tried: the preferred one first.
+fn candidates(fixes: Vec<Fix>, allow_unsafe: bool) -> Vec<Fix> {
+    let mut allowed: Vec<Fix> = fixes.into_iter().filter(|f| f.safety == Safety::Safe || allow_unsafe).collect();
+    allowed.sort_by_key(|f| !f.preferred);
+    allowed
 }
 
 fn report(log: &mut dyn Write, path: &Path, fix: &Fix) -> io::Result<()> {
@@ -287,8 +332,9 @@ mod tests {
         safe.preferred = false;
         safe.title = "safe".into();
         let both = vec![unsafe_preferred, safe];
-        assert_eq!(choose(both.clone(), false).map(|f| f.title), Some("safe".into()));
-        assert_eq!(choose(both, true).map(|f| f.title), Some("unsafe".into()));
-        assert_eq!(choose(Vec::new(), true), None);
+        let titles = |fixes: Vec<Fix>| fixes.into_iter().map(|f| f.title).collect::<Vec<_>>();
+        assert_eq!(titles(candidates(both.clone(), false)), ["safe"]);
+        assert_eq!(titles(candidates(both, true)), ["unsafe", "safe"]);
+        assert!(candidates(Vec::new(), true).is_empty());
     }
 }

@@ -21,6 +21,7 @@ mod placement;
 mod renumber;
 mod types;
 mod unique;
+pub mod verify;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -77,6 +77,16 @@ impl Framework for Diesel {
         mode(metadata.as_deref())
     }
 
+    fn transaction_with(
+        &self,
+        path: &Path,
+        _text: &str,
+        _dialect: Dialect,
+        read: &dyn Fn(&Path) -> Option<String>,
+    ) -> TransactionMode {
+        mode(path.parent().and_then(|d| read(&d.join("metadata.toml"))).as_deref())
+    }
+
     /// `run_in_transaction = false` in the migration's `metadata.toml` (created, or the key set
     /// in it). Diesel still sends `up.sql` as one query string.
     fn opt_out(

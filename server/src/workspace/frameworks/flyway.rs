@@ -179,9 +179,19 @@ impl Framework for Flyway {
     }
 
     fn transaction_in(&self, path: &Path, text: &str, dialect: Dialect) -> TransactionMode {
+        self.transaction_with(path, text, dialect, &|p| read_text(p))
+    }
+
+    fn transaction_with(
+        &self,
+        path: &Path,
+        text: &str,
+        dialect: Dialect,
+        read: &dyn Fn(&Path) -> Option<String>,
+    ) -> TransactionMode {
         let mut conf_path = path.as_os_str().to_owned();
         conf_path.push(".conf");
-        let conf = read_text(Path::new(&conf_path));
+        let conf = read(Path::new(&conf_path));
         mode(text, conf.as_deref(), dialect)
     }
 

@@ -77,6 +77,20 @@ pub trait Framework: Sync {
         self.transaction(path, text)
     }
 
+    /// [`Framework::transaction_in`] with the files next to the migration (Flyway's
+    /// `.sql.conf`, Diesel's `metadata.toml`) read through `read` instead of the disk: what the
+    /// fix pipeline uses to see a configuration edit before it is written.
+    fn transaction_with(
+        &self,
+        path: &Path,
+        text: &str,
+        dialect: Dialect,
+        read: &dyn Fn(&Path) -> Option<String>,
+    ) -> TransactionMode {
+        let _ = read;
+        self.transaction_in(path, text, dialect)
+    }
+
     /// The version key a file of this framework carries in its name (or its directory's name),
     /// without reading the file. `None` when the name does not say (e.g. Drizzle tags without a
     /// numeric prefix).
