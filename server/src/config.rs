@@ -410,6 +410,7 @@ impl Config {
             implicit_transaction: false,
             lock_timeout: self.lock_timeout.clone(),
             runner_opt_out: None,
+            undoes: None,
         }
     }
 }

@@ -273,3 +273,24 @@ fn check_fix_on_the_example_reaches_a_fixed_point_without_new_findings() {
     let second = repo.fix(&["--unsafe"]);
     assert_eq!(repo.files(), first, "a second run changed something:\n{second}");
 }
+
+#[test]
+fn a_down_file_that_drops_what_its_own_up_file_created_is_its_inverse() {
+    let repo = Repo::new();
+    repo.write("go.mod", "module example.com/app\n\ngo 1.22\n");
+    repo.write("migrations/000001_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    repo.write("migrations/000001_users.down.sql", "DROP TABLE users;\n");
+    repo.write("migrations/000002_email.up.sql", "ALTER TABLE users ADD COLUMN email text;\n");
+    repo.write("migrations/000002_email.down.sql", "ALTER TABLE users DROP COLUMN email;\n");
+    // Negative: a down file that drops what an earlier migration created is still a hazard.
+    repo.write("migrations/000003_cleanup.up.sql", "SELECT 1;\n");
+    repo.write("migrations/000003_cleanup.down.sql", "DROP TABLE users;\nALTER TABLE users DROP COLUMN id;\n");
+    let rules = repo.rules();
+    let drops = |file: &str| {
+        rules.get(file).into_iter().flatten().filter(|r| *r == "drop-table" || *r == "drop-column").count()
+    };
+    assert_eq!(drops("migrations/000001_users.down.sql"), 0, "{rules:?}");
+    assert_eq!(drops("migrations/000002_email.down.sql"), 0, "{rules:?}");
+    let cleanup = &rules["migrations/000003_cleanup.down.sql"];
+    assert!(cleanup.iter().any(|r| r == "drop-table") && cleanup.iter().any(|r| r == "drop-column"), "{rules:?}");
+}

@@ -335,12 +335,12 @@ impl Plan {
     /// The unit a file's findings count in: the fixed file with everything the fix creates or
     /// renames it to, else the file itself.
     fn unit(&self, fixed: &Path, p: &Path) -> PathBuf {
-        let created = self.created.iter().any(|c| c == p);
-        let renamed_here = self.renames.iter().any(|(from, to)| p.starts_with(to) && fixed.starts_with(from));
-        if p == fixed || created || renamed_here {
+        // A renamed file counts under the name it had.
+        let old = self.renames.iter().find_map(|(from, to)| moved_to(p, to, from)).unwrap_or_else(|| p.to_path_buf());
+        if old == fixed || self.created.iter().any(|c| c == p) {
             fixed.to_path_buf()
         } else {
-            p.to_path_buf()
+            old
         }
     }
 

@@ -32,6 +32,9 @@ pub struct MigrationSettings {
     /// How a migration of the detected framework leaves the runner's transaction, for messages
     /// (e.g. "add `-- +goose NO TRANSACTION` at the top of the file"); `None` when unknown.
     pub runner_opt_out: Option<&'static str>,
+    /// For a separate down file: its migration's up file, whose changes it undoes. Dropping what
+    /// that file created is the inverse, not a hazard.
+    pub undoes: Option<std::sync::Arc<std::path::Path>>,
 }
 
 impl Default for MigrationSettings {
@@ -43,6 +46,7 @@ impl Default for MigrationSettings {
             wraps_in_transaction: false,
             implicit_transaction: false,
             lock_timeout: "5s".into(),
+            undoes: None,
             runner_opt_out: None,
         }
     }
@@ -365,6 +369,19 @@ impl<'a> StatementContext<'a> {
     /// The table was created earlier in this migration: nobody else can be using it yet. With a
     /// replayed schema, a `CREATE TABLE IF NOT EXISTS` of a table that existed before this
     /// migration (and was not dropped in it) does not make it new.
+    /// This is a separate down file, and its own up file created the object with this history:
+    /// dropping it is the migration's inverse.
+    pub fn undoes_own_creation(&self, history: &crate::schema::History) -> bool {
+        let (Some(up), Some(created)) = (&self.migration.settings.undoes, &history.created) else { return false };
+        created.path.as_deref() == Some(&**up)
+    }
+
+    /// The table as the replayed schema knows it before this statement's migration (after its
+    /// up file, for a separate down file).
+    pub fn replayed_table(&self, table: &QualifiedName) -> Option<&'a Table> {
+        self.migration.schema.table(table)
+    }
+
     pub fn is_new_table(&self, table: &QualifiedName) -> bool {
         self.migration.created_tables.get(&table.key()).is_some_and(|&i| i < self.index)
     }

@@ -51,6 +51,11 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         if ctx.is_new_column(&at.table, &name.value) {
             continue;
         }
+        let column = ctx.replayed_table(&at.table).and_then(|t| t.column(&name.value));
+        if column.is_some_and(|c| ctx.undoes_own_creation(&c.history)) {
+            // A down file taking back the column its own up file added.
+            continue;
+        }
         out.report(
             action.keyword_span,
             format!(

@@ -55,6 +55,7 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         .names
         .iter()
         .filter(|n| !ctx.is_new_table(n) && !is_framework_ledger(n) && !replaced_by_copy(ctx, n))
+        .filter(|n| !ctx.replayed_table(n).is_some_and(|t| ctx.undoes_own_creation(&t.history)))
         .collect();
     if existing.is_empty() {
         return;
