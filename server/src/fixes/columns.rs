@@ -455,11 +455,12 @@ ALTER TABLE users DROP CONSTRAINT users_country_not_null;";
                 ),
                 (
                     "db/migrations/0004_check_users_country_not_null.up.sql".to_string(),
-                    format!("{split} in a transaction of its own.\n\n{check}\n")
+                    // The configured lock_timeout: the new migration waits for a lock too.
+                    format!("{split} in a transaction of its own.\n\nSET LOCAL lock_timeout = '5s';\n{check}\n")
                 ),
                 (
                     "db/migrations/0005_set_users_country_not_null.up.sql".to_string(),
-                    format!("{split} in a transaction of its own.\n\n{enforce}\n")
+                    format!("{split} in a transaction of its own.\n\nSET LOCAL lock_timeout = '5s';\n{enforce}\n")
                 ),
             ]
         );

@@ -214,7 +214,7 @@ fn an_edit_that_adds_statements_is_reverted_or_moved_into_a_new_migration() {
         [(
             "db/migrations/00003_users_followup.sql".to_string(),
             "-- +goose Up\n-- Moved from 00001_users.sql by safemig: that migration already ran (shipped in main).\n\n\
-             ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email ON users (email);\n\n-- +goose Down\n\
+             SET LOCAL lock_timeout = '5s';\nALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email ON users (email);\n\n-- +goose Down\n\
              -- Undo the statements moved from 00001_users.sql here.\n"
                 .to_string()
         )]

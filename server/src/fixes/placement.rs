@@ -282,8 +282,12 @@ fn write_migration(
     if !fits(&key) || set.migrations.iter().any(|m| m.version == key) {
         return None;
     }
-    let body = spec.body.replace("\r\n", "\n");
-    let goose_body = spec.goose_body.replace("\r\n", "\n");
+    let mut body = spec.body.replace("\r\n", "\n");
+    let mut goose_body = spec.goose_body.replace("\r\n", "\n");
+    if let Some(set) = lock_timeout_for_new(ctx, &body, spec.outside_transaction) {
+        body.insert_str(0, &set);
+        goose_body.insert_str(0, &set);
+    }
     let text = |goose: bool| if goose { goose_body.clone() } else { body.clone() };
     let files = namer.files(k, &text, spec.intro, spec.outside_transaction, down);
     if files.iter().any(|f| place.sources.text(&f.path).is_some()) {
@@ -296,6 +300,29 @@ fn write_migration(
         .map(|f| FileEdit::Create { path: f.path, text: if nl == "\n" { f.text } else { f.text.replace('\n', nl) } })
         .collect();
     Some(NewMigration { edits, name })
+}
+
+/// `SET [LOCAL] lock_timeout = '<configured>';` for a new migration whose statements wait for a
+/// lock that blocks queries with no lock_timeout in effect (what `lock-timeout-missing` flags):
+/// a fix must not add that finding.
+fn lock_timeout_for_new(ctx: &FixContext, body: &str, outside_transaction: bool) -> Option<String> {
+    let settings = ctx.settings;
+    let value = settings.lock_timeout.trim().trim_matches('\'');
+    if settings.runner_sets_timeouts || value.is_empty() {
+        return None;
+    }
+    let file = crate::sql::SqlFile::parse(body, settings.dialect, None);
+    let migration = crate::rules::MigrationContext::new(&file, settings, ctx.schema);
+    let rule = &crate::rules::lock_timeout_missing::RULE;
+    if (0..file.statements.len()).all(|i| migration.statement(i).run(rule).is_empty()) {
+        return None;
+    }
+    // SET LOCAL only where the new migration runs in a transaction: elsewhere it does nothing.
+    let place = ctx.place?;
+    let plain = "SELECT 1;\nSELECT 2;\n";
+    let mode = framework(place.set.framework).transaction_in(place.path, plain, place.set.dialect);
+    let local = if !outside_transaction && (mode.wraps || mode.implicit_batch) { "LOCAL " } else { "" };
+    Some(format!("SET {local}lock_timeout = '{}';\n", value.replace('\'', "''")))
 }
 
 /// Statements placed in a transaction after the one statement `index` runs in.

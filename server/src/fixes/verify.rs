@@ -442,3 +442,65 @@ impl Sources for Overlay<'_> {
         self.base.text(path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixes::{for_finding, FixContext, Place, ProjectFacts};
+    use crate::project::Disk;
+
+    /// Every fix of every finding of `file` in a project written to a temporary directory, with
+    /// the verifier's verdict.
+    fn verdicts(files: &[(&str, &str)], file: &str) -> Vec<(String, Result<(), Rejected>)> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (rel, text) in files {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let project = Project::open(dir.path(), Config::default());
+        let path = project.sets[0].dir.join(Path::new(file).file_name().expect("name"));
+        let verifier = Verifier::new(&project, &Disk, None, None, &path).expect("a migration");
+        let analysis = verifier.analysis();
+        let schema = verifier.baseline().schema_for(&path).expect("schema");
+        let (si, _) = project.locate(&path).expect("in a set");
+        let place = Place { path: &path, set: &project.sets[si], sources: &Disk };
+        let ctx = FixContext::of(analysis).with(ProjectFacts::default()).at(place).with_schema(&schema);
+        let mut out = Vec::new();
+        for finding in &analysis.findings {
+            for fix in for_finding(finding, &ctx) {
+                out.push((fix.title.clone(), verifier.check(finding, &fix, false)));
+            }
+        }
+        out
+    }
+
+    fn goose(sql: &str) -> String {
+        format!("-- +goose Up\n{sql}\n\n-- +goose Down\nSELECT 1;\n")
+    }
+
+    #[test]
+    fn the_multi_migration_column_fix_passes() {
+        let users = goose("CREATE TABLE users (id bigint PRIMARY KEY, name text);");
+        let country = goose("ALTER TABLE users ADD COLUMN country text NOT NULL;");
+        let out = verdicts(
+            &[
+                ("go.mod", "module x\n"),
+                ("db/migrations/00001_users.sql", &users),
+                ("db/migrations/00002_country.sql", &country),
+            ],
+            "db/migrations/00002_country.sql",
+        );
+        assert!(out.iter().all(|(_, v)| v.is_ok()), "{out:#?}");
+    }
+
+    #[test]
+    fn a_unique_constraint_moved_into_new_migrations_passes_with_its_lock_timeout() {
+        let users = "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n";
+        let out = verdicts(
+            &[("go.mod", "module x\n"), ("db/migrations/0001_users.up.sql", users), ("db/migrations/0002_unique.up.sql", "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);\nALTER TABLE orders ADD COLUMN note text;\n")],
+            "db/migrations/0002_unique.up.sql",
+        );
+        assert!(out.iter().all(|(_, v)| v.is_ok()), "{out:#?}");
+    }
+}

@@ -6,6 +6,9 @@ use tower_lsp::lsp_types::*;
 
 use std::path::Path;
 
+use std::sync::Arc;
+
+use crate::fixes::verify::{self, Verifier};
 use crate::fixes::{self, FileEdit, Fix, FixContext, Place, ProjectFacts, Safety};
 use crate::live::LiveFacts;
 use crate::project::Disk;
@@ -14,13 +17,15 @@ use crate::sql::SqlFile;
 use crate::text::PositionEncoding;
 
 use super::documents::Snapshot;
-use super::workspace::ProjectState;
+use super::workspace::{Overlay, ProjectState};
 
-/// What fixes about the whole project need: the migration sets, their replay, the dev database.
+/// What fixes about the whole project need: the migration sets, their replay, the dev database,
+/// and the open buffers' texts (which win over the disk) to verify each fix against.
 pub(crate) struct ProjectFixes<'a> {
     pub project: &'a ProjectState,
-    pub live: Option<&'a LiveFacts>,
+    pub live: Option<&'a Arc<LiveFacts>>,
     pub path: &'a Path,
+    pub buffers: &'a Overlay,
 }
 
 impl ProjectFixes<'_> {
@@ -100,27 +105,82 @@ impl EditSupport {
     }
 }
 
-/// The quick fixes for the findings that touch `range` of the buffer.
+/// Whether the answer may be planned now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Readiness {
+    /// The workspace's first analysis is done (or there is no workspace): fixes see the facts
+    /// of the file's set.
+    Ready,
+    /// The workspace's first analysis has not finished: a fix planned now would not know how
+    /// the file's runner runs it, what shipped or what later migrations do. Nothing is offered.
+    WorkspacePending,
+}
+
+/// The request: the range it is about, the diagnostics the client sent with it, the kinds it
+/// wants.
+pub(crate) struct ActionRequest<'a> {
+    pub range: Range,
+    pub diagnostics: &'a [Diagnostic],
+    pub only: Option<&'a [CodeActionKind]>,
+}
+
+/// The quick fixes for the request's diagnostics (each diagnostic gets the fixes of its own
+/// finding only), or, when the client sent none of ours, for the findings that touch its range.
+/// Every fix is verified against the file's whole set before it is offered ([`verify`]): none
+/// edits a shipped or applied migration or adds a finding.
 pub(crate) fn code_actions(
     snapshot: &Snapshot,
     uri: &Url,
-    range: Range,
-    only: Option<&[CodeActionKind]>,
+    request: &ActionRequest,
     encoding: PositionEncoding,
     support: EditSupport,
+    readiness: Readiness,
+    config: &crate::config::Config,
     project: Option<ProjectFixes>,
 ) -> Vec<CodeActionOrCommand> {
-    if only.is_some_and(|kinds| !kinds.iter().any(|k| CodeActionKind::QUICKFIX.as_str().starts_with(k.as_str()))) {
+    if request
+        .only
+        .is_some_and(|kinds| !kinds.iter().any(|k| CodeActionKind::QUICKFIX.as_str().starts_with(k.as_str())))
+    {
         return Vec::new();
     }
-    let Some(analysis) = snapshot.analysis.as_deref() else { return Vec::new() };
+    if readiness == Readiness::WorkspacePending {
+        return Vec::new();
+    }
+    let Some(standalone) = snapshot.analysis.as_deref() else { return Vec::new() };
     let positions = snapshot.positions(encoding);
-    let (Some(start), Some(end)) = (positions.offset(range.start), positions.offset(range.end)) else {
+    let (Some(start), Some(end)) = (positions.offset(request.range.start), positions.offset(request.range.end)) else {
         return Vec::new();
     };
-    // Touching counts: a cursor at either end of the finding, or a selection across it.
-    let touches = |f: &Finding| f.range.end >= start && f.range.start <= end;
-    if !analysis.findings.iter().any(touches) {
+    let ours: Vec<&Diagnostic> =
+        request.diagnostics.iter().filter(|d| d.source.as_deref() == Some(super::convert::SOURCE)).collect();
+    let wanted = |f: &Finding, diagnostic: &Diagnostic| {
+        if ours.is_empty() {
+            // Touching counts: a cursor at either end of the finding, or a selection across it.
+            f.range.end >= start && f.range.start <= end
+        } else {
+            ours.iter()
+                .any(|d| d.range == diagnostic.range && d.code == diagnostic.code && d.message == diagnostic.message)
+        }
+    };
+    // The file in its set, with the texts of the open buffers: what fixes are planned from and
+    // verified against.
+    let in_set = project.as_ref().filter(|p| p.project.model.project.locate(p.path).is_some());
+    let mut buffers;
+    let verifier = match in_set {
+        Some(p) => {
+            buffers = Overlay { buffers: p.buffers.buffers.clone() };
+            buffers.buffers.insert(p.path.to_path_buf(), Arc::from(snapshot.text.as_str()));
+            let previous = Some(&*p.project.analysis);
+            let Some(v) = Verifier::new(&p.project.model.project, &buffers, previous, p.live.cloned(), p.path) else {
+                return Vec::new();
+            };
+            Some(v)
+        }
+        None => None,
+    };
+    let analysis = verifier.as_ref().map_or(standalone, Verifier::analysis);
+    if *analysis.file.text != *snapshot.text {
         return Vec::new();
     }
     let mut ctx = FixContext::of(analysis);
@@ -136,10 +196,10 @@ pub(crate) fn code_actions(
     }
     let mut out = Vec::new();
     for finding in &analysis.findings {
-        if !touches(finding) {
+        let diagnostic = super::convert::diagnostic(finding, &positions);
+        if !wanted(finding, &diagnostic) {
             continue;
         }
-        let diagnostic = super::convert::diagnostic(finding, &positions);
         let mut found = fixes::for_finding(finding, &ctx);
         found.extend(project.as_ref().and_then(|p| p.recovery(finding, &analysis.file)));
         for fix in found {
@@ -150,6 +210,13 @@ pub(crate) fn code_actions(
             }
             let renames = fix.edits.iter().any(|e| matches!(e, FileEdit::Rename { .. }));
             if renames && !(support.rename_files && support.document_changes) {
+                continue;
+            }
+            let verdict = match &verifier {
+                Some(verifier) => verifier.check(finding, &fix, false),
+                None => verify::check_standalone(analysis, &analysis.settings, config, finding, &fix, false),
+            };
+            if verdict.is_err() {
                 continue;
             }
             let Some(edit) = workspace_edit(&fix.edits, uri, snapshot.version, &positions, support) else { continue };

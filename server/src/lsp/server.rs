@@ -770,16 +770,37 @@ impl LanguageServer for Backend {
                 let encoding = inner.encoding();
                 let support = inner.client_support().edits;
                 let only = params.context.only;
+                let diagnostics = params.context.diagnostics;
                 let project = inner.project();
+                let readiness = match (&project, inner.root()) {
+                    (None, Some(_)) => actions::Readiness::WorkspacePending,
+                    _ => actions::Readiness::Ready,
+                };
                 let live = inner.live_facts();
+                let config = inner.config().0;
                 let path = path_of(&uri);
+                // The open buffers of migrations win over the disk when a fix is verified.
+                let mut buffers = workspace::Overlay::default();
+                if let Some(state) = project.as_deref() {
+                    for doc in inner.docs.iter() {
+                        if state.model.is_member(&doc.path) && !workspace::too_large_doc(doc.document.len_bytes()) {
+                            buffers.buffers.insert(doc.path.clone(), Arc::from(doc.document.text()));
+                        }
+                    }
+                }
                 let work = move || {
                     let whole = project.as_deref().map(|project| actions::ProjectFixes {
                         project,
-                        live: live.as_deref(),
+                        live: live.as_ref(),
                         path: &path,
+                        buffers: &buffers,
                     });
-                    actions::code_actions(&snapshot, &uri, params.range, only.as_deref(), encoding, support, whole)
+                    let request = actions::ActionRequest {
+                        range: params.range,
+                        diagnostics: &diagnostics,
+                        only: only.as_deref(),
+                    };
+                    actions::code_actions(&snapshot, &uri, &request, encoding, support, readiness, &config, whole)
                 };
                 match run_blocking(work).await {
                     Ok(actions) => Some(actions),
