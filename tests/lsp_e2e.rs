@@ -968,3 +968,5 @@ mod columns;
 mod expand;
 #[path = "lsp_e2e/transactions.rs"]
 mod transactions;
+#[path = "lsp_e2e/trust.rs"]
+mod trust;
