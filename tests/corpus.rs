@@ -316,8 +316,15 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
     // next analysis (`tests/lsp_e2e/history.rs`, `server/tests/cli.rs` check it), not this one.
     let mut renames = 0usize;
     let mut failures: Vec<FixFailure> = Vec::new();
+    // Fixes the pipeline refuses (what an editor and `check --fix` never see), by rule and why.
+    let mut refused: BTreeMap<String, usize> = BTreeMap::new();
+    let mut verified = 0usize;
     for path in &paths {
         let file = &analysis.files[path];
+        let verifier = std::cell::OnceCell::new();
+        let verifier = || {
+            verifier.get_or_init(|| safemig::fixes::verify::Verifier::new(&project, &Disk, Some(&analysis), None, path))
+        };
         let set = &project.sets[file.set];
         let schema = analysis.schema_for(path);
         let place = Place { path, set, sources: &Disk };
@@ -355,6 +362,21 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
             entry.1 += offered.len();
             for fix in &offered {
                 fixes_tried += 1;
+                // The pipeline's verdict over the whole set: an offered fix adds no finding
+                // anywhere. What it lets through is checked again below, file by file.
+                let passed = match verifier().as_ref().map(|v| v.check(finding, fix, false)) {
+                    Some(Ok(())) => true,
+                    Some(Err(rejected)) => {
+                        let why = match &rejected {
+                            safemig::fixes::verify::Rejected::AddsFinding { rule, .. } => format!("adds {rule}"),
+                            other => other.to_string().split(':').next().unwrap_or_default().to_string(),
+                        };
+                        *refused.entry(format!("{}: {why}", finding.rule)).or_default() += 1;
+                        false
+                    }
+                    None => false,
+                };
+                verified += usize::from(passed);
                 let fixed = fixes::apply(text, &fix.edits);
                 // An opt-out the fix wrote into the file changes how it runs.
                 let settings = project.settings_for(set, path, &fixed);
@@ -404,6 +426,11 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
                     .collect();
                 created.sort();
                 let mut later = schema_after(view, set, path, &after.file);
+                // Rule → findings in the fixed file and the files it creates.
+                let mut unit: BTreeMap<&'static str, usize> = BTreeMap::new();
+                for f in &after.findings {
+                    *unit.entry(f.rule).or_default() += 1;
+                }
                 for (created, new) in created {
                     if created.exists() {
                         failures.push(fail(&fix.title, format!("it would overwrite {}", created.display())));
@@ -414,9 +441,19 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
                     if syntax_errors(&made) > 0 {
                         failures.push(fail(&fix.title, format!("{} does not parse:\n{new}", created.display())));
                     }
+                    for f in &made.findings {
+                        *unit.entry(f.rule).or_default() += 1;
+                    }
                     if count(&made, finding.rule) > 0 {
                         failures
                             .push(fail(&fix.title, format!("{} fires in {}:\n{new}", finding.rule, created.display())));
+                    }
+                }
+                if passed && !edits_config {
+                    for (rule, n) in &unit {
+                        if *n > count(&file.analysis, rule) {
+                            failures.push(fail(&fix.title, format!("an offered fix adds `{rule}`:\n{fixed}")));
+                        }
                     }
                 }
             }
@@ -431,6 +468,14 @@ fn every_fix_on_the_corpus_parses_and_silences_its_rule() {
         failures.len()
     );
     let _ = writeln!(report, "  ({renames} of the fixes only rename files: checked for panics here, not re-analysed)");
+    let _ = writeln!(
+        report,
+        "{verified} fixes pass the pipeline's verification over their whole set; {} are refused (never offered):",
+        fixes_tried - verified
+    );
+    for (why, n) in &refused {
+        let _ = writeln!(report, "  refused {n}× {why}");
+    }
     for (rule, (n, offered)) in &by_rule {
         let _ = writeln!(report, "  {rule}: {n} findings fixable, {offered} fixes");
     }

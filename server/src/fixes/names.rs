@@ -54,16 +54,8 @@ fn clip(s: &str, len: usize) -> &str {
     &s[..end]
 }
 
-/// `name` as SQL: bare when PostgreSQL would read it back unchanged, else double-quoted.
-pub(super) fn ident(name: &str) -> String {
-    let bare = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if bare {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
+/// `name` as SQL: bare when PostgreSQL would read it back unchanged (reserved words quoted).
+pub(super) use crate::sql::quote::ident;
 
 #[cfg(test)]
 mod tests {

@@ -503,4 +503,36 @@ mod tests {
         );
         assert!(out.iter().all(|(_, v)| v.is_ok()), "{out:#?}");
     }
+
+    #[test]
+    fn a_foreign_key_index_on_a_reserved_or_mixed_case_name_is_quoted() {
+        let init = "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE \"order\" (id bigint PRIMARY KEY, \"userId\" bigint);\n";
+        let fk = "ALTER TABLE \"order\" ADD CONSTRAINT order_user_fkey FOREIGN KEY (\"userId\") REFERENCES users (id) NOT VALID;\n";
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (rel, text) in [("migrations/001_init.sql", init), ("migrations/005_fk.sql", fk)] {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let project = Project::open(dir.path(), Config::default());
+        let path = project.sets[0].dir.join("005_fk.sql");
+        let verifier = Verifier::new(&project, &Disk, None, None, &path).expect("a migration");
+        let schema = verifier.baseline().schema_for(&path).expect("schema");
+        let place = Place { path: &path, set: &project.sets[0], sources: &Disk };
+        let ctx = FixContext::of(verifier.analysis()).at(place).with_schema(&schema);
+        let finding =
+            verifier.analysis().findings.iter().find(|f| f.rule == "foreign-key-missing-index").expect("finding");
+        let fixes = for_finding(finding, &ctx);
+        let fix = fixes.first().expect("a fix is offered");
+        let written: String = fix
+            .edits
+            .iter()
+            .map(|e| match e {
+                FileEdit::Replace { text, .. } | FileEdit::Create { text, .. } => text.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        assert!(written.contains("ON \"order\" (\"userId\")"), "{written}");
+        assert_eq!(verifier.check(finding, fix, true), Ok(()));
+    }
 }

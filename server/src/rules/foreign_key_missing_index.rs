@@ -117,10 +117,13 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
             continue;
         }
         let cols = columns.join(", ");
+        // The SQL in the advice is quoted as PostgreSQL needs it (Prisma's "Order" ("userId")).
+        let (table_sql, cols_sql) =
+            (table.sql(), columns.iter().map(|c| crate::sql::quote::ident(c)).collect::<Vec<_>>().join(", "));
         let advice = if creates_table || ctx.is_new_table(table) {
-            format!("add CREATE INDEX ON {table} ({cols}) to this migration (the table is new, so no CONCURRENTLY)")
+            format!("add CREATE INDEX ON {table_sql} ({cols_sql}) to this migration (the table is new, so no CONCURRENTLY)")
         } else {
-            format!("create it with CREATE INDEX CONCURRENTLY ON {table} ({cols}) before adding the foreign key")
+            format!("create it with CREATE INDEX CONCURRENTLY ON {table_sql} ({cols_sql}) before adding the foreign key")
         };
         out.report(
             span,
@@ -129,6 +132,6 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
                 fk.ref_table,
             ),
         )
-        .with_fix(format!("Create an index on `{table} ({cols})`"));
+        .with_fix(format!("Create an index on `{table_sql} ({cols_sql})`"));
     }
 }

@@ -66,6 +66,14 @@ impl QualifiedName {
     }
 }
 
+impl QualifiedName {
+    /// The name as SQL that PostgreSQL reads back as the same object: each part bare where it
+    /// can be, else double-quoted (`"Order"`, `public."order"`).
+    pub fn sql(&self) -> String {
+        self.parts.iter().map(|p| super::quote::ident(&p.value)).collect::<Vec<_>>().join(".")
+    }
+}
+
 impl fmt::Display for QualifiedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<&str> = self.parts.iter().map(|p| p.value.as_str()).collect();
