@@ -111,7 +111,7 @@ pub(crate) fn apply_fixes(
                         refused.insert(key, why);
                         continue;
                     }
-                    match write_fix(path, &file.file.text, &fix) {
+                    match fixes::write::write_fix(path, &file.file.text, &fix) {
                         Ok(()) => {
                             report(log, path, &fix)?;
                             renamed.extend(fix.edits.iter().filter_map(|e| match e {
@@ -182,78 +182,10 @@ fn report(log: &mut dyn Write, path: &Path, fix: &Fix) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes `fix` for the file at `path`, whose text was `read` when the fix was computed. Checks
-/// everything first: the file still holds `read`, each other file still holds what the fix read,
-/// no file to create exists. New files are created with `create_new`, so one that appears in
-/// the meantime is not overwritten either.
-pub(crate) fn write_fix(path: &Path, read: &str, fix: &Fix) -> io::Result<()> {
-    let changed = |p: &Path| io::Error::other(format!("{} changed since safemig read it", p.display()));
-    if fs::read_to_string(path)? != read {
-        return Err(changed(path));
-    }
-    for edit in &fix.edits {
-        match edit {
-            FileEdit::ReplaceIn { path, expected, .. } if fs::read_to_string(path)? != *expected => {
-                return Err(changed(path))
-            }
-            FileEdit::Create { path, .. } | FileEdit::Rename { to: path, .. } if path.symlink_metadata().is_ok() => {
-                return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists", path.display())))
-            }
-            FileEdit::Rename { from, .. } if from.symlink_metadata().is_err() => return Err(changed(from)),
-            _ => {}
-        }
-    }
-    for edit in &fix.edits {
-        if let FileEdit::Create { path, text } = edit {
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-            file.write_all(text.as_bytes())?;
-        }
-    }
-    for edit in &fix.edits {
-        if let FileEdit::ReplaceIn { path, range, text, expected } = edit {
-            let (Some(before), Some(after)) = (expected.get(..range.start), expected.get(range.end..)) else {
-                return Err(io::Error::other(format!("an edit outside {}", path.display())));
-            };
-            fs::write(path, format!("{before}{text}{after}"))?;
-        }
-    }
-    if fix.edits.iter().any(|e| matches!(e, FileEdit::Replace { .. })) {
-        fs::write(path, fixes::apply(read, &fix.edits))?;
-    }
-    // Last: the file's own edits above are written under its name before it moves.
-    for edit in &fix.edits {
-        if let FileEdit::Rename { from, to } = edit {
-            rename_new(from, to)?;
-        }
-    }
-    Ok(())
-}
-
-/// Renames `from` to `to` without ever replacing `to`: a file is hard-linked to its new name
-/// (which fails when the name is taken) and then unlinked; a directory (a Prisma or Diesel
-/// migration), or a file on a file system without hard links, is renamed after checking that
-/// `to` is free.
-fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
-    let exists = || io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists", to.display()));
-    if from.is_file() {
-        match fs::hard_link(from, to) {
-            Ok(()) => return fs::remove_file(from),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(exists()),
-            Err(_) => {}
-        }
-    }
-    if to.symlink_metadata().is_ok() {
-        return Err(exists());
-    }
-    fs::rename(from, to)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixes::write::{rename_new, write_fix};
 
     fn fix(edits: Vec<FileEdit>) -> Fix {
         Fix { rule: "create-index-blocking", title: "t".into(), preferred: true, safety: Safety::Safe, edits }

@@ -22,6 +22,7 @@ mod renumber;
 mod types;
 mod unique;
 pub mod verify;
+pub mod write;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
