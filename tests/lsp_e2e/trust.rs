@@ -176,3 +176,86 @@ fn a_shipped_migration_is_offered_no_edit() {
     assert!(actions.as_array().is_some_and(|a| !a.is_empty()), "{actions:#}");
     client.shutdown_and_exit();
 }
+
+/// A client that announces no `documentChanges` (Neovim up to 0.11 with the README's config)
+/// still gets fixes that create files: the server writes them, never over anything, and applies
+/// the buffer's edits through `workspace/applyEdit`; refused, the files are taken back.
+#[test]
+fn a_client_without_document_changes_gets_new_migrations_through_the_server() {
+    let index = "CREATE INDEX users_email_idx ON users (email);\nALTER TABLE users ADD COLUMN note text;\n";
+    let files = [
+        ("go.mod", "module x\n".to_string()),
+        ("db/migrations/000001_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n".into()),
+        ("db/migrations/000002_index.up.sql", index.into()),
+    ];
+    for refuse in [false, true] {
+        let dir = workspace(&files);
+        let path = dir.path().join("db/migrations/000002_index.up.sql");
+        let uri = file_uri(&path);
+        // Neovim 0.11's workspaceEdit capability: resource operations, no documentChanges.
+        let caps = json!({
+            "general": {"positionEncodings": ["utf-8"]},
+            "workspace": {"workspaceEdit": {"resourceOperations": ["rename", "create", "delete"]}, "applyEdit": true},
+        });
+        let mut client = start_in(dir.path(), caps);
+        client.apply_edits = !refuse;
+        client.diagnostics_where(&uri, |p| p["version"].is_null() && !with_rule(p, "create-index-blocking").is_empty());
+        client.open(&uri, 1, index);
+        let published =
+            client.diagnostics_where(&uri, |p| p["version"] == 1 && !with_rule(p, "create-index-blocking").is_empty());
+        let finding = with_rule(&published, "create-index-blocking")[0].clone();
+        let actions = client
+            .request(
+                "textDocument/codeAction",
+                json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
+            )
+            .expect("codeAction answers");
+        let action = actions
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["title"].as_str().is_some_and(|t| t.contains("new migration"))))
+            .unwrap_or_else(|| panic!("a new-migration fix is offered: {actions:#}"))
+            .clone();
+        assert!(action["edit"].is_null(), "no documentChanges the client cannot apply: {action:#}");
+        assert_eq!(action["command"]["command"], "safemig.applyFix");
+        let command = &action["command"];
+        client
+            .request(
+                "workspace/executeCommand",
+                json!({"command": command["command"], "arguments": command["arguments"]}),
+            )
+            .expect("the command runs");
+        let created: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path().join("db/migrations"))
+            .expect("read dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| !files.iter().any(|(rel, _)| dir.path().join(rel) == *p))
+            .collect();
+        let applied_edits: Vec<Value> =
+            client.server_requests.iter().filter(|r| r["method"] == "workspace/applyEdit").cloned().collect();
+        assert_eq!(applied_edits.len(), 1, "{:#?}", client.server_requests);
+        let edits = applied_edits[0]["params"]["edit"]["changes"][&uri].as_array().cloned().unwrap_or_default();
+        let buffer = apply_text_edits(index, &edits);
+        assert!(!buffer.contains("CREATE INDEX"), "{buffer}");
+        if refuse {
+            assert!(created.is_empty(), "a refused edit leaves no file behind: {created:?}");
+            client.wait_for("the warning that the fix was not applied", |m| {
+                m["method"] == "window/showMessage"
+                    && m["params"]["message"].as_str().is_some_and(|t| t.contains("did not apply"))
+            });
+        } else {
+            assert_eq!(created.len(), 1, "{created:?}");
+            let new = std::fs::read_to_string(&created[0]).expect("read the new migration");
+            assert!(new.contains("CREATE INDEX CONCURRENTLY users_email_idx ON users (email);"), "{new}");
+            // Asked again with the old version: the fix is not applied twice.
+            client
+                .request(
+                    "workspace/executeCommand",
+                    json!({"command": command["command"], "arguments": command["arguments"]}),
+                )
+                .expect("the command runs");
+            let files_now = std::fs::read_dir(dir.path().join("db/migrations")).expect("read dir").count();
+            assert_eq!(files_now, 3, "nothing written twice");
+        }
+        client.shutdown_and_exit();
+    }
+}

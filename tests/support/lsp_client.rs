@@ -29,6 +29,8 @@ pub struct LspClient {
     pub settings: Value,
     /// Requests the server sent us, in order.
     pub server_requests: Vec<Value>,
+    /// How `workspace/applyEdit` is answered: applied, or refused as an editor may.
+    pub apply_edits: bool,
     /// What the server wrote to stderr, shown when a test fails.
     server_stderr: Arc<Mutex<Vec<u8>>>,
 }
@@ -75,6 +77,7 @@ impl LspClient {
             next_id: 0,
             settings: Value::Null,
             server_requests: Vec::new(),
+            apply_edits: true,
             server_stderr,
         }
     }
@@ -252,6 +255,7 @@ impl LspClient {
                 let items = request["params"]["items"].as_array().map_or(0, Vec::len);
                 Value::Array(vec![self.settings.clone(); items])
             }
+            Some("workspace/applyEdit") => json!({"applied": self.apply_edits}),
             _ => Value::Null,
         };
         self.server_requests.push(request.clone());

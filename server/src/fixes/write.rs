@@ -97,12 +97,14 @@ pub fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
     fs::rename(from, to)
 }
 
-
 /// Writes the parts of `fix` that are not edits of the fixed file itself: new files, edits of
 /// other files, renames (after checking all of them first). The language server applies the
 /// fixed file's own edits to the editor's buffer, then calls this.
 pub fn write_beside(fix: &Fix) -> io::Result<()> {
-    let beside = Fix { edits: fix.edits.iter().filter(|e| !matches!(e, FileEdit::Replace { .. })).cloned().collect(), ..fix.clone() };
+    let beside = Fix {
+        edits: fix.edits.iter().filter(|e| !matches!(e, FileEdit::Replace { .. })).cloned().collect(),
+        ..fix.clone()
+    };
     check_beside(&beside)?;
     write_creates_and_edits(&beside)?;
     for edit in &beside.edits {
@@ -111,4 +113,26 @@ pub fn write_beside(fix: &Fix) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Takes back what [`write_beside`] wrote for `fix`, when the rest of the fix could not be
+/// applied (the editor refused the buffer's edits): the new files are removed, the edited files
+/// get the text the fix read, the renamed files their old names. Best effort: each step runs
+/// even when an earlier one fails, and the first error is returned.
+pub fn undo_beside(fix: &Fix) -> io::Result<()> {
+    let mut first: io::Result<()> = Ok(());
+    let mut keep = |r: io::Result<()>| {
+        if first.is_ok() {
+            first = r;
+        }
+    };
+    for edit in fix.edits.iter().rev() {
+        match edit {
+            FileEdit::Rename { from, to } => keep(rename_new(to, from)),
+            FileEdit::ReplaceIn { path, expected, .. } => keep(fs::write(path, expected)),
+            FileEdit::Create { path, .. } => keep(fs::remove_file(path)),
+            FileEdit::Replace { .. } => {}
+        }
+    }
+    first
 }

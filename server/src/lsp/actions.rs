@@ -124,10 +124,29 @@ pub(crate) struct ActionRequest<'a> {
     pub only: Option<&'a [CodeActionKind]>,
 }
 
+/// The command a code action carries when the client cannot create or rename files itself
+/// (no `documentChanges` or resource operations: Neovim up to 0.11): the server writes the new
+/// and renamed files, and applies the buffer's own edits through `workspace/applyEdit`.
+pub(crate) const APPLY_FIX_COMMAND: &str = "safemig.applyFix";
+
+/// What [`APPLY_FIX_COMMAND`] carries: which fix of which finding, for which version of the
+/// buffer.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ApplyFix {
+    pub uri: Url,
+    pub version: i32,
+    pub rule: String,
+    /// The finding's byte range in the buffer.
+    pub start: usize,
+    pub end: usize,
+    pub title: String,
+}
+
 /// The quick fixes for the request's diagnostics (each diagnostic gets the fixes of its own
 /// finding only), or, when the client sent none of ours, for the findings that touch its range.
 /// Every fix is verified against the file's whole set before it is offered ([`verify`]): none
 /// edits a shipped or applied migration or adds a finding.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn code_actions(
     snapshot: &Snapshot,
     uri: &Url,
@@ -144,28 +163,91 @@ pub(crate) fn code_actions(
     {
         return Vec::new();
     }
-    if readiness == Readiness::WorkspacePending {
-        return Vec::new();
-    }
-    let Some(standalone) = snapshot.analysis.as_deref() else { return Vec::new() };
     let positions = snapshot.positions(encoding);
     let (Some(start), Some(end)) = (positions.offset(request.range.start), positions.offset(request.range.end)) else {
         return Vec::new();
     };
     let ours: Vec<&Diagnostic> =
         request.diagnostics.iter().filter(|d| d.source.as_deref() == Some(super::convert::SOURCE)).collect();
-    let wanted = |f: &Finding, diagnostic: &Diagnostic| {
+    let wanted = |f: &Finding| {
         if ours.is_empty() {
             // Touching counts: a cursor at either end of the finding, or a selection across it.
             f.range.end >= start && f.range.start <= end
         } else {
+            let diagnostic = super::convert::diagnostic(f, &positions);
             ours.iter()
                 .any(|d| d.range == diagnostic.range && d.code == diagnostic.code && d.message == diagnostic.message)
         }
     };
+    let mut out = Vec::new();
+    for (finding, fix) in verified_fixes(snapshot, &wanted, readiness, config, project.as_ref()) {
+        let diagnostic = super::convert::diagnostic(&finding, &positions);
+        let creates = fix.edits.iter().any(|e| matches!(e, FileEdit::Create { .. }));
+        let renames = fix.edits.iter().any(|e| matches!(e, FileEdit::Rename { .. }));
+        let client_can = (!creates || (support.create_files && support.document_changes))
+            && (!renames || (support.rename_files && support.document_changes));
+        let mut action = CodeAction {
+            title: fix.title.clone(),
+            kind: Some(CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![diagnostic]),
+            is_preferred: Some(fix.preferred),
+            ..CodeAction::default()
+        };
+        if client_can {
+            let Some(edit) = workspace_edit(&fix.edits, uri, snapshot.version, &positions, support) else { continue };
+            action.edit = Some(edit);
+        } else {
+            // The server carries out what the client cannot: never half a fix.
+            let args = ApplyFix {
+                uri: uri.clone(),
+                version: snapshot.version,
+                rule: finding.rule.to_string(),
+                start: finding.range.start,
+                end: finding.range.end,
+                title: fix.title.clone(),
+            };
+            let Ok(args) = serde_json::to_value(args) else { continue };
+            action.command =
+                Some(Command { title: fix.title, command: APPLY_FIX_COMMAND.to_string(), arguments: Some(vec![args]) });
+        }
+        out.push(CodeActionOrCommand::CodeAction(action));
+    }
+    out
+}
+
+/// The fix [`APPLY_FIX_COMMAND`] names, planned and verified again on the buffer as it is now;
+/// `None` when the buffer changed or the fix is no longer offered.
+pub(crate) fn fix_for_command(
+    snapshot: &Snapshot,
+    args: &ApplyFix,
+    config: &crate::config::Config,
+    project: Option<ProjectFixes>,
+) -> Option<Fix> {
+    if snapshot.version != args.version {
+        return None;
+    }
+    let wanted = |f: &Finding| f.rule == args.rule && f.range == (args.start..args.end);
+    verified_fixes(snapshot, &wanted, Readiness::Ready, config, project.as_ref())
+        .into_iter()
+        .map(|(_, fix)| fix)
+        .find(|fix| fix.title == args.title)
+}
+
+/// The fixes of the `wanted` findings of the buffer, each verified against its set.
+fn verified_fixes(
+    snapshot: &Snapshot,
+    wanted: &dyn Fn(&Finding) -> bool,
+    readiness: Readiness,
+    config: &crate::config::Config,
+    project: Option<&ProjectFixes>,
+) -> Vec<(Finding, Fix)> {
+    if readiness == Readiness::WorkspacePending {
+        return Vec::new();
+    }
+    let Some(standalone) = snapshot.analysis.as_deref() else { return Vec::new() };
     // The file in its set, with the texts of the open buffers: what fixes are planned from and
     // verified against.
-    let in_set = project.as_ref().filter(|p| p.project.model.project.locate(p.path).is_some());
+    let in_set = project.filter(|p| p.project.model.project.locate(p.path).is_some());
     let mut buffers;
     let verifier = match in_set {
         Some(p) => {
@@ -184,50 +266,28 @@ pub(crate) fn code_actions(
         return Vec::new();
     }
     let mut ctx = FixContext::of(analysis);
-    if let Some(p) = project.as_ref() {
+    if let Some(p) = project {
         ctx = ctx.with(p.facts());
     }
-    if let Some(place) = project.as_ref().and_then(ProjectFixes::place) {
+    if let Some(place) = project.and_then(ProjectFixes::place) {
         ctx = ctx.at(place);
     }
-    let schema = project.as_ref().and_then(|p| super::workspace::schema_of_file(p.project, p.path));
+    let schema = project.and_then(|p| super::workspace::schema_of_file(p.project, p.path));
     if let Some(schema) = &schema {
         ctx = ctx.with_schema(schema);
     }
     let mut out = Vec::new();
-    for finding in &analysis.findings {
-        let diagnostic = super::convert::diagnostic(finding, &positions);
-        if !wanted(finding, &diagnostic) {
-            continue;
-        }
+    for finding in analysis.findings.iter().filter(|f| wanted(f)) {
         let mut found = fixes::for_finding(finding, &ctx);
-        found.extend(project.as_ref().and_then(|p| p.recovery(finding, &analysis.file)));
+        found.extend(project.and_then(|p| p.recovery(finding, &analysis.file)));
         for fix in found {
-            let creates = fix.edits.iter().any(|e| matches!(e, FileEdit::Create { .. }));
-            if creates && !(support.create_files && support.document_changes) {
-                // The client cannot create files: offering half a fix would break the migration.
-                continue;
-            }
-            let renames = fix.edits.iter().any(|e| matches!(e, FileEdit::Rename { .. }));
-            if renames && !(support.rename_files && support.document_changes) {
-                continue;
-            }
             let verdict = match &verifier {
                 Some(verifier) => verifier.check(finding, &fix, false),
                 None => verify::check_standalone(analysis, &analysis.settings, config, finding, &fix, false),
             };
-            if verdict.is_err() {
-                continue;
+            if verdict.is_ok() {
+                out.push((finding.clone(), fix));
             }
-            let Some(edit) = workspace_edit(&fix.edits, uri, snapshot.version, &positions, support) else { continue };
-            out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: fix.title,
-                kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: Some(vec![diagnostic.clone()]),
-                edit: Some(edit),
-                is_preferred: Some(fix.preferred),
-                ..CodeAction::default()
-            }));
         }
     }
     out

@@ -75,6 +75,8 @@ struct ClientSupport {
     pull_configuration: bool,
     work_done_progress: bool,
     refresh_code_lenses: bool,
+    /// `window/showDocument`: the server may open a file it created for a fix.
+    show_document: bool,
     edits: EditSupport,
 }
 
@@ -187,6 +189,120 @@ impl Inner {
 
     fn snapshot(&self, uri: &Url) -> Option<Arc<Snapshot>> {
         self.docs.get(uri)?.snapshot.clone()
+    }
+
+    /// The texts of the open buffers of migrations, which win over the disk when a fix is
+    /// verified.
+    fn migration_buffers(&self, project: Option<&ProjectState>) -> workspace::Overlay {
+        let mut buffers = workspace::Overlay::default();
+        if let Some(state) = project {
+            for doc in self.docs.iter() {
+                if state.model.is_member(&doc.path) && !workspace::too_large_doc(doc.document.len_bytes()) {
+                    buffers.buffers.insert(doc.path.clone(), Arc::from(doc.document.text()));
+                }
+            }
+        }
+        buffers
+    }
+
+    /// [`actions::APPLY_FIX_COMMAND`]: the fix planned and verified again, its new, edited and
+    /// renamed files written (never over anything), then the buffer's own edits applied through
+    /// `workspace/applyEdit` (when the editor refuses them, the files are taken back), and the
+    /// new files shown. Every outcome is told to the user.
+    async fn apply_fix(&self, args: actions::ApplyFix) {
+        let warn = |message: String| self.client.show_message(MessageType::WARNING, message);
+        let Some(snapshot) = self.snapshot(&args.uri) else {
+            return warn(format!("safemig: open {} to apply the fix", args.uri)).await;
+        };
+        let project = self.project();
+        let live = self.live_facts();
+        let config = self.config().0;
+        let path = path_of(&args.uri);
+        let buffers = self.migration_buffers(project.as_deref());
+        let planned = {
+            let (snapshot, args) = (Arc::clone(&snapshot), args.clone());
+            run_blocking(move || {
+                let whole = project.as_deref().map(|project| actions::ProjectFixes {
+                    project,
+                    live: live.as_ref(),
+                    path: &path,
+                    buffers: &buffers,
+                });
+                actions::fix_for_command(&snapshot, &args, &config, whole)
+            })
+            .await
+        };
+        let Ok(Some(fix)) = planned else {
+            return warn(format!(
+                "safemig: `{}` is no longer offered for this text (the file or the project changed); ask for the quick fix again",
+                args.title
+            ))
+            .await;
+        };
+        let renames = fix.edits.iter().any(|e| matches!(e, crate::fixes::FileEdit::Rename { .. }));
+        let saved = std::fs::read_to_string(path_of(&args.uri)).is_ok_and(|disk| disk == snapshot.text);
+        if renames && !saved {
+            return warn(format!("safemig: save {} first: `{}` renames it on disk", args.uri, args.title)).await;
+        }
+        let positions = snapshot.positions(self.encoding());
+        let text_edits: Vec<TextEdit> = fix
+            .edits
+            .iter()
+            .filter_map(|e| match e {
+                crate::fixes::FileEdit::Replace { range, text } => {
+                    Some(TextEdit { range: positions.range(range.clone()), new_text: text.clone() })
+                }
+                _ => None,
+            })
+            .collect();
+        let beside = fix.clone();
+        match run_blocking(move || crate::fixes::write::write_beside(&beside)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return warn(format!("safemig: `{}` was not applied: {e}", fix.title)).await,
+            Err(message) => return self.log_panic("applying a fix", &message).await,
+        }
+        if !text_edits.is_empty() {
+            let edit = WorkspaceEdit {
+                changes: Some(std::collections::HashMap::from([(args.uri.clone(), text_edits)])),
+                ..WorkspaceEdit::default()
+            };
+            let applied = matches!(self.client.apply_edit(edit).await, Ok(r) if r.applied);
+            if !applied {
+                let undo = fix.clone();
+                let undone = run_blocking(move || crate::fixes::write::undo_beside(&undo)).await;
+                let tail = match undone {
+                    Ok(Ok(())) => "the files it wrote were taken back".to_string(),
+                    Ok(Err(e)) => format!("taking back the files it wrote failed: {e}"),
+                    Err(message) => format!("taking back the files it wrote failed: {message}"),
+                };
+                return warn(format!("safemig: the editor did not apply `{}`; {tail}", fix.title)).await;
+            }
+        }
+        let shown: Vec<PathBuf> = fix
+            .edits
+            .iter()
+            .filter_map(|e| match e {
+                crate::fixes::FileEdit::Create { path, .. } if path.extension().is_some_and(|x| x == "sql") => {
+                    Some(path.clone())
+                }
+                crate::fixes::FileEdit::Rename { to, .. } => Some(to.clone()),
+                _ => None,
+            })
+            .collect();
+        let names: Vec<String> = shown.iter().map(|p| p.display().to_string()).collect();
+        if !names.is_empty() {
+            self.client
+                .show_message(MessageType::INFO, format!("safemig: {} — wrote {}", fix.title, names.join(", ")))
+                .await;
+        }
+        if self.client_support().show_document {
+            for path in shown {
+                if let Ok(uri) = Url::from_file_path(&path) {
+                    let params = ShowDocumentParams { uri, external: None, take_focus: Some(false), selection: None };
+                    let _ = self.client.show_document(params).await;
+                }
+            }
+        }
     }
 
     /// Answers a navigation request on the blocking pool from the buffer's last snapshot and
@@ -495,6 +611,17 @@ impl Backend {
 impl LanguageServer for Backend {
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
         let inner = &self.inner;
+        if params.command == actions::APPLY_FIX_COMMAND {
+            let args = params.arguments.into_iter().next().and_then(|v| serde_json::from_value(v).ok());
+            let Some(args) = args else {
+                return Err(tower_lsp::jsonrpc::Error::invalid_params(format!(
+                    "`{}` takes one argument: the fix the code action names",
+                    actions::APPLY_FIX_COMMAND
+                )));
+            };
+            inner.guard("executeCommand", inner.apply_fix(args)).await;
+            return Ok(None);
+        }
         if params.command != REFRESH_SCHEMA_COMMAND {
             return Err(tower_lsp::jsonrpc::Error::invalid_params(format!("unknown command `{}`", params.command)));
         }
@@ -520,6 +647,12 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.code_lens.as_ref())
                 .and_then(|c| c.refresh_support)
                 .unwrap_or(false),
+            show_document: params
+                .capabilities
+                .window
+                .as_ref()
+                .and_then(|w| w.show_document.as_ref())
+                .is_some_and(|d| d.support),
             edits: EditSupport::from_capabilities(&params.capabilities),
         });
         let root = workspace_root(&params);
@@ -551,7 +684,7 @@ impl LanguageServer for Backend {
                 }),
                 code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: vec![REFRESH_SCHEMA_COMMAND.into()],
+                    commands: vec![REFRESH_SCHEMA_COMMAND.into(), actions::APPLY_FIX_COMMAND.into()],
                     work_done_progress_options: WorkDoneProgressOptions::default(),
                 }),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
@@ -779,15 +912,7 @@ impl LanguageServer for Backend {
                 let live = inner.live_facts();
                 let config = inner.config().0;
                 let path = path_of(&uri);
-                // The open buffers of migrations win over the disk when a fix is verified.
-                let mut buffers = workspace::Overlay::default();
-                if let Some(state) = project.as_deref() {
-                    for doc in inner.docs.iter() {
-                        if state.model.is_member(&doc.path) && !workspace::too_large_doc(doc.document.len_bytes()) {
-                            buffers.buffers.insert(doc.path.clone(), Arc::from(doc.document.text()));
-                        }
-                    }
-                }
+                let buffers = inner.migration_buffers(project.as_deref());
                 let work = move || {
                     let whole = project.as_deref().map(|project| actions::ProjectFixes {
                         project,
