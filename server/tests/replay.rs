@@ -426,16 +426,16 @@ fn tables_the_set_created_and_seeded_with_a_few_rows_are_not_backfilled() {
     let s = set(&[
         ("init", "CREATE TABLE plans (id int PRIMARY KEY, name text, tier text);\nINSERT INTO plans (id, name) VALUES (1, 'free'), (2, 'pro');\nCREATE TABLE copied (id int PRIMARY KEY, tier text);\nINSERT INTO copied SELECT id, tier FROM plans;\n"),
         ("seed_more", "INSERT INTO plans (id, name) VALUES (3, 'team');\n"),
-        ("orders", "CREATE TABLE orders (id int PRIMARY KEY, tier text);\n"),
-        ("tier", "ALTER TABLE plans ADD COLUMN rank int;\nUPDATE plans SET tier = 'basic';\nALTER TABLE copied ADD COLUMN rank int;\nUPDATE copied SET tier = 'basic';\nUPDATE accounts SET tier = 'basic';\nUPDATE orders SET tier = 'basic';\n"),
+        ("orders", "CREATE TABLE orders (id int PRIMARY KEY, tier text);\nCREATE TABLE app.codes (id int PRIMARY KEY, tier text);\nINSERT INTO app.codes VALUES (1, 'a');\nCOPY app.codes (id, tier) FROM stdin;\n"),
+        ("tier", "ALTER TABLE plans ADD COLUMN rank int;\nUPDATE plans SET tier = 'basic';\nALTER TABLE copied ADD COLUMN rank int;\nUPDATE copied SET tier = 'basic';\nUPDATE accounts SET tier = 'basic';\nUPDATE orders SET tier = 'basic';\nUPDATE app.codes SET tier = 'basic';\n"),
     ]);
     let tables = |rule: &str| -> Vec<String> {
         s.findings(3, rule).iter().map(|f| f.split('`').nth(1).unwrap_or("").to_string()).collect()
     };
-    // copied got INSERT … SELECT; accounts existed before the set's knowledge (baseline); no
-    // migration put rows in orders: the application fills it.
-    assert_eq!(tables(BACKFILL), ["copied", "accounts", "orders"]);
-    assert_eq!(tables(UNBATCHED), ["copied", "accounts", "orders"]);
+    // copied got INSERT … SELECT and app.codes a COPY; accounts existed before the set's
+    // knowledge (baseline); no migration put rows in orders: the application fills it.
+    assert_eq!(tables(BACKFILL), ["copied", "accounts", "orders", "app.codes"]);
+    assert_eq!(tables(UNBATCHED), ["copied", "accounts", "orders", "app.codes"]);
 }
 
 #[test]

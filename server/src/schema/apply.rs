@@ -50,16 +50,26 @@ impl Schema {
     /// `COPY table [(cols)] FROM …` loads any number of rows (`COPY … TO` reads them).
     fn apply_copy(&mut self, text: &str) {
         let lexed = crate::sql::lexer::tokenize(self.dialect.sqlparser(), text);
-        let words: Vec<&Tok> = lexed.tokens.iter().filter(|t| !t.is_trivia()).collect();
-        let Some(Token::Word(table)) = words.get(1).map(|t| &t.token) else { return };
-        let loads = words.iter().any(
+        let toks: Vec<&Tok> = lexed.tokens.iter().filter(|t| !t.is_trivia()).collect();
+        let loads = toks.iter().any(
             |t| matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("FROM")),
         );
-        if !loads {
+        // `COPY [schema.]table …`: the dotted words after `COPY`.
+        let mut parts = Vec::new();
+        for (i, t) in toks.iter().enumerate().skip(1) {
+            match &t.token {
+                Token::Word(w) if i % 2 == 1 => {
+                    let value = if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() };
+                    parts.push(Name { value, quoted: w.quote_style.is_some(), span: Span::default() });
+                }
+                Token::Period if i % 2 == 0 => {}
+                _ => break,
+            }
+        }
+        if !loads || parts.is_empty() {
             return;
         }
-        let value = if table.quote_style.is_some() { table.value.clone() } else { table.value.to_lowercase() };
-        let key = self.fold(value);
+        let key = self.key(&QualifiedName { parts, span: Span::default() });
         if let Some(t) = self.tables.get(&key).filter(|t| t.rows != Rows::Filled) {
             let mut t = (**t).clone();
             t.rows = Rows::Filled;
