@@ -226,3 +226,328 @@ fn a_separate_down_file_sees_the_schema_after_its_migration() {
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0].severity, Severity::Warning);
 }
+
+// ---- implicit drops ------------------------------------------------------------------------
+
+#[test]
+fn drop_cascade_takes_dependent_views_and_their_indexes() {
+    let s = set(&[
+        (
+            "init",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);\nCREATE VIEW order_totals AS SELECT o.id, o.total FROM public.orders o;\nCREATE VIEW big_orders AS SELECT * FROM order_totals WHERE total > 100;\nCREATE MATERIALIZED VIEW daily AS SELECT count(*) FROM orders JOIN (SELECT 1) x ON true;\nCREATE INDEX daily_idx ON daily (count);\n",
+        ),
+        ("drop", "DROP TABLE orders CASCADE;\n"),
+        (
+            "again",
+            "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);\nCREATE VIEW order_totals AS SELECT id, total FROM orders;\nCREATE VIEW big_orders AS SELECT * FROM order_totals;\nCREATE MATERIALIZED VIEW daily AS SELECT count(*) FROM orders;\nCREATE INDEX daily_idx ON daily (count);\n",
+        ),
+    ]);
+    assert_eq!(s.findings(2, ALREADY), Vec::<String>::new());
+}
+
+#[test]
+fn without_cascade_or_without_a_dependency_the_view_stays() {
+    let s = set(&[
+        (
+            "init",
+            "CREATE TABLE orders (id bigint PRIMARY KEY);\nCREATE TABLE notes (id bigint PRIMARY KEY);\nCREATE VIEW order_ids AS SELECT id FROM orders;\n",
+        ),
+        ("drop", "DROP TABLE notes CASCADE;\nDROP TABLE orders;\n"),
+        ("again", "CREATE VIEW order_ids AS SELECT 1 AS id;\n"),
+    ]);
+    assert_eq!(
+        s.findings(2, ALREADY),
+        ["error: view order_ids already exists (created by 0001_init.sql:3) — this fails on deploy @ `order_ids`"]
+    );
+}
+
+#[test]
+fn drop_column_takes_the_indexes_and_constraints_that_use_it() {
+    let s = set(&[
+        (
+            "init",
+            "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text, CONSTRAINT email_not_blank CHECK (email <> ''));\nCREATE INDEX users_email_lower_idx ON users (lower(email));\nCREATE INDEX users_name_idx ON users (name);\nCREATE UNIQUE INDEX users_name_email_idx ON users (name, email);\n",
+        ),
+        ("drop", "ALTER TABLE users DROP COLUMN email;\n"),
+        (
+            "again",
+            "ALTER TABLE users ADD COLUMN email text;\nALTER TABLE users ADD CONSTRAINT email_not_blank CHECK (email <> '');\nCREATE INDEX users_email_lower_idx ON users (lower(email));\nCREATE UNIQUE INDEX users_name_email_idx ON users (name, email);\nCREATE INDEX users_name_idx ON users (name);\n",
+        ),
+    ]);
+    // The index on another column survives the drop.
+    assert_eq!(
+        s.findings(2, ALREADY),
+        ["error: index users_name_idx already exists (created by 0001_init.sql:3) — this fails on deploy @ `users_name_idx`"]
+    );
+}
+
+#[test]
+fn drop_table_takes_its_indexes_constraints_owned_sequences_and_triggers() {
+    let s = set(&[
+        (
+            "init",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, no bigint, user_id bigint);\nCREATE SEQUENCE order_no_seq OWNED BY orders.no;\nCREATE SEQUENCE free_seq;\nCREATE INDEX orders_user_idx ON orders (user_id);\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\nCREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION audit();\n",
+        ),
+        ("drop", "DROP TABLE users CASCADE;\nDROP TABLE orders;\n"),
+        (
+            "again",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, no bigint, user_id bigint);\nCREATE SEQUENCE order_no_seq OWNED BY orders.no;\nCREATE INDEX orders_user_idx ON orders (user_id);\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\nCREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION audit();\nCREATE SEQUENCE free_seq;\n",
+        ),
+    ]);
+    // A sequence nobody owns stays.
+    assert_eq!(
+        s.findings(2, ALREADY),
+        ["error: sequence free_seq already exists (created by 0001_init.sql:4) — this fails on deploy @ `free_seq`"]
+    );
+    let orders = s.replay.before(1).table(&name("orders")).cloned().expect("orders");
+    assert_eq!(orders.triggers().collect::<Vec<_>>(), ["orders_audit"]);
+}
+
+#[test]
+fn a_trigger_created_twice_on_one_table_exists_until_dropped_or_renamed() {
+    let s = set(&[
+        ("init", "CREATE TABLE orders (id bigint PRIMARY KEY);\nCREATE TRIGGER audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION f();\n"),
+        (
+            "again",
+            "CREATE TRIGGER audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION f();\nCREATE OR REPLACE TRIGGER audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION f();\n",
+        ),
+        (
+            "rename",
+            "ALTER TRIGGER audit ON orders RENAME TO audit_v1;\nCREATE TRIGGER audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION f();\nDROP TRIGGER audit_v1 ON orders;\nCREATE TRIGGER audit_v1 AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION f();\n",
+        ),
+    ]);
+    assert_eq!(
+        s.findings(1, ALREADY),
+        ["error: trigger audit on orders already exists (created by 0001_init.sql:2) — this fails on deploy @ `audit`"]
+    );
+    assert_eq!(s.findings(2, ALREADY), Vec::<String>::new());
+}
+
+#[test]
+fn drop_schema_cascade_takes_everything_in_it_and_what_depends_on_it() {
+    let s = set(&[
+        (
+            "init",
+            "CREATE SCHEMA billing;\nCREATE TYPE billing.state AS ENUM ('open', 'paid');\nCREATE TABLE billing.invoices (id bigserial PRIMARY KEY, state billing.state);\nCREATE INDEX invoices_state_idx ON billing.invoices (state);\nCREATE SEQUENCE billing.numbers;\nCREATE VIEW public.open_invoices AS SELECT id FROM billing.invoices;\nCREATE TABLE public.kept (id int);\n",
+        ),
+        ("drop", "DROP SCHEMA billing CASCADE;\n"),
+        (
+            "again",
+            "CREATE SCHEMA billing;\nCREATE TYPE billing.state AS ENUM ('open', 'paid');\nCREATE TABLE billing.invoices (id bigserial PRIMARY KEY, state billing.state);\nCREATE INDEX invoices_state_idx ON billing.invoices (state);\nCREATE SEQUENCE billing.numbers;\nCREATE VIEW public.open_invoices AS SELECT id FROM billing.invoices;\nCREATE TABLE public.kept (id int);\n",
+        ),
+    ]);
+    assert_eq!(
+        s.findings(2, ALREADY),
+        ["error: table kept already exists (created by 0001_init.sql:7) — this fails on deploy @ `public.kept`"]
+    );
+}
+
+// ---- rules that read the replay ------------------------------------------------------------
+
+/// Migration `i` analysed with the schema before it, under `toml` configuration.
+fn findings_with(s: &Set, i: usize, toml: &str, rule: &str) -> Vec<String> {
+    let (config, problems) = Config::from_toml(toml, "safemig.toml");
+    assert!(problems.is_empty(), "{problems:?}");
+    let settings = config.settings(Dialect::Postgres);
+    let analysis = engine::analyze_with_schema(&s.texts[i], &settings, &config, &s.replay.before(i), Some(&s.files[i]));
+    analysis.findings.iter().filter(|f| f.rule == rule).map(|f| s.render(i, f)).collect()
+}
+
+const REWRITE: &str = "column-type-rewrite";
+
+#[test]
+fn timestamp_to_timestamptz_in_a_utc_session_is_no_rewrite_on_postgres_12() {
+    let init = "CREATE TABLE events (id bigint PRIMARY KEY, seen_at timestamp, done_at timestamptz);\n";
+    let rewrites = |migration: &str, pg: &str| -> usize {
+        let s = set(&[("init", init), ("change", migration)]);
+        findings_with(&s, 1, &format!("postgres_version = {pg}"), REWRITE).len()
+    };
+    let to_tz = "ALTER TABLE events ALTER COLUMN seen_at TYPE timestamptz;\n";
+    assert_eq!(rewrites(&format!("SET timezone = 'UTC';\n{to_tz}"), "12"), 0);
+    assert_eq!(
+        rewrites(
+            "SET TIME ZONE 'Etc/UTC';\nALTER TABLE events ALTER COLUMN done_at TYPE timestamp without time zone;\n",
+            "12"
+        ),
+        0
+    );
+    assert_eq!(rewrites(&format!("BEGIN;\nSET LOCAL timezone TO 'utc';\n{to_tz}COMMIT;\n"), "16"), 0);
+    // Without the SET, in another zone, after the SET LOCAL's transaction or a RESET, or to
+    // another type: a rewrite.
+    assert_eq!(rewrites(to_tz, "12"), 1);
+    assert_eq!(rewrites(&format!("SET timezone = 'Europe/Berlin';\n{to_tz}"), "12"), 1);
+    assert_eq!(rewrites(&format!("BEGIN;\nSET LOCAL timezone = 'UTC';\nCOMMIT;\n{to_tz}"), "12"), 1);
+    assert_eq!(rewrites(&format!("SET timezone = 'UTC';\nRESET timezone;\n{to_tz}"), "12"), 1);
+    assert_eq!(rewrites("SET timezone = 'UTC';\nALTER TABLE events ALTER COLUMN seen_at TYPE text;\n", "12"), 1);
+    // Before PostgreSQL 12 the change always rewrote the table.
+    assert_eq!(rewrites(&format!("SET timezone = 'UTC';\n{to_tz}"), "11"), 1);
+}
+
+#[test]
+fn a_serial_key_gets_one_type_hint_with_one_fix() {
+    let s = set(&[("init", "CREATE TABLE accounts (id serial PRIMARY KEY, counter serial, legacy_id bigserial);\n")]);
+    let analysis = s.analyze(0);
+    let hints: Vec<(&str, &str, Option<&str>)> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule == "prefer-bigint" || f.rule == "prefer-identity")
+        .map(|f| (f.rule, &s.texts[0][f.range.clone()], f.fix.as_ref().map(|x| x.title.as_str())))
+        .collect();
+    assert_eq!(
+        hints,
+        [
+            ("prefer-bigint", "serial", Some("Use bigint GENERATED BY DEFAULT AS IDENTITY")),
+            ("prefer-identity", "serial", Some("Use integer GENERATED BY DEFAULT AS IDENTITY")),
+            ("prefer-identity", "bigserial", Some("Use bigint GENERATED BY DEFAULT AS IDENTITY")),
+        ]
+    );
+    let bigint = s.findings(0, "prefer-bigint");
+    assert!(bigint[0].contains("its sequence is a separate object"), "{bigint:?}");
+}
+
+const BACKFILL: &str = "backfill-in-schema-migration";
+const UNBATCHED: &str = "unbatched-backfill";
+
+#[test]
+fn backfills_of_system_catalogs_are_not_backfills() {
+    let s = set(&[(
+        "catalog",
+        "ALTER TABLE t ADD COLUMN x int;\nUPDATE pg_catalog.pg_attribute SET attnotnull = true;\nUPDATE pg_type SET typname = 'y';\nUPDATE settings SET a = 1;\n",
+    )]);
+    let tables = |rule: &str| -> Vec<String> {
+        s.findings(0, rule).iter().map(|f| f.split('`').nth(1).unwrap_or("").to_string()).collect()
+    };
+    assert_eq!(tables(BACKFILL), ["settings"]);
+    assert_eq!(tables(UNBATCHED), ["settings"]);
+}
+
+#[test]
+fn tables_the_set_created_and_seeded_with_a_few_rows_are_not_backfilled() {
+    let s = set(&[
+        ("init", "CREATE TABLE plans (id int PRIMARY KEY, name text, tier text);\nINSERT INTO plans (id, name) VALUES (1, 'free'), (2, 'pro');\nCREATE TABLE copied (id int PRIMARY KEY, tier text);\nINSERT INTO copied SELECT id, tier FROM plans;\n"),
+        ("seed_more", "INSERT INTO plans (id, name) VALUES (3, 'team');\n"),
+        ("orders", "CREATE TABLE orders (id int PRIMARY KEY, tier text);\nCREATE TABLE app.codes (id int PRIMARY KEY, tier text);\nINSERT INTO app.codes VALUES (1, 'a');\nCOPY app.codes (id, tier) FROM stdin;\n"),
+        ("tier", "ALTER TABLE plans ADD COLUMN rank int;\nUPDATE plans SET tier = 'basic';\nALTER TABLE copied ADD COLUMN rank int;\nUPDATE copied SET tier = 'basic';\nUPDATE accounts SET tier = 'basic';\nUPDATE orders SET tier = 'basic';\nUPDATE app.codes SET tier = 'basic';\n"),
+    ]);
+    let tables = |rule: &str| -> Vec<String> {
+        s.findings(3, rule).iter().map(|f| f.split('`').nth(1).unwrap_or("").to_string()).collect()
+    };
+    // copied got INSERT … SELECT and app.codes a COPY; accounts existed before the set's
+    // knowledge (baseline); no migration put rows in orders: the application fills it.
+    assert_eq!(tables(BACKFILL), ["copied", "accounts", "orders", "app.codes"]);
+    assert_eq!(tables(UNBATCHED), ["copied", "accounts", "orders", "app.codes"]);
+}
+
+#[test]
+fn a_seeded_table_past_the_few_rows_is_backfilled_again() {
+    let rows: Vec<String> = (0..=safemig::schema::FEW_SEED_ROWS).map(|i| format!("({i})")).collect();
+    let seed = format!(
+        "CREATE TABLE codes (id int PRIMARY KEY, label text);\nINSERT INTO codes (id) VALUES {};\n",
+        rows.join(", ")
+    );
+    let s =
+        set(&[("seed", &seed), ("label", "ALTER TABLE codes ADD COLUMN note text;\nUPDATE codes SET label = 'x';\n")]);
+    assert_eq!(s.findings(1, BACKFILL).len(), 1);
+    assert_eq!(s.findings(1, UNBATCHED).len(), 1);
+}
+
+// ---- newer syntax ---------------------------------------------------------------------------
+
+#[test]
+fn postgres_18_not_null_constraints_are_not_null_columns() {
+    let s = set(&[
+        ("init", "CREATE TABLE users (id bigint, email text, CONSTRAINT users_id_nn NOT NULL id);\n"),
+        ("email", "ALTER TABLE users ADD CONSTRAINT users_email_nn NOT NULL email;\n"),
+        ("lazy", "ALTER TABLE users ADD COLUMN name text;\nALTER TABLE users ADD CONSTRAINT users_name_nn NOT NULL name NOT VALID;\n"),
+    ]);
+    let users = s.replay.final_schema().table(&name("users")).cloned().expect("users");
+    let not_null: Vec<(&str, bool)> = users.columns().map(|c| (c.name.as_str(), c.not_null)).collect();
+    assert_eq!(not_null, [("id", true), ("email", true), ("name", false)]);
+    assert_eq!(s.findings(1, "set-not-null-scan").len(), 1);
+    assert!(s.findings(2, "set-not-null-scan").is_empty());
+}
+
+#[test]
+fn sequences_statistics_triggers_and_constraint_alters_are_recognised_without_false_findings() {
+    let s = set(&[
+        ("init", "CREATE TABLE orders (id bigint PRIMARY KEY, a int, b int);\nCREATE SEQUENCE order_no AS bigint START WITH 100 INCREMENT BY 1 NO CYCLE OWNED BY orders.a;\nCREATE TRIGGER t1 BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f();\nALTER TABLE orders ADD CONSTRAINT orders_b_fk FOREIGN KEY (b) REFERENCES orders (id);\n"),
+        (
+            "later",
+            "ALTER SEQUENCE order_no RESTART WITH 1000 OWNED BY orders.b;\nCREATE STATISTICS orders_ab ON a, b FROM orders;\nDROP STATISTICS orders_ab;\nALTER TRIGGER t1 ON orders RENAME TO t2;\nALTER TABLE orders ALTER CONSTRAINT orders_b_fk DEFERRABLE INITIALLY DEFERRED;\n",
+        ),
+    ]);
+    let analysis = s.analyze(1);
+    // Whether sqlparser reads these forms is the parser's verdict (`syntax-error`, a hint for
+    // valid SQL it lacks); the statements' facts come from the recogniser either way.
+    let found: Vec<&str> = analysis
+        .findings
+        .iter()
+        .map(|f| f.rule)
+        .filter(|r| !matches!(*r, "lock-timeout-missing" | "syntax-error"))
+        .collect();
+    assert_eq!(found, Vec::<&str>::new());
+    let after = s.replay.final_schema();
+    assert_eq!(after.sequence(&name("order_no")).and_then(|q| q.owned_by.clone()).as_deref(), Some("orders"));
+    let orders = after.table(&name("orders")).expect("orders");
+    assert_eq!(orders.triggers().collect::<Vec<_>>(), ["t2"]);
+}
+
+// ---- keyword column names -------------------------------------------------------------------
+
+/// PostgreSQL's keywords that may name a column unquoted: the unreserved (`U`) and column-name
+/// (`C`) categories of `tests/fixtures/keywords/postgres13.txt`.
+fn column_name_keywords() -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keywords/postgres13.txt");
+    let text = std::fs::read_to_string(&path).expect("keyword list");
+    let keywords: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, category)| matches!(*category, "U" | "C"))
+        .map(|(kw, _)| kw.to_string())
+        .collect();
+    assert!(keywords.len() > 300, "{} keywords", keywords.len());
+    keywords
+}
+
+#[test]
+fn every_keyword_that_may_name_a_column_is_kept_as_one() {
+    let mut lost = Vec::new();
+    for kw in column_name_keywords() {
+        let s = set(&[
+            ("create", &format!("CREATE TABLE t (id int, {kw} text, tail int);\nCREATE TABLE u (id int);\n")),
+            ("add", &format!("ALTER TABLE u ADD COLUMN {kw} varchar(20);\n")),
+            ("rename", &format!("ALTER TABLE t RENAME COLUMN {kw} TO renamed;\n")),
+            ("drop", &format!("ALTER TABLE u DROP COLUMN {kw};\n")),
+        ]);
+        let columns = |i: usize, table: &str| -> Vec<String> {
+            let schema = s.replay.before(i);
+            schema.table(&name(table)).map(|t| t.columns().map(|c| c.name.clone()).collect()).unwrap_or_default()
+        };
+        let checks = [
+            (columns(1, "t"), vec!["id".to_string(), kw.clone(), "tail".to_string()]),
+            (columns(2, "u"), vec!["id".to_string(), kw.clone()]),
+            (columns(3, "t"), vec!["id".to_string(), "renamed".to_string(), "tail".to_string()]),
+            (
+                s.replay
+                    .final_schema()
+                    .table(&name("u"))
+                    .map(|t| t.columns().map(|c| c.name.clone()).collect())
+                    .unwrap_or_default(),
+                vec!["id".to_string()],
+            ),
+        ];
+        for (step, (got, want)) in checks.into_iter().enumerate() {
+            if got != want {
+                lost.push(format!("{kw} (step {step}): {got:?}"));
+            }
+        }
+        for i in 0..4 {
+            let events = s.replay.events(i);
+            if !events.is_empty() {
+                lost.push(format!("{kw} (migration {i}): {events:?}"));
+            }
+        }
+    }
+    assert!(lost.is_empty(), "{} keywords lost:\n{}", lost.len(), lost.join("\n"));
+}

@@ -10,7 +10,7 @@ CREATE INDEX orders_created_at_idx ON orders (created_at);
 
 -- Abandoned carts, kept for a while; 0008 drops the table.
 CREATE TABLE cart_items_archive (
-    id bigint PRIMARY KEY,
+    id bigserial PRIMARY KEY,
     product_sku text NOT NULL,
     archived_at timestamptz NOT NULL
 );

@@ -66,13 +66,16 @@ pub(super) fn object_already_exists(finding: &Finding, ctx: &FixContext, out: &m
 }
 
 /// Whether removing the whole statement removes only the duplicate: an `ALTER TABLE` with one
-/// action, a `CREATE TABLE` of the table itself, a `CREATE INDEX|VIEW|SEQUENCE|TYPE`, an
+/// action, a `CREATE TABLE` of the table itself, a `CREATE INDEX|VIEW|SEQUENCE|TYPE|TRIGGER`, an
 /// `ALTER TYPE … ADD VALUE`.
 fn single_effect(kind: &StatementKind, object: &ObjectRef) -> bool {
     match kind {
         StatementKind::CreateTable(_) => matches!(object, ObjectRef::Table(_)),
         StatementKind::AlterTable(at) => at.actions.len() == 1,
-        StatementKind::CreateIndex(_) | StatementKind::CreateObject(_) | StatementKind::AlterObject(_) => true,
+        StatementKind::CreateIndex(_)
+        | StatementKind::CreateObject(_)
+        | StatementKind::AlterObject(_)
+        | StatementKind::CreateTrigger { .. } => true,
         _ => false,
     }
 }

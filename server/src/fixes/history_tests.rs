@@ -110,6 +110,18 @@ fn a_table_created_twice_the_same_way_is_guarded_or_removed_safely() {
 }
 
 #[test]
+fn a_trigger_created_twice_is_removed_not_guarded() {
+    let text = "CREATE TABLE t (id int);\nCREATE TRIGGER audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();\nCREATE TRIGGER audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();\n";
+    let got = alone(text);
+    assert_eq!(titles(&got), ["Remove this statement (line 2 of this migration already creates it)"]);
+    assert_eq!(
+        got[0].text,
+        "CREATE TABLE t (id int);\nCREATE TRIGGER audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();\n"
+    );
+    assert_eq!(got[0].safety, Safety::Safe);
+}
+
+#[test]
 fn a_column_added_again_with_another_type_keeps_the_earlier_definition_unsafely() {
     let dir = tempfile::tempdir().expect("temp dir");
     write(

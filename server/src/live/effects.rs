@@ -211,7 +211,7 @@ impl Judge<'_> {
             StatementKind::AlterTable(at) => self.alter_table(at),
             StatementKind::AlterObject(ao) => self.alter_object(ao),
             StatementKind::CreateObject(co) => self.create_object(co),
-            StatementKind::CreateTrigger { table } => self.create_trigger(table.as_ref()),
+            StatementKind::CreateTrigger { table, .. } => self.create_trigger(table.as_ref()),
             StatementKind::Set(_) => unknown("a session setting: not in the catalog (the recovery repeats it)"),
             StatementKind::Transaction(_) => unknown("transaction control"),
             StatementKind::Insert(_)

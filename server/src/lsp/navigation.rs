@@ -605,7 +605,7 @@ pub(crate) fn table_refs(kind: &StatementKind) -> Vec<&QualifiedName> {
         StatementKind::Truncate { tables, .. } | StatementKind::Vacuum { tables, .. } => out.extend(tables),
         StatementKind::Update(d) | StatementKind::Delete(d) => out.push(&d.table),
         StatementKind::Insert(i) => out.push(&i.table),
-        StatementKind::Cluster { table } | StatementKind::CreateTrigger { table } => out.extend(table.as_ref()),
+        StatementKind::Cluster { table } | StatementKind::CreateTrigger { table, .. } => out.extend(table.as_ref()),
         _ => {}
     }
     out.extend(foreign_keys(kind).into_iter().map(|fk| &fk.ref_table));

@@ -1,7 +1,7 @@
 //! `backfill-in-schema-migration`: a data change of an existing table in a migration that also
 //! changes the schema.
 
-use crate::rules::context::is_framework_ledger;
+use crate::rules::context::{is_framework_ledger, is_system_catalog};
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::sql::facts::QualifiedName;
 use crate::sql::locks::{locks_taken, TableLock};
@@ -22,6 +22,11 @@ const DOCS: &str = r#"## What it flags
 migration that also changes the schema (`CREATE TABLE`, `CREATE INDEX`, `ALTER TABLE`, `DROP …`,
 `CREATE TRIGGER`).
 `INSERT … VALUES` (seed rows) is fine, and so is filling a table created in the same migration.
+Left alone as well: system catalogs (`pg_catalog.*`, `information_schema.*`, `pg_*` names), and a
+table an earlier migration of the set created and seeded only with `INSERT … VALUES` (1 to 100
+rows in all) (a lookup table such as plans or roles: the change is instant). A table that
+existed before the migrations safemig sees, or got rows from `INSERT … SELECT` or `COPY`, or that no migration put rows in (the application fills it), keeps
+the finding.
 
 ## Why it hurts
 A schema change is quick; a data change takes as long as the table is big. Together they go wrong
@@ -96,7 +101,7 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         StatementKind::Insert(i) if i.from_select => (&i.table, "INSERT … SELECT into"),
         _ => return,
     };
-    if ctx.is_new_table(table) || is_framework_ledger(table) {
+    if ctx.is_new_table(table) || is_framework_ledger(table) || is_system_catalog(table) || ctx.only_seeded(table) {
         return;
     }
     // MySQL commits every DDL statement implicitly: no transaction spans schema and data.

@@ -20,7 +20,10 @@ const DOCS: &str = r#"## What it flags
 unless the change is binary-coercible. Binary-coercible changes only update the catalog:
 `varchar(n)` → `varchar(m)` with `m ≥ n`, `varchar` → `text`, `numeric(p,s)` → `numeric(q,s)`
 with `q ≥ p`, `cidr` → `inet`, and dropping a length or precision limit (`varchar(n)` →
-`varchar`). When the column's old type is not known (it comes from an earlier migration), the
+`varchar`). On PostgreSQL 12+, `timestamp` ↔ `timestamptz` is one too when the migration set the
+session time zone to UTC before it (`SET timezone = 'UTC'`, `SET TIME ZONE 'UTC'`, or a `SET
+LOCAL` in the same transaction): the values then mean the same instants. Without that `SET`, or
+in another zone, every value shifts and the table is rewritten. When the column's old type is not known (it comes from an earlier migration), the
 finding says which old types would make the change safe.
 
 ## Why it hurts
@@ -77,6 +80,7 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         let old = type_before(ctx, &at.table, &column.value);
         let change = match &old {
             Some((old_ty, _)) if using.is_none() && is_binary_coercible(old_ty, ty) => continue,
+            Some((old_ty, _)) if using.is_none() && utc_relabel(ctx, old_ty, ty) => continue,
             Some((_, old_text)) => format!("from {old_text} to {new_text}"),
             None => format!("to {new_text}"),
         };
@@ -123,6 +127,46 @@ fn type_before(ctx: &StatementContext, table: &QualifiedName, column: &str) -> O
     let ty = ctx.migration.schema.column_type(table, column)?;
     let text = describe(&ty);
     Some((ty, text))
+}
+
+/// `timestamp` ↔ `timestamptz` (precision kept) on PostgreSQL 12+, in a session whose time zone
+/// is UTC: the stored values mean the same instant either way, so PostgreSQL only updates the
+/// catalog. In any other zone every value shifts, and the table is rewritten.
+fn utc_relabel(ctx: &StatementContext, old: &TypeName, new: &TypeName) -> bool {
+    let flips = matches!(
+        (old.canonical.as_str(), new.canonical.as_str()),
+        ("timestamp", "timestamptz") | ("timestamptz", "timestamp")
+    );
+    flips && !old.array && !new.array && precision_kept(&old.modifiers, &new.modifiers) && ctx.pg_at_least(12) && utc_session(ctx)
+}
+
+/// The session time zone at this statement is UTC: set earlier in this migration by `SET
+/// timezone` / `SET TIME ZONE` (a `SET LOCAL` only within its transaction). A `RESET` (or no
+/// `SET`) leaves the server's zone, which the migration cannot know.
+fn utc_session(ctx: &StatementContext) -> bool {
+    for (i, stmt) in ctx.earlier() {
+        match stmt.kind() {
+            StatementKind::Set(p) if p.name.eq_ignore_ascii_case("timezone") => {
+                if p.local && !ctx.same_transaction_as(i) {
+                    continue;
+                }
+                return is_utc(&p.value);
+            }
+            _ if stmt.facts().label == "RESET" => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Time zone names with a fixed offset of zero.
+fn is_utc(zone: &str) -> bool {
+    let zone = zone.trim().trim_matches('\'').to_ascii_lowercase();
+    let zone = zone.strip_prefix("etc/").unwrap_or(&zone);
+    matches!(
+        zone,
+        "utc" | "uct" | "gmt" | "gmt0" | "gmt+0" | "gmt-0" | "zulu" | "universal" | "greenwich" | "0"
+    )
 }
 
 /// A type for a message when no source text is at hand: `varchar(255)`, `numeric(10,2)[]`.

@@ -200,7 +200,7 @@ fn tables_touched(file: &SqlFile) -> Vec<(String, Range<usize>)> {
             }
             StatementKind::Update(c) | StatementKind::Delete(c) => add(&c.table),
             StatementKind::Insert(i) => add(&i.table),
-            StatementKind::Cluster { table: Some(t) } | StatementKind::CreateTrigger { table: Some(t) } => add(t),
+            StatementKind::Cluster { table: Some(t) } | StatementKind::CreateTrigger { table: Some(t), .. } => add(t),
             StatementKind::RefreshMaterializedView { name, .. } => add(name),
             _ => {}
         }

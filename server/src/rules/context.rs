@@ -8,7 +8,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use crate::config::PgVersion;
-use crate::schema::{Baseline, ConstraintType, FileEvents, Schema, Table};
+use crate::schema::{Baseline, ConstraintType, FileEvents, Rows, Schema, Table, FEW_SEED_ROWS};
 use crate::sql::facts::*;
 use crate::sql::{Dialect, SqlFile, Statement};
 
@@ -307,6 +307,14 @@ pub fn is_framework_ledger(table: &QualifiedName) -> bool {
     FRAMEWORK_LEDGER_TABLES.iter().any(|t| name.eq_ignore_ascii_case(t))
 }
 
+/// A system catalog (`pg_catalog.*`, `information_schema.*`, or a `pg_*` name PostgreSQL
+/// reserves for itself): updating it tweaks the database's own bookkeeping, not application data.
+pub fn is_system_catalog(table: &QualifiedName) -> bool {
+    let schema = table.schema().map(str::to_ascii_lowercase);
+    matches!(schema.as_deref(), Some("pg_catalog" | "information_schema"))
+        || (matches!(schema.as_deref(), None | Some("public")) && table.name().to_ascii_lowercase().starts_with("pg_"))
+}
+
 /// The matching key (see [`QualifiedName::key`]) of `table` after `RENAME TO to`: a renamed table
 /// stays in its schema.
 pub fn renamed_key(table: &QualifiedName, to: &Name) -> String {
@@ -538,6 +546,26 @@ impl<'a> StatementContext<'a> {
                 c.name == name && matches!(&c.kind, ConstraintType::Check { not_null_of: Some(col) } if col == column)
             })
         })
+    }
+
+    /// The table is a lookup table the migrations seeded: an earlier migration of the set created
+    /// it and only `INSERT … VALUES` filled it (see [`Rows::Seeded`]), with this migration's
+    /// earlier INSERTs counted, at least one row and at most [`FEW_SEED_ROWS`] in all. `false` when
+    /// nothing replayed it (a baseline table, a file checked on its own).
+    pub fn only_seeded(&self, table: &QualifiedName) -> bool {
+        let Some(Rows::Seeded(mut rows)) = self.migration.schema.table(table).map(|t| t.rows) else { return false };
+        for stmt in &self.migration.file.statements[..self.index] {
+            if let StatementKind::Insert(ins) = stmt.kind() {
+                if ins.table.key() == table.key() {
+                    match ins.rows {
+                        Some(n) => rows += n,
+                        None => return false,
+                    }
+                }
+            }
+        }
+        // A table no migration put rows in is the application's: it fills it at run time.
+        (1..=FEW_SEED_ROWS).contains(&rows)
     }
 
     /// A `SET [LOCAL] lock_timeout` ran before this statement in this migration.

@@ -17,7 +17,10 @@ pub static RULE: Rule = Rule {
 
 const DOCS: &str = r#"## What it flags
 `DROP TABLE` naming a table that this migration did not create (tables created earlier in the
-same migration, and migration frameworks' own ledger tables, are left alone). Neither is the
+same migration, and migration frameworks' own ledger tables, are left alone). When a later
+statement takes the name back, the message says what the new table holds: nothing after a plain
+`CREATE TABLE` (or `… AS … WITH NO DATA`), only its query's rows after `CREATE TABLE … AS
+SELECT` or `SELECT … INTO`. Neither is the
 table rebuild SQLite documents for changes its `ALTER TABLE` cannot make: build the new table,
 copy the rows with `INSERT … SELECT`, drop the old table, rename the new one into its place.
 
@@ -67,7 +70,14 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
     } else {
         String::new()
     };
-    let message = if existing.iter().all(|n| recreated_later(ctx, n)) {
+    let recreated: Vec<Option<Recreated>> = existing.iter().map(|n| recreated_later(ctx, n)).collect();
+    let message = if recreated.iter().all(|r| *r == Some(Recreated::FromQuery)) {
+        // `CREATE TABLE … AS SELECT` / `SELECT … INTO` after the drop: the new table has rows,
+        // but only what its query selects (the dropped table cannot be among its sources).
+        format!(
+            "dropping {names} deletes every row for good{cascade}: the table that takes the name later in this migration holds only what its query selects, not the dropped rows; make sure nothing needs them, or build the new table under another name and drop the old one once it is no longer needed"
+        )
+    } else if recreated.iter().all(Option::is_some) {
         // A rebuild that forgot the copy: the name comes back, the rows do not.
         format!(
             "dropping {names} deletes every row for good{cascade}: the table that takes the name later in this migration starts empty; build the new table under another name, copy the rows into it with INSERT … SELECT, then drop the old one and rename the new one into its place"
@@ -80,12 +90,26 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
     out.report(ctx.facts().head, message);
 }
 
+/// How a later statement of this migration brings the dropped name back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recreated {
+    /// `CREATE TABLE` with columns (or `… AS … WITH NO DATA`), or a rename of a table built here.
+    Empty,
+    /// `CREATE TABLE … AS <query>` / `SELECT … INTO`: with the query's rows.
+    FromQuery,
+}
+
 /// A later statement of this migration creates a table with this name again, or renames one into it.
-fn recreated_later(ctx: &StatementContext, dropped: &QualifiedName) -> bool {
-    ctx.later_renamed_into(dropped).is_some()
-        || ctx
-            .later()
-            .any(|(_, s)| matches!(s.kind(), StatementKind::CreateTable(ct) if ct.name.key() == dropped.key()))
+fn recreated_later(ctx: &StatementContext, dropped: &QualifiedName) -> Option<Recreated> {
+    if ctx.later_renamed_into(dropped).is_some() {
+        return Some(Recreated::Empty);
+    }
+    ctx.later().find_map(|(_, s)| match s.kind() {
+        StatementKind::CreateTable(ct) if ct.name.key() == dropped.key() => {
+            Some(if ct.filled_by_query { Recreated::FromQuery } else { Recreated::Empty })
+        }
+        _ => None,
+    })
 }
 
 /// The table rebuild SQLite documents for every change its `ALTER TABLE` cannot make (and the

@@ -16,9 +16,12 @@ pub static RULE: Rule = Rule {
 
 const DOCS: &str = r#"## What it flags
 `CREATE TABLE`, `ADD COLUMN`, `CREATE INDEX`, `ADD CONSTRAINT` (a name the table already uses, or
-a second primary key), `CREATE VIEW`, `CREATE SEQUENCE`, `CREATE TYPE` and `ALTER TYPE … ADD VALUE`
-for an object that already exists at that point: created by an earlier migration of the set, or
-earlier in the same migration, and not dropped or renamed since. The schema comes from replaying
+a second primary key), `CREATE VIEW`, `CREATE SEQUENCE`, `CREATE TYPE`, `ALTER TYPE … ADD VALUE`
+and `CREATE TRIGGER` (a name its table already uses) for an object that already exists at that
+point: created by an earlier migration of the set, or earlier in the same migration, and not
+dropped or renamed since. Drops count with what PostgreSQL drops along: a `DROP TABLE` its
+indexes, triggers and owned sequences, a `DROP COLUMN` the indexes and constraints that use the
+column, a `… CASCADE` the views that depend on the dropped object. The schema comes from replaying
 the migrations in the order the framework runs them; a file checked on its own is compared with
 itself only. Statements guarded with `IF NOT EXISTS` (or `CREATE OR REPLACE VIEW`) are left alone:
 they are no-ops when the object is there.
@@ -51,8 +54,8 @@ a `DO` block.
   `CREATE OR REPLACE VIEW`**.
 - **Remove this statement (migration X already creates it)**: the title names the migration (or
   line) that created the object. Offered when the statement does nothing else (an `ALTER TABLE`
-  with one action). `ADD CONSTRAINT`, a second primary key and `CREATE TYPE` have no `IF NOT
-  EXISTS`: removal only.
+  with one action). `ADD CONSTRAINT`, a second primary key, `CREATE TYPE` and `CREATE TRIGGER`
+  have no `IF NOT EXISTS`: removal only.
 
 Both are **safe** only when the earlier statement defined the object the same way (the same
 tokens, case, layout and the guard aside) and nothing altered it since. Otherwise they are

@@ -1,6 +1,6 @@
 //! `unbatched-backfill`: an `UPDATE` or `DELETE` of a whole existing table in one statement.
 
-use crate::rules::context::is_framework_ledger;
+use crate::rules::context::{is_framework_ledger, is_system_catalog};
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
 use crate::sql::StatementKind;
 
@@ -18,7 +18,12 @@ const DOCS: &str = r#"## What it flags
 `UPDATE` with no `WHERE`, and `UPDATE`/`DELETE` whose `WHERE` bounds no key range or batch
 (`WHERE col IS NULL`, `WHERE true`, a join condition such as `orders.customer_id = c.id`), on a
 table that this migration did not create. A `LIMIT` counts as a batch. A `DELETE` with no `WHERE`
-at all is `truncate-table`'s business.
+at all is `truncate-table`'s business. Left alone: system catalogs (`pg_catalog.*`,
+`information_schema.*`, `pg_*` names), and a table an earlier migration of the set created and
+seeded only with `INSERT … VALUES` (1 to 100 rows in all) (a lookup table: one statement is
+instant). A table that existed before the migrations safemig sees, or got rows from `INSERT …
+SELECT` or `COPY`, or that no migration put rows in (the application fills it), keeps the
+finding.
 
 ## Why it hurts
 One statement is one transaction, however many rows it touches. On a big table it runs for
@@ -71,7 +76,12 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         StatementKind::Delete(d) if d.where_clause.is_some() => (d, "DELETE"),
         _ => return,
     };
-    if !d.whole_table || ctx.is_new_table(&d.table) || is_framework_ledger(&d.table) {
+    if !d.whole_table
+        || ctx.is_new_table(&d.table)
+        || is_framework_ledger(&d.table)
+        || is_system_catalog(&d.table)
+        || ctx.only_seeded(&d.table)
+    {
         return;
     }
     let scope = if d.where_clause.is_some() {

@@ -21,6 +21,10 @@ impl Schema {
             self.apply_do_block(&stmt.parsed.text, origin);
             return Vec::new();
         }
+        if stmt.facts().label == "COPY" {
+            self.apply_copy(&stmt.parsed.text);
+            return Vec::new();
+        }
         self.apply_facts(stmt.facts(), origin)
     }
 
@@ -34,9 +38,43 @@ impl Schema {
             StatementKind::Drop(d) => a.drop(d),
             StatementKind::CreateObject(co) => a.create_object(co),
             StatementKind::AlterObject(ao) => a.alter_object(ao),
+            StatementKind::Insert(ins) => a.insert(ins),
+            StatementKind::CreateTrigger { table: Some(table), name: Some(name), or_replace } => {
+                a.create_trigger(table, name, *or_replace)
+            }
             _ => {}
         }
         a.events
+    }
+
+    /// `COPY table [(cols)] FROM …` loads any number of rows (`COPY … TO` reads them).
+    fn apply_copy(&mut self, text: &str) {
+        let lexed = crate::sql::lexer::tokenize(self.dialect.sqlparser(), text);
+        let toks: Vec<&Tok> = lexed.tokens.iter().filter(|t| !t.is_trivia()).collect();
+        let loads = toks.iter().any(
+            |t| matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("FROM")),
+        );
+        // `COPY [schema.]table …`: the dotted words after `COPY`.
+        let mut parts = Vec::new();
+        for (i, t) in toks.iter().enumerate().skip(1) {
+            match &t.token {
+                Token::Word(w) if i % 2 == 1 => {
+                    let value = if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() };
+                    parts.push(Name { value, quoted: w.quote_style.is_some(), span: Span::default() });
+                }
+                Token::Period if i % 2 == 0 => {}
+                _ => break,
+            }
+        }
+        if !loads || parts.is_empty() {
+            return;
+        }
+        let key = self.key(&QualifiedName { parts, span: Span::default() });
+        if let Some(t) = self.tables.get(&key).filter(|t| t.rows != Rows::Filled) {
+            let mut t = (**t).clone();
+            t.rows = Rows::Filled;
+            self.tables.insert(key, Arc::new(t));
+        }
     }
 
     /// The DDL a `DO` block runs (`BEGIN ALTER TABLE …; CREATE INDEX …; END`, also inside `IF …
@@ -135,6 +173,45 @@ impl Schema {
             self.sequences.remove(&seq);
         }
         Some(table)
+    }
+
+    /// What a `DROP … CASCADE` of the relations `dropped` takes along: the views that read them
+    /// (and the views that read those, with their indexes) and the foreign keys of other tables
+    /// that reference them.
+    fn drop_dependents(&mut self, dropped: Vec<String>, origin: &Origin) {
+        let mut queue = dropped;
+        while let Some(key) = queue.pop() {
+            let views: Vec<String> = self
+                .views
+                .iter()
+                .filter(|(_, v)| v.reads.iter().any(|r| *r == key))
+                .map(|(k, _)| k.to_string())
+                .collect();
+            for k in views {
+                if let Some(view) = self.views.remove(&k) {
+                    for index in &view.indexes {
+                        self.indexes.remove(index);
+                    }
+                    self.gone.insert(k.clone(), Gone::Dropped { by: origin.clone() });
+                    queue.push(k);
+                }
+            }
+            let references =
+                |c: &Constraint| matches!(&c.kind, ConstraintType::ForeignKey { table, .. } if *table == key);
+            let referencing: Vec<String> = self
+                .tables
+                .iter()
+                .filter(|(_, t)| t.constraints.iter().any(references))
+                .map(|(k, _)| k.to_string())
+                .collect();
+            for k in referencing {
+                let Some(t) = self.tables.get(&k) else { continue };
+                let mut t = (**t).clone();
+                t.constraints.retain(|c| !references(c));
+                t.history.touch(origin);
+                self.tables.insert(k, Arc::new(t));
+            }
+        }
     }
 
     fn name_taken(&self, table: &Table, key_of: &dyn Fn(&str) -> String, name: &str) -> bool {
@@ -248,11 +325,16 @@ impl<'a> Applier<'a> {
         if self.s.relation_exists(&key) && !adopted {
             if !ct.if_not_exists {
                 let existing = self.relation_history(&key);
-                self.already(ObjectRef::Table(key), ct.name.span, &existing, Some("IF NOT EXISTS"));
+                let guard = (!ct.select_into).then_some("IF NOT EXISTS");
+                self.already(ObjectRef::Table(key), ct.name.span, &existing, guard);
             }
             return;
         }
-        let table = Table::new(key.clone(), !ct.columns_implicit, ct.temporary, History::created_by(self.origin));
+        let mut table = Table::new(key.clone(), !ct.columns_implicit, ct.temporary, History::created_by(self.origin));
+        // A table used before its creation may have held rows all along.
+        if !ct.filled_by_query && !adopted {
+            table.rows = Rows::Seeded(0);
+        }
         let mut t = Target { name: &ct.name, key, table };
         for col in &ct.columns {
             self.add_column_def(&mut t, col);
@@ -320,7 +402,9 @@ impl<'a> Applier<'a> {
             });
             let key = key_of(&seq);
             let history = History::created_by(self.origin);
-            self.s.sequences.insert(key, Arc::new(Sequence { name: seq, owned_by: Some(t.key.clone()), history }));
+            let sequence =
+                Sequence { name: seq, owned_by: Some(t.key.clone()), owned_column: Some(name.clone()), history };
+            self.s.sequences.insert(key, Arc::new(sequence));
         }
         let one = || vec![name.clone()];
         if col.primary_key.is_some() {
@@ -353,11 +437,17 @@ impl<'a> Applier<'a> {
                 names(&fk.columns, self),
                 &fk.columns,
             ),
-            ConstraintKind::Check { not_null_of } => (
-                ConstraintType::Check { not_null_of: not_null_of.as_ref().map(|c| self.col(c)) },
-                not_null_of.iter().map(|c| self.col(c)).collect(),
-                &[],
-            ),
+            ConstraintKind::Check { not_null_of } => {
+                // The columns it reads: dropping one of them drops the check.
+                let mut columns: Vec<String> = not_null_of.iter().map(|c| self.col(c)).collect();
+                for word in &tc.check_words {
+                    let word = self.col(word);
+                    if t.table.column_id(&word).is_some() && !columns.contains(&word) {
+                        columns.push(word);
+                    }
+                }
+                (ConstraintType::Check { not_null_of: not_null_of.as_ref().map(|c| self.col(c)) }, columns, &[])
+            }
             ConstraintKind::Exclude => (ConstraintType::Exclude, Vec::new(), &[]),
         };
         let name = tc.name.as_ref().map(|n| n.value.clone());
@@ -416,7 +506,9 @@ impl<'a> Applier<'a> {
                 ConstraintType::PrimaryKey => (None, "pkey"),
                 ConstraintType::Unique => (column_part(&columns), "key"),
                 ConstraintType::ForeignKey { .. } => (column_part(&columns), "fkey"),
-                ConstraintType::Check { .. } => (column_part(&columns), "check"),
+                // PostgreSQL names a check after its column only when it reads exactly one.
+                ConstraintType::Check { .. } if columns.len() == 1 => (column_part(&columns), "check"),
+                ConstraintType::Check { .. } => (None, "check"),
                 ConstraintType::Exclude => (column_part(&columns), "excl"),
             };
             let target_name = t.name.clone();
@@ -579,9 +671,19 @@ impl<'a> Applier<'a> {
             .table
             .indexes
             .iter()
-            .filter(|k| self.s.indexes.get(k).is_some_and(|i| i.columns.iter().any(|x| x == column)))
+            .filter(|k| self.s.indexes.get(k).is_some_and(|i| i.columns.iter().any(|x| mentions(x, column))))
             .cloned()
             .collect();
+        let owned: Vec<String> = self
+            .s
+            .sequences
+            .iter()
+            .filter(|(_, s)| s.owned_by.as_deref() == Some(t.key.as_str()) && s.owned_column.as_deref() == Some(column))
+            .map(|(k, _)| k.to_string())
+            .collect();
+        for k in owned {
+            self.s.sequences.remove(&k);
+        }
         for k in &dead_indexes {
             self.s.indexes.remove(k);
         }
@@ -591,6 +693,20 @@ impl<'a> Applier<'a> {
     }
 
     fn rename_column_refs(&mut self, t: &mut Target, old: &str, new: &str) {
+        let owned: Vec<String> = self
+            .s
+            .sequences
+            .iter()
+            .filter(|(_, s)| s.owned_by.as_deref() == Some(t.key.as_str()) && s.owned_column.as_deref() == Some(old))
+            .map(|(k, _)| k.to_string())
+            .collect();
+        for k in owned {
+            if let Some(seq) = self.s.sequences.get(&k) {
+                let mut seq = (**seq).clone();
+                seq.owned_column = Some(new.to_string());
+                self.s.sequences.insert(k, Arc::new(seq));
+            }
+        }
         let rename = |cols: &mut Vec<String>| {
             for c in cols.iter_mut().filter(|c| *c == old) {
                 *c = new.to_string();
@@ -823,14 +939,32 @@ impl<'a> Applier<'a> {
                         };
                         self.missing(ObjectRef::Table(key.clone()), name.span, missing);
                     }
-                    self.s.gone.insert(key, Gone::Dropped { by: self.origin.clone() });
+                    self.s.gone.insert(key.clone(), Gone::Dropped { by: self.origin.clone() });
+                    // Without CASCADE, PostgreSQL refuses the drop while a view or foreign key
+                    // depends on the table: they stay.
+                    if d.cascade {
+                        self.s.drop_dependents(vec![key], self.origin);
+                    }
                 }
                 ObjectKind::View | ObjectKind::MaterializedView => {
                     if let Some(view) = self.s.views.remove(&key) {
                         for index in &view.indexes {
                             self.s.indexes.remove(index);
                         }
-                        self.s.gone.insert(key, Gone::Dropped { by: self.origin.clone() });
+                        self.s.gone.insert(key.clone(), Gone::Dropped { by: self.origin.clone() });
+                        if d.cascade {
+                            self.s.drop_dependents(vec![key], self.origin);
+                        }
+                    }
+                }
+                ObjectKind::Trigger => {
+                    let Some(on) = &d.on else { continue };
+                    let table_key = self.s.key(on);
+                    let trigger = self.col(name.name());
+                    if let Some(t) = self.s.tables.get(&table_key).filter(|t| t.triggers.contains_key(&trigger)) {
+                        let mut t = (**t).clone();
+                        t.triggers.remove(&trigger);
+                        self.s.tables.insert(table_key, Arc::new(t));
                     }
                 }
                 ObjectKind::Sequence => {
@@ -853,11 +987,17 @@ impl<'a> Applier<'a> {
     fn drop_schema(&mut self, name: &QualifiedName) {
         let prefix = format!("{}.", self.col(name.name()));
         let tables: Vec<String> = self.s.tables.keys().filter(|k| k.starts_with(&prefix)).map(str::to_string).collect();
-        for k in tables {
-            self.s.remove_table(&k);
-            self.s.gone.insert(k, Gone::Dropped { by: self.origin.clone() });
+        let views: Vec<String> = self.s.views.keys().filter(|k| k.starts_with(&prefix)).map(str::to_string).collect();
+        for k in &tables {
+            self.s.remove_table(k);
+            self.s.gone.insert(k.clone(), Gone::Dropped { by: self.origin.clone() });
         }
-        self.s.views.retain(|k, _| !k.starts_with(&prefix));
+        for k in &views {
+            self.s.views.remove(k);
+            self.s.gone.insert(k.clone(), Gone::Dropped { by: self.origin.clone() });
+        }
+        // Views and foreign keys elsewhere that depend on what the schema held.
+        self.s.drop_dependents(tables.into_iter().chain(views).collect(), self.origin);
         self.s.sequences.retain(|k, _| !k.starts_with(&prefix));
         self.s.types.retain(|k, _| !k.starts_with(&prefix));
         self.s.indexes.retain(|k, _| !k.starts_with(&prefix));
@@ -872,9 +1012,11 @@ impl<'a> Applier<'a> {
         let history = History::created_by(self.origin);
         match co.object {
             ObjectKind::View | ObjectKind::MaterializedView => {
+                let reads: im::Vector<String> = co.reads.iter().map(|r| self.s.key(r)).collect();
                 if let Some(existing) = self.s.views.get(&key) {
                     if co.or_replace {
                         let mut view = (**existing).clone();
+                        view.reads = reads;
                         view.history.touch(self.origin);
                         self.s.views.insert(key, Arc::new(view));
                     } else if !co.if_not_exists {
@@ -891,7 +1033,7 @@ impl<'a> Applier<'a> {
                 let materialized = co.object == ObjectKind::MaterializedView;
                 self.s.register_schema(&co.name);
                 self.s.gone.remove(&key);
-                let view = View { name: key.clone(), materialized, indexes: im::Vector::new(), history };
+                let view = View { name: key.clone(), materialized, indexes: im::Vector::new(), reads, history };
                 self.s.views.insert(key, Arc::new(view));
             }
             ObjectKind::Sequence => {
@@ -903,7 +1045,8 @@ impl<'a> Applier<'a> {
                     return;
                 }
                 self.s.register_schema(&co.name);
-                self.s.sequences.insert(key.clone(), Arc::new(Sequence { name: key, owned_by: None, history }));
+                let (owned_by, owned_column) = self.owner(co.owned_by.as_ref());
+                self.s.sequences.insert(key.clone(), Arc::new(Sequence { name: key, owned_by, owned_column, history }));
             }
             ObjectKind::Type => {
                 if let Some(existing) = self.s.types.get(&key) {
@@ -977,6 +1120,28 @@ impl<'a> Applier<'a> {
                     self.s.sequences.insert(new_key, Arc::new(seq));
                 }
             }
+            (ObjectKind::Sequence, AlterObjectAction::OwnedBy { owner }) => {
+                let (owned_by, owned_column) = self.owner(owner.as_ref());
+                if let Some(seq) = self.s.sequences.get(&key) {
+                    let mut seq = (**seq).clone();
+                    seq.owned_by = owned_by;
+                    seq.owned_column = owned_column;
+                    seq.history.touch(self.origin);
+                    self.s.sequences.insert(key, Arc::new(seq));
+                }
+            }
+            (ObjectKind::Trigger, AlterObjectAction::Rename { to }) => {
+                let Some(on) = &ao.on else { return };
+                let table_key = self.s.key(on);
+                let (from, to) = (self.col(ao.name.name()), self.col(&to.value));
+                let Some(t) = self.s.tables.get(&table_key) else { return };
+                let mut t = (**t).clone();
+                if let Some(mut history) = t.triggers.remove(&from) {
+                    history.touch(self.origin);
+                    t.triggers.insert(to, history);
+                    self.s.tables.insert(table_key, Arc::new(t));
+                }
+            }
             (ObjectKind::Type, AlterObjectAction::Rename { to }) => {
                 let new_key = self.s.renamed_key(&ao.name, &to.value);
                 if let Some(ty) = self.s.types.remove(&key) {
@@ -1020,6 +1185,54 @@ impl<'a> Applier<'a> {
             _ => {}
         }
     }
+}
+
+impl Applier<'_> {
+    /// `INSERT`: a seeded table stays seeded while only a few listed rows go in.
+    fn insert(&mut self, ins: &Insert) {
+        let key = self.s.key(&ins.table);
+        let Some(t) = self.s.tables.get(&key) else { return };
+        let rows = match (t.rows, ins.rows) {
+            (Rows::Seeded(n), Some(k)) if n + k <= FEW_SEED_ROWS => Rows::Seeded(n + k),
+            _ => Rows::Filled,
+        };
+        if rows != t.rows {
+            let mut t = (**t).clone();
+            t.rows = rows;
+            self.s.tables.insert(key, Arc::new(t));
+        }
+    }
+
+    /// `CREATE [OR REPLACE] TRIGGER name … ON table`: trigger names are per table. Triggers of
+    /// tables the replay does not hold (baseline, views) are not tracked.
+    fn create_trigger(&mut self, table: &QualifiedName, name: &Name, or_replace: bool) {
+        let key = self.s.key(table);
+        let trigger = self.col(&name.value);
+        let Some(t) = self.s.tables.get(&key) else { return };
+        if let Some(existing) = t.triggers.get(&trigger) {
+            if !or_replace {
+                let history = existing.clone();
+                self.already(ObjectRef::Trigger { table: key, name: trigger }, name.span, &history, None);
+            }
+            return;
+        }
+        let mut t = (**t).clone();
+        t.triggers.insert(trigger, History::created_by(self.origin));
+        self.s.tables.insert(key, Arc::new(t));
+    }
+
+    /// The table key and column of `OWNED BY table.column`.
+    fn owner(&self, column: Option<&QualifiedName>) -> (Option<String>, Option<String>) {
+        let Some(column) = column.filter(|c| c.parts.len() >= 2) else { return (None, None) };
+        let parts = column.parts[..column.parts.len() - 1].to_vec();
+        let table = QualifiedName { parts, span: column.span };
+        (Some(self.s.key(&table)), Some(self.col(column.name())))
+    }
+}
+
+/// Whether an index key (a column name, or an expression's text) reads `column`.
+fn mentions(key: &str, column: &str) -> bool {
+    key == column || key.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == column)
 }
 
 /// A table that replay had not seen, adopted from the baseline: its columns are unknown.

@@ -95,6 +95,11 @@ impl<V: Clone> Map<V> {
     }
 }
 
+/// How many rows `INSERT … VALUES` may put into a table the migrations created for it to still
+/// count as seeded (a lookup table: plans, roles, statuses) rather than filled: updating it in
+/// one statement is no backfill.
+pub const FEW_SEED_ROWS: usize = 100;
+
 /// A persistent set of names (see [`Map`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Set(im::HashSet<Arc<str>, Hasher>);
@@ -287,7 +292,21 @@ pub struct Table {
     pub temporary: bool,
     /// Columns dropped or renamed away since, by name: why a later reference fails.
     pub gone_columns: Map<Gone>,
+    /// Its triggers by name (trigger names are per table).
+    triggers: Map<History>,
+    /// What the migrations put in it, as far as the replay knows.
+    pub rows: Rows,
     pub history: History,
+}
+
+/// The rows of a table, as far as the replay knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Created by the set, and only `INSERT … VALUES` filled it: this many rows at most.
+    Seeded(usize),
+    /// Any number: it predates the set (baseline), was built from a query, or got rows from
+    /// `INSERT … SELECT`, `COPY` or more than [`FEW_SEED_ROWS`] listed ones.
+    Filled,
 }
 
 impl Table {
@@ -302,8 +321,14 @@ impl Table {
             columns_known,
             temporary,
             gone_columns: Map::default(),
+            triggers: Map::default(),
+            rows: Rows::Filled,
             history,
         }
+    }
+    /// The names of its triggers.
+    pub fn triggers(&self) -> impl Iterator<Item = &str> {
+        self.triggers.keys()
     }
     /// The columns in definition order.
     pub fn columns(&self) -> impl Iterator<Item = &Column> {
@@ -364,14 +389,18 @@ pub struct View {
     pub materialized: bool,
     /// Keys of the indexes on a materialized view.
     pub indexes: im::Vector<String>,
+    /// Keys of the relations its query reads: a `DROP … CASCADE` of any of them drops it.
+    pub reads: im::Vector<String>,
     pub history: History,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sequence {
     pub name: String,
-    /// The table whose serial or identity column made it.
+    /// The table whose serial or identity column made it (or `OWNED BY` names).
     pub owned_by: Option<String>,
+    /// The owning column: dropping it drops the sequence.
+    pub owned_column: Option<String>,
     pub history: History,
 }
 
@@ -428,6 +457,7 @@ pub enum ObjectRef {
     Type(String),
     EnumValue { ty: String, label: String },
     Schema(String),
+    Trigger { table: String, name: String },
 }
 
 impl fmt::Display for ObjectRef {
@@ -443,6 +473,7 @@ impl fmt::Display for ObjectRef {
             ObjectRef::Type(t) => write!(f, "type {t}"),
             ObjectRef::EnumValue { ty, label } => write!(f, "value '{label}' of enum {ty}"),
             ObjectRef::Schema(s) => write!(f, "schema {s}"),
+            ObjectRef::Trigger { table, name } => write!(f, "trigger {name} on {table}"),
         }
     }
 }

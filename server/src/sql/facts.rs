@@ -175,6 +175,9 @@ pub struct TableConstraint {
     pub not_valid: Option<Span>,
     /// `USING INDEX idx` (UNIQUE / PRIMARY KEY built from an existing index).
     pub using_index: Option<Name>,
+    /// The names a `CHECK` expression mentions that may be columns (not functions or casts):
+    /// dropping any of them drops the check.
+    pub check_words: Vec<String>,
     /// `[CONSTRAINT name] CHECK|FOREIGN KEY|UNIQUE|PRIMARY KEY|EXCLUDE …` — the whole clause.
     pub span: Span,
     /// The keyword(s) naming the constraint kind, e.g. `FOREIGN KEY` or `UNIQUE`.
@@ -190,6 +193,11 @@ pub struct CreateTable {
     pub constraints: Vec<TableConstraint>,
     /// `CREATE TABLE … AS SELECT` / `PARTITION OF` / `LIKE`: columns not listed.
     pub columns_implicit: bool,
+    /// `CREATE TABLE … AS <query>` (without `WITH NO DATA`) or `SELECT … INTO <table>`: the
+    /// table starts with the query's rows, not empty.
+    pub filled_by_query: bool,
+    /// Written `SELECT … INTO <table>`, which has no `IF NOT EXISTS`.
+    pub select_into: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,6 +318,7 @@ pub enum ObjectKind {
     Function,
     Trigger,
     Extension,
+    Statistics,
     Other,
 }
 
@@ -319,13 +328,16 @@ pub struct DropObjects {
     pub names: Vec<QualifiedName>,
     pub if_exists: bool,
     pub cascade: bool,
+    /// `DROP TRIGGER name ON table`: the table.
+    pub on: Option<QualifiedName>,
 }
 
-/// `CREATE VIEW`, `CREATE MATERIALIZED VIEW`, `CREATE SEQUENCE`, `CREATE TYPE`, `CREATE DOMAIN`
-/// and `CREATE SCHEMA` (tables and indexes have kinds of their own).
+/// `CREATE VIEW`, `CREATE MATERIALIZED VIEW`, `CREATE SEQUENCE`, `CREATE TYPE`, `CREATE DOMAIN`,
+/// `CREATE SCHEMA` and `CREATE STATISTICS` (tables and indexes have kinds of their own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateObject {
-    /// `View`, `MaterializedView`, `Sequence`, `Type` (also for a domain) or `Schema`.
+    /// `View`, `MaterializedView`, `Sequence`, `Type` (also for a domain), `Schema` or
+    /// `Statistics`.
     pub object: ObjectKind,
     pub name: QualifiedName,
     pub if_not_exists: bool,
@@ -333,6 +345,13 @@ pub struct CreateObject {
     pub or_replace: bool,
     /// `CREATE TYPE … AS ENUM ('a', 'b')`: the labels in order.
     pub enum_labels: Option<Vec<String>>,
+    /// `CREATE SEQUENCE … OWNED BY table.column`.
+    pub owned_by: Option<QualifiedName>,
+    /// The relations a view's query reads (after `FROM` and `JOIN`, in subqueries too): what it
+    /// depends on.
+    pub reads: Vec<QualifiedName>,
+    /// `CREATE STATISTICS … FROM table`: the table.
+    pub on: Option<QualifiedName>,
 }
 
 /// What an `ALTER INDEX|VIEW|MATERIALIZED VIEW|SEQUENCE|TYPE|DOMAIN` statement does.
@@ -344,6 +363,9 @@ pub enum AlterObjectAction {
     AddValue { label: String, if_not_exists: bool, span: Span },
     /// `ALTER TYPE … RENAME VALUE 'from' TO 'to'`.
     RenameValue { from: String, to: String },
+    /// `ALTER SEQUENCE … OWNED BY table.column` (`None` for `OWNED BY NONE`), possibly among
+    /// other options.
+    OwnedBy { owner: Option<QualifiedName> },
     /// Anything else (`OWNER TO`, `SET SCHEMA`, `RESTART`, …).
     Other,
 }
@@ -352,11 +374,13 @@ pub enum AlterObjectAction {
 /// `ALTER DOMAIN` (`ALTER TABLE` has a kind of its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlterObject {
-    /// `Index`, `View`, `MaterializedView`, `Sequence` or `Type`.
+    /// `Index`, `View`, `MaterializedView`, `Sequence`, `Type`, `Trigger` or `Statistics`.
     pub object: ObjectKind,
     pub name: QualifiedName,
     pub if_exists: bool,
     pub action: AlterObjectAction,
+    /// `ALTER TRIGGER name ON table`: the table (trigger names are per table).
+    pub on: Option<QualifiedName>,
 }
 
 /// `UPDATE` / `DELETE`.
@@ -375,6 +399,8 @@ pub struct Insert {
     pub table: QualifiedName,
     /// `INSERT … SELECT` (copies rows from a query rather than listing values).
     pub from_select: bool,
+    /// How many rows `INSERT … VALUES (…), (…)` (or `DEFAULT VALUES`) lists; `None` for a query.
+    pub rows: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -429,6 +455,8 @@ pub enum StatementKind {
     },
     CreateTrigger {
         table: Option<QualifiedName>,
+        name: Option<Name>,
+        or_replace: bool,
     },
     CreateObject(CreateObject),
     AlterObject(AlterObject),

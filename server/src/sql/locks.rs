@@ -131,7 +131,7 @@ pub fn locks_taken(kind: &StatementKind) -> Vec<TableLock> {
         StatementKind::RefreshMaterializedView { name, concurrently } => {
             add(name, if *concurrently { LockMode::Exclusive } else { LockMode::AccessExclusive })
         }
-        StatementKind::CreateTrigger { table: Some(t) } => add(t, LockMode::ShareRowExclusive),
+        StatementKind::CreateTrigger { table: Some(t), .. } => add(t, LockMode::ShareRowExclusive),
         StatementKind::Update(d) | StatementKind::Delete(d) => add(&d.table, LockMode::RowExclusive),
         StatementKind::Insert(i) => add(&i.table, LockMode::RowExclusive),
         StatementKind::Reindex(r) if r.target == "TABLE" => {

@@ -296,9 +296,23 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             }
             c.eat_kws(&["OVERRIDING", "SYSTEM", "VALUE"]);
             c.eat_kws(&["OVERRIDING", "USER", "VALUE"]);
+            let rows = if c.eat_kws(&["DEFAULT", "VALUES"]).is_some() {
+                Some(1)
+            } else if c.eat_kw("VALUES").is_some() {
+                let mut n = 0;
+                while c.skip_group().is_some() {
+                    n += 1;
+                    if c.eat_tok(|t| matches!(t, Token::Comma)).is_none() {
+                        break;
+                    }
+                }
+                Some(n)
+            } else {
+                None
+            };
             while c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {}
-            let from_select = c.is_any_kw(&["SELECT", "WITH", "TABLE"]);
-            (StatementKind::Insert(Insert { table, from_select }), "INSERT".into(), first)
+            let from_select = rows.is_none() && c.is_any_kw(&["SELECT", "WITH", "TABLE"]);
+            (StatementKind::Insert(Insert { table, from_select, rows }), "INSERT".into(), first)
         }
         "BEGIN" | "START" => {
             c.pos += 1;
@@ -371,6 +385,10 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             reindex_target(c, first, None)
         }
         "RENAME" if c.is_kw_at(1, "TABLE") => rename_tables(c, first),
+        "SELECT" => match select_into(c) {
+            Some(ct) => (StatementKind::CreateTable(ct), "SELECT INTO".into(), first),
+            None => (StatementKind::Other, w, first),
+        },
         "REFRESH" => {
             c.pos += 1;
             c.eat_kws(&["MATERIALIZED", "VIEW"]);
@@ -424,6 +442,44 @@ fn rename_tables(c: &mut Cursor, first: Span) -> (StatementKind, String, Span) {
         }
         _ => (StatementKind::Other, label, head),
     }
+}
+
+/// `SELECT … INTO [TEMP|UNLOGGED] [TABLE] name FROM …`: PostgreSQL's other `CREATE TABLE … AS`.
+/// The `INTO` must come before any top-level `FROM` (MySQL's `… FROM t INTO OUTFILE` and `INTO
+/// @variable` are not tables).
+fn select_into(c: &mut Cursor) -> Option<CreateTable> {
+    c.pos += 1;
+    while !c.at_end() && !c.is_kw("INTO") {
+        if c.is_any_kw(&["FROM", "UNION", "WHERE"]) {
+            return None;
+        }
+        if c.skip_group().is_none() {
+            c.pos += 1;
+        }
+    }
+    c.eat_kw("INTO")?;
+    let mut temporary = false;
+    while let Some(w) = ["TEMP", "TEMPORARY", "UNLOGGED", "TABLE"].iter().find(|w| c.is_kw(w)) {
+        temporary |= w.starts_with("TEMP");
+        c.pos += 1;
+    }
+    if c.is_any_kw(&["OUTFILE", "DUMPFILE"]) {
+        return None;
+    }
+    let name = c.eat_qualified()?;
+    if name.parts.iter().any(|p| p.value.starts_with('@')) {
+        return None;
+    }
+    Some(CreateTable {
+        name,
+        if_not_exists: false,
+        temporary,
+        columns: Vec::new(),
+        constraints: Vec::new(),
+        columns_implicit: true,
+        filled_by_query: true,
+        select_into: true,
+    })
 }
 
 fn reindex_target(c: &mut Cursor, first: Span, mut concurrently: Option<Span>) -> (StatementKind, String, Span) {
@@ -556,8 +612,13 @@ fn set(c: &mut Cursor) -> (StatementKind, String, Span) {
     c.pos += 1;
     let local = c.eat_kw("LOCAL").is_some();
     c.eat_kw("SESSION");
-    let Some(name) = c.eat_qualified() else { return (StatementKind::Other, "SET".into(), first) };
-    let name = name.to_string();
+    // `SET TIME ZONE x` is `SET timezone = x`.
+    let name = if c.eat_kws(&["TIME", "ZONE"]).is_some() {
+        "timezone".to_string()
+    } else {
+        let Some(name) = c.eat_qualified() else { return (StatementKind::Other, "SET".into(), first) };
+        name.to_string()
+    };
     if c.eat_kw("TO").is_none() {
         c.eat_tok(|t| matches!(t, Token::Eq));
     }
@@ -580,7 +641,6 @@ fn set(c: &mut Cursor) -> (StatementKind, String, Span) {
 }
 
 fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
-    let start = c.pos;
     let first = c.here();
     c.pos += 1; // CREATE
     let or_replace = c.eat_kws(&["OR", "REPLACE"]).is_some();
@@ -603,14 +663,18 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
         let head = first.to(c.last_span());
         return create_table(c, temporary, head);
     }
-    // CREATE [CONSTRAINT] TRIGGER name … ON table
-    let label_words = c.upper_words(start, 4);
-    if label_words.split(' ').take(3).any(|w| w == "TRIGGER") {
+    // CREATE [OR REPLACE] [CONSTRAINT] TRIGGER name … ON table
+    if c.is_kw("TRIGGER") || (c.is_kw("CONSTRAINT") && c.is_kw_at(1, "TRIGGER")) {
+        while !c.at_end() && !c.is_kw("TRIGGER") {
+            c.pos += 1;
+        }
+        c.eat_kw("TRIGGER");
+        let name = if c.is_kw("ON") { None } else { c.eat_name() };
         while !c.at_end() && !c.is_kw("ON") {
             c.pos += 1;
         }
         let table = c.eat_kw("ON").and_then(|_| c.eat_qualified());
-        return (StatementKind::CreateTrigger { table }, "CREATE TRIGGER".into(), first);
+        return (StatementKind::CreateTrigger { table, name, or_replace }, "CREATE TRIGGER".into(), first);
     }
     let mut label = String::from("CREATE");
     for w in c.toks[c.pos..].iter().take(2).map_while(|t| word_of(t)) {
@@ -627,6 +691,7 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
         "CREATE SEQUENCE" => ObjectKind::Sequence,
         "CREATE TYPE" | "CREATE DOMAIN" => ObjectKind::Type,
         "CREATE SCHEMA" => ObjectKind::Schema,
+        "CREATE STATISTICS" => ObjectKind::Statistics,
         _ => return (StatementKind::Other, label, first),
     };
     match create_object(c, object, or_replace) {
@@ -658,7 +723,141 @@ fn create_object(c: &mut Cursor, object: ObjectKind, or_replace: bool) -> Option
             .collect();
         enum_labels = Some(labels);
     }
-    Some(CreateObject { object, name, if_not_exists, or_replace, enum_labels })
+    let mut owned_by = None;
+    let mut reads = Vec::new();
+    let mut on = None;
+    match object {
+        ObjectKind::Sequence => owned_by = owned_by_clause(c).flatten(),
+        ObjectKind::View | ObjectKind::MaterializedView => reads = relations_read(c),
+        ObjectKind::Statistics => {
+            c.skip_until_top_level(|c| c.is_kw("FROM"));
+            on = c.eat_kw("FROM").and_then(|_| c.eat_qualified());
+        }
+        _ => {}
+    }
+    Some(CreateObject { object, name, if_not_exists, or_replace, enum_labels, owned_by, reads, on })
+}
+
+/// `OWNED BY table.column` or `OWNED BY NONE` among a sequence's options: `None` when the
+/// statement does not say, `Some(None)` for `NONE`.
+fn owned_by_clause(c: &mut Cursor) -> Option<Option<QualifiedName>> {
+    while !c.at_end() {
+        if c.eat_kws(&["OWNED", "BY"]).is_some() {
+            if c.eat_kw("NONE").is_some() {
+                return Some(None);
+            }
+            return c.eat_qualified().map(Some);
+        }
+        if c.skip_group().is_none() {
+            c.pos += 1;
+        }
+    }
+    None
+}
+
+/// Words that follow a relation in `FROM` and are not its alias.
+const AFTER_RELATION: &[&str] = &[
+    "WHERE",
+    "GROUP",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "FETCH",
+    "HAVING",
+    "WINDOW",
+    "UNION",
+    "EXCEPT",
+    "INTERSECT",
+    "JOIN",
+    "INNER",
+    "LEFT",
+    "RIGHT",
+    "FULL",
+    "CROSS",
+    "NATURAL",
+    "ON",
+    "USING",
+    "FOR",
+    "WITH",
+    "TABLESAMPLE",
+    "RETURNING",
+];
+
+/// The relations a query reads: every name after `FROM` or `JOIN` (and after the commas of a
+/// `FROM` list), at any depth. A function in `FROM` is not a relation. Over-reading is harmless
+/// (a view thought to depend on a relation it does not read goes with it on a `CASCADE`);
+/// missing one would keep a dropped view alive.
+fn relations_read(c: &mut Cursor) -> Vec<QualifiedName> {
+    // These names are dependencies, not identifiers this statement introduces.
+    let seen = c.identifiers.len();
+    let mut out = Vec::new();
+    // Per parenthesis depth: whether a FROM list is open there (its commas start relations).
+    let mut in_from = vec![false];
+    while !c.at_end() {
+        if c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {
+            in_from.push(false);
+            continue;
+        }
+        if c.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
+            in_from.pop();
+            if in_from.is_empty() {
+                in_from.push(false);
+            }
+            continue;
+        }
+        let open = in_from.last().copied().unwrap_or(false);
+        if c.is_kw("FROM") || c.is_kw("JOIN") || (open && c.is_tok(|t| matches!(t, Token::Comma))) {
+            c.pos += 1;
+            if let Some(top) = in_from.last_mut() {
+                *top = true;
+            }
+            if let Some(name) = relation(c) {
+                out.push(name);
+            }
+            continue;
+        }
+        if c.is_any_kw(&[
+            "WHERE",
+            "GROUP",
+            "HAVING",
+            "ORDER",
+            "LIMIT",
+            "OFFSET",
+            "FETCH",
+            "WINDOW",
+            "UNION",
+            "EXCEPT",
+            "INTERSECT",
+            "RETURNING",
+        ]) {
+            if let Some(top) = in_from.last_mut() {
+                *top = false;
+            }
+        }
+        c.pos += 1;
+    }
+    c.identifiers.truncate(seen);
+    out
+}
+
+/// The relation at the cursor in a `FROM` list, with its alias consumed; `None` for a subquery
+/// or a function.
+fn relation(c: &mut Cursor) -> Option<QualifiedName> {
+    c.eat_kw("ONLY");
+    c.eat_kw("LATERAL");
+    let name = c.eat_qualified()?;
+    if c.is_tok(|t| matches!(t, Token::LParen)) {
+        return None;
+    }
+    c.eat_kw("AS");
+    let alias = c.peek().is_some_and(|t| match &t.token {
+        Token::Word(w) => w.quote_style.is_some() || !AFTER_RELATION.iter().any(|k| w.value.eq_ignore_ascii_case(k)),
+        _ => false,
+    });
+    if alias {
+        c.pos += 1;
+    }
+    Some(name)
 }
 
 fn create_index(c: &mut Cursor, unique: bool, head: Span) -> (StatementKind, String, Span) {
@@ -719,6 +918,7 @@ fn create_table(c: &mut Cursor, temporary: bool, head: Span) -> (StatementKind, 
     let mut columns = Vec::new();
     let mut constraints = Vec::new();
     let mut columns_implicit = true;
+    let mut not_null = Vec::new();
     if c.is_kw("PARTITION") || c.is_kw("AS") || c.is_kw("OF") {
         columns_implicit = true;
     } else if c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {
@@ -727,21 +927,33 @@ fn create_table(c: &mut Cursor, temporary: bool, head: Span) -> (StatementKind, 
             if c.at_end() || c.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
                 break;
             }
-            if c.is_any_kw(&["CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE"]) {
+            if let Some(nn) = not_null_constraint(c) {
+                not_null.push(nn);
+            } else if c.is_any_kw(&["CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN"]) || exclude_constraint_at(c)
+            {
                 if let Some(tc) = table_constraint(c) {
                     constraints.push(tc);
                 }
-            } else if c.is_any_kw(&["LIKE", "KEY", "INDEX", "FULLTEXT", "SPATIAL"]) {
-                columns_implicit |= c.is_kw("LIKE");
+            } else if c.is_kw("LIKE") {
+                columns_implicit = true;
+            } else if mysql_index_at(c) {
             } else if let Some(col) = column_def(c) {
                 columns.push(col);
             }
             c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)));
             c.eat_tok(|t| matches!(t, Token::Comma));
         }
-        // `INHERITS (parent)` adds the parent's columns to the ones listed.
-        columns_implicit |= c.is_kw("INHERITS");
+        // `INHERITS (parent)` adds the parent's columns to the ones listed; `(a, b) AS SELECT`
+        // only names the query's columns.
+        columns_implicit |= c.is_kw("INHERITS") || c.is_kw("AS");
     }
+    // PostgreSQL 18: `[CONSTRAINT n] NOT NULL col` as a table element makes `col` NOT NULL.
+    for nn in not_null.iter().filter(|nn| nn.not_valid.is_none()) {
+        if let Some(col) = columns.iter_mut().find(|col| col.name.value == nn.column.value) {
+            col.not_null.get_or_insert(nn.span);
+        }
+    }
+    let filled_by_query = c.is_kw("AS") && !ends_with_no_data(c);
     (
         StatementKind::CreateTable(CreateTable {
             name,
@@ -750,10 +962,92 @@ fn create_table(c: &mut Cursor, temporary: bool, head: Span) -> (StatementKind, 
             columns,
             constraints,
             columns_implicit,
+            filled_by_query,
+            select_into: false,
         }),
         "CREATE TABLE".into(),
         head,
     )
+}
+
+/// `… WITH NO DATA` ends the statement: `CREATE TABLE … AS` makes the table empty.
+fn ends_with_no_data(c: &Cursor) -> bool {
+    let words: Vec<String> = c.toks[c.pos..]
+        .iter()
+        .filter(|t| !matches!(t.token, Token::SemiColon))
+        .rev()
+        .take(3)
+        .filter_map(|t| word_of(t).map(str::to_ascii_uppercase))
+        .collect();
+    words == ["DATA", "NO", "WITH"]
+}
+
+/// A PostgreSQL 18 not-null constraint: `[CONSTRAINT name] NOT NULL column [NO INHERIT] [NOT
+/// VALID]` (a table element, or what `ALTER TABLE … ADD` adds).
+struct NotNullConstraint {
+    column: Name,
+    not_valid: Option<Span>,
+    /// From `CONSTRAINT` (or `NOT`) to the column.
+    span: Span,
+}
+
+fn not_null_constraint(c: &mut Cursor) -> Option<NotNullConstraint> {
+    let at = if c.is_kw("CONSTRAINT") { 2 } else { 0 };
+    if !(c.is_kw_at(at, "NOT") && c.is_kw_at(at + 1, "NULL")) {
+        return None;
+    }
+    let start = c.here();
+    let seen = c.identifiers.len();
+    c.pos += at + 2;
+    let Some(column) = c.eat_name() else {
+        c.identifiers.truncate(seen);
+        c.pos -= at + 2;
+        return None;
+    };
+    let span = start.to(column.span);
+    c.eat_kws(&["NO", "INHERIT"]);
+    let not_valid = c.eat_kws(&["NOT", "VALID"]);
+    Some(NotNullConstraint { column, not_valid, span })
+}
+
+/// `EXCLUDE [USING method] (…)` is a constraint; `exclude boolean` is a column.
+fn exclude_constraint_at(c: &Cursor) -> bool {
+    c.is_kw("EXCLUDE") && (c.is_kw_at(1, "USING") || c.peek_at(1).is_some_and(|t| matches!(t.token, Token::LParen)))
+}
+
+/// MySQL's index definitions in a table body or `ALTER TABLE … ADD`: `KEY|INDEX [name] [USING
+/// method] (cols)`, `FULLTEXT|SPATIAL [KEY|INDEX] …` (and ClickHouse's `INDEX name expr TYPE …`). A column named `key` or `index` (both
+/// non-reserved in PostgreSQL) is followed by its type instead: `key text`, `key varchar(20)`.
+fn mysql_index_at(c: &Cursor) -> bool {
+    if !c.is_any_kw(&["KEY", "INDEX", "FULLTEXT", "SPATIAL"]) {
+        return false;
+    }
+    let n =
+        if c.is_any_kw(&["FULLTEXT", "SPATIAL"]) && (c.is_kw_at(1, "KEY") || c.is_kw_at(1, "INDEX")) { 2 } else { 1 };
+    let token = |k: usize| c.peek_at(k).map(|t| &t.token);
+    // ClickHouse: `INDEX name expr TYPE minmax GRANULARITY 1`.
+    let (mut k, mut depth) = (n, 0usize);
+    while let Some(t) = token(k) {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen if depth > 0 => depth -= 1,
+            Token::Comma if depth > 0 => {}
+            Token::Comma | Token::RParen | Token::SemiColon => break,
+            _ if depth == 0 && c.is_kw_at(k, "TYPE") && k > n + 1 => return true,
+            _ => {}
+        }
+        k += 1;
+    }
+    match token(n) {
+        Some(Token::LParen) => true,
+        _ if c.is_kw_at(n, "USING") => true,
+        Some(Token::Word(_) | Token::DoubleQuotedString(_)) => match token(n + 1) {
+            // `key varchar (20)`: a type modifier, not a key list.
+            Some(Token::LParen) => !matches!(token(n + 2), Some(Token::Number(..))),
+            _ => c.is_kw_at(n + 1, "USING"),
+        },
+        _ => false,
+    }
 }
 
 /// Reads a column type starting at the cursor.
@@ -987,6 +1281,7 @@ fn table_constraint(c: &mut Cursor) -> Option<TableConstraint> {
     let start = c.here();
     let name = if c.eat_kw("CONSTRAINT").is_some() { c.eat_name() } else { None };
     let mut using_index = None;
+    let mut check_words = Vec::new();
     let kind_start = c.here();
     let kind = if c.eat_kw("CHECK").is_some() {
         let kind_span = c.last_span();
@@ -1013,6 +1308,20 @@ fn table_constraint(c: &mut Cursor) -> Option<TableConstraint> {
         };
         c.eat_kws(&["NO", "INHERIT"]);
         let _ = kind_span;
+        check_words = c.toks[g_start..c.pos]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                let next = c.toks.get(g_start + i + 1).map(|t| &t.token);
+                let prev = (g_start + i).checked_sub(1).map(|p| &c.toks[p].token);
+                !matches!(next, Some(Token::LParen)) && !matches!(prev, Some(Token::DoubleColon | Token::Period))
+            })
+            .filter_map(|(_, t)| match &t.token {
+                Token::Word(w) if w.quote_style.is_some() => Some(w.value.clone()),
+                Token::Word(w) => Some(w.value.to_lowercase()),
+                _ => None,
+            })
+            .collect();
         ConstraintKind::Check { not_null_of }
     } else if c.eat_kws(&["FOREIGN", "KEY"]).is_some() {
         if !c.is_tok(|t| matches!(t, Token::LParen)) {
@@ -1066,7 +1375,7 @@ fn table_constraint(c: &mut Cursor) -> Option<TableConstraint> {
             c.pos += 1;
         }
     }
-    Some(TableConstraint { name, kind, not_valid, using_index, span: start.to(c.last_span()), kind_span })
+    Some(TableConstraint { name, kind, not_valid, using_index, check_words, span: start.to(c.last_span()), kind_span })
 }
 
 fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
@@ -1080,6 +1389,8 @@ fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
             "ALTER MATERIALIZED VIEW" => ObjectKind::MaterializedView,
             "ALTER SEQUENCE" => ObjectKind::Sequence,
             "ALTER TYPE" | "ALTER DOMAIN" => ObjectKind::Type,
+            "ALTER TRIGGER" => ObjectKind::Trigger,
+            "ALTER STATISTICS" => ObjectKind::Statistics,
             _ => return (StatementKind::Other, label, first),
         };
         return match alter_object(c, object) {
@@ -1114,6 +1425,7 @@ fn alter_object(c: &mut Cursor, object: ObjectKind) -> Option<AlterObject> {
     c.pos += if object == ObjectKind::MaterializedView { 3 } else { 2 };
     let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
     let name = c.eat_qualified()?;
+    let on = if object == ObjectKind::Trigger { c.eat_kw("ON").and_then(|_| c.eat_qualified()) } else { None };
     let string_at = |c: &Cursor| match c.peek().map(|t| &t.token) {
         Some(Token::SingleQuotedString(s)) => Some(s.clone()),
         _ => None,
@@ -1132,10 +1444,15 @@ fn alter_object(c: &mut Cursor, object: ObjectKind) -> Option<AlterObject> {
         c.eat_kw("TO")?;
         let to = string_at(c)?;
         AlterObjectAction::RenameValue { from, to }
+    } else if object == ObjectKind::Sequence {
+        match owned_by_clause(c) {
+            Some(owner) => AlterObjectAction::OwnedBy { owner },
+            None => AlterObjectAction::Other,
+        }
     } else {
         AlterObjectAction::Other
     };
-    Some(AlterObject { object, name, if_exists, action })
+    Some(AlterObject { object, name, if_exists, action, on })
 }
 
 fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
@@ -1145,12 +1462,20 @@ fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
         Some(AlterTableAction { action, span: c.rest_span(start_idx), keyword_span: kw })
     };
     if let Some(add) = c.eat_kw("ADD") {
-        if c.is_any_kw(&["CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE"]) {
+        if let Some(nn) = not_null_constraint(c) {
+            // PostgreSQL 18 spells SET NOT NULL as a constraint; `NOT VALID` skips the scan.
+            if nn.not_valid.is_some() {
+                return done(c, AlterAction::Other("ADD CONSTRAINT NOT NULL NOT VALID".into()), add.to(nn.span));
+            }
+            return done(c, AlterAction::SetNotNull { column: nn.column }, add.to(nn.span));
+        }
+        if c.is_any_kw(&["CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN"]) || exclude_constraint_at(c) {
             let tc = table_constraint(c)?;
             let kw = add.to(tc.kind_span);
             return done(c, AlterAction::AddConstraint(tc), kw);
         }
-        if c.is_any_kw(&["INDEX", "KEY", "FULLTEXT", "SPATIAL", "PARTITION"]) {
+        if mysql_index_at(c) || (c.is_kw("PARTITION") && c.peek_at(1).is_some_and(|t| matches!(t.token, Token::LParen)))
+        {
             let label = format!("ADD {}", c.peek().and_then(word_of).unwrap_or("").to_ascii_uppercase());
             return done(c, AlterAction::Other(label), add);
         }
@@ -1168,7 +1493,12 @@ fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
             let name = c.eat_name()?;
             return done(c, AlterAction::DropConstraint { name, if_exists }, drop.to(s));
         }
-        if c.is_any_kw(&["INDEX", "KEY", "PRIMARY", "FOREIGN", "PARTITION", "CHECK"]) {
+        // MySQL's `DROP INDEX name`, `DROP PRIMARY KEY`, …; a column named `index` or `key`
+        // (without the COLUMN keyword) ends the action.
+        let column_named_so = c.peek_at(1).is_none_or(|t| matches!(t.token, Token::Comma | Token::SemiColon))
+            || c.is_kw_at(1, "CASCADE")
+            || c.is_kw_at(1, "RESTRICT");
+        if c.is_any_kw(&["INDEX", "KEY", "PRIMARY", "FOREIGN", "PARTITION", "CHECK"]) && !column_named_so {
             let label = format!("DROP {}", c.peek().and_then(word_of).unwrap_or("").to_ascii_uppercase());
             return done(c, AlterAction::Other(label), drop);
         }
@@ -1179,6 +1509,10 @@ fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
         let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
         let name = c.eat_name()?;
         return done(c, AlterAction::DropColumn { name, if_exists }, kw);
+    }
+    if let Some(kw) = c.eat_kws(&["ALTER", "CONSTRAINT"]) {
+        c.eat_name();
+        return done(c, AlterAction::Other("ALTER CONSTRAINT".into()), kw);
     }
     if c.is_kw("ALTER") {
         c.pos += 1;
@@ -1297,6 +1631,7 @@ fn drop(c: &mut Cursor) -> (StatementKind, String, Span) {
         "FUNCTION" | "PROCEDURE" => (ObjectKind::Function, 1),
         "TRIGGER" => (ObjectKind::Trigger, 1),
         "EXTENSION" => (ObjectKind::Extension, 1),
+        "STATISTICS" => (ObjectKind::Statistics, 1),
         _ => (ObjectKind::Other, 1),
     };
     let label = c.upper_words(c.pos - 1, words + 1);
@@ -1317,8 +1652,9 @@ fn drop(c: &mut Cursor) -> (StatementKind, String, Span) {
     }
     let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
     let names = if object == ObjectKind::Function { c.eat_qualified().into_iter().collect() } else { name_list(c) };
+    let on = if object == ObjectKind::Trigger { c.eat_kw("ON").and_then(|_| c.eat_qualified()) } else { None };
     let cascade = has_kw_ahead(c, "CASCADE");
-    (StatementKind::Drop(DropObjects { object, names, if_exists, cascade }), label, head)
+    (StatementKind::Drop(DropObjects { object, names, if_exists, cascade, on }), label, head)
 }
 
 #[cfg(test)]
@@ -1595,5 +1931,155 @@ mod tests {
         let (f, sql) = facts("START TRANSACTION ISOLATION LEVEL SERIALIZABLE;");
         assert_eq!(f.kind, StatementKind::Transaction(TransactionControl::Begin));
         assert_eq!(text(&sql, f.head), "START TRANSACTION");
+    }
+
+    #[test]
+    fn keyword_named_columns_are_columns_and_mysql_keys_are_not() {
+        let (f, _) = facts(
+            "CREATE TABLE t (id int, key varchar(20), index text, exclude boolean, KEY idx_a (a), INDEX (b), FULLTEXT KEY ft (c), INDEX ix USING btree (d), INDEX ix_e lower(e) TYPE bloom_filter GRANULARITY 1, EXCLUDE USING gist (r WITH &&));",
+        );
+        let StatementKind::CreateTable(ct) = &f.kind else { panic!("{f:?}") };
+        let names: Vec<&str> = ct.columns.iter().map(|c| c.name.value.as_str()).collect();
+        assert_eq!(names, ["id", "key", "index", "exclude"]);
+        assert_eq!(ct.constraints.len(), 1);
+        let action = |sql: &str| match facts(sql).0.kind {
+            StatementKind::AlterTable(at) => at.actions.into_iter().next().map(|a| a.action),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            matches!(action("ALTER TABLE t ADD key text;"), Some(AlterAction::AddColumn { column, .. }) if column.name.value == "key")
+        );
+        assert!(matches!(action("ALTER TABLE t ADD exclude bool;"), Some(AlterAction::AddColumn { .. })));
+        assert_eq!(action("ALTER TABLE t ADD INDEX idx (a);"), Some(AlterAction::Other("ADD INDEX".into())));
+        assert_eq!(
+            action("ALTER TABLE t ADD INDEX IF NOT EXISTS idx_a a TYPE minmax GRANULARITY 1;"),
+            Some(AlterAction::Other("ADD INDEX".into()))
+        );
+        assert!(matches!(
+            action("ALTER TABLE t ADD EXCLUDE USING gist (r WITH &&);"),
+            Some(AlterAction::AddConstraint(_))
+        ));
+        assert!(
+            matches!(action("ALTER TABLE t DROP index;"), Some(AlterAction::DropColumn { name, .. }) if name.value == "index")
+        );
+        assert_eq!(action("ALTER TABLE t DROP INDEX idx_a;"), Some(AlterAction::Other("DROP INDEX".into())));
+    }
+
+    #[test]
+    fn select_into_and_create_table_as_fill_the_table_from_their_query() {
+        let (f, _) = facts("SELECT id, total INTO TEMP report FROM orders;");
+        let StatementKind::CreateTable(ct) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(
+            (ct.name.key().as_str(), ct.temporary, ct.filled_by_query, ct.select_into),
+            ("report", true, true, true)
+        );
+        assert_eq!(f.label, "SELECT INTO");
+        for sql in [
+            "SELECT 1;",
+            "SELECT a FROM t INTO @x;",
+            "SELECT a INTO @x FROM t;",
+            "SELECT a INTO OUTFILE '/tmp/x' FROM t;",
+        ] {
+            assert_eq!(facts(sql).0.kind, StatementKind::Other, "{sql}");
+        }
+        let (f, _) = facts("CREATE TABLE report AS SELECT * FROM orders;");
+        assert!(
+            matches!(&f.kind, StatementKind::CreateTable(ct) if ct.filled_by_query && ct.columns_implicit && !ct.select_into)
+        );
+        let (f, _) = facts("CREATE TABLE report (a, b) AS SELECT 1, 2 WITH NO DATA;");
+        assert!(matches!(&f.kind, StatementKind::CreateTable(ct) if !ct.filled_by_query && ct.columns_implicit));
+        let (f, _) = facts("CREATE TABLE plain (a int);");
+        assert!(matches!(&f.kind, StatementKind::CreateTable(ct) if !ct.filled_by_query));
+    }
+
+    #[test]
+    fn insert_counts_its_listed_rows() {
+        let rows = |sql: &str| match facts(sql).0.kind {
+            StatementKind::Insert(i) => (i.rows, i.from_select),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rows("INSERT INTO plans (id, name) VALUES (1, 'a'), (2, 'b'), (3, f(1, 2));"), (Some(3), false));
+        assert_eq!(rows("INSERT INTO plans DEFAULT VALUES;"), (Some(1), false));
+        assert_eq!(rows("INSERT INTO plans SELECT * FROM old_plans;"), (None, true));
+        assert_eq!(rows("INSERT INTO plans (id) (SELECT 1);"), (None, true));
+    }
+
+    #[test]
+    fn set_time_zone_is_the_timezone_parameter() {
+        let (f, _) = facts("SET TIME ZONE 'UTC';");
+        assert_eq!(
+            f.kind,
+            StatementKind::Set(SetParameter { name: "timezone".into(), value: "UTC".into(), local: false })
+        );
+        let (f, _) = facts("SET LOCAL timezone TO 'Etc/UTC';");
+        assert_eq!(
+            f.kind,
+            StatementKind::Set(SetParameter { name: "timezone".into(), value: "Etc/UTC".into(), local: true })
+        );
+    }
+
+    #[test]
+    fn postgres_18_not_null_constraints() {
+        let (f, sql) = facts("ALTER TABLE users ADD CONSTRAINT users_email_nn NOT NULL email;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!("{f:?}") };
+        assert!(matches!(&at.actions[0].action, AlterAction::SetNotNull { column } if column.value == "email"));
+        assert_eq!(text(&sql, at.actions[0].keyword_span), "ADD CONSTRAINT users_email_nn NOT NULL email");
+        let (f, _) = facts("ALTER TABLE users ADD CONSTRAINT nn NOT NULL email NOT VALID;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(at.actions[0].action, AlterAction::Other("ADD CONSTRAINT NOT NULL NOT VALID".into()));
+        let (f, _) =
+            facts("CREATE TABLE u (id int, name text, CONSTRAINT u_id_nn NOT NULL id, NOT NULL name NO INHERIT);");
+        let StatementKind::CreateTable(ct) = &f.kind else { panic!("{f:?}") };
+        assert!(ct.columns.iter().all(|c| c.not_null.is_some()), "{ct:?}");
+        assert!(ct.constraints.is_empty());
+    }
+
+    #[test]
+    fn sequences_statistics_triggers_and_constraint_alters() {
+        let (f, _) = facts("CREATE SEQUENCE s AS bigint START WITH 1 OWNED BY public.orders.no;");
+        let StatementKind::CreateObject(co) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(co.owned_by.as_ref().map(|o| o.to_string()).as_deref(), Some("public.orders.no"));
+        let (f, _) = facts("ALTER SEQUENCE s RESTART WITH 5 OWNED BY NONE;");
+        assert!(
+            matches!(&f.kind, StatementKind::AlterObject(ao) if ao.action == AlterObjectAction::OwnedBy { owner: None })
+        );
+        let (f, _) = facts("CREATE STATISTICS IF NOT EXISTS st (ndistinct) ON a, b FROM app.orders;");
+        let StatementKind::CreateObject(co) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(
+            (co.object, co.on.as_ref().map(QualifiedName::key).as_deref()),
+            (ObjectKind::Statistics, Some("app.orders"))
+        );
+        let (f, _) = facts("DROP STATISTICS IF EXISTS st;");
+        assert!(matches!(&f.kind, StatementKind::Drop(d) if d.object == ObjectKind::Statistics && d.if_exists));
+        let (f, _) =
+            facts("CREATE OR REPLACE TRIGGER audit AFTER UPDATE OF a ON orders FOR EACH ROW EXECUTE FUNCTION f();");
+        let StatementKind::CreateTrigger { table, name, or_replace } = &f.kind else { panic!("{f:?}") };
+        assert_eq!(
+            (table.as_ref().map(QualifiedName::key).as_deref(), name.as_ref().map(|n| n.value.as_str()), *or_replace),
+            (Some("orders"), Some("audit"), true)
+        );
+        let (f, _) = facts("ALTER TRIGGER audit ON orders RENAME TO audit_v2;");
+        let StatementKind::AlterObject(ao) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(
+            (ao.object, ao.on.as_ref().map(QualifiedName::key).as_deref()),
+            (ObjectKind::Trigger, Some("orders"))
+        );
+        assert!(matches!(&ao.action, AlterObjectAction::Rename { to } if to.value == "audit_v2"));
+        let (f, _) = facts("DROP TRIGGER IF EXISTS audit ON orders;");
+        assert!(
+            matches!(&f.kind, StatementKind::Drop(d) if d.on.as_ref().map(QualifiedName::key).as_deref() == Some("orders"))
+        );
+        let (f, _) = facts("ALTER TABLE orders ALTER CONSTRAINT orders_fk DEFERRABLE;");
+        let StatementKind::AlterTable(at) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(at.actions[0].action, AlterAction::Other("ALTER CONSTRAINT".into()));
+    }
+
+    #[test]
+    fn views_know_the_relations_they_read() {
+        let (f, _) = facts("CREATE VIEW v AS SELECT * FROM a x JOIN b.c ON true, d AS e LEFT JOIN (SELECT 1 FROM f) g ON true, generate_series(1, 2) WHERE EXISTS (SELECT 1 FROM h);");
+        let StatementKind::CreateObject(co) = &f.kind else { panic!("{f:?}") };
+        let reads: Vec<String> = co.reads.iter().map(QualifiedName::key).collect();
+        assert_eq!(reads, ["a", "b.c", "d", "f", "h"]);
+        assert!(f.identifiers.iter().all(|i| i.value == "v"), "{:?}", f.identifiers);
     }
 }
