@@ -57,6 +57,8 @@ pub struct ProjectFile {
     /// Which replayed schema the file's rules saw.
     pub schema: SchemaPoint,
     pub analysis: Arc<FileAnalysis>,
+    /// The findings computed across the set (history, ledger, drift) that the analysis took.
+    pub external: Vec<Finding>,
 }
 
 /// A point in a set's replay.
@@ -89,6 +91,8 @@ pub struct ProjectAnalysis {
     pub replays: Vec<schema::Replay>,
     /// The dev database's facts the analysis saw, if one is connected.
     pub live: Option<Arc<LiveFacts>>,
+    /// The configuration the rules ran with.
+    pub config: Option<Config>,
 }
 
 impl ProjectAnalysis {
@@ -218,12 +222,17 @@ impl Project {
             }
         }
         // 3. Replay each set.
-        let mut out = ProjectAnalysis { live: live.clone(), ..ProjectAnalysis::default() };
+        let mut out =
+            ProjectAnalysis { live: live.clone(), config: Some(self.config.clone()), ..ProjectAnalysis::default() };
         let mut points: Vec<Vec<Option<usize>>> = Vec::with_capacity(sets.len());
+        // Per set: how many leading replay inputs are the previous analysis's, unchanged (the
+        // schema before each of them, and after the last, is then the same as before).
+        let mut unchanged: Vec<usize> = Vec::with_capacity(sets.len());
         for (si, set) in sets.iter().enumerate() {
             if !in_scope(si) {
                 out.replays.push(schema::replay(&[]));
                 points.push(vec![None; set.migrations.len()]);
+                unchanged.push(0);
                 continue;
             }
             // Migration index → replay input index, for migrations whose up part we could read.
@@ -241,6 +250,12 @@ impl Project {
                 replayed[mi] = Some(inputs.len());
                 inputs.push(ReplayInput { path, file, up });
             }
+            let same = |(i, input): (usize, &ReplayInput)| {
+                previous
+                    .and_then(|p| p.files.get(input.path))
+                    .is_some_and(|p| std::ptr::eq(&*p.analysis.file, input.file) && p.schema == SchemaPoint::Before(i))
+            };
+            unchanged.push(inputs.iter().enumerate().take_while(|&x| same(x)).count());
             out.replays.push(schema::replay(&inputs));
             points.push(replayed);
         }
@@ -284,15 +299,43 @@ impl Project {
                     (mi, path, point, external.remove(path).unwrap_or_default())
                 })
                 .collect();
+            let same_live = match (previous.and_then(|p| p.live.as_ref()), live.as_ref()) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            } && previous.is_some_and(|p| p.config.as_ref() == Some(&self.config));
+            let unchanged = unchanged[si];
             let analysed: Vec<(PathBuf, ProjectFile)> = jobs
                 .into_par_iter()
                 .filter_map(|(mi, path, point, extra)| {
                     let (text, file) = parsed.get(path)?;
                     let settings = self.settings_via(set, path, text, sources);
-                    let schema = point.of(replay);
-                    let view = LiveView { replayed: &schema, live: live.as_deref() };
-                    let analysis = engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &view, extra);
-                    let pf = ProjectFile { set: si, migration: mi, schema: point, analysis: Arc::new(analysis) };
+                    // The same text, over the same schema, with the same facts: the previous
+                    // analysis stands (a fix verified near the end of a long set re-runs the
+                    // rules of the files from it on, not of the whole set).
+                    let schema_same = match point {
+                        SchemaPoint::Before(i) => i < unchanged,
+                        SchemaPoint::After(i) => i < unchanged,
+                        SchemaPoint::Final => false,
+                    };
+                    let reused = previous.and_then(|p| p.files.get(path)).filter(|p| {
+                        schema_same
+                            && same_live
+                            && p.schema == point
+                            && Arc::ptr_eq(&p.analysis.file, file)
+                            && p.analysis.settings == settings
+                            && p.external == extra
+                    });
+                    let analysis = match reused {
+                        Some(p) => Arc::clone(&p.analysis),
+                        None => {
+                            let schema = point.of(replay);
+                            let view = LiveView { replayed: &schema, live: live.as_deref() };
+                            let ext = extra.clone();
+                            Arc::new(engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &view, ext))
+                        }
+                    };
+                    let pf = ProjectFile { set: si, migration: mi, schema: point, analysis, external: extra };
                     Some((path.to_path_buf(), pf))
                 })
                 .collect();
