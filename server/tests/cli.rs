@@ -516,16 +516,7 @@ fn check_fix_applies_safe_fixes_and_unsafe_ones_on_request() {
 fn check_fix_renumbers_a_duplicate_version() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    let git = |args: &[&str]| {
-        let status = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .current_dir(root)
-            .output()
-            .expect("git runs")
-            .status;
-        assert!(status.success(), "git {args:?}");
-    };
+    let git = |args: &[&str]| git(root, args);
     write(root, "migrations/0001_a.up.sql", "CREATE TABLE a (id bigint PRIMARY KEY);\n");
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "."]);
@@ -554,4 +545,76 @@ fn check_fix_renumbers_a_duplicate_version() {
     let again = safemig(root, &["check", "--format", "json", "migrations"]);
     let rules: Vec<String> = diagnostics(&again.json()).into_iter().map(|d| d.0).collect();
     assert!(!rules.iter().any(|r| r == "duplicate-migration-version"), "{}", again.stdout);
+}
+
+/// Runs git in `root` with a fixed identity and no user or system configuration.
+fn git(root: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A golang-migrate set committed on `main` (`branch`), then a branch `work` with one more migration.
+fn shipped_repo(branch: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(root, "migrations/0001_a.up.sql", "CREATE TABLE a (id bigint PRIMARY KEY);\n");
+    git(root, &["init", "-q", "-b", branch]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "shipped"]);
+    git(root, &["tag", "v1"]);
+    git(root, &["checkout", "-q", "-b", "work"]);
+    write(root, "migrations/0002_b.up.sql", "CREATE TABLE b (id bigint PRIMARY KEY);\n");
+    dir
+}
+
+/// A `--shipped-ref` or `shipped_ref` that names no commit is a usage error naming the ref and
+/// the refs that exist: a typo must not turn the history rules off while the check passes.
+#[test]
+fn a_shipped_ref_that_names_nothing_exits_2_with_the_candidates() {
+    let dir = shipped_repo("main");
+    let root = dir.path();
+    for format in ["human", "json"] {
+        let run = safemig(root, &["check", "--shipped-ref", "origin/mian", "--format", format, "migrations"]);
+        assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("error: the shipped ref `origin/mian`"), "{}", run.stderr);
+        for candidate in ["main", "work", "v1"] {
+            assert!(run.stderr.contains(candidate), "{candidate}: {}", run.stderr);
+        }
+        assert!(run.stdout.is_empty(), "no report on a usage error: {}", run.stdout);
+    }
+    write(root, "safemig.toml", "shipped_ref = \"relase\"\n");
+    let run = safemig(root, &["check", "migrations"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("`relase`") && run.stderr.contains("shipped_ref"), "{}", run.stderr);
+    // --fix must not edit anything on the strength of a ref that does not exist.
+    let before = std::fs::read_to_string(root.join("migrations/0002_b.up.sql")).expect("read");
+    assert_eq!(safemig(root, &["check", "--fix", "migrations"]).code, 2);
+    assert_eq!(std::fs::read_to_string(root.join("migrations/0002_b.up.sql")).expect("read"), before);
+
+    // --shipped-ref overrides the configured one; a ref that resolves checks as usual.
+    for good in ["main", "v1"] {
+        let run = safemig(root, &["check", "--shipped-ref", good, "migrations"]);
+        assert_eq!(run.code, 0, "{good}: {}\n{}", run.stdout, run.stderr);
+        assert!(!run.stderr.contains("history checks"), "{}", run.stderr);
+    }
+}
+
+/// With no ref configured, finding none is still a note: the history rules are off, the check runs.
+#[test]
+fn no_shipped_ref_found_automatically_is_a_note() {
+    let dir = shipped_repo("trunk");
+    let run = safemig(dir.path(), &["check", "migrations"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("note: history checks") && run.stderr.contains("no shipped ref found"),
+        "{}",
+        run.stderr
+    );
 }

@@ -66,16 +66,31 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
     if let Some(shipped_ref) = &args.shipped_ref {
         config.shipped_ref = Some(shipped_ref.clone());
     }
+    let root = project_root(args);
+    // Files that belong to a migration set are analysed as part of their ordered history.
+    let mut project = Project::open(&root, config.clone());
+    if let Some(wrong) = &project.unresolved_ref {
+        // Checked before any fix: what counts as shipped (and so read-only) depends on the ref.
+        let given_by = if args.shipped_ref.is_some() { "--shipped-ref" } else { "`shipped_ref` in safemig.toml" };
+        let listed = match wrong.candidates.as_slice() {
+            [] => "the repository has no branches or tags".to_string(),
+            names => format!("refs that exist: {}", names.join(", ")),
+        };
+        eprintln!(
+            "error: the shipped ref `{}` ({given_by}) names no commit in this repository ({listed}); fetch it or \
+             fix the name",
+            wrong.name
+        );
+        return Ok(Status::Trouble);
+    }
     let mut files = collect_files(&args.paths, &mut trouble);
     if args.fix {
         // What changed goes before the report; machine formats keep stdout for the report alone.
         let mut stderr = io::stderr();
         let log: &mut dyn Write = if args.format == Format::Human { &mut *out } else { &mut stderr };
-        trouble |= super::fix::apply_fixes(&project_root(args), &config, &mut files, args.allow_unsafe, log)?;
+        trouble |= super::fix::apply_fixes(&root, &config, &mut files, args.allow_unsafe, log)?;
+        project = Project::open(&root, config.clone());
     }
-
-    // Files that belong to a migration set are analysed as part of their ordered history.
-    let project = Project::open(&project_root(args), config.clone());
     for message in &project.messages {
         eprintln!("note: {message}");
     }
