@@ -618,3 +618,172 @@ fn no_shipped_ref_found_automatically_is_a_note() {
         run.stderr
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A named file belongs to its set
+
+/// A migration whose findings depend on its set: it backfills (the message depends on whether
+/// the runner wraps it in a transaction), builds an index CONCURRENTLY (an error inside the
+/// runner's transaction) and types a column the previous migration created.
+const SECOND: &str = "ALTER TABLE users ADD COLUMN name text;\nUPDATE users SET name = email;\nCREATE INDEX CONCURRENTLY users_name_idx ON users (name);\nALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n";
+const FIRST: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
+
+/// A project in one framework's layout: its files, the ones a CI job would name, and the
+/// directory a developer might run from (relative to the project root).
+struct NamedLayout {
+    name: &'static str,
+    files: Vec<(String, String)>,
+    named: Vec<&'static str>,
+    git: bool,
+}
+
+fn named_layouts() -> Vec<NamedLayout> {
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    vec![
+        NamedLayout {
+            name: "diesel",
+            files: vec![
+                s("Cargo.toml", "[package]\nname = \"app\"\n"),
+                s("migrations/2024-01-01-000000_users/up.sql", FIRST),
+                s("migrations/2024-01-01-000000_users/down.sql", "DROP TABLE users;\n"),
+                s("migrations/2024-01-02-000000_name/up.sql", SECOND),
+                s("migrations/2024-01-02-000000_name/down.sql", "ALTER TABLE users DROP COLUMN name;\n"),
+            ],
+            named: vec!["migrations/2024-01-02-000000_name/up.sql"],
+            git: false,
+        },
+        NamedLayout {
+            name: "prisma",
+            files: vec![
+                s("package.json", "{}\n"),
+                s("prisma/schema.prisma", "datasource db {\n  provider = \"postgresql\"\n}\n"),
+                s("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+                s("prisma/migrations/20240101000000_users/migration.sql", FIRST),
+                s("prisma/migrations/20240102000000_name/migration.sql", SECOND),
+            ],
+            named: vec!["prisma/migrations/20240102000000_name/migration.sql"],
+            git: false,
+        },
+        NamedLayout {
+            name: "goose",
+            files: vec![
+                s("go.mod", "module app\n"),
+                s(
+                    "db/migrations/00001_users.sql",
+                    &format!("-- +goose Up\n{FIRST}-- +goose Down\nDROP TABLE users;\n"),
+                ),
+                s("db/migrations/00002_name.sql", &format!("-- +goose Up\n{SECOND}")),
+                s(
+                    "db/migrations/00003_more.sql",
+                    "-- +goose NO TRANSACTION\n-- +goose Up\nUPDATE users SET name = 'x';\n",
+                ),
+            ],
+            named: vec!["db/migrations/00002_name.sql", "db/migrations/00003_more.sql"],
+            git: false,
+        },
+        // No project file at all: the set's own directory is the project.
+        NamedLayout {
+            name: "golang-migrate",
+            files: vec![
+                s("migrations/0001_users.up.sql", FIRST),
+                s("migrations/0001_users.down.sql", "DROP TABLE users;\n"),
+                s("migrations/0002_name.up.sql", SECOND),
+                s("migrations/0002_name.down.sql", "ALTER TABLE users DROP COLUMN name;\n"),
+            ],
+            named: vec!["migrations/0002_name.up.sql", "migrations/0002_name.down.sql"],
+            git: false,
+        },
+        // A git repository with nothing else: its top level is the project.
+        NamedLayout {
+            name: "flyway in git",
+            files: vec![
+                s("src/main/resources/db/migration/V1__users.sql", FIRST),
+                s("src/main/resources/db/migration/V2__name.sql", SECOND),
+            ],
+            named: vec!["src/main/resources/db/migration/V2__name.sql"],
+            git: true,
+        },
+    ]
+}
+
+/// Each diagnostic as (canonical file, rule, severity, range, message), sorted.
+fn comparable(cwd: &Path, json: &Value) -> Vec<(PathBuf, String, String, String, String)> {
+    let mut out: Vec<_> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let path = cwd.join(d["path"].as_str().expect("path"));
+            (
+                path.canonicalize().unwrap_or(path),
+                d["rule"].as_str().expect("rule").to_string(),
+                d["severity"].as_str().expect("severity").to_string(),
+                d["range"].to_string(),
+                d["message"].as_str().expect("message").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `safemig check FILE…` gives, for those files, exactly the findings of `safemig check` over the
+/// whole project: the same framework transaction settings, the same schema before them, the same
+/// history; and it reports only the named files. From the project root and from inside the set.
+#[test]
+fn named_files_get_the_findings_of_a_whole_check() {
+    for layout in named_layouts() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().canonicalize().expect("canonical temp dir");
+        for (path, text) in &layout.files {
+            write(&root, path, text);
+        }
+        if layout.git {
+            git(&root, &["init", "-q", "-b", "main"]);
+            git(&root, &["add", "."]);
+            git(&root, &["commit", "-q", "-m", "all"]);
+        }
+        let whole = safemig(&root, &["check", "--format", "json"]);
+        assert_ne!(whole.code, 2, "{}: {}", layout.name, whole.stderr);
+        let named: Vec<PathBuf> = layout.named.iter().map(|n| root.join(n)).collect();
+        let expected: Vec<_> = comparable(&root, &whole.json()).into_iter().filter(|d| named.contains(&d.0)).collect();
+        assert!(
+            expected.iter().any(|d| d.1 == "backfill-in-schema-migration"),
+            "{}: the fixture must have set-dependent findings: {expected:#?}",
+            layout.name
+        );
+
+        let mut args = vec!["check", "--format", "json"];
+        args.extend(layout.named.iter().copied());
+        let alone = safemig(&root, &args);
+        assert_ne!(alone.code, 2, "{}: {}", layout.name, alone.stderr);
+        let json = alone.json();
+        assert_eq!(comparable(&root, &json), expected, "{}: named from the root", layout.name);
+        let files: Vec<&str> =
+            json["files"].as_array().expect("files").iter().filter_map(|f| f["path"].as_str()).collect();
+        assert_eq!(files, layout.named, "{}: only the named files are reported", layout.name);
+        let fails = expected.iter().any(|d| d.2 == "warning" || d.2 == "error");
+        assert_eq!(alone.code, i32::from(fails), "{}: {}", layout.name, alone.stderr);
+
+        // From inside the migration's directory, naming it relatively.
+        let inside = named[0].parent().expect("a directory");
+        let file_name = named[0].file_name().and_then(|n| n.to_str()).expect("a name");
+        let from_inside = safemig(inside, &["check", "--format", "json", file_name]);
+        let only_first: Vec<_> = expected.iter().filter(|d| d.0 == named[0]).cloned().collect();
+        assert_eq!(comparable(inside, &from_inside.json()), only_first, "{}: named from inside", layout.name);
+    }
+}
+
+/// A file that belongs to no set is still checked on its own, and only it is reported.
+#[test]
+fn a_named_file_outside_any_set_is_checked_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(root, "migrations/0001_users.up.sql", FIRST);
+    write(root, "scratch/query.sql", INDEX_ON_ORDERS);
+    let run = safemig(root, &["check", "--format", "json", "scratch/query.sql"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(diagnostics(&json), [("create-index-blocking".to_string(), "warning".to_string(), 1, 1)]);
+    assert_eq!(json["files"].as_array().map(Vec::len), Some(1));
+}

@@ -10,6 +10,7 @@ use crate::config::{self, Config, ConfigProblem};
 use crate::engine::{self, FileAnalysis, CLI_MAX_BYTES};
 use crate::project::{Disk, Project};
 use crate::rules::Severity;
+use crate::workspace;
 
 use super::{github, human, json, sarif, CheckArgs, Format, Status};
 
@@ -182,13 +183,17 @@ fn load_config(args: &CheckArgs) -> Result<Config, String> {
 }
 
 /// Where migration sets are discovered: the directory of `--config` or of the discovered
-/// `safemig.toml`, else the first path (or its directory), else the current directory.
+/// `safemig.toml`; else, when the first path is in a migration set, the project around that set
+/// ([`workspace::project_root_of`]); else the first path (or its directory), else the current
+/// directory.
 fn project_root(args: &CheckArgs) -> PathBuf {
     let start = args.paths.first().map(PathBuf::as_path).unwrap_or(Path::new("."));
     let config_dir = match &args.config {
         Some(file) => file.parent().map(Path::to_path_buf),
         None => find_config(start).and_then(|p| p.parent().map(Path::to_path_buf)),
     };
+    // A named migration belongs to its set: discover from its project, as a whole check would.
+    let config_dir = config_dir.or_else(|| workspace::project_root_of(start));
     let root = config_dir.filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| {
         if start.is_dir() {
             start.to_path_buf()
