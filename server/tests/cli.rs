@@ -6,33 +6,15 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_safemig");
-
 /// One statement that fires exactly one rule (`create-index-blocking`) at line 1, columns 1–13.
 const INDEX_ON_ORDERS: &str = "CREATE INDEX orders_customer_id_idx ON orders (customer_id);\n";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not one JSON object ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
-        })
-    }
-}
+#[path = "../../tests/support/binary.rs"]
+mod binary;
+use binary::Run;
 
 fn safemig(cwd: &Path, args: &[&str]) -> Run {
-    let output =
-        Command::new(BIN).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("the safemig binary runs");
-    Run {
-        code: output.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    binary::run(cwd, args, &[])
 }
 
 fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
@@ -85,7 +67,7 @@ fn exit_code_follows_fail_on_for_each_severity() {
     write(dir.path(), "clean/0001.sql", "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);\n");
     let clean = safemig(dir.path(), &["check", "clean"]);
     assert_eq!(clean.code, 0, "{}", clean.stdout);
-    assert_eq!(clean.stdout, "no findings in 1 file\n");
+    assert_eq!(clean.stdout, "no findings in 1 file; database: not configured\n");
 }
 
 #[test]
@@ -97,7 +79,7 @@ fn json_has_the_documented_shape_and_counts_columns_in_characters() {
     assert_eq!(run.code, 1);
     let json = run.json();
     let keys: Vec<&str> = json.as_object().expect("an object").keys().map(String::as_str).collect();
-    assert_eq!(keys, ["diagnostics", "files", "suppressed"]);
+    assert_eq!(keys, ["database", "diagnostics", "files", "suppressed"]);
     assert_eq!(json["files"], serde_json::json!([{"path": "m/0001.sql", "statements": 3, "parse_errors": 1}]));
 
     let index = find(&json, "create-index-blocking");
@@ -136,7 +118,7 @@ fn suppressed_findings_keep_their_reason_in_json() {
     assert_eq!(s["reason"], "orders is empty until launch");
     assert_eq!(s["range"]["start"], serde_json::json!({"line": 2, "column": 1}));
     let human = safemig(dir.path(), &["check", "m"]);
-    assert_eq!(human.stdout, "no findings in 1 file (1 suppressed)\n");
+    assert_eq!(human.stdout, "no findings in 1 file (1 suppressed); database: not configured\n");
 }
 
 #[test]
@@ -151,7 +133,7 @@ fn human_output_shows_rule_location_source_and_caret() {
     assert_eq!(lines[3], "2 |   CREATE INDEX orders_customer_id_idx ON orders (customer_id);");
     assert_eq!(lines[4], "  |   ^^^^^^^^^^^^");
     assert!(lines.contains(&"  = fix: Build the index CONCURRENTLY"), "{}", run.stdout);
-    assert_eq!(lines.last(), Some(&"1 warning in 1 file"));
+    assert_eq!(lines.last(), Some(&"1 warning in 1 file; database: not configured"));
     assert!(!run.stdout.contains('\u{1b}'), "no colour codes when stdout is not a terminal");
 }
 
@@ -187,7 +169,7 @@ fn config_comes_from_the_flag_or_the_nearest_ancestor() {
 
     // --config wins over discovery.
     let run = safemig(dir.path(), &["check", "proj/db", "--config", "elsewhere/quiet.toml"]);
-    assert_eq!((run.code, run.stdout.as_str()), (0, "no findings in 1 file\n"));
+    assert_eq!((run.code, run.stdout.as_str()), (0, "no findings in 1 file; database: not configured\n"));
 
     // A --config that cannot be read is a usage error.
     let run = safemig(dir.path(), &["check", "proj", "--config", "missing.toml"]);

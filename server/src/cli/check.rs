@@ -12,6 +12,7 @@ use crate::project::{Disk, Project};
 use crate::rules::Severity;
 use crate::workspace;
 
+use super::database::{self, DatabaseState};
 use super::{github, human, json, sarif, CheckArgs, Format, Status};
 
 /// Directories never searched for migrations.
@@ -96,10 +97,23 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
         eprintln!("note: {message}");
     }
     let in_sets = project.analyze(&Disk, None);
-    let by_canonical: HashMap<PathBuf, Arc<FileAnalysis>> = in_sets
-        .files
-        .iter()
-        .filter_map(|(path, f)| Some((path.canonicalize().ok()?, Arc::clone(&f.analysis))))
+    // Canonical path → the path the analysis knows the file by.
+    let set_paths: HashMap<PathBuf, PathBuf> =
+        in_sets.files.keys().filter_map(|path| Some((path.canonicalize().ok()?, path.clone()))).collect();
+    let checked: Vec<&Path> =
+        files.iter().filter_map(|f| set_paths.get(&f.canonicalize().ok()?).map(PathBuf::as_path)).collect();
+    let (database, live) = database::read(args, &config, &project, &in_sets, &checked);
+    if matches!(database, DatabaseState::Unreachable { .. } | DatabaseState::Error { .. }) {
+        eprintln!("note: {}; checked without it (no ledger, drift or existing-rows findings)", database.summary());
+    }
+    let in_sets = match live {
+        // The parses and the replays' inputs are reused; the rules run again with the live facts.
+        Some(live) => project.analyze_live(&Disk, Some(&in_sets), Some(live)),
+        None => in_sets,
+    };
+    let by_canonical: HashMap<PathBuf, Arc<FileAnalysis>> = set_paths
+        .into_iter()
+        .filter_map(|(canonical, path)| Some((canonical, Arc::clone(&in_sets.files.get(&path)?.analysis))))
         .collect();
 
     let mut tally = Tally::default();
@@ -139,10 +153,14 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
         }
     }
     match args.format {
-        Format::Human => human::write_summary(out, &tally)?,
-        Format::Json => report.write(out)?,
-        Format::Sarif => sarif.into_iter().try_for_each(|s| s.write(out, !trouble))?,
-        Format::Github => github::write_summary(out, &tally)?,
+        Format::Human => human::write_summary(out, &tally, &database)?,
+        Format::Json => report.write(out, &database)?,
+        Format::Sarif => sarif.into_iter().try_for_each(|s| s.write(out, !trouble, &database))?,
+        Format::Github => github::write_summary(out, &tally, &database)?,
+    }
+    if args.require_database && !database.connected() {
+        eprintln!("error: --require-database: {}", database.summary());
+        trouble = true;
     }
     Ok(if trouble {
         Status::Trouble
