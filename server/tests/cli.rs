@@ -198,6 +198,22 @@ fn config_problems_name_file_line_and_key_and_checking_continues() {
     assert_eq!(diagnostics(&run.json()), [("create-index-blocking".to_string(), "warning".to_string(), 1, 1)]);
 }
 
+/// `lock_timeout = 5` is 5 ms to PostgreSQL: a warning says so and suggests '5s'; the check runs.
+#[test]
+fn a_unit_less_lock_timeout_is_a_warning_that_suggests_the_unit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "m/0001.sql", INDEX_ON_ORDERS);
+    write(dir.path(), "safemig.toml", "lock_timeout = 5\n");
+    let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
+    assert!(run.stderr.contains("warning: safemig.toml:1: lock_timeout: 5 has no unit"), "{}", run.stderr);
+    assert!(run.stderr.contains("5 ms") && run.stderr.contains("'5s'"), "{}", run.stderr);
+    assert_eq!(find(&run.json(), "create-index-blocking").len(), 1);
+
+    write(dir.path(), "safemig.toml", "lock_timeout = \"5s\"\n");
+    let run = safemig(dir.path(), &["check", "m"]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
+
 #[test]
 fn usage_and_io_errors_exit_2() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -121,15 +121,18 @@ pub fn probe_targets(
 }
 
 /// Runs the probes `files` plan on `facts`' snapshot: those without an outcome yet, or all of them
-/// with `rerun` (the rows may have changed), at most `limit` of them. Returns every outcome known
-/// afterwards, or `None` when there was nothing to run.
+/// with `rerun` (the rows may have changed), at most `limit` of them and none started after
+/// `budget` (each has its own timeout too). Returns every outcome known afterwards, or `None` when
+/// there was nothing to run.
 pub async fn run_probes(
     client: &LiveClient,
     facts: &LiveFacts,
     files: &[Arc<SqlFile>],
     rerun: bool,
     limit: usize,
+    budget: Duration,
 ) -> Result<Option<ProbeOutcomes>, LiveError> {
+    let started = tokio::time::Instant::now();
     let mut requests = Vec::new();
     for file in files {
         requests.extend(probe::plan(file, &facts.snapshot));
@@ -142,6 +145,9 @@ pub async fn run_probes(
     }
     let mut outcomes = (*facts.probes).clone();
     for request in requests.iter().take(limit) {
+        if started.elapsed() >= budget {
+            break;
+        }
         let outcome = probe::run(client, request, probe::DEFAULT_TIMEOUT).await;
         if client.is_closed() {
             return Err(LiveError::Closed);
@@ -151,8 +157,10 @@ pub async fn run_probes(
     Ok(Some(outcomes))
 }
 
-/// The most probes one [`load_once`] runs (each has its own timeout).
+/// The most probes one [`load_once`] runs, and how long it starts new ones: a CI job with many
+/// pending constraints on a slow database still ends (a probe not run gives no finding).
 pub const PROBES_AT_ONCE: usize = 512;
+pub const PROBE_BUDGET: Duration = Duration::from_secs(30);
 
 /// What [`load_once`] read, and where.
 #[derive(Debug)]
@@ -174,7 +182,7 @@ pub async fn load_once(
     let client = connect::connect(url, &config.database).await?;
     let mut facts = read_facts(&client, sets, config.small_table_rows, Arc::default()).await?;
     let files = probe_targets(sets, &facts, candidates, file_of);
-    if let Some(outcomes) = run_probes(&client, &facts, &files, true, PROBES_AT_ONCE).await? {
+    if let Some(outcomes) = run_probes(&client, &facts, &files, true, PROBES_AT_ONCE, PROBE_BUDGET).await? {
         facts.probes = Arc::new(outcomes);
     }
     Ok(Loaded { facts, target: client.display_name() })

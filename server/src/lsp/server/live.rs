@@ -292,7 +292,9 @@ impl Inner {
         const PER_ROUND: usize = 24;
         let Some(facts) = self.live_facts() else { return Ok(()) };
         let files = self.probed_files(&facts);
-        let Some(outcomes) = load::run_probes(client, &facts, &files, rerun, PER_ROUND).await? else { return Ok(()) };
+        let Some(outcomes) = load::run_probes(client, &facts, &files, rerun, PER_ROUND, Duration::MAX).await? else {
+            return Ok(());
+        };
         let mut updated = (*facts).clone();
         updated.probes = Arc::new(outcomes);
         self.set_facts(Some(Arc::new(updated)));
