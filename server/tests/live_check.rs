@@ -273,3 +273,50 @@ fn the_ledger_marks_a_failed_migration_and_an_applied_one_is_not_probed() {
     assert!(!rules.iter().any(|r| r == "migration-failed" || r == "existing-rows-violate"), "{}", applied.stdout);
     assert_eq!(applied.json()["database"]["state"], "connected");
 }
+
+/// A Prisma migration edited after the ledger recorded it is `applied-migration-edited` in a
+/// check naming only that file (found with its set); the untouched one is not.
+#[test]
+fn an_applied_migration_edited_since_is_reported_on_the_named_file() {
+    let db = TestDb::new("check_edited");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = canonical(dir.path());
+    let first = "prisma/migrations/20240101000000_users/migration.sql";
+    let second = "prisma/migrations/20240102000000_email/migration.sql";
+    let add_email = "ALTER TABLE users ADD COLUMN nickname text;\n";
+    for (path, text) in [
+        ("package.json", "{}\n"),
+        ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+        (first, USERS),
+        (second, add_email),
+    ] {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let mut setup = format!(
+        "{USERS}{add_email}CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, \
+         finished_at timestamptz, migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, \
+         started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count integer NOT NULL DEFAULT 0);\n"
+    );
+    for (id, path, text) in [(1, first, USERS), (2, second, add_email)] {
+        let name = path.split('/').nth(2).expect("migration directory");
+        setup += &format!(
+            "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count) VALUES \
+             ('{id}', '{}', now(), '{name}', 1);\n",
+            safemig::live::checksum::prisma(text)
+        );
+    }
+    db.setup(&setup);
+    let url = db.url();
+    let env = [("DATABASE_URL", url.as_str())];
+    let clean = safemig(&root, &["check", "--format", "json", second], &env);
+    assert!(!clean.rules().iter().any(|r| r == "applied-migration-edited"), "{}\n{}", clean.stdout, clean.stderr);
+    assert_eq!(clean.json()["database"]["state"], "connected");
+
+    std::fs::write(root.join(second), "ALTER TABLE users ADD COLUMN nickname text NOT NULL;\n").expect("edit");
+    let edited = safemig(&root, &["check", "--format", "json", second], &env);
+    assert!(edited.rules().iter().any(|r| r == "applied-migration-edited"), "{}\n{}", edited.stdout, edited.stderr);
+    let reported: Vec<Value> = edited.json()["files"].as_array().expect("files").clone();
+    assert_eq!(reported.len(), 1, "only the named file: {reported:?}");
+}
