@@ -93,9 +93,9 @@ pub(crate) fn read(
         .filter_map(|&path| {
             let (set, migration) = project.locate(path)?;
             // Only what runs up can meet the rows; a down file's statements never ran here.
-            (project.sets[set].migrations[migration].up.as_deref() == Some(path))
-                .then(|| Some((path.to_path_buf(), Arc::clone(&analysis.files.get(path)?.analysis.file))))
-                .flatten()
+            let runs_up = project.sets.get(set)?.migrations.get(migration)?.up.as_deref() == Some(path);
+            let file = &analysis.files.get(path)?.analysis.file;
+            runs_up.then(|| (path.to_path_buf(), Arc::clone(file)))
         })
         .collect();
     let file_of = |path: &Path| analysis.files.get(path).map(|f| Arc::clone(&f.analysis.file));

@@ -437,3 +437,51 @@ fn index_in(set: &MigrationSet, path: &Path) -> Option<usize> {
     }
     set.migrations.iter().position(holds)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, "SELECT 1;\n").expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_path_in_a_set_finds_the_project_above_it() {
+        let dir = tree(&[
+            "app/Cargo.toml",
+            "app/migrations/2024-01-01-000000_users/up.sql",
+            "app/migrations/2024-01-01-000000_users/down.sql",
+            "web/package.json",
+            "web/prisma/migrations/migration_lock.toml",
+            "web/prisma/migrations/20240101000000_init/migration.sql",
+            "bare/db/0001_init.up.sql",
+            "scratch/notes.sql",
+        ]);
+        let root = std::path::absolute(dir.path()).expect("absolute");
+        let app = root.join("app");
+        let diesel = app.join("migrations/2024-01-01-000000_users");
+        // A Diesel file, its migration's directory and the set's directory all belong to the crate.
+        for path in [diesel.join("up.sql"), diesel.join("down.sql"), diesel.clone(), app.join("migrations")] {
+            assert_eq!(project_root_of(&path), Some(app.clone()), "{}", path.display());
+        }
+        let prisma = root.join("web/prisma/migrations/20240101000000_init/migration.sql");
+        assert_eq!(project_root_of(&prisma), Some(root.join("web")));
+        // No project file above the set: the set's own directory.
+        assert_eq!(project_root_of(&root.join("bare/db/0001_init.up.sql")), Some(root.join("bare/db")));
+    }
+
+    #[test]
+    fn a_path_in_no_set_has_no_project() {
+        let dir = tree(&["scratch/notes.sql", "docs/readme.sql"]);
+        let root = std::path::absolute(dir.path()).expect("absolute");
+        assert_eq!(project_root_of(&root.join("scratch/notes.sql")), None);
+        assert_eq!(project_root_of(&root.join("scratch")), None);
+    }
+}
