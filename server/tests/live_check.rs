@@ -9,11 +9,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use safemig::config::{Config, Secret};
-use safemig::live::load::load_once;
+use safemig::live::connect::connect;
+use safemig::live::{load, LiveFacts};
 use safemig::project::{Disk, Project};
 
 #[path = "../../tests/support/pg.rs"]
@@ -109,23 +111,29 @@ fn check_reports_the_live_findings_of_the_configured_database() {
     assert_eq!(live.len(), 1, "{}", run.stdout);
     assert_eq!(live[0]["path"], "migrations/0002_check.up.sql");
 
-    // The same findings as the library with the shared loader's facts.
-    let config = Config { database: safemig::config::DatabaseConfig::default(), ..Config::default() };
+    // The same findings as the library with the facts the shared loader reads, as the language
+    // server reads them: snapshot and ledgers, the probes of the pending migrations.
+    let config = Config::default();
     let project = Project::open(&root, config.clone());
-    let analysis = project.analyze(&Disk, None);
-    let candidates: Vec<_> = project
-        .sets
-        .iter()
-        .flat_map(|s| s.migrations.iter().filter_map(|m| m.up.clone()))
-        .filter_map(|p| Some((p.clone(), Arc::clone(&analysis.files.get(&p)?.analysis.file))))
-        .collect();
-    let file_of = |p: &Path| analysis.files.get(p).map(|f| Arc::clone(&f.analysis.file));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let loaded = runtime
-        .block_on(load_once(&Secret::new(url.clone()), &config, &project.sets, &candidates, &file_of))
-        .unwrap_or_else(|e| panic!("load: {e}"));
-    assert_eq!(loaded.target, target);
-    let live = project.analyze_live(&Disk, Some(&analysis), Some(Arc::new(loaded.facts)));
+    let (client, facts) = runtime.block_on(async {
+        let client = connect(&Secret::new(url.clone()), &config.database).await.unwrap_or_else(|e| panic!("{e}"));
+        let facts = load::read_facts(&client, &project.sets, config.small_table_rows, Arc::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        (client, facts)
+    });
+    assert_eq!(client.display_name(), target);
+    let analysis = project.analyze_live(&Disk, None, Some(Arc::new(facts.clone())));
+    let file_of = |p: &Path| analysis.files.get(p).map(|f| Arc::clone(&f.analysis.file));
+    let files = load::probe_targets(&project.sets, &facts, &[], &file_of);
+    assert_eq!(files.len(), 1, "the pending migration");
+    let outcomes = runtime
+        .block_on(load::run_probes(&client, &facts, &files, true, usize::MAX, Duration::MAX))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("the CHECK plans a probe");
+    let facts = LiveFacts { probes: Arc::new(outcomes), ..facts };
+    let live = project.analyze_live(&Disk, Some(&analysis), Some(Arc::new(facts)));
     let mut expected: Vec<(String, String, String)> = live
         .files
         .iter()

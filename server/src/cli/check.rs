@@ -96,21 +96,24 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
     for message in &project.messages {
         eprintln!("note: {message}");
     }
-    let in_sets = project.analyze(&Disk, None);
-    // Canonical path → the path the analysis knows the file by.
-    let set_paths: HashMap<PathBuf, PathBuf> =
-        in_sets.files.keys().filter_map(|path| Some((path.canonicalize().ok()?, path.clone()))).collect();
-    let checked: Vec<&Path> =
-        files.iter().filter_map(|f| set_paths.get(&f.canonicalize().ok()?).map(PathBuf::as_path)).collect();
-    let (database, live) = database::read(args, &config, &project, &in_sets, &checked);
+    let (database, live) = database::connect(args, &config, &project);
     if matches!(database, DatabaseState::Unreachable { .. } | DatabaseState::Error { .. }) {
         eprintln!("note: {}; checked without it (no ledger, drift or existing-rows findings)", database.summary());
     }
-    let in_sets = match live {
-        // The parses and the replays' inputs are reused; the rules run again with the live facts.
-        Some(live) => project.analyze_live(&Disk, Some(&in_sets), Some(live)),
-        None => in_sets,
-    };
+    let mut in_sets = project.analyze_live(&Disk, None, live.as_ref().map(|l| Arc::clone(&l.facts)));
+    // Canonical path → the path the analysis knows the file by.
+    let set_paths: HashMap<PathBuf, PathBuf> =
+        in_sets.files.keys().filter_map(|path| Some((path.canonicalize().ok()?, path.clone()))).collect();
+    if let Some(live) = &live {
+        let checked: Vec<&Path> =
+            files.iter().filter_map(|f| set_paths.get(&f.canonicalize().ok()?).map(PathBuf::as_path)).collect();
+        match live.probe(&project, &in_sets, &checked) {
+            // Parses are reused; the rules run again with the probes' outcomes.
+            Ok(Some(facts)) => in_sets = project.analyze_live(&Disk, Some(&in_sets), Some(facts)),
+            Ok(None) => {}
+            Err(e) => eprintln!("note: the data probes (existing-rows-violate) did not run: {e}"),
+        }
+    }
     let by_canonical: HashMap<PathBuf, Arc<FileAnalysis>> = set_paths
         .into_iter()
         .filter_map(|(canonical, path)| Some((canonical, Arc::clone(&in_sets.files.get(&path)?.analysis))))

@@ -1,17 +1,18 @@
 //! The dev database for `safemig check`: which URL (`[database]`, `DATABASE_URL` or the variable
 //! `--database-url-env` names, also from `.env` at the project root), loading the live facts once
-//! through [`crate::live::load::load_once`] on a small runtime of its own, and the connection state
-//! the summary line and the JSON report show. A database that cannot be used is a state and a note,
+//! through [`crate::live::load`] (as the language server does) on a small runtime of its own, and
+//! the connection state the summary line and the JSON report show. A database that cannot be used is a state and a note,
 //! never a crash: the static check runs regardless.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::live::connect::{self, LiveError};
-use crate::live::load::{self, Loaded};
+use crate::config::{Config, Secret};
+use crate::live::connect::{self, LiveClient, LiveError};
+use crate::live::load;
 use crate::live::LiveFacts;
 use crate::project::{Project, ProjectAnalysis};
 use crate::sql::SqlFile;
@@ -58,16 +59,23 @@ impl DatabaseState {
     }
 }
 
-/// Reads the dev database for the project, once. `checked` are the reported files that belong to
-/// a migration set (as the analysis names them); those the ledger does not list as applied get
-/// their data probes run, as do the pending migrations.
-pub(crate) fn read(
-    args: &CheckArgs,
-    config: &Config,
-    project: &Project,
-    analysis: &ProjectAnalysis,
-    checked: &[&Path],
-) -> (DatabaseState, Option<Arc<LiveFacts>>) {
+/// A connection `check` keeps for its one run, with the facts read so far.
+pub(crate) struct Live {
+    // Dropped after the client: the connection's task runs on it.
+    client: LiveClient,
+    runtime: tokio::runtime::Runtime,
+    pub facts: Arc<LiveFacts>,
+    url: Secret,
+}
+
+/// The most probes one check runs, and how long it starts new ones: a CI job with many pending
+/// constraints on a slow database still ends (a probe not run gives no finding).
+const PROBES_AT_ONCE: usize = 512;
+const PROBE_BUDGET: Duration = Duration::from_secs(30);
+
+/// Connects to the dev database configured for the project and reads its snapshot and the
+/// ledgers of the project's sets (the probes need the analysis: [`Live::probe`]).
+pub(crate) fn connect(args: &CheckArgs, config: &Config, project: &Project) -> (DatabaseState, Option<Live>) {
     if args.no_database {
         return (DatabaseState::Off { message: "--no-database".into() }, None);
     }
@@ -87,26 +95,62 @@ pub(crate) fn read(
         Ok(None) => return (DatabaseState::NotConfigured, None),
         Err(e) => return (DatabaseState::Error { message: e.to_string() }, None),
     };
-    let config = Config { database, ..config.clone() };
-    let candidates: Vec<(PathBuf, Arc<SqlFile>)> = checked
-        .iter()
-        .filter_map(|&path| {
-            let (set, migration) = project.locate(path)?;
-            // Only what runs up can meet the rows; a down file's statements never ran here.
-            let runs_up = project.sets.get(set)?.migrations.get(migration)?.up.as_deref() == Some(path);
-            let file = &analysis.files.get(path)?.analysis.file;
-            runs_up.then(|| (path.to_path_buf(), Arc::clone(file)))
-        })
-        .collect();
-    let file_of = |path: &Path| analysis.files.get(path).map(|f| Arc::clone(&f.analysis.file));
-    let loaded = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| LiveError::QueryFailed { code: String::new(), message: format!("cannot start a runtime: {e}") })
-        .and_then(|runtime| runtime.block_on(load::load_once(&url, &config, &project.sets, &candidates, &file_of)));
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return (DatabaseState::Error { message: format!("cannot start a runtime: {e}") }, None),
+    };
+    let loaded = runtime.block_on(async {
+        let client = connect::connect(&url, &database).await?;
+        let facts = load::read_facts(&client, &project.sets, config.small_table_rows, Arc::default()).await?;
+        Ok::<_, LiveError>((client, facts))
+    });
     match loaded {
-        Ok(Loaded { facts, target }) => (DatabaseState::Connected { target }, Some(Arc::new(facts))),
+        Ok((client, facts)) => {
+            let state = DatabaseState::Connected { target: client.display_name() };
+            (state, Some(Live { client, runtime, facts: Arc::new(facts), url }))
+        }
         // Connection errors are scrubbed already; the URL is removed again from whatever else.
         Err(e) => (DatabaseState::Unreachable { message: connect::scrub(&e.to_string(), &url) }, None),
+    }
+}
+
+impl Live {
+    /// Runs the data probes of `checked` (the reported files of migration sets, as the analysis
+    /// names them) that the ledger does not list as applied, and of the pending and failed
+    /// migrations. The facts with their outcomes, or `None` when no probe applied.
+    pub(crate) fn probe(
+        &self,
+        project: &Project,
+        analysis: &ProjectAnalysis,
+        checked: &[&Path],
+    ) -> Result<Option<Arc<LiveFacts>>, String> {
+        let candidates: Vec<(PathBuf, Arc<SqlFile>)> = checked
+            .iter()
+            .filter_map(|&path| {
+                let (set, migration) = project.locate(path)?;
+                // Only what runs up can meet the rows; a down file's statements never ran here.
+                let runs_up = project.sets.get(set)?.migrations.get(migration)?.up.as_deref() == Some(path);
+                let file = &analysis.files.get(path)?.analysis.file;
+                runs_up.then(|| (path.to_path_buf(), Arc::clone(file)))
+            })
+            .collect();
+        let file_of = |path: &Path| analysis.files.get(path).map(|f| Arc::clone(&f.analysis.file));
+        let files = load::probe_targets(&project.sets, &self.facts, &candidates, &file_of);
+        let ran = self.runtime.block_on(load::run_probes(
+            &self.client,
+            &self.facts,
+            &files,
+            true,
+            PROBES_AT_ONCE,
+            PROBE_BUDGET,
+        ));
+        match ran {
+            Ok(Some(outcomes)) => {
+                let facts = LiveFacts { probes: Arc::new(outcomes), ..(*self.facts).clone() };
+                Ok(Some(Arc::new(facts)))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(connect::scrub(&e.to_string(), &self.url)),
+        }
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! The language server's live worker runs these steps again and again in the background (keeping
 //! probe outcomes between refreshes and bounding the probes per round); `safemig check` runs them
-//! once through [`load_once`]. Both read the database the same way, so both report the same live
-//! findings. Every step is bounded in time even when the server stops answering mid-way.
+//! once (facts, its analysis, then the probes that analysis plans). Both read the database the same
+//! way, so both report the same live findings. Every step is bounded in time even when the server
+//! stops answering mid-way.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,11 +14,10 @@ use std::time::Duration;
 
 use rustc_hash::FxHashSet;
 
-use super::connect::{self, LiveClient, LiveError};
+use super::connect::{LiveClient, LiveError};
 use super::ledger::{self, Ledger, MigrationState};
 use super::probe::{self, ProbeKey, ProbeOutcome};
 use super::{catalog, LiveFacts, LiveSnapshot};
-use crate::config::{Config, Secret};
 use crate::sql::SqlFile;
 use crate::workspace::MigrationSet;
 
@@ -155,35 +155,4 @@ pub async fn run_probes(
         outcomes.insert(request.key.clone(), outcome);
     }
     Ok(Some(outcomes))
-}
-
-/// The most probes one [`load_once`] runs, and how long it starts new ones: a CI job with many
-/// pending constraints on a slow database still ends (a probe not run gives no finding).
-pub const PROBES_AT_ONCE: usize = 512;
-pub const PROBE_BUDGET: Duration = Duration::from_secs(30);
-
-/// What [`load_once`] read, and where.
-#[derive(Debug)]
-pub struct Loaded {
-    pub facts: LiveFacts,
-    /// `user@host:port/database`, never the password.
-    pub target: String,
-}
-
-/// Connects to `url` and loads everything once: the snapshot, the ledgers of `sets`, and the
-/// probes of the migrations that may still run (see [`probe_targets`]).
-pub async fn load_once(
-    url: &Secret,
-    config: &Config,
-    sets: &[MigrationSet],
-    candidates: &[(PathBuf, Arc<SqlFile>)],
-    file_of: &dyn Fn(&Path) -> Option<Arc<SqlFile>>,
-) -> Result<Loaded, LiveError> {
-    let client = connect::connect(url, &config.database).await?;
-    let mut facts = read_facts(&client, sets, config.small_table_rows, Arc::default()).await?;
-    let files = probe_targets(sets, &facts, candidates, file_of);
-    if let Some(outcomes) = run_probes(&client, &facts, &files, true, PROBES_AT_ONCE, PROBE_BUDGET).await? {
-        facts.probes = Arc::new(outcomes);
-    }
-    Ok(Loaded { facts, target: client.display_name() })
 }
