@@ -298,14 +298,24 @@ impl Config {
                     },
                     other => problem(format!("expected a string, found {}", describe(other))),
                 },
-                "lock_timeout" => match &value {
-                    Value::Str(s) if is_duration(s) => self.lock_timeout = s.to_string(),
-                    Value::Int(ms) if *ms > 0 => self.lock_timeout = format!("{ms}ms"),
-                    other => problem(format!(
-                        "expected a PostgreSQL duration such as \"5s\" or \"500ms\", found {}",
-                        describe(other)
-                    )),
-                },
+                "lock_timeout" => {
+                    let bare = match &value {
+                        Value::Str(s) => unitless_number(s).map(str::to_string),
+                        Value::Int(ms) if *ms > 0 => Some(ms.to_string()),
+                        _ => None,
+                    };
+                    match (&value, bare) {
+                        (_, Some(n)) => {
+                            self.lock_timeout = format!("{n}ms");
+                            problem(unitless_duration(&n));
+                        }
+                        (Value::Str(s), None) if is_duration(s) => self.lock_timeout = s.to_string(),
+                        (other, None) => problem(format!(
+                            "expected a PostgreSQL duration such as \"5s\" or \"500ms\", found {}",
+                            describe(other)
+                        )),
+                    }
+                }
                 "runner_sets_timeouts" | "assume_in_transaction" => match value {
                     Value::Bool(b) => {
                         if key == "runner_sets_timeouts" {
@@ -501,6 +511,26 @@ fn is_duration(s: &str) -> bool {
     let s = s.trim();
     let digits = s.chars().take_while(|c| c.is_ascii_digit()).count();
     digits > 0 && matches!(s[digits..].trim(), "" | "ms" | "s" | "min" | "h")
+}
+
+/// The digits of a duration written without a unit (`"5"`, `" 30 "`); not `"0"`, which turns the
+/// timeout off whatever the unit.
+fn unitless_number(s: &str) -> Option<&str> {
+    let s = s.trim();
+    (s.bytes().all(|b| b.is_ascii_digit()) && s.bytes().any(|b| b != b'0')).then_some(s)
+}
+
+/// A bare number is milliseconds to PostgreSQL (`SET lock_timeout = 5` waits 5 ms), which is rarely
+/// what was meant: say how it reads and how to write either intent.
+fn unitless_duration(n: &str) -> String {
+    let seconds = format!("'{n}s'");
+    let millis = format!("'{n}ms'");
+    // A small number was most likely meant in seconds; a large one in milliseconds.
+    let (likely, other) = if n.len() < 3 { (seconds, millis) } else { (millis, seconds) };
+    format!(
+        "{n} has no unit, and PostgreSQL reads a bare number as milliseconds: {n} ms. Write {likely} (or {other}) so \
+         the unit is explicit"
+    )
 }
 
 fn describe(v: &Value) -> String {
@@ -716,6 +746,49 @@ mod tests {
                 && shown[2].contains("create-index-blocking")
         );
         assert!(shown[3].starts_with("proj/safemig.toml:6: `rules.syntax-error`"));
+    }
+
+    #[test]
+    fn a_duration_without_a_unit_is_milliseconds_and_says_so() {
+        for (text, written, suggested) in [
+            ("lock_timeout = 5\n", "5", "'5s'"),
+            ("lock_timeout = \"30\"\n", "30", "'30s'"),
+            ("lock_timeout = 1500\n", "1500", "'1500ms'"),
+        ] {
+            let (cfg, problems) = Config::from_toml(text, "safemig.toml");
+            // PostgreSQL's reading stays in force: the warning says what it is, not what it might be.
+            assert_eq!(cfg.lock_timeout, format!("{written}ms"), "{text}");
+            assert_eq!(problems.len(), 1, "{text}: {problems:?}");
+            let p = &problems[0];
+            assert_eq!((p.key.as_str(), p.line), ("lock_timeout", Some(1)), "{text}");
+            assert!(p.message.contains(&format!("{written} ms")), "{text}: {}", p.message);
+            assert!(p.message.contains(suggested), "{text}: {}", p.message);
+        }
+        // The editor's settings go through the same check.
+        let mut cfg = Config::default();
+        let problems = cfg.merge_json(&serde_json::json!({"safemig": {"lockTimeout": 5}}), "settings");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("'5s'"), "{}", problems[0].message);
+    }
+
+    #[test]
+    fn a_duration_with_a_unit_is_no_problem() {
+        for (text, value) in [
+            ("lock_timeout = \"5s\"\n", "5s"),
+            ("lock_timeout = \"500ms\"\n", "500ms"),
+            ("lock_timeout = \"1min\"\n", "1min"),
+            ("lock_timeout = \" 2 s \"\n", "2 s"),
+            // Zero turns the timeout off in any unit.
+            ("lock_timeout = \"0\"\n", "0"),
+        ] {
+            let (cfg, problems) = Config::from_toml(text, "safemig.toml");
+            assert!(problems.is_empty(), "{text}: {problems:?}");
+            assert_eq!(cfg.lock_timeout.trim(), value, "{text}");
+        }
+        // Keys that carry their unit in the name are not unit-less.
+        let (_, problems) =
+            Config::from_toml("[database]\nstatement_timeout_ms = 900\nrefresh_seconds = 5\n", "safemig.toml");
+        assert!(problems.is_empty(), "{problems:?}");
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct Project {
     pub git: Option<GitHistory>,
     /// Messages for the user (discovery problems, why history is off), shown once.
     pub messages: Vec<String>,
+    /// The configured shipped ref when it names no commit (its message is in `messages` too):
+    /// `safemig check` refuses to run on it.
+    pub unresolved_ref: Option<history::UnresolvedRef>,
 }
 
 /// One analysed migration file.
@@ -108,14 +111,16 @@ impl Project {
     pub fn open(root: &Path, config: Config) -> Project {
         let discovery = workspace::discover(root, &config);
         let mut messages = discovery.problems;
+        let mut unresolved_ref = None;
         let git = match GitHistory::load(root, &discovery.sets, config.shipped_ref.as_deref()) {
             Ok(git) => Some(git),
             Err(off) => {
                 messages.push(off.to_string());
+                unresolved_ref = off.unresolved_ref;
                 None
             }
         };
-        Project { root: root.to_path_buf(), config, sets: discovery.sets, git, messages }
+        Project { root: root.to_path_buf(), config, sets: discovery.sets, git, messages, unresolved_ref }
     }
 
     /// The set and migration a file belongs to.

@@ -9,25 +9,15 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_safemig");
-
 /// One statement that fires exactly one rule (`create-index-blocking`) at line 1, columns 1–13.
 const INDEX_ON_ORDERS: &str = "CREATE INDEX orders_customer_id_idx ON orders (customer_id);\n";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+#[path = "../../tests/support/binary.rs"]
+mod binary;
+use binary::Run;
 
 fn safemig(cwd: &Path, args: &[&str]) -> Run {
-    let output =
-        Command::new(BIN).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("the safemig binary runs");
-    Run {
-        code: output.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    binary::run(cwd, args, &[])
 }
 
 fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
@@ -419,7 +409,7 @@ fn suppressed_findings_are_results_with_in_source_suppressions() {
     let (code, annotations, summary) = github(dir.path(), &["m"]);
     assert_eq!(code, 0);
     assert_eq!(annotations, []);
-    assert_eq!(summary, "safemig: no findings in 1 file (1 suppressed)");
+    assert_eq!(summary, "safemig: no findings in 1 file (1 suppressed); database: not configured");
 }
 
 #[test]
@@ -526,7 +516,7 @@ fn undecodable_files_are_syntax_error_results_at_line_1() {
     assert_eq!(annotations[0].properties["file"], "x.sql");
     assert_eq!(annotations[0].properties["line"], "1");
     assert!(annotations[0].message.starts_with("this is a binary file"), "{:?}", annotations[0]);
-    assert_eq!(summary, "safemig: 1 error in 1 file");
+    assert_eq!(summary, "safemig: 1 error in 1 file; database: not configured");
 }
 
 #[test]
@@ -628,7 +618,10 @@ fn exit_codes_are_those_of_the_other_formats() {
     assert_eq!(code, 0);
     assert_eq!(results(&log), &Vec::<Value>::new());
     let (code, annotations, summary) = github(dir.path(), &["clean"]);
-    assert_eq!((code, annotations.len(), summary.as_str()), (0, 0, "safemig: no findings in 1 file"));
+    assert_eq!(
+        (code, annotations.len(), summary.as_str()),
+        (0, 0, "safemig: no findings in 1 file; database: not configured")
+    );
 
     // An unreadable path: the readable files are still reported, and the log says the run failed.
     let (code, log) = sarif(dir.path(), &["m", "missing.sql"]);
@@ -636,5 +629,8 @@ fn exit_codes_are_those_of_the_other_formats() {
     assert_eq!(results(&log).len(), 1);
     assert_eq!(log["runs"][0]["invocations"][0]["executionSuccessful"], false);
     let (code, annotations, summary) = github(dir.path(), &["m", "missing.sql"]);
-    assert_eq!((code, annotations.len(), summary.as_str()), (2, 1, "safemig: 1 warning in 1 file"));
+    assert_eq!(
+        (code, annotations.len(), summary.as_str()),
+        (2, 1, "safemig: 1 warning in 1 file; database: not configured")
+    );
 }

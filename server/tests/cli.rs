@@ -6,33 +6,15 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_safemig");
-
 /// One statement that fires exactly one rule (`create-index-blocking`) at line 1, columns 1–13.
 const INDEX_ON_ORDERS: &str = "CREATE INDEX orders_customer_id_idx ON orders (customer_id);\n";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not one JSON object ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
-        })
-    }
-}
+#[path = "../../tests/support/binary.rs"]
+mod binary;
+use binary::Run;
 
 fn safemig(cwd: &Path, args: &[&str]) -> Run {
-    let output =
-        Command::new(BIN).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("the safemig binary runs");
-    Run {
-        code: output.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    binary::run(cwd, args, &[])
 }
 
 fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
@@ -85,7 +67,7 @@ fn exit_code_follows_fail_on_for_each_severity() {
     write(dir.path(), "clean/0001.sql", "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);\n");
     let clean = safemig(dir.path(), &["check", "clean"]);
     assert_eq!(clean.code, 0, "{}", clean.stdout);
-    assert_eq!(clean.stdout, "no findings in 1 file\n");
+    assert_eq!(clean.stdout, "no findings in 1 file; database: not configured\n");
 }
 
 #[test]
@@ -97,7 +79,7 @@ fn json_has_the_documented_shape_and_counts_columns_in_characters() {
     assert_eq!(run.code, 1);
     let json = run.json();
     let keys: Vec<&str> = json.as_object().expect("an object").keys().map(String::as_str).collect();
-    assert_eq!(keys, ["diagnostics", "files", "suppressed"]);
+    assert_eq!(keys, ["database", "diagnostics", "files", "suppressed"]);
     assert_eq!(json["files"], serde_json::json!([{"path": "m/0001.sql", "statements": 3, "parse_errors": 1}]));
 
     let index = find(&json, "create-index-blocking");
@@ -136,7 +118,7 @@ fn suppressed_findings_keep_their_reason_in_json() {
     assert_eq!(s["reason"], "orders is empty until launch");
     assert_eq!(s["range"]["start"], serde_json::json!({"line": 2, "column": 1}));
     let human = safemig(dir.path(), &["check", "m"]);
-    assert_eq!(human.stdout, "no findings in 1 file (1 suppressed)\n");
+    assert_eq!(human.stdout, "no findings in 1 file (1 suppressed); database: not configured\n");
 }
 
 #[test]
@@ -151,7 +133,7 @@ fn human_output_shows_rule_location_source_and_caret() {
     assert_eq!(lines[3], "2 |   CREATE INDEX orders_customer_id_idx ON orders (customer_id);");
     assert_eq!(lines[4], "  |   ^^^^^^^^^^^^");
     assert!(lines.contains(&"  = fix: Build the index CONCURRENTLY"), "{}", run.stdout);
-    assert_eq!(lines.last(), Some(&"1 warning in 1 file"));
+    assert_eq!(lines.last(), Some(&"1 warning in 1 file; database: not configured"));
     assert!(!run.stdout.contains('\u{1b}'), "no colour codes when stdout is not a terminal");
 }
 
@@ -187,7 +169,7 @@ fn config_comes_from_the_flag_or_the_nearest_ancestor() {
 
     // --config wins over discovery.
     let run = safemig(dir.path(), &["check", "proj/db", "--config", "elsewhere/quiet.toml"]);
-    assert_eq!((run.code, run.stdout.as_str()), (0, "no findings in 1 file\n"));
+    assert_eq!((run.code, run.stdout.as_str()), (0, "no findings in 1 file; database: not configured\n"));
 
     // A --config that cannot be read is a usage error.
     let run = safemig(dir.path(), &["check", "proj", "--config", "missing.toml"]);
@@ -214,6 +196,22 @@ fn config_problems_name_file_line_and_key_and_checking_continues() {
     // The misspelt key is ignored: the rule keeps its default severity.
     assert_eq!(run.code, 1);
     assert_eq!(diagnostics(&run.json()), [("create-index-blocking".to_string(), "warning".to_string(), 1, 1)]);
+}
+
+/// `lock_timeout = 5` is 5 ms to PostgreSQL: a warning says so and suggests '5s'; the check runs.
+#[test]
+fn a_unit_less_lock_timeout_is_a_warning_that_suggests_the_unit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "m/0001.sql", INDEX_ON_ORDERS);
+    write(dir.path(), "safemig.toml", "lock_timeout = 5\n");
+    let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
+    assert!(run.stderr.contains("warning: safemig.toml:1: lock_timeout: 5 has no unit"), "{}", run.stderr);
+    assert!(run.stderr.contains("5 ms") && run.stderr.contains("'5s'"), "{}", run.stderr);
+    assert_eq!(find(&run.json(), "create-index-blocking").len(), 1);
+
+    write(dir.path(), "safemig.toml", "lock_timeout = \"5s\"\n");
+    let run = safemig(dir.path(), &["check", "m"]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
 }
 
 #[test]
@@ -516,16 +514,7 @@ fn check_fix_applies_safe_fixes_and_unsafe_ones_on_request() {
 fn check_fix_renumbers_a_duplicate_version() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    let git = |args: &[&str]| {
-        let status = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .current_dir(root)
-            .output()
-            .expect("git runs")
-            .status;
-        assert!(status.success(), "git {args:?}");
-    };
+    let git = |args: &[&str]| git(root, args);
     write(root, "migrations/0001_a.up.sql", "CREATE TABLE a (id bigint PRIMARY KEY);\n");
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "."]);
@@ -554,4 +543,245 @@ fn check_fix_renumbers_a_duplicate_version() {
     let again = safemig(root, &["check", "--format", "json", "migrations"]);
     let rules: Vec<String> = diagnostics(&again.json()).into_iter().map(|d| d.0).collect();
     assert!(!rules.iter().any(|r| r == "duplicate-migration-version"), "{}", again.stdout);
+}
+
+/// Runs git in `root` with a fixed identity and no user or system configuration.
+fn git(root: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A golang-migrate set committed on `main` (`branch`), then a branch `work` with one more migration.
+fn shipped_repo(branch: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(root, "migrations/0001_a.up.sql", "CREATE TABLE a (id bigint PRIMARY KEY);\n");
+    git(root, &["init", "-q", "-b", branch]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "shipped"]);
+    git(root, &["tag", "v1"]);
+    git(root, &["checkout", "-q", "-b", "work"]);
+    write(root, "migrations/0002_b.up.sql", "CREATE TABLE b (id bigint PRIMARY KEY);\n");
+    dir
+}
+
+/// A `--shipped-ref` or `shipped_ref` that names no commit is a usage error naming the ref and
+/// the refs that exist: a typo must not turn the history rules off while the check passes.
+#[test]
+fn a_shipped_ref_that_names_nothing_exits_2_with_the_candidates() {
+    let dir = shipped_repo("main");
+    let root = dir.path();
+    for format in ["human", "json"] {
+        let run = safemig(root, &["check", "--shipped-ref", "origin/mian", "--format", format, "migrations"]);
+        assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("error: the shipped ref `origin/mian`"), "{}", run.stderr);
+        for candidate in ["main", "work", "v1"] {
+            assert!(run.stderr.contains(candidate), "{candidate}: {}", run.stderr);
+        }
+        assert!(run.stdout.is_empty(), "no report on a usage error: {}", run.stdout);
+    }
+    write(root, "safemig.toml", "shipped_ref = \"relase\"\n");
+    let run = safemig(root, &["check", "migrations"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("`relase`") && run.stderr.contains("shipped_ref"), "{}", run.stderr);
+    // --fix must not edit anything on the strength of a ref that does not exist.
+    let before = std::fs::read_to_string(root.join("migrations/0002_b.up.sql")).expect("read");
+    assert_eq!(safemig(root, &["check", "--fix", "migrations"]).code, 2);
+    assert_eq!(std::fs::read_to_string(root.join("migrations/0002_b.up.sql")).expect("read"), before);
+
+    // --shipped-ref overrides the configured one; a ref that resolves checks as usual.
+    for good in ["main", "v1"] {
+        let run = safemig(root, &["check", "--shipped-ref", good, "migrations"]);
+        assert_eq!(run.code, 0, "{good}: {}\n{}", run.stdout, run.stderr);
+        assert!(!run.stderr.contains("history checks"), "{}", run.stderr);
+    }
+}
+
+/// With no ref configured, finding none is still a note: the history rules are off, the check runs.
+#[test]
+fn no_shipped_ref_found_automatically_is_a_note() {
+    let dir = shipped_repo("trunk");
+    let run = safemig(dir.path(), &["check", "migrations"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("note: history checks") && run.stderr.contains("no shipped ref found"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A named file belongs to its set
+
+/// A migration whose findings depend on its set: it backfills (the message depends on whether
+/// the runner wraps it in a transaction), builds an index CONCURRENTLY (an error inside the
+/// runner's transaction) and types a column the previous migration created.
+const SECOND: &str = "ALTER TABLE users ADD COLUMN name text;\nUPDATE users SET name = email;\nCREATE INDEX CONCURRENTLY users_name_idx ON users (name);\nALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n";
+const FIRST: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
+
+/// A project in one framework's layout: its files, the ones a CI job would name, and the
+/// directory a developer might run from (relative to the project root).
+struct NamedLayout {
+    name: &'static str,
+    files: Vec<(String, String)>,
+    named: Vec<&'static str>,
+    git: bool,
+}
+
+fn named_layouts() -> Vec<NamedLayout> {
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    vec![
+        NamedLayout {
+            name: "diesel",
+            files: vec![
+                s("Cargo.toml", "[package]\nname = \"app\"\n"),
+                s("migrations/2024-01-01-000000_users/up.sql", FIRST),
+                s("migrations/2024-01-01-000000_users/down.sql", "DROP TABLE users;\n"),
+                s("migrations/2024-01-02-000000_name/up.sql", SECOND),
+                s("migrations/2024-01-02-000000_name/down.sql", "ALTER TABLE users DROP COLUMN name;\n"),
+            ],
+            named: vec!["migrations/2024-01-02-000000_name/up.sql"],
+            git: false,
+        },
+        NamedLayout {
+            name: "prisma",
+            files: vec![
+                s("package.json", "{}\n"),
+                s("prisma/schema.prisma", "datasource db {\n  provider = \"postgresql\"\n}\n"),
+                s("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+                s("prisma/migrations/20240101000000_users/migration.sql", FIRST),
+                s("prisma/migrations/20240102000000_name/migration.sql", SECOND),
+            ],
+            named: vec!["prisma/migrations/20240102000000_name/migration.sql"],
+            git: false,
+        },
+        NamedLayout {
+            name: "goose",
+            files: vec![
+                s("go.mod", "module app\n"),
+                s(
+                    "db/migrations/00001_users.sql",
+                    &format!("-- +goose Up\n{FIRST}-- +goose Down\nDROP TABLE users;\n"),
+                ),
+                s("db/migrations/00002_name.sql", &format!("-- +goose Up\n{SECOND}")),
+                s(
+                    "db/migrations/00003_more.sql",
+                    "-- +goose NO TRANSACTION\n-- +goose Up\nUPDATE users SET name = 'x';\n",
+                ),
+            ],
+            named: vec!["db/migrations/00002_name.sql", "db/migrations/00003_more.sql"],
+            git: false,
+        },
+        // No project file at all: the set's own directory is the project.
+        NamedLayout {
+            name: "golang-migrate",
+            files: vec![
+                s("migrations/0001_users.up.sql", FIRST),
+                s("migrations/0001_users.down.sql", "DROP TABLE users;\n"),
+                s("migrations/0002_name.up.sql", SECOND),
+                s("migrations/0002_name.down.sql", "ALTER TABLE users DROP COLUMN name;\n"),
+            ],
+            named: vec!["migrations/0002_name.up.sql", "migrations/0002_name.down.sql"],
+            git: false,
+        },
+        // A git repository with nothing else: its top level is the project.
+        NamedLayout {
+            name: "flyway in git",
+            files: vec![
+                s("src/main/resources/db/migration/V1__users.sql", FIRST),
+                s("src/main/resources/db/migration/V2__name.sql", SECOND),
+            ],
+            named: vec!["src/main/resources/db/migration/V2__name.sql"],
+            git: true,
+        },
+    ]
+}
+
+/// Each diagnostic as (canonical file, rule, severity, range, message), sorted.
+fn comparable(cwd: &Path, json: &Value) -> Vec<(PathBuf, String, String, String, String)> {
+    let mut out: Vec<_> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let path = cwd.join(d["path"].as_str().expect("path"));
+            (
+                path.canonicalize().unwrap_or(path),
+                d["rule"].as_str().expect("rule").to_string(),
+                d["severity"].as_str().expect("severity").to_string(),
+                d["range"].to_string(),
+                d["message"].as_str().expect("message").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `safemig check FILE…` gives, for those files, exactly the findings of `safemig check` over the
+/// whole project: the same framework transaction settings, the same schema before them, the same
+/// history; and it reports only the named files. From the project root and from inside the set.
+#[test]
+fn named_files_get_the_findings_of_a_whole_check() {
+    for layout in named_layouts() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().canonicalize().expect("canonical temp dir");
+        for (path, text) in &layout.files {
+            write(&root, path, text);
+        }
+        if layout.git {
+            git(&root, &["init", "-q", "-b", "main"]);
+            git(&root, &["add", "."]);
+            git(&root, &["commit", "-q", "-m", "all"]);
+        }
+        let whole = safemig(&root, &["check", "--format", "json"]);
+        assert_ne!(whole.code, 2, "{}: {}", layout.name, whole.stderr);
+        let named: Vec<PathBuf> = layout.named.iter().map(|n| root.join(n)).collect();
+        let expected: Vec<_> = comparable(&root, &whole.json()).into_iter().filter(|d| named.contains(&d.0)).collect();
+        assert!(
+            expected.iter().any(|d| d.1 == "backfill-in-schema-migration"),
+            "{}: the fixture must have set-dependent findings: {expected:#?}",
+            layout.name
+        );
+
+        let mut args = vec!["check", "--format", "json"];
+        args.extend(layout.named.iter().copied());
+        let alone = safemig(&root, &args);
+        assert_ne!(alone.code, 2, "{}: {}", layout.name, alone.stderr);
+        let json = alone.json();
+        assert_eq!(comparable(&root, &json), expected, "{}: named from the root", layout.name);
+        let files: Vec<&str> =
+            json["files"].as_array().expect("files").iter().filter_map(|f| f["path"].as_str()).collect();
+        assert_eq!(files, layout.named, "{}: only the named files are reported", layout.name);
+        let fails = expected.iter().any(|d| d.2 == "warning" || d.2 == "error");
+        assert_eq!(alone.code, i32::from(fails), "{}: {}", layout.name, alone.stderr);
+
+        // From inside the migration's directory, naming it relatively.
+        let inside = named[0].parent().expect("a directory");
+        let file_name = named[0].file_name().and_then(|n| n.to_str()).expect("a name");
+        let from_inside = safemig(inside, &["check", "--format", "json", file_name]);
+        let only_first: Vec<_> = expected.iter().filter(|d| d.0 == named[0]).cloned().collect();
+        assert_eq!(comparable(inside, &from_inside.json()), only_first, "{}: named from inside", layout.name);
+    }
+}
+
+/// A file that belongs to no set is still checked on its own, and only it is reported.
+#[test]
+fn a_named_file_outside_any_set_is_checked_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(root, "migrations/0001_users.up.sql", FIRST);
+    write(root, "scratch/query.sql", INDEX_ON_ORDERS);
+    let run = safemig(root, &["check", "--format", "json", "scratch/query.sql"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(diagnostics(&json), [("create-index-blocking".to_string(), "warning".to_string(), 1, 1)]);
+    assert_eq!(json["files"].as_array().map(Vec::len), Some(1));
 }

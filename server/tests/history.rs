@@ -732,6 +732,9 @@ fn without_a_shipped_ref_history_is_off_with_one_message() {
     assert!(off.message.contains("no shipped ref found"), "{}", off.message);
     assert!(off.message.contains("shipped_ref"), "{}", off.message);
 
+    // No ref configured: the automatic fallback found nothing, which is a note, not a wrong ref.
+    assert_eq!(off.unresolved_ref, None);
+
     let sets = p.sets();
     let off = GitHistory::load(&p.root, &sets, Some("origin/release")).expect_err("no such ref");
     assert!(off.message.contains("the shipped ref `origin/release` names no commit"), "{}", off.message);
@@ -741,6 +744,29 @@ fn without_a_shipped_ref_history_is_off_with_one_message() {
     p.git(&["branch", "main"]);
     let git = p.history().expect("main exists");
     assert_eq!(git.shipped_ref(), "main");
+}
+
+#[test]
+fn a_configured_ref_that_names_nothing_lists_the_refs_that_exist() {
+    let p = Project::new(GOOSE);
+    shipped_base(&p);
+    p.git(&["tag", "v1.0"]);
+    p.git(&["checkout", "-q", "-b", "work"]);
+    let sets = p.sets();
+    let off = GitHistory::load(&p.root, &sets, Some("origin/mian")).expect_err("a typo");
+    let wrong = off.unresolved_ref.as_ref().expect("a configured ref that does not resolve is told apart");
+    assert_eq!(wrong.name, "origin/mian");
+    // Local branches, remote-tracking branches and tags; the closest first.
+    assert_eq!(wrong.candidates.first().map(String::as_str), Some("origin/main"), "{:?}", wrong.candidates);
+    for name in ["main", "work", "v1.0"] {
+        assert!(wrong.candidates.iter().any(|c| c == name), "{name} in {:?}", wrong.candidates);
+    }
+    assert!(!wrong.candidates.iter().any(|c| c.ends_with("HEAD")), "{:?}", wrong.candidates);
+    assert!(off.message.contains("origin/mian") && off.message.contains("origin/main"), "{}", off.message);
+
+    // The same ref spelled right resolves.
+    let git = GitHistory::load(&p.root, &sets, Some("origin/main")).expect("origin/main exists");
+    assert_eq!(git.shipped_ref(), "origin/main");
 }
 
 #[test]

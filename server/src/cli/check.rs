@@ -10,7 +10,9 @@ use crate::config::{self, Config, ConfigProblem};
 use crate::engine::{self, FileAnalysis, CLI_MAX_BYTES};
 use crate::project::{Disk, Project};
 use crate::rules::Severity;
+use crate::workspace;
 
+use super::database::{self, DatabaseState};
 use super::{github, human, json, sarif, CheckArgs, Format, Status};
 
 /// Directories never searched for migrations.
@@ -66,24 +68,57 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
     if let Some(shipped_ref) = &args.shipped_ref {
         config.shipped_ref = Some(shipped_ref.clone());
     }
+    let root = project_root(args);
+    // Files that belong to a migration set are analysed as part of their ordered history.
+    let mut project = Project::open(&root, config.clone());
+    if let Some(wrong) = &project.unresolved_ref {
+        // Checked before any fix: what counts as shipped (and so read-only) depends on the ref.
+        let given_by = if args.shipped_ref.is_some() { "--shipped-ref" } else { "`shipped_ref` in safemig.toml" };
+        let listed = match wrong.candidates.as_slice() {
+            [] => "the repository has no branches or tags".to_string(),
+            names => format!("refs that exist: {}", names.join(", ")),
+        };
+        eprintln!(
+            "error: the shipped ref `{}` ({given_by}) names no commit in this repository ({listed}); fetch it or \
+             fix the name",
+            wrong.name
+        );
+        return Ok(Status::Trouble);
+    }
     let mut files = collect_files(&args.paths, &mut trouble);
+    // The dev database first: its ledger makes the applied migrations read-only for --fix too.
+    let (database, live) = database::connect(args, &config, &project);
     if args.fix {
         // What changed goes before the report; machine formats keep stdout for the report alone.
         let mut stderr = io::stderr();
         let log: &mut dyn Write = if args.format == Format::Human { &mut *out } else { &mut stderr };
-        trouble |= super::fix::apply_fixes(&project_root(args), &config, &mut files, args.allow_unsafe, None, log)?;
+        let facts = live.as_ref().map(|l| Arc::clone(&l.facts));
+        trouble |= super::fix::apply_fixes(&root, &config, &mut files, args.allow_unsafe, facts, log)?;
+        project = Project::open(&root, config.clone());
     }
-
-    // Files that belong to a migration set are analysed as part of their ordered history.
-    let project = Project::open(&project_root(args), config.clone());
     for message in &project.messages {
         eprintln!("note: {message}");
     }
-    let in_sets = project.analyze(&Disk, None);
-    let by_canonical: HashMap<PathBuf, Arc<FileAnalysis>> = in_sets
-        .files
-        .iter()
-        .filter_map(|(path, f)| Some((path.canonicalize().ok()?, Arc::clone(&f.analysis))))
+    if matches!(database, DatabaseState::Unreachable { .. } | DatabaseState::Error { .. }) {
+        eprintln!("note: {}; checked without it (no ledger, drift or existing-rows findings)", database.summary());
+    }
+    let mut in_sets = project.analyze_live(&Disk, None, live.as_ref().map(|l| Arc::clone(&l.facts)));
+    // Canonical path → the path the analysis knows the file by.
+    let set_paths: HashMap<PathBuf, PathBuf> =
+        in_sets.files.keys().filter_map(|path| Some((path.canonicalize().ok()?, path.clone()))).collect();
+    if let Some(live) = &live {
+        let checked: Vec<&Path> =
+            files.iter().filter_map(|f| set_paths.get(&f.canonicalize().ok()?).map(PathBuf::as_path)).collect();
+        match live.probe(&project, &in_sets, &checked) {
+            // Parses are reused; the rules run again with the probes' outcomes.
+            Ok(Some(facts)) => in_sets = project.analyze_live(&Disk, Some(&in_sets), Some(facts)),
+            Ok(None) => {}
+            Err(e) => eprintln!("note: the data probes (existing-rows-violate) did not run: {e}"),
+        }
+    }
+    let by_canonical: HashMap<PathBuf, Arc<FileAnalysis>> = set_paths
+        .into_iter()
+        .filter_map(|(canonical, path)| Some((canonical, Arc::clone(&in_sets.files.get(&path)?.analysis))))
         .collect();
 
     let mut tally = Tally::default();
@@ -123,10 +158,14 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
         }
     }
     match args.format {
-        Format::Human => human::write_summary(out, &tally)?,
-        Format::Json => report.write(out)?,
-        Format::Sarif => sarif.into_iter().try_for_each(|s| s.write(out, !trouble))?,
-        Format::Github => github::write_summary(out, &tally)?,
+        Format::Human => human::write_summary(out, &tally, &database)?,
+        Format::Json => report.write(out, &database)?,
+        Format::Sarif => sarif.into_iter().try_for_each(|s| s.write(out, !trouble, &database))?,
+        Format::Github => github::write_summary(out, &tally, &database)?,
+    }
+    if args.require_database && !database.connected() {
+        eprintln!("error: --require-database: {}", database.summary());
+        trouble = true;
     }
     Ok(if trouble {
         Status::Trouble
@@ -167,13 +206,17 @@ fn load_config(args: &CheckArgs) -> Result<Config, String> {
 }
 
 /// Where migration sets are discovered: the directory of `--config` or of the discovered
-/// `safemig.toml`, else the first path (or its directory), else the current directory.
+/// `safemig.toml`; else, when the first path is in a migration set, the project around that set
+/// ([`workspace::project_root_of`]); else the first path (or its directory), else the current
+/// directory.
 fn project_root(args: &CheckArgs) -> PathBuf {
     let start = args.paths.first().map(PathBuf::as_path).unwrap_or(Path::new("."));
     let config_dir = match &args.config {
         Some(file) => file.parent().map(Path::to_path_buf),
         None => find_config(start).and_then(|p| p.parent().map(Path::to_path_buf)),
     };
+    // A named migration belongs to its set: discover from its project, as a whole check would.
+    let config_dir = config_dir.or_else(|| workspace::project_root_of(start));
     let root = config_dir.filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| {
         if start.is_dir() {
             start.to_path_buf()

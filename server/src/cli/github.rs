@@ -18,6 +18,7 @@ use crate::rules::Severity;
 use crate::text::{LineIndex, PositionEncoding};
 
 use super::check::{CheckedFile, Tally};
+use super::database::DatabaseState;
 use super::human;
 use super::sarif::RepoRoot;
 
@@ -57,8 +58,8 @@ pub(crate) fn write_file(out: &mut dyn Write, file: &CheckedFile, root: &RepoRoo
 }
 
 /// The summary line, as in the human format; it is not a command, so the log shows it as is.
-pub(crate) fn write_summary(out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
-    writeln!(out, "safemig: {}", human::summary(tally))
+pub(crate) fn write_summary(out: &mut dyn Write, tally: &Tally, database: &DatabaseState) -> io::Result<()> {
+    writeln!(out, "safemig: {}; {}", human::summary(tally), database.summary())
 }
 
 /// A command's message: `%`, CR and LF are percent-encoded.

@@ -18,6 +18,7 @@ use crate::rules::{Finding, Severity};
 use crate::text::LineIndex;
 
 use super::check::{CheckedFile, Tally};
+use super::database::DatabaseState;
 
 /// Lines longer than this are not shown: rendering them costs more than they tell.
 const MAX_SHOWN_LINE_BYTES: usize = 4096;
@@ -85,8 +86,9 @@ fn level(severity: Severity) -> Level<'static> {
 }
 
 /// `2 errors, 5 warnings, 1 info and 3 hints in 8 files (1 suppressed)`.
-pub(crate) fn write_summary(out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
-    writeln!(out, "{}", summary(tally))
+/// `3 warnings in 2 files; database: connected (postgres@127.0.0.1:5432/app)`.
+pub(crate) fn write_summary(out: &mut dyn Write, tally: &Tally, database: &DatabaseState) -> io::Result<()> {
+    writeln!(out, "{}; {}", summary(tally), database.summary())
 }
 
 pub(crate) fn summary(tally: &Tally) -> String {

@@ -11,12 +11,15 @@ use crate::sql::StatementKind;
 use crate::text::LineIndex;
 
 use super::check::CheckedFile;
+use super::database::DatabaseState;
 
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct Report {
     files: Vec<FileEntry>,
     diagnostics: Vec<Diagnostic>,
     suppressed: Vec<SuppressedEntry>,
+    /// The dev database's connection state: `{"state": "connected", "target": …}`.
+    database: Option<DatabaseState>,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,7 +94,8 @@ impl Report {
         }));
     }
 
-    pub(crate) fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+    pub(crate) fn write(&mut self, out: &mut dyn Write, database: &DatabaseState) -> io::Result<()> {
+        self.database = Some(database.clone());
         serde_json::to_writer_pretty(&mut *out, self)?;
         writeln!(out)
     }

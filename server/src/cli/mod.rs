@@ -5,6 +5,7 @@
 
 mod catalog;
 mod check;
+mod database;
 mod drift;
 mod fix;
 mod github;
@@ -93,6 +94,18 @@ struct CheckArgs {
     /// existing file is overwritten), then report what is left.
     #[arg(long)]
     fix: bool,
+    /// Do not read the dev database (by default it is read when `[database]` in safemig.toml,
+    /// DATABASE_URL or .env names one).
+    #[arg(long, conflicts_with_all = ["database_url_env", "require_database"])]
+    no_database: bool,
+    /// Read the dev database's URL from this environment variable (or the same key in .env)
+    /// instead of DATABASE_URL or safemig.toml.
+    #[arg(long, value_name = "NAME")]
+    database_url_env: Option<String>,
+    /// Exit 2 when the dev database is not configured or cannot be read (by default that is a
+    /// note, and the exit status reflects the findings of the static check alone).
+    #[arg(long)]
+    require_database: bool,
     /// With --fix: apply the unsafe fixes too (they change behaviour or need a follow-up; see each
     /// rule's "Quick fix").
     #[arg(long = "unsafe", requires = "fix")]

@@ -29,6 +29,7 @@ use crate::rules::{self, Finding, Rule, Severity};
 use crate::text::{LineIndex, PositionEncoding};
 
 use super::check::CheckedFile;
+use super::database::DatabaseState;
 
 const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const INFORMATION_URI: &str = "https://safemig.dev";
@@ -205,7 +206,12 @@ impl Report {
     }
 
     /// Writes the log. `execution_successful` is false when a path or file could not be read.
-    pub(crate) fn write(self, out: &mut dyn Write, execution_successful: bool) -> io::Result<()> {
+    pub(crate) fn write(
+        self,
+        out: &mut dyn Write,
+        execution_successful: bool,
+        database: &DatabaseState,
+    ) -> io::Result<()> {
         let original_uri_base_ids = self
             .root
             .dir
@@ -225,7 +231,11 @@ impl Report {
                         rules: rules::all().iter().map(|r| descriptor(r)).collect(),
                     },
                 },
-                invocations: [Invocation { execution_successful, rule_configuration_overrides: self.overrides }],
+                invocations: [Invocation {
+                    execution_successful,
+                    rule_configuration_overrides: self.overrides,
+                    properties: InvocationProperties { database: database.clone() },
+                }],
                 original_uri_base_ids,
                 column_kind: "utf16CodeUnits",
                 results: self.results,
@@ -439,6 +449,13 @@ struct Invocation {
     execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     rule_configuration_overrides: Vec<ConfigurationOverride>,
+    properties: InvocationProperties,
+}
+
+/// The invocation's property bag: the dev database's connection state, as in the JSON report.
+#[derive(Serialize)]
+struct InvocationProperties {
+    database: DatabaseState,
 }
 
 #[derive(Serialize)]

@@ -163,6 +163,23 @@ pub(crate) fn abbrev_name(dir: &Path, rev: &str) -> Result<Option<String>, GitEr
     }
 }
 
+/// The short names of the local branches, remote-tracking branches and tags (not the symbolic
+/// `origin/HEAD`).
+pub(crate) fn ref_names(dir: &Path) -> Result<Vec<String>, GitError> {
+    let out = run(
+        dir,
+        &["for-each-ref", "--format=%(refname:short)%00%(symref)", "refs/heads", "refs/remotes", "refs/tags"],
+        None,
+    )?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| {
+            let (name, symref) = l.split_once('\0').unwrap_or((l, ""));
+            (symref.is_empty() && !name.is_empty()).then(|| name.to_string())
+        })
+        .collect())
+}
+
 /// The best common ancestor of two commits; `None` for unrelated histories.
 pub(crate) fn merge_base(dir: &Path, a: &str, b: &str) -> Result<Option<String>, GitError> {
     match run(dir, &["merge-base", a, b], None) {

@@ -69,7 +69,22 @@ type Compared = FxHashMap<String, (Arc<str>, Option<Arc<str>>)>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryOff {
     pub message: String,
+    /// Set when the cause is a configured shipped ref (`shipped_ref`, `--shipped-ref`) that names
+    /// no commit: a mistake to report as an error, not a reason to check without history.
+    pub unresolved_ref: Option<UnresolvedRef>,
 }
+
+/// A configured shipped ref that does not resolve, and the refs that do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedRef {
+    pub name: String,
+    /// Local branches, remote-tracking branches and tags, the most similar to `name` first; at
+    /// most [`CANDIDATES`].
+    pub candidates: Vec<String>,
+}
+
+/// How many existing refs an unresolved ref's message lists.
+pub const CANDIDATES: usize = 8;
 
 impl fmt::Display for HistoryOff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,6 +99,7 @@ impl HistoryOff {
                 "history checks (shipped-migration-edited, shipped-migration-removed, migration-out-of-order, \
                  conflicting-migrations) are off: {reason}"
             ),
+            unresolved_ref: None,
         }
     }
 
@@ -159,6 +175,15 @@ impl fmt::Debug for GitHistory {
             .field("shipped", &self.shipped.len())
             .finish()
     }
+}
+
+/// The [`CANDIDATES`] refs most like `name` (by edit distance, then name), for a ref that does
+/// not resolve.
+fn closest_refs(name: &str, mut refs: Vec<String>) -> Vec<String> {
+    refs.sort_by_cached_key(|r| (strsim::levenshtein(name, r), r.clone()));
+    refs.dedup();
+    refs.truncate(CANDIDATES);
+    refs
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -282,13 +307,21 @@ impl GitHistory {
         let root = &self.root;
         let err = |e: GitError| HistoryOff::git(&e);
         if let Some(name) = &self.configured_ref {
-            return match git::resolve_commit(root, name).map_err(err)? {
-                Some(commit) => Ok((name.clone(), commit)),
-                None => Err(HistoryOff::new(format!(
-                    "the shipped ref `{name}` names no commit in this repository; fetch it, or fix `shipped_ref` \
-                     (safemig.toml) / `--shipped-ref`"
-                ))),
+            if let Some(commit) = git::resolve_commit(root, name).map_err(err)? {
+                return Ok((name.clone(), commit));
+            }
+            let candidates = closest_refs(name, git::ref_names(root).map_err(err)?);
+            let listed = if candidates.is_empty() {
+                "the repository has no branches or tags".to_string()
+            } else {
+                format!("refs that exist: {}", candidates.join(", "))
             };
+            let mut off = HistoryOff::new(format!(
+                "the shipped ref `{name}` names no commit in this repository ({listed}); fetch it, or fix \
+                 `shipped_ref` (safemig.toml) / `--shipped-ref`"
+            ));
+            off.unresolved_ref = Some(UnresolvedRef { name: name.clone(), candidates });
+            return Err(off);
         }
         // The upstream of the default branch first: what has been merged there has shipped.
         for upstream in ["origin/HEAD", "main@{upstream}", "master@{upstream}"] {

@@ -760,6 +760,8 @@ pub struct LiveClient {
     closed: Arc<AtomicBool>,
     statement_timeout: Duration,
     target: String,
+    /// The role it logged in as (a name, not a credential).
+    user: Option<String>,
     tls: bool,
     secret: Secret,
 }
@@ -836,6 +838,7 @@ pub async fn connect(url: &Secret, cfg: &DatabaseConfig) -> Result<LiveClient, L
         closed,
         statement_timeout,
         target,
+        user: prepared.config.get_user().map(str::to_string),
         tls,
         secret: url.clone(),
     })
@@ -972,6 +975,14 @@ impl LiveClient {
     /// `host:port/dbname`, for status messages (no credentials).
     pub fn target(&self) -> &str {
         &self.target
+    }
+
+    /// `user@host:port/database` (the target with the role), for a status line.
+    pub fn display_name(&self) -> String {
+        match &self.user {
+            Some(user) => format!("{user}@{}", self.target),
+            None => self.target.clone(),
+        }
     }
 
     /// The connection is encrypted.

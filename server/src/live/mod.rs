@@ -9,6 +9,8 @@
 //! - `effects`, `recovery`: what a failed migration already did, and the guarded migration that
 //!   completes it;
 //! - `probe`: read-only data probes for `existing-rows-violate`;
+//! - `load`: the one way to load [`LiveFacts`] (snapshot, ledgers, probes), shared by the
+//!   language server's live worker and `safemig check`;
 //! - here: the snapshot types, [`LiveFacts`] (everything at one moment) and [`LiveView`].
 //!
 //! The database is only ever read: every query runs in a `READ ONLY` transaction with a
@@ -20,6 +22,7 @@ pub mod connect;
 pub mod drift;
 pub mod effects;
 pub mod ledger;
+pub mod load;
 pub mod probe;
 pub mod recovery;
 

@@ -363,6 +363,57 @@ pub fn discover(root: &Path, config: &Config) -> Discovery {
     Discovery { sets, problems }
 }
 
+/// Files and directories that mark a project's top directory: a repository, an environment file,
+/// a language ecosystem's project file, a migration tool's configuration.
+const PROJECT_MARKERS: &[&str] = &[
+    ".git",
+    ".env",
+    "Cargo.toml",
+    "go.mod",
+    "package.json",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "diesel.toml",
+    "flyway.conf",
+    "atlas.hcl",
+];
+
+/// The directory to discover the project from when only `path` is known (a migration file, a
+/// migration's directory or a set's directory, named without a `safemig.toml`): the nearest
+/// directory above the set holding a [`PROJECT_MARKERS`] entry, else the set's directory. `None`
+/// when `path` belongs to no migration set. A few directory listings, no walk.
+pub fn project_root_of(path: &Path) -> Option<PathBuf> {
+    let set = enclosing_set_dir(path)?;
+    let root = set.ancestors().skip(1).find(|d| PROJECT_MARKERS.iter().any(|m| d.join(m).exists()));
+    Some(root.unwrap_or(&set).to_path_buf())
+}
+
+/// The set directory that holds `path`: a migration's files sit in their set's directory or one
+/// level below (Prisma, Diesel), so only the two directories above a file (a directory and the
+/// one above it) are asked which framework runs them.
+fn enclosing_set_dir(path: &Path) -> Option<PathBuf> {
+    let path = clean(&std::path::absolute(path).ok()?);
+    let is_dir = path.is_dir();
+    let first = if is_dir { path.as_path() } else { path.parent()? };
+    for dir in [Some(first), first.parent()].into_iter().flatten() {
+        let Ok(listing) = Listing::read(dir) else { continue };
+        let Some(kind) = detect_kind(&listing) else { continue };
+        let migrations = framework(kind).collect(&listing, Dialect::default(), &mut Vec::new());
+        let holds = migrations.iter().flat_map(Migration::files).any(|f| {
+            if is_dir {
+                dir == path || f.parent() == Some(path.as_path())
+            } else {
+                f == path
+            }
+        });
+        if holds {
+            return Some(dir.to_path_buf());
+        }
+    }
+    None
+}
+
 /// The set a file belongs to and its migration's index in runner order. A migration's files sit in
 /// its set's directory or one level below (Prisma, Diesel), so only those sets are searched; within
 /// a set the file name's version key finds the migration by binary search when the set is in version
@@ -385,4 +436,52 @@ fn index_in(set: &MigrationSet, path: &Path) -> Option<usize> {
         }
     }
     set.migrations.iter().position(holds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, "SELECT 1;\n").expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_path_in_a_set_finds_the_project_above_it() {
+        let dir = tree(&[
+            "app/Cargo.toml",
+            "app/migrations/2024-01-01-000000_users/up.sql",
+            "app/migrations/2024-01-01-000000_users/down.sql",
+            "web/package.json",
+            "web/prisma/migrations/migration_lock.toml",
+            "web/prisma/migrations/20240101000000_init/migration.sql",
+            "bare/db/0001_init.up.sql",
+            "scratch/notes.sql",
+        ]);
+        let root = std::path::absolute(dir.path()).expect("absolute");
+        let app = root.join("app");
+        let diesel = app.join("migrations/2024-01-01-000000_users");
+        // A Diesel file, its migration's directory and the set's directory all belong to the crate.
+        for path in [diesel.join("up.sql"), diesel.join("down.sql"), diesel.clone(), app.join("migrations")] {
+            assert_eq!(project_root_of(&path), Some(app.clone()), "{}", path.display());
+        }
+        let prisma = root.join("web/prisma/migrations/20240101000000_init/migration.sql");
+        assert_eq!(project_root_of(&prisma), Some(root.join("web")));
+        // No project file above the set: the set's own directory.
+        assert_eq!(project_root_of(&root.join("bare/db/0001_init.up.sql")), Some(root.join("bare/db")));
+    }
+
+    #[test]
+    fn a_path_in_no_set_has_no_project() {
+        let dir = tree(&["scratch/notes.sql", "docs/readme.sql"]);
+        let root = std::path::absolute(dir.path()).expect("absolute");
+        assert_eq!(project_root_of(&root.join("scratch/notes.sql")), None);
+        assert_eq!(project_root_of(&root.join("scratch")), None);
+    }
 }

@@ -16,8 +16,8 @@ use tower_lsp::lsp_types::MessageType;
 use super::{lock, Inner};
 use crate::config::Config;
 use crate::live::connect::{self, Backoff, LiveClient, LiveError};
-use crate::live::ledger::{self, Ledger, MigrationState};
-use crate::live::{catalog, probe, LiveFacts};
+use crate::live::ledger::{self, MigrationState};
+use crate::live::{load, LiveFacts};
 use crate::workspace::frameworks::framework;
 use crate::workspace::MigrationSet;
 
@@ -230,7 +230,7 @@ impl Inner {
                 self.refresh(client, config, sets).await
             } else {
                 // Only the ledgers: a full refresh when they moved.
-                match read_ledgers(client, sets).await {
+                match load::read_ledgers(client, sets).await {
                     Ok(ledgers) if self.live_facts().is_some_and(|f| f.ledgers == ledgers) => Ok(()),
                     Ok(_) => self.refresh(client, config, sets).await,
                     Err(e) => Err(e),
@@ -262,21 +262,9 @@ impl Inner {
 
     /// Loads the snapshot and the ledgers, and publishes them.
     async fn refresh(&self, client: &LiveClient, config: &Config, sets: &[MigrationSet]) -> Result<(), LiveError> {
-        let bound = client.statement_timeout() * 4 + Duration::from_secs(2);
-        let snapshot = match tokio::time::timeout(bound, catalog::load_snapshot(client)).await {
-            Ok(loaded) => loaded?,
-            Err(_) => {
-                return Err(LiveError::Unreachable {
-                    target: client.target().to_string(),
-                    reason: "the server stopped answering".into(),
-                })
-            }
-        };
-        let ledgers = read_ledgers(client, sets).await?;
         // Probe outcomes stay until the probes run again on this snapshot.
         let probes = self.live_facts().map(|f| Arc::clone(&f.probes)).unwrap_or_default();
-        let facts =
-            LiveFacts { snapshot: Arc::new(snapshot), ledgers, small_table_rows: config.small_table_rows, probes };
+        let facts = load::read_facts(client, sets, config.small_table_rows, probes).await?;
         let counts = counts(sets, &facts);
         let version = Some(facts.snapshot.server_version.clone()).filter(|v| !v.is_empty());
         let message = format!(
@@ -304,23 +292,9 @@ impl Inner {
         const PER_ROUND: usize = 24;
         let Some(facts) = self.live_facts() else { return Ok(()) };
         let files = self.probed_files(&facts);
-        let mut requests = Vec::new();
-        for file in &files {
-            requests.extend(probe::plan(file, &facts.snapshot));
-        }
-        requests.retain(|r| rerun || !facts.probes.contains_key(&r.key));
-        requests.dedup_by(|a, b| a.key == b.key);
-        if requests.is_empty() {
+        let Some(outcomes) = load::run_probes(client, &facts, &files, rerun, PER_ROUND, Duration::MAX).await? else {
             return Ok(());
-        }
-        let mut outcomes = (*facts.probes).clone();
-        for request in requests.iter().take(PER_ROUND) {
-            let outcome = probe::run(client, request, probe::DEFAULT_TIMEOUT).await;
-            if client.is_closed() {
-                return Err(LiveError::Closed);
-            }
-            outcomes.insert(request.key.clone(), outcome);
-        }
+        };
         let mut updated = (*facts).clone();
         updated.probes = Arc::new(outcomes);
         self.set_facts(Some(Arc::new(updated)));
@@ -331,74 +305,17 @@ impl Inner {
     /// of migrations the ledger does not list as applied, and pending migrations.
     fn probed_files(&self, facts: &LiveFacts) -> Vec<Arc<crate::sql::SqlFile>> {
         let Some(project) = self.project() else { return Vec::new() };
-        let sets = &project.model.project.sets;
-        let mut applied = rustc_hash::FxHashSet::default();
-        let mut pending = Vec::new();
-        for set in sets {
-            let Some(ledger) = facts.ledger_of(&set.dir) else { continue };
-            for status in ledger::statuses(set, ledger) {
-                let Some(m) = status.migration.and_then(|i| set.migrations.get(i)) else { continue };
-                let Some(up) = m.up.clone() else { continue };
-                match status.state {
-                    MigrationState::Pending | MigrationState::Failed { .. } => pending.push(up),
-                    _ => {
-                        applied.insert(up);
-                    }
-                }
-            }
-        }
-        let mut files: Vec<Arc<crate::sql::SqlFile>> = self
+        let open: Vec<(PathBuf, Arc<crate::sql::SqlFile>)> = self
             .docs
             .iter()
-            .filter(|doc| !applied.contains(&doc.path))
-            .filter_map(|doc| doc.snapshot.as_ref()?.analysis.as_ref().map(|a| Arc::clone(&a.file)))
+            .filter_map(|doc| {
+                let file = &doc.snapshot.as_ref()?.analysis.as_ref()?.file;
+                Some((doc.path.clone(), Arc::clone(file)))
+            })
             .collect();
-        for path in pending {
-            if self.docs.iter().any(|d| d.path == path) {
-                continue;
-            }
-            if let Some(file) = project.analysis.files.get(&path) {
-                files.push(Arc::clone(&file.analysis.file));
-            }
-        }
-        files
+        let file_of = |path: &Path| project.analysis.files.get(path).map(|f| Arc::clone(&f.analysis.file));
+        load::probe_targets(&project.model.project.sets, facts, &open, &file_of)
     }
-}
-
-/// The ledger of every set that has one in the database, within a bound even if the server stops
-/// answering mid-way.
-async fn read_ledgers(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
-    let bound = client.statement_timeout() * 2 + Duration::from_secs(2);
-    match tokio::time::timeout(bound, read_ledgers_now(client, sets)).await {
-        Ok(result) => result,
-        Err(_) => Err(LiveError::Unreachable {
-            target: client.target().to_string(),
-            reason: "the server stopped answering".into(),
-        }),
-    }
-}
-
-async fn read_ledgers_now(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
-    let txn = client.read().await?;
-    let mut out = Vec::new();
-    for set in sets {
-        let Some(session) = txn.client() else { return Err(LiveError::Closed) };
-        match ledger::read(session, set).await {
-            Ok(Some(ledger)) => out.push((set.dir.clone(), ledger)),
-            Ok(None) => {}
-            Err(e) => {
-                let closed = e.is_closed();
-                drop(txn);
-                return Err(if closed {
-                    LiveError::Closed
-                } else {
-                    LiveError::QueryFailed { code: String::new(), message: format!("reading the ledger: {e}") }
-                });
-            }
-        }
-    }
-    txn.finish().await?;
-    Ok(out)
 }
 
 /// Whether a saved or changed file should refresh the database facts.
