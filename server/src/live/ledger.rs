@@ -250,11 +250,17 @@ pub fn statuses(set: &MigrationSet, ledger: &Ledger) -> Vec<MigrationStatus> {
         .filter(|k| matches!(k, VersionKey::Numeric(_)))
         .max();
     let current = ledger.entries.len().checked_sub(1).and_then(|i| Some((i, entry_keys[i].as_ref()?)));
+    let owners = key_owners(set, &spec, &keys.migrations, |key| match spec.applied {
+        AppliedBy::CurrentVersion => current.filter(|(_, k)| *k == key).map(|(i, _)| &ledger.entries[i]),
+        _ => last.get(key).map(|&i| &ledger.entries[i]),
+    });
 
     let mut out = Vec::with_capacity(set.migrations.len());
     for (m, key) in keys.migrations.iter().enumerate().take(set.migrations.len()) {
         let (entry, state) = match (spec.applied, key) {
             (_, None) => (None, MigrationState::Pending),
+            // Another file with this version is the one the row is about: this one never ran.
+            (_, Some(key)) if owners.get(key).is_some_and(|&owner| owner != m) => (None, MigrationState::Pending),
             (AppliedBy::CurrentVersion, Some(key)) => match current {
                 Some((_, current_key)) if key < current_key => (None, MigrationState::Applied { at: None }),
                 Some((i, current_key)) if key == current_key => (Some(i), state_of(&ledger.entries[i])),
@@ -297,6 +303,40 @@ pub fn statuses(set: &MigrationSet, ledger: &Ledger) -> Vec<MigrationStatus> {
         out.push(MigrationStatus { migration: None, entry: Some(i), state: state_of(entry) });
     }
     out
+}
+
+/// For each version key that several migrations share, the one migration its ledger row is
+/// about: the one the row's name names, where the ledger records a name (Flyway's and sqlx's
+/// description, Atlas's, Supabase's name: `LedgerSpec::names_migration`); else, for a ledger
+/// that records only the version (goose, golang-migrate, dbmate, Diesel), the first of them in
+/// runner order. Those runners refuse to run while two files share a version (goose: "duplicate
+/// version detected", golang-migrate: "duplicate migration file"), so at most one of them ever
+/// ran, and the ledger cannot say which: safemig takes the one that sorts first, as the runner
+/// lists them, and calls the other pending (never both applied). `row` gives the row that
+/// decides a key's state.
+fn key_owners<'k, 'l>(
+    set: &MigrationSet,
+    spec: &LedgerSpec,
+    keys: &'k [Option<VersionKey>],
+    row: impl Fn(&VersionKey) -> Option<&'l LedgerEntry>,
+) -> FxHashMap<&'k VersionKey, usize> {
+    let mut sharing: FxHashMap<&VersionKey, Vec<usize>> = FxHashMap::default();
+    for (m, key) in keys.iter().enumerate().take(set.migrations.len()) {
+        if let Some(key) = key {
+            sharing.entry(key).or_default().push(m);
+        }
+    }
+    sharing
+        .into_iter()
+        .filter(|(_, ms)| ms.len() > 1)
+        .map(|(key, ms)| {
+            let named = spec.names_migration.and_then(|names| {
+                let name = row(key)?.name.as_deref()?;
+                ms.iter().copied().find(|&m| names(name, &set.migrations[m]))
+            });
+            (key, named.unwrap_or(ms[0]))
+        })
+        .collect()
 }
 
 /// A migration the ledger marks failed, dirty or partial, with what the ledger recorded.
@@ -516,6 +556,60 @@ mod tests {
                 (Some(0), MigrationState::Baseline),
                 (Some(1), MigrationState::Baseline),
                 (Some(2), MigrationState::Applied { at: None })
+            ]
+        );
+    }
+
+    #[test]
+    fn of_two_files_sharing_a_version_only_the_one_that_ran_is_applied() {
+        // A version-only ledger (goose): the row goes to the first file in runner order.
+        let mut s = set(FrameworkKind::Goose, &[num(1), num(2), num(2)]);
+        let ledger = Ledger {
+            framework: FrameworkKind::Goose,
+            table: "goose_db_version".into(),
+            entries: vec![entry("1", EntryState::Applied), entry("2", EntryState::Applied)],
+        };
+        let got = states(&s, &ledger);
+        assert_eq!(
+            got,
+            [
+                (Some(0), MigrationState::Applied { at: None }),
+                (Some(1), MigrationState::Applied { at: None }),
+                (Some(2), MigrationState::Pending),
+            ]
+        );
+        // golang-migrate's single current version covers one file per version, not both.
+        s.framework = FrameworkKind::GolangMigrate;
+        let ledger = Ledger {
+            framework: FrameworkKind::GolangMigrate,
+            table: "schema_migrations".into(),
+            entries: vec![entry("3", EntryState::Applied)],
+        };
+        let got = states(&s, &ledger);
+        assert_eq!(got[1].1, MigrationState::Applied { at: None });
+        assert_eq!(got[2].1, MigrationState::Pending);
+
+        // A ledger that records the file's description (Flyway): the row names the file that ran.
+        let mut s = set(FrameworkKind::Flyway, &[num(1), num(2), num(2)]);
+        for (m, name) in s.migrations.iter_mut().zip(["init", "add_email", "add_phone"]) {
+            m.name = name.to_string();
+        }
+        let named = |version: &str, name: &str| LedgerEntry {
+            name: Some(name.to_string()),
+            ..entry(version, EntryState::Applied)
+        };
+        let ledger = Ledger {
+            framework: FrameworkKind::Flyway,
+            table: "flyway_schema_history".into(),
+            entries: vec![named("1", "init"), named("2", "add phone")],
+        };
+        let got = states(&s, &ledger);
+        assert_eq!(
+            got,
+            [
+                (Some(0), MigrationState::Applied { at: None }),
+                (Some(1), MigrationState::Pending),
+                (Some(2), MigrationState::Applied { at: None }),
             ]
         );
     }

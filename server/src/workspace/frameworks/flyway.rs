@@ -272,6 +272,12 @@ impl Framework for Flyway {
                     t.version
                 )
             },
+            names_migration: Some(super::description_names),
+            records_failures: true,
+            baseline: |t| {
+                let version = t.last().map(|m| m.version()).unwrap_or_default();
+                format!("flyway -baselineVersion={version} baseline")
+            },
         })
     }
 }

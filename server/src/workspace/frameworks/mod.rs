@@ -247,6 +247,79 @@ pub struct LedgerSpec {
     pub resolve_failed: fn(&LedgerTarget<'_>) -> String,
     /// What the runner does with a ledger row no file provides, and how to fix it.
     pub resolve_missing: fn(&LedgerTarget<'_>) -> String,
+    /// Whether a row's name (the ledger's `name`, `description` or `migration_name`) is this
+    /// migration's: what tells apart two files that share a version. `None` when the ledger
+    /// records only the version (goose, golang-migrate, dbmate, Diesel): the row then goes to the
+    /// first of those files in runner order, see `live::ledger::statuses`.
+    pub names_migration: Option<fn(row_name: &str, migration: &Migration) -> bool>,
+    /// The runner writes a row (failed, dirty, partial) when a migration fails part-way. Runners
+    /// that write their row only after success (goose, dbmate, sqlx, Diesel) leave nothing behind
+    /// when a migration that ran outside a transaction stops half-way.
+    pub records_failures: bool,
+    /// The command (or, for a runner without one, the SQL, labelled as such) that records the
+    /// target's migrations as applied without running them: for a database whose schema already
+    /// holds them (`baseline-needed`).
+    pub baseline: fn(&BaselineTarget<'_>) -> String,
+}
+
+/// The migrations a baseline records as applied: the set's first ones, in runner order.
+#[derive(Debug, Clone, Copy)]
+pub struct BaselineTarget<'a> {
+    pub dir: &'a Path,
+    pub migrations: &'a [BaselineMigration<'a>],
+}
+
+impl BaselineTarget<'_> {
+    /// The last migration the baseline covers.
+    pub fn last(&self) -> Option<&BaselineMigration<'_>> {
+        self.migrations.last()
+    }
+}
+
+/// One migration of a [`BaselineTarget`].
+#[derive(Debug, Clone, Copy)]
+pub struct BaselineMigration<'a> {
+    pub migration: &'a Migration,
+    /// The key its ledger row has ([`Framework::ledger_keys`]), as the ledger stores it.
+    pub ledger_version: Option<&'a VersionKey>,
+    /// The text of its up file (for runners whose row holds a checksum).
+    pub text: &'a str,
+}
+
+impl BaselineMigration<'_> {
+    /// The version as people and commands write it (`20240101120000`, `2`, `1.1`).
+    pub fn version(&self) -> String {
+        self.migration.version.display()
+    }
+    /// The file (or, for a directory per migration, the directory) name without `.sql`.
+    pub fn stem(&self) -> String {
+        let Some(up) = self.migration.up.as_deref() else { return self.version() };
+        let name = file_name(up).unwrap_or_default();
+        match strip_sql(name) {
+            Some(stem) if name != "migration.sql" && name != "up.sql" => stem.to_string(),
+            _ => parent_name(up).unwrap_or(name).to_string(),
+        }
+    }
+}
+
+/// One line per migration, at most `max` of them, then how many more.
+pub(crate) fn per_migration(
+    target: &BaselineTarget<'_>,
+    max: usize,
+    line: impl Fn(&BaselineMigration<'_>) -> String,
+) -> String {
+    let mut lines: Vec<String> = target.migrations.iter().take(max).map(line).collect();
+    if target.migrations.len() > max {
+        lines.push(format!("… and the same for the {} migrations after it", target.migrations.len() - max));
+    }
+    lines.join("\n")
+}
+
+/// Whether a ledger's description or name column names `migration` (Flyway and sqlx store the
+/// file's description with spaces for underscores; Atlas and Supabase the name part as it is).
+pub(crate) fn description_names(row_name: &str, migration: &Migration) -> bool {
+    let norm = |s: &str| s.trim().replace('_', " ").to_lowercase();
+    norm(row_name) == norm(&migration.name)
 }
 
 impl std::fmt::Debug for LedgerSpec {

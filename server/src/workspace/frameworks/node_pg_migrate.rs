@@ -151,6 +151,9 @@ impl Framework for NodePgMigrate {
                     sql_literal(t.version)
                 )
             },
+            names_migration: None,
+            records_failures: false,
+            baseline: |t| format!("npx node-pg-migrate up {} --fake", t.migrations.len()),
         })
     }
 
