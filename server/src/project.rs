@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::engine::{self, FileAnalysis};
 use crate::history::{self, GitHistory};
+use crate::live::ledger::Ran;
 use crate::live::{LiveFacts, LiveView};
 use crate::rules::{Finding, MigrationSettings};
 use crate::schema::{self, ReplayInput};
@@ -89,6 +90,39 @@ pub struct ProjectAnalysis {
     pub replays: Vec<schema::Replay>,
     /// The dev database's facts the analysis saw, if one is connected.
     pub live: Option<Arc<LiveFacts>>,
+    /// Per set (in set order), with a dev database: what it was compared with and how it differs.
+    pub drift: Vec<SetDrift>,
+}
+
+/// One set against the dev database.
+#[derive(Debug, Clone)]
+pub struct SetDrift {
+    pub basis: crate::live::drift::Basis,
+    /// `None`: the database is not built from this set (none of its tables exist there).
+    pub drift: Option<Vec<crate::live::drift::Drift>>,
+}
+
+/// The schema of exactly the migrations the database ran (`ran`, per migration), in runner
+/// order; `None` when that is every migration (the replay's final schema). When the ones that
+/// ran are the first k (the usual case: the rest is pending), this is the replay's checkpointed
+/// schema before migration k; when the ledger has applied a later migration before an earlier
+/// one (out of order), the applied ones are replayed on their own.
+fn applied_schema(
+    replay: &schema::Replay,
+    inputs: &[ReplayInput],
+    points: &[Option<usize>],
+    ran: &[bool],
+) -> Option<schema::Schema> {
+    let mut ran_inputs: Vec<usize> = points.iter().zip(ran).filter(|(_, r)| **r).filter_map(|(p, _)| *p).collect();
+    ran_inputs.sort_unstable();
+    if ran_inputs.len() == inputs.len() {
+        return None;
+    }
+    if ran_inputs.iter().enumerate().all(|(k, i)| k == *i) {
+        return Some(replay.before(ran_inputs.len()));
+    }
+    let subset: Vec<ReplayInput> = ran_inputs.iter().filter_map(|&i| inputs.get(i).cloned()).collect();
+    Some(schema::replay(&subset).final_schema().clone())
 }
 
 impl ProjectAnalysis {
@@ -180,6 +214,7 @@ impl Project {
         // 3. Replay each set.
         let mut out = ProjectAnalysis { live: live.clone(), ..ProjectAnalysis::default() };
         let mut points: Vec<Vec<Option<usize>>> = Vec::with_capacity(self.sets.len());
+        let mut set_inputs: Vec<Vec<ReplayInput>> = Vec::with_capacity(self.sets.len());
         for set in &self.sets {
             // Migration index → replay input index, for migrations whose up part we could read.
             let mut replayed = vec![None; set.migrations.len()];
@@ -198,6 +233,7 @@ impl Project {
             }
             out.replays.push(schema::replay(&inputs));
             points.push(replayed);
+            set_inputs.push(inputs);
         }
         // 4. What the dev database has that the replays do not build, and the other way round;
         //    for a failed migration, which of its statements the database already reflects.
@@ -212,11 +248,25 @@ impl Project {
                     finding.fix = Some(crate::rules::FixHint { title: "Write a recovery migration".into() });
                 }
             }
-            let mut drift = Vec::new();
-            crate::rules::schema_drift::findings(&self.sets, &out.replays, &live.snapshot, &lookup, &mut drift);
-            for (path, finding) in drift {
+            let ran: Vec<Ran> = self.sets.iter().map(|set| Ran::of(set, live.ledger_of(&set.dir))).collect();
+            let applied: Vec<Option<schema::Schema>> = ran
+                .iter()
+                .enumerate()
+                .map(|(si, ran)| applied_schema(&out.replays[si], &set_inputs[si], &points[si], &ran.migrations))
+                .collect();
+            let whole: Vec<&schema::Schema> = out.replays.iter().map(schema::Replay::final_schema).collect();
+            let applied_refs: Vec<&schema::Schema> =
+                applied.iter().zip(&whole).map(|(a, w)| a.as_ref().unwrap_or(w)).collect();
+            let drift = crate::live::drift::diff_applied(&applied_refs, &whole, &live.snapshot);
+            let mut found = Vec::new();
+            for (si, set) in self.sets.iter().enumerate() {
+                let Some(d) = drift[si].as_deref() else { continue };
+                crate::rules::schema_drift::findings(set, d, &ran[si].basis, &live.snapshot, &lookup, &mut found);
+            }
+            for (path, finding) in found {
                 external.entry(path).or_default().push(finding);
             }
+            out.drift = drift.into_iter().zip(ran).map(|(drift, ran)| SetDrift { basis: ran.basis, drift }).collect();
         }
         // 5. Run the rules of each file against the schema before it.
         for (si, set) in self.sets.iter().enumerate() {

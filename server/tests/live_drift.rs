@@ -13,10 +13,11 @@ use std::sync::Arc;
 use safemig::config::{Config, DatabaseConfig, Secret};
 use safemig::live::catalog::load_snapshot;
 use safemig::live::connect::connect;
-use safemig::live::drift::{diff, DriftKind, DriftObject};
+use safemig::live::drift::{diff, Basis, DriftKind, DriftObject};
 use safemig::live::effects::{statement_effects, EffectState};
+use safemig::live::ledger;
 use safemig::live::recovery::recovery_migration;
-use safemig::live::LiveSnapshot;
+use safemig::live::{LiveFacts, LiveSnapshot};
 use safemig::project::{Disk, Project, ProjectAnalysis};
 use safemig::schema::replay_file;
 use safemig::sql::SqlFile;
@@ -168,7 +169,8 @@ fn drift_reports_exactly_the_hand_made_changes_on_the_right_statements() {
     // newest migration.
     let lookup = |p: &Path| parsed(&analysis, p);
     let mut findings = Vec::new();
-    safemig::rules::schema_drift::findings(&project.sets, &analysis.replays, &live, &lookup, &mut findings);
+    let basis = Basis::Ledger { applied: 3, pending: 0, failed: 0 };
+    safemig::rules::schema_drift::findings(&project.sets[0], &drift, &basis, &live, &lookup, &mut findings);
     let placed: Vec<(String, String)> = findings
         .iter()
         .map(|(path, f)| {
@@ -387,4 +389,172 @@ fn a_database_built_from_other_migrations_is_not_compared() {
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("not compared — none of its tables exist"), "{stdout}");
     assert!(stdout.contains("No migration set matches"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ledger decides what is drift
+
+/// The snapshot and every set's ledger, read as the editor reads them.
+fn facts(db: &TestDb, project: &Project) -> Arc<LiveFacts> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let cfg = DatabaseConfig { statement_timeout_ms: 10_000, connect_timeout_ms: 10_000, ..DatabaseConfig::default() };
+    runtime.block_on(async {
+        let client = match connect(&Secret::new(db.url()), &cfg).await {
+            Ok(c) => c,
+            Err(e) => panic!("connect: {e}"),
+        };
+        let snapshot = match load_snapshot(&client).await {
+            Ok(s) => s,
+            Err(e) => panic!("snapshot: {e}"),
+        };
+        let txn = client.read().await.expect("a read-only transaction");
+        let mut ledgers = Vec::new();
+        for set in &project.sets {
+            let session = txn.client().expect("open");
+            if let Some(l) = ledger::read(session, set).await.expect("the ledger query runs") {
+                ledgers.push((set.dir.clone(), l));
+            }
+        }
+        txn.finish().await.expect("finish");
+        Arc::new(LiveFacts { snapshot: Arc::new(snapshot), ledgers, ..LiveFacts::default() })
+    })
+}
+
+/// (file name, rule, message) of every finding of `rules`, sorted.
+fn live_findings(analysis: &ProjectAnalysis, rules: &[&str]) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = analysis
+        .files
+        .iter()
+        .flat_map(|(path, f)| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            f.analysis
+                .findings
+                .iter()
+                .filter(|x| rules.contains(&x.rule))
+                .map(move |x| (name.clone(), x.rule.to_string(), x.message.clone()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+const PENDING_CREATES: &str = "\
+CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL);
+ALTER TABLE users ADD COLUMN phone text;
+CREATE INDEX users_name_idx ON users (name);
+";
+const PENDING_RENAME: &str = "ALTER TABLE orders RENAME COLUMN status TO state;\n";
+
+fn shop_with_pending() -> Vec<(&'static str, &'static str)> {
+    let mut files = shop();
+    files.push(("0004_coupons.up.sql", PENDING_CREATES));
+    files.push(("0005_rename.up.sql", PENDING_RENAME));
+    files
+}
+
+#[test]
+fn pending_migrations_are_not_drift_but_a_hand_made_column_still_is() {
+    let db = TestDb::new("drift_pending");
+    let files = shop_with_pending();
+    let dir = project(&files);
+    migrate_up(&db, &files[..3]);
+    let project = Project::open(dir.path(), Config::default());
+
+    // Two pending migrations: a table, a column and an index to create, a column to rename.
+    let analysis = project.analyze_live(&Disk, None, Some(facts(&db, &project)));
+    assert_eq!(live_findings(&analysis, &["schema-drift"]), Vec::<(String, String, String)>::new());
+
+    // A column added by hand next to them is drift all the same.
+    db.sync().batch_execute("ALTER TABLE users ADD COLUMN nickname text").expect("by hand");
+    let analysis = project.analyze_live(&Disk, None, Some(facts(&db, &project)));
+    let found = live_findings(&analysis, &["schema-drift"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "0005_rename.up.sql");
+    assert!(found[0].2.starts_with("column `users.nickname` (text) exists in the dev database"), "{}", found[0].2);
+}
+
+#[test]
+fn without_a_ledger_the_whole_chain_counts_and_the_finding_says_so() {
+    let db = TestDb::new("drift_no_ledger");
+    let files = shop_with_pending();
+    let dir = project(&files);
+    migrate_up(&db, &files[..3]);
+    db.sync().batch_execute("DROP TABLE schema_migrations").expect("no ledger");
+    let project = Project::open(dir.path(), Config::default());
+    let analysis = project.analyze_live(&Disk, None, Some(facts(&db, &project)));
+    let found = live_findings(&analysis, &["schema-drift"]);
+    let about = |needle: &str| found.iter().filter(|f| f.2.contains(needle)).count();
+    assert_eq!(about("table `coupons` is missing"), 1, "{found:#?}");
+    assert_eq!(about("column `orders.state` is missing"), 1, "{found:#?}");
+    assert!(
+        found.iter().all(|f| f.2.ends_with(
+            "(the database has no ledger rows for this set (`schema_migrations` is missing or empty), so it is \
+             compared with every migration)"
+        )),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn an_out_of_order_ledger_is_replayed_migration_by_migration() {
+    let db = TestDb::new("drift_out_of_order");
+    let up = |sql: &str| format!("-- +goose Up\n{sql}\n-- +goose Down\nSELECT 1;\n");
+    let files = [
+        ("00001_a.sql", up("CREATE TABLE a (id int);")),
+        ("00002_b.sql", up("CREATE TABLE b (id int);")),
+        ("00003_c.sql", up("CREATE TABLE c (id int);")),
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("migrations")).expect("mkdir");
+    for (name, text) in &files {
+        std::fs::write(dir.path().join("migrations").join(name), text).expect("write");
+    }
+    // goose -allow-missing ran 1 and 3; 2 is pending.
+    db.setup(
+        "CREATE TABLE goose_db_version (id integer PRIMARY KEY GENERATED BY DEFAULT AS IDENTITY, version_id bigint \
+         NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NOT NULL DEFAULT now());
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (3, true);
+         CREATE TABLE a (id int); CREATE TABLE c (id int);",
+    );
+    let project = Project::open(dir.path(), Config::default());
+    assert_eq!(project.sets.len(), 1);
+    let analysis = project.analyze_live(&Disk, None, Some(facts(&db, &project)));
+    assert_eq!(live_findings(&analysis, &["schema-drift"]), Vec::<(String, String, String)>::new());
+
+    // Table `c` dropped by hand: its migration ran, so that is drift.
+    db.sync().batch_execute("DROP TABLE c").expect("by hand");
+    let analysis = project.analyze_live(&Disk, None, Some(facts(&db, &project)));
+    let found = live_findings(&analysis, &["schema-drift"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].2.starts_with("table `c` is missing"), "{found:#?}");
+}
+
+#[test]
+fn the_drift_command_passes_when_only_migrations_are_pending() {
+    let db = TestDb::new("drift_cli_pending");
+    let files = shop_with_pending();
+    let dir = project(&files);
+    migrate_up(&db, &files[..3]);
+    write_config(dir.path(), &db.url());
+    let root = dir.path().to_string_lossy().into_owned();
+
+    let out = safemig(&["drift", &root]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("no drift from database")
+            && stdout.contains("2 migrations are pending (not applied yet): their changes were not counted"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("No drift.\n"), "{stdout}");
+    let out = safemig(&["drift", &root, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!((report["total"].as_u64(), report["sets"][0]["pending"].as_u64()), (Some(0), Some(2)));
+
+    db.sync().batch_execute("ALTER TABLE users ADD COLUMN nickname text").expect("by hand");
+    let out = safemig(&["drift", &root]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("+ column nickname: only in the database (text)"), "{stdout}");
+    assert!(stdout.ends_with("1 difference in 1 table.\n"), "{stdout}");
 }

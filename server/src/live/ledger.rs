@@ -29,6 +29,7 @@ use rustc_hash::FxHashMap;
 use tokio_postgres::GenericClient;
 
 use crate::history::{self, FileSource};
+use crate::live::connect::{LiveClient, LiveError};
 use crate::rules::{self, Finding};
 use crate::workspace::frameworks::{framework, AppliedBy, LedgerSpec, LedgerTarget};
 use crate::workspace::{FrameworkKind, MigrationSet, VersionKey};
@@ -89,6 +90,42 @@ pub async fn read(client: &impl GenericClient, set: &MigrationSet) -> Result<Opt
         Some(spec) => read_spec(client, set.framework, &spec, spec.table).await,
         None => Ok(None),
     }
+}
+
+/// The ledger of every set that has one in the database, in one read-only transaction, within a
+/// bound even if the server stops answering mid-way.
+pub async fn read_all(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
+    let bound = client.statement_timeout() * 2 + std::time::Duration::from_secs(2);
+    match tokio::time::timeout(bound, read_all_now(client, sets)).await {
+        Ok(result) => result,
+        Err(_) => Err(LiveError::Unreachable {
+            target: client.target().to_string(),
+            reason: "the server stopped answering".into(),
+        }),
+    }
+}
+
+async fn read_all_now(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
+    let txn = client.read().await?;
+    let mut out = Vec::new();
+    for set in sets {
+        let Some(session) = txn.client() else { return Err(LiveError::Closed) };
+        match read(session, set).await {
+            Ok(Some(ledger)) => out.push((set.dir.clone(), ledger)),
+            Ok(None) => {}
+            Err(e) => {
+                let closed = e.is_closed();
+                drop(txn);
+                return Err(if closed {
+                    LiveError::Closed
+                } else {
+                    LiveError::QueryFailed { code: String::new(), message: format!("reading the ledger: {e}") }
+                });
+            }
+        }
+    }
+    txn.finish().await?;
+    Ok(out)
 }
 
 /// [`read`] from `table` (a configured name, e.g. a Flyway `table` setting or a Prisma schema:
@@ -337,6 +374,56 @@ fn key_owners<'k, 'l>(
             (key, named.unwrap_or(ms[0]))
         })
         .collect()
+}
+
+/// What the dev database has run of one set, as its ledger says: what drift and the pending
+/// rules start from.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    /// Per migration (set order): the runner ran it (applied, or covered by a baseline). Without
+    /// ledger rows every migration counts as run: the database is compared with all of them.
+    pub migrations: Vec<bool>,
+    /// Per migration: the runner will run it on its next run (no ledger row, or one rolled back).
+    /// Without ledger rows, every migration of a runner that keeps a ledger; none for a runner
+    /// without one (nothing is known).
+    pub will_run: Vec<bool>,
+    /// The ledger's statuses; `None` without ledger rows.
+    pub statuses: Option<Vec<MigrationStatus>>,
+    pub basis: crate::live::drift::Basis,
+}
+
+impl Ran {
+    /// What `ledger` (the set's ledger as read, if any) says `set`'s database has run.
+    pub fn of(set: &MigrationSet, ledger: Option<&Ledger>) -> Ran {
+        use crate::live::drift::Basis;
+        let spec = framework(set.framework).ledger();
+        let Some(ledger) = ledger.filter(|l| !l.entries.is_empty() && spec.is_some()) else {
+            return Ran {
+                migrations: vec![true; set.migrations.len()],
+                will_run: vec![spec.is_some(); set.migrations.len()],
+                statuses: None,
+                basis: Basis::NoLedger { ledger: spec.map(|s| s.table.to_string()) },
+            };
+        };
+        let statuses = statuses(set, ledger);
+        let mut migrations = vec![false; set.migrations.len()];
+        let mut will_run = vec![false; set.migrations.len()];
+        let (mut pending, mut failed) = (0, 0);
+        for status in &statuses {
+            let Some(m) = status.migration else { continue };
+            match status.state {
+                MigrationState::Applied { .. } | MigrationState::Baseline => migrations[m] = true,
+                MigrationState::Pending => {
+                    will_run[m] = true;
+                    pending += 1;
+                }
+                MigrationState::Failed { .. } => failed += 1,
+                MigrationState::Skipped => {}
+            }
+        }
+        let applied = migrations.iter().filter(|r| **r).count();
+        Ran { migrations, will_run, statuses: Some(statuses), basis: Basis::Ledger { applied, pending, failed } }
+    }
 }
 
 /// A migration the ledger marks failed, dirty or partial, with what the ledger recorded.

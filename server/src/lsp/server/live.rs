@@ -16,7 +16,7 @@ use tower_lsp::lsp_types::MessageType;
 use super::{lock, Inner};
 use crate::config::Config;
 use crate::live::connect::{self, Backoff, LiveClient, LiveError};
-use crate::live::ledger::{self, Ledger, MigrationState};
+use crate::live::ledger::{self, MigrationState};
 use crate::live::{catalog, probe, LiveFacts};
 use crate::workspace::frameworks::framework;
 use crate::workspace::MigrationSet;
@@ -230,7 +230,7 @@ impl Inner {
                 self.refresh(client, config, sets).await
             } else {
                 // Only the ledgers: a full refresh when they moved.
-                match read_ledgers(client, sets).await {
+                match ledger::read_all(client, sets).await {
                     Ok(ledgers) if self.live_facts().is_some_and(|f| f.ledgers == ledgers) => Ok(()),
                     Ok(_) => self.refresh(client, config, sets).await,
                     Err(e) => Err(e),
@@ -272,7 +272,7 @@ impl Inner {
                 })
             }
         };
-        let ledgers = read_ledgers(client, sets).await?;
+        let ledgers = ledger::read_all(client, sets).await?;
         // Probe outcomes stay until the probes run again on this snapshot.
         let probes = self.live_facts().map(|f| Arc::clone(&f.probes)).unwrap_or_default();
         let facts =
@@ -363,42 +363,6 @@ impl Inner {
         }
         files
     }
-}
-
-/// The ledger of every set that has one in the database, within a bound even if the server stops
-/// answering mid-way.
-async fn read_ledgers(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
-    let bound = client.statement_timeout() * 2 + Duration::from_secs(2);
-    match tokio::time::timeout(bound, read_ledgers_now(client, sets)).await {
-        Ok(result) => result,
-        Err(_) => Err(LiveError::Unreachable {
-            target: client.target().to_string(),
-            reason: "the server stopped answering".into(),
-        }),
-    }
-}
-
-async fn read_ledgers_now(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
-    let txn = client.read().await?;
-    let mut out = Vec::new();
-    for set in sets {
-        let Some(session) = txn.client() else { return Err(LiveError::Closed) };
-        match ledger::read(session, set).await {
-            Ok(Some(ledger)) => out.push((set.dir.clone(), ledger)),
-            Ok(None) => {}
-            Err(e) => {
-                let closed = e.is_closed();
-                drop(txn);
-                return Err(if closed {
-                    LiveError::Closed
-                } else {
-                    LiveError::QueryFailed { code: String::new(), message: format!("reading the ledger: {e}") }
-                });
-            }
-        }
-    }
-    txn.finish().await?;
-    Ok(out)
 }
 
 /// Whether a saved or changed file should refresh the database facts.
