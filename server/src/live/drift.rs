@@ -654,7 +654,7 @@ fn plain_identifier(s: &str) -> bool {
 
 /// Key columns compare equal by name; an expression (or a column with an operator class) is
 /// compared only by position, since each side prints it its own way.
-fn same_keys(a: &[String], b: &[String]) -> bool {
+pub(crate) fn same_keys(a: &[String], b: &[String]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || !plain_identifier(x) || !plain_identifier(y))
 }
 

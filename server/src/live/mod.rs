@@ -20,6 +20,7 @@ pub mod connect;
 pub mod drift;
 pub mod effects;
 pub mod ledger;
+pub mod pending;
 pub mod probe;
 pub mod recovery;
 

@@ -291,6 +291,15 @@ impl BaselineMigration<'_> {
     pub fn version(&self) -> String {
         self.migration.version.display()
     }
+    /// The file name, or for a directory per migration (Prisma, Diesel, Drizzle folders) the
+    /// directory's: how people name the migration.
+    pub fn label(&self) -> String {
+        let Some(up) = self.migration.up.as_deref() else { return self.version() };
+        match file_name(up) {
+            Some("migration.sql" | "up.sql") | None => parent_name(up).unwrap_or_default().to_string(),
+            Some(name) => name.to_string(),
+        }
+    }
     /// The file (or, for a directory per migration, the directory) name without `.sql`.
     pub fn stem(&self) -> String {
         let Some(up) = self.migration.up.as_deref() else { return self.version() };
