@@ -374,6 +374,12 @@ impl Project {
             }
         }
 
+        // Without ledger rows, and without the first migrations' objects, nothing says this
+        // database is meant for this set (another service's database, a fresh one): its tables
+        // are not this set's conflicts.
+        if matches!(ran.basis, Basis::NoLedger { .. }) && covered == 0 {
+            return out;
+        }
         // The pending migrations, replayed in runner order onto the database's schema.
         let pending: Vec<(usize, usize)> = (covered..set.migrations.len())
             .filter(|&mi| ran.will_run[mi])

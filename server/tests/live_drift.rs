@@ -732,6 +732,16 @@ fn a_schema_without_ledger_rows_needs_a_baseline_not_a_flood_of_failures() {
         "{message}"
     );
 
+    // A database of something else that happens to have a `users` table: no baseline, and
+    // without a ledger nothing says this set is meant to run there, so no failures either.
+    let other = TestDb::new("pending_baseline_other");
+    other.setup("CREATE TABLE users (id int, login text)");
+    let analysis = project.analyze_live(&Disk, None, Some(facts(&other, &project)));
+    assert_eq!(
+        live_findings(&analysis, &["baseline-needed", "migration-will-fail"]),
+        Vec::<(String, String, String)>::new()
+    );
+
     // An empty database needs no baseline.
     let empty = TestDb::new("pending_baseline_empty");
     let analysis = project.analyze_live(&Disk, None, Some(facts(&empty, &project)));

@@ -665,6 +665,7 @@ pub(crate) fn pair(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workspace::FrameworkKind;
 
     #[test]
     fn natural_order_compares_digit_runs_numerically() {
@@ -686,6 +687,103 @@ mod tests {
     fn lines_carry_offsets_and_drop_line_ends() {
         let got: Vec<_> = lines("a\r\nbc\nd").collect();
         assert_eq!(got, [(0, "a", 3), (3, "bc", 6), (6, "d", 7)]);
+    }
+
+    #[test]
+    fn baseline_commands_record_the_first_migrations_in_each_runner_s_own_way() {
+        let migration = |version: VersionKey, name: &str, up: &str| Migration {
+            version,
+            name: name.to_string(),
+            up: Some(PathBuf::from(up)),
+            down: None,
+            transaction: TransactionMode::default(),
+        };
+        let cases: [(FrameworkKind, Migration, &str); 11] = [
+            (
+                FrameworkKind::Prisma,
+                migration(VersionKey::Text("0_init".into()), "init", "prisma/migrations/0_init/migration.sql"),
+                "npx prisma migrate resolve --applied 0_init",
+            ),
+            (FrameworkKind::Flyway, migration(VersionKey::Numeric(vec![1, 1]), "init", "sql/V1_1__init.sql"), "flyway -baselineVersion=1.1 baseline"),
+            (
+                FrameworkKind::GolangMigrate,
+                migration(VersionKey::Numeric(vec![3]), "init", "db/migrations/0003_init.up.sql"),
+                "migrate -path db/migrations -database \"$DATABASE_URL\" force 3",
+            ),
+            (
+                FrameworkKind::Goose,
+                migration(VersionKey::Numeric(vec![1]), "init", "db/migrations/00001_init.sql"),
+                "goose has no baseline command: `goose -dir db/migrations postgres \"$DATABASE_URL\" version` creates the \
+                 goose_db_version table, then record the migrations by hand (SQL): INSERT INTO goose_db_version \
+                 (version_id, is_applied) VALUES (1, true);",
+            ),
+            (
+                FrameworkKind::Dbmate,
+                migration(VersionKey::Numeric(vec![20240101000000]), "init", "db/migrations/20240101000000_init.sql"),
+                "INSERT INTO schema_migrations (version) VALUES ('20240101000000');",
+            ),
+            (
+                FrameworkKind::Sqlx,
+                migration(VersionKey::Numeric(vec![20240101000000]), "create_users", "migrations/20240101000000_create_users.sql"),
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES \
+                 (20240101000000, 'create users', true, decode('",
+            ),
+            (
+                FrameworkKind::Diesel,
+                migration(VersionKey::Numeric(vec![20240101000000]), "init", "migrations/2024-01-01-000000_init/up.sql"),
+                "INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000');",
+            ),
+            (
+                FrameworkKind::Atlas,
+                migration(VersionKey::Numeric(vec![20240101000000]), "init", "migrations/20240101000000_init.sql"),
+                "atlas migrate set 20240101000000 --url \"$DATABASE_URL\" --dir \"file://migrations\"",
+            ),
+            (
+                FrameworkKind::Supabase,
+                migration(VersionKey::Numeric(vec![20240101000000]), "init", "supabase/migrations/20240101000000_init.sql"),
+                "supabase migration repair --status applied 20240101000000",
+            ),
+            (
+                FrameworkKind::Drizzle,
+                migration(VersionKey::Numeric(vec![0]), "init", "drizzle/0000_init.sql"),
+                "', 1700000000000);",
+            ),
+            (
+                FrameworkKind::NodePgMigrate,
+                migration(VersionKey::Numeric(vec![1700000000000]), "init", "migrations/1700000000000_init.sql"),
+                "npx node-pg-migrate up 1 --fake",
+            ),
+        ];
+        for (kind, m, expected) in cases {
+            let Some(spec) = framework(kind).ledger() else { panic!("{kind} keeps a ledger") };
+            let dir = m.up.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+            let dir = if kind == FrameworkKind::Prisma || kind == FrameworkKind::Diesel {
+                dir.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                dir
+            };
+            // Drizzle's row key is the journal entry's `when`; the others' the version.
+            let when = VersionKey::Numeric(vec![1_700_000_000_000]);
+            let key = if kind == FrameworkKind::Drizzle { &when } else { &m.version };
+            let migrations =
+                [BaselineMigration { migration: &m, ledger_version: Some(key), text: "CREATE TABLE t ();\n" }];
+            let got = (spec.baseline)(&BaselineTarget { dir: &dir, migrations: &migrations });
+            assert!(got.contains(expected), "{kind}: {got}");
+            assert!(!got.contains("postgres://"), "{kind}: {got}");
+        }
+        // Prisma and Supabase name every migration; golang-migrate and Flyway only the last.
+        let a = migration(VersionKey::Text("0_init".into()), "init", "p/0_init/migration.sql");
+        let b = migration(VersionKey::Text("1_more".into()), "more", "p/1_more/migration.sql");
+        let both = [
+            BaselineMigration { migration: &a, ledger_version: None, text: "" },
+            BaselineMigration { migration: &b, ledger_version: None, text: "" },
+        ];
+        let target = BaselineTarget { dir: Path::new("p"), migrations: &both };
+        let prisma = framework(FrameworkKind::Prisma).ledger().map(|s| (s.baseline)(&target));
+        assert_eq!(
+            prisma.as_deref(),
+            Some("npx prisma migrate resolve --applied 0_init\nnpx prisma migrate resolve --applied 1_more")
+        );
     }
 
     #[test]
