@@ -157,13 +157,12 @@ impl Framework for Dbmate {
             names_migration: None,
             records_failures: false,
             baseline: |t| {
-                let rows: Vec<String> =
-                    t.migrations.iter().map(|m| format!("({})", sql_literal(&m.version()))).collect();
-                format!(
-                    "dbmate has no baseline command: record the migrations by hand (SQL): CREATE TABLE IF NOT EXISTS \
-                     schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations (version) \
-                     VALUES {};",
-                    rows.join(", ")
+                super::record_by_hand(
+                    "dbmate",
+                    t,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(128) PRIMARY KEY); ",
+                    "INSERT INTO schema_migrations (version)",
+                    |m| sql_literal(&m.version()),
                 )
             },
         })

@@ -148,18 +148,9 @@ impl Framework for Diesel {
             names_migration: None,
             records_failures: false,
             baseline: |t| {
-                let rows: Vec<String> = t
-                    .migrations
-                    .iter()
-                    .map(|m| {
-                        format!("({})", sql_literal(&m.ledger_version.map_or_else(|| m.version(), |k| k.display())))
-                    })
-                    .collect();
-                format!(
-                    "Diesel has no baseline command: record the migrations by hand (SQL): INSERT INTO \
-                     __diesel_schema_migrations (version) VALUES {};",
-                    rows.join(", ")
-                )
+                super::record_by_hand("Diesel", t, "", "INSERT INTO __diesel_schema_migrations (version)", |m| {
+                    sql_literal(&m.ledger_version.map_or_else(|| m.version(), |k| k.display()))
+                })
             },
         })
     }

@@ -232,21 +232,18 @@ impl Framework for Drizzle {
             names_migration: None,
             records_failures: true,
             baseline: |t| {
-                let rows: Vec<String> = t
-                    .migrations
-                    .iter()
-                    .map(|m| {
+                super::record_by_hand(
+                    "drizzle-kit",
+                    t,
+                    "",
+                    "INSERT INTO drizzle.__drizzle_migrations (hash, created_at)",
+                    |m| {
                         let created_at = match m.ledger_version {
                             Some(VersionKey::Numeric(parts)) => parts.first().map_or_else(String::new, u128::to_string),
                             _ => "<the entry's `when` in meta/_journal.json>".to_string(),
                         };
-                        format!("('{}', {created_at})", crate::live::checksum::drizzle(m.text))
-                    })
-                    .collect();
-                format!(
-                    "drizzle-kit has no baseline command: record the migrations by hand (SQL): INSERT INTO \
-                     drizzle.__drizzle_migrations (hash, created_at) VALUES {};",
-                    rows.join(", ")
+                        format!("'{}', {created_at}", crate::live::checksum::drizzle(m.text))
+                    },
                 )
             },
         })

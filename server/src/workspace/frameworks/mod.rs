@@ -324,6 +324,22 @@ pub(crate) fn per_migration(
     lines.join("\n")
 }
 
+/// The baseline of a runner without a command: `insert` (`INSERT INTO t (cols)`) with one
+/// `row` per migration, labelled as SQL to run by hand; `before` runs first (the table's DDL).
+pub(crate) fn record_by_hand(
+    tool: &str,
+    target: &BaselineTarget<'_>,
+    before: &str,
+    insert: &str,
+    row: impl Fn(&BaselineMigration<'_>) -> String,
+) -> String {
+    let rows: Vec<String> = target.migrations.iter().map(|m| format!("({})", row(m))).collect();
+    format!(
+        "{tool} has no baseline command: record the migrations by hand (SQL): {before}{insert} VALUES {};",
+        rows.join(", ")
+    )
+}
+
 /// Whether a ledger's description or name column names `migration` (Flyway and sqlx store the
 /// file's description with spaces for underscores; Atlas and Supabase the name part as it is).
 pub(crate) fn description_names(row_name: &str, migration: &Migration) -> bool {

@@ -160,22 +160,19 @@ impl Framework for Sqlx {
             names_migration: Some(super::description_names),
             records_failures: false,
             baseline: |t| {
-                let rows: Vec<String> = t
-                    .migrations
-                    .iter()
-                    .map(|m| {
+                super::record_by_hand(
+                    "sqlx",
+                    t,
+                    "",
+                    "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)",
+                    |m| {
                         format!(
-                            "({}, {}, true, decode('{}', 'hex'), -1)",
+                            "{}, {}, true, decode('{}', 'hex'), -1",
                             m.version(),
                             super::sql_literal(&m.migration.name.replace('_', " ")),
                             crate::live::checksum::sqlx_hex(m.text)
                         )
-                    })
-                    .collect();
-                format!(
-                    "sqlx has no baseline command: record the migrations by hand (SQL): INSERT INTO _sqlx_migrations \
-                     (version, description, success, checksum, execution_time) VALUES {};",
-                    rows.join(", ")
+                    },
                 )
             },
         })
