@@ -981,6 +981,24 @@ fn of_two_files_with_one_version_only_the_one_that_ran_is_applied() {
     let ledger = read(&db, &set).expect("a golang-migrate ledger");
     assert_eq!(states(&ledger::statuses(&set, &ledger)), ["applied", "applied", "pending", "applied"]);
 
+    // dbmate records only the version and takes it as applied for every file that has it: the
+    // second file is never run.
+    let dbmate = Project::new(&[
+        ("db/migrations/20240101000000_a_users.sql", &format!("-- migrate:up\n{SCRIPT}-- migrate:down\n")),
+        (
+            "db/migrations/20240101000000_b_email.sql",
+            "-- migrate:up\nALTER TABLE users ADD COLUMN email text;\n-- migrate:down\n",
+        ),
+    ]);
+    let set = dbmate.set(FrameworkKind::Dbmate);
+    let db = TestDb::new("ledger_shared_dbmate");
+    db.setup(
+        "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+         INSERT INTO schema_migrations (version) VALUES ('20240101000000');",
+    );
+    let ledger = read(&db, &set).expect("a dbmate ledger");
+    assert_eq!(states(&ledger::statuses(&set, &ledger)), ["applied", "skipped: never applied"]);
+
     // Flyway records the script's description: the row names the file that ran, the second one.
     let flyway = Project::new(&[
         ("db/migration/V1__users.sql", SCRIPT),

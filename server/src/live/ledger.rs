@@ -31,7 +31,7 @@ use tokio_postgres::GenericClient;
 use crate::history::{self, FileSource};
 use crate::live::connect::{LiveClient, LiveError};
 use crate::rules::{self, Finding};
-use crate::workspace::frameworks::{framework, AppliedBy, LedgerSpec, LedgerTarget};
+use crate::workspace::frameworks::{framework, AppliedBy, LedgerSpec, LedgerTarget, SharedVersion};
 use crate::workspace::{FrameworkKind, MigrationSet, VersionKey};
 
 /// A framework's ledger as read from the database.
@@ -297,7 +297,12 @@ pub fn statuses(set: &MigrationSet, ledger: &Ledger) -> Vec<MigrationStatus> {
         let (entry, state) = match (spec.applied, key) {
             (_, None) => (None, MigrationState::Pending),
             // Another file with this version is the one the row is about: this one never ran.
-            (_, Some(key)) if owners.get(key).is_some_and(|&owner| owner != m) => (None, MigrationState::Pending),
+            (_, Some(key)) if owners.get(key).is_some_and(|&owner| owner != m) => match spec.shared_version {
+                SharedVersion::AppliedForAll if last.contains_key(key) || spec.applied == AppliedBy::CurrentVersion => {
+                    (None, MigrationState::Skipped)
+                }
+                _ => (None, MigrationState::Pending),
+            },
             (AppliedBy::CurrentVersion, Some(key)) => match current {
                 Some((_, current_key)) if key < current_key => (None, MigrationState::Applied { at: None }),
                 Some((i, current_key)) if key == current_key => (Some(i), state_of(&ledger.entries[i])),
@@ -343,14 +348,9 @@ pub fn statuses(set: &MigrationSet, ledger: &Ledger) -> Vec<MigrationStatus> {
 }
 
 /// For each version key that several migrations share, the one migration its ledger row is
-/// about: the one the row's name names, where the ledger records a name (Flyway's and sqlx's
-/// description, Atlas's, Supabase's name: `LedgerSpec::names_migration`); else, for a ledger
-/// that records only the version (goose, golang-migrate, dbmate, Diesel), the first of them in
-/// runner order. Those runners refuse to run while two files share a version (goose: "duplicate
-/// version detected", golang-migrate: "duplicate migration file"), so at most one of them ever
-/// ran, and the ledger cannot say which: safemig takes the one that sorts first, as the runner
-/// lists them, and calls the other pending (never both applied). `row` gives the row that
-/// decides a key's state.
+/// about: the one the row's name names where the ledger records a name
+/// ([`SharedVersion::Named`]), else the first of them in runner order (see [`SharedVersion`] for
+/// what each runner does with the others). `row` gives the row that decides a key's state.
 fn key_owners<'k, 'l>(
     set: &MigrationSet,
     spec: &LedgerSpec,
@@ -367,10 +367,13 @@ fn key_owners<'k, 'l>(
         .into_iter()
         .filter(|(_, ms)| ms.len() > 1)
         .map(|(key, ms)| {
-            let named = spec.names_migration.and_then(|names| {
-                let name = row(key)?.name.as_deref()?;
-                ms.iter().copied().find(|&m| names(name, &set.migrations[m]))
-            });
+            let named = match spec.shared_version {
+                SharedVersion::Named(names) => row(key).and_then(|r| {
+                    let name = r.name.as_deref()?;
+                    ms.iter().copied().find(|&m| names(name, &set.migrations[m]))
+                }),
+                SharedVersion::Refused | SharedVersion::AppliedForAll => None,
+            };
             (key, named.unwrap_or(ms[0]))
         })
         .collect()

@@ -190,3 +190,30 @@ pub fn can_stop_half_way(fw: &dyn Framework, path: &Path, text: &str, dialect: D
     };
     !atomic
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::frameworks::framework;
+    use crate::workspace::FrameworkKind;
+
+    #[test]
+    fn only_migrations_whose_statements_commit_one_by_one_can_stop_half_way() {
+        let pg = Dialect::Postgres;
+        let goose = framework(FrameworkKind::Goose);
+        let path = Path::new("migrations/00002_email.sql");
+        let body =
+            "-- +goose Up\nALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email_idx ON users (email);\n";
+        assert!(can_stop_half_way(goose, path, &format!("-- +goose NO TRANSACTION\n{body}"), pg));
+        assert!(!can_stop_half_way(goose, path, body, pg), "goose wraps it in a transaction");
+        // dbmate sends a `transaction:false` block as one query string: PostgreSQL runs it as one
+        // implicit transaction, all or nothing.
+        let dbmate = framework(FrameworkKind::Dbmate);
+        let text =
+            "-- migrate:up transaction:false\nALTER TABLE users ADD COLUMN email text;\nSELECT 1;\n-- migrate:down\n";
+        assert!(!can_stop_half_way(dbmate, Path::new("db/migrations/20240101000000_email.sql"), text, pg));
+        // golang-migrate sends the file as one query string too.
+        let gm = framework(FrameworkKind::GolangMigrate);
+        assert!(!can_stop_half_way(gm, Path::new("db/migrations/0002_email.up.sql"), "SELECT 1;\nSELECT 2;\n", pg));
+    }
+}

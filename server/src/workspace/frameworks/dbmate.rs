@@ -154,7 +154,7 @@ impl Framework for Dbmate {
                     sql_literal(t.version)
                 )
             },
-            names_migration: None,
+            shared_version: super::SharedVersion::AppliedForAll,
             records_failures: false,
             baseline: |t| {
                 super::record_by_hand(

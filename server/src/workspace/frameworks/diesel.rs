@@ -145,7 +145,7 @@ impl Framework for Diesel {
                     sql_literal(t.version)
                 )
             },
-            names_migration: None,
+            shared_version: super::SharedVersion::AppliedForAll,
             records_failures: false,
             baseline: |t| {
                 super::record_by_hand("Diesel", t, "", "INSERT INTO __diesel_schema_migrations (version)", |m| {

@@ -229,7 +229,7 @@ impl Framework for Drizzle {
                     t.table, t.version
                 )
             },
-            names_migration: None,
+            shared_version: super::SharedVersion::Refused,
             records_failures: true,
             baseline: |t| {
                 super::record_by_hand(

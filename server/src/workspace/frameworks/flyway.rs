@@ -272,7 +272,7 @@ impl Framework for Flyway {
                     t.version
                 )
             },
-            names_migration: Some(super::description_names),
+            shared_version: super::SharedVersion::Named(super::description_names),
             records_failures: true,
             baseline: |t| {
                 let version = t.last().map(|m| m.version()).unwrap_or_default();

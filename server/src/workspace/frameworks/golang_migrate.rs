@@ -154,7 +154,7 @@ impl Framework for GolangMigrate {
                     previous = t.previous.unwrap_or("-1"),
                 )
             },
-            names_migration: None,
+            shared_version: super::SharedVersion::Refused,
             records_failures: true,
             baseline: |t| {
                 let version = t.last().map(|m| m.version()).unwrap_or_default();

@@ -195,7 +195,7 @@ impl Framework for Goose {
                     t.table, t.version
                 )
             },
-            names_migration: None,
+            shared_version: super::SharedVersion::Refused,
             records_failures: false,
             baseline: |t| {
                 let versions: Vec<String> = t.migrations.iter().map(|m| format!("({}, true)", m.version())).collect();

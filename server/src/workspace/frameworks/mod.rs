@@ -247,11 +247,9 @@ pub struct LedgerSpec {
     pub resolve_failed: fn(&LedgerTarget<'_>) -> String,
     /// What the runner does with a ledger row no file provides, and how to fix it.
     pub resolve_missing: fn(&LedgerTarget<'_>) -> String,
-    /// Whether a row's name (the ledger's `name`, `description` or `migration_name`) is this
-    /// migration's: what tells apart two files that share a version. `None` when the ledger
-    /// records only the version (goose, golang-migrate, dbmate, Diesel): the row then goes to the
-    /// first of those files in runner order, see `live::ledger::statuses`.
-    pub names_migration: Option<fn(row_name: &str, migration: &Migration) -> bool>,
+    /// Which of several files that share a version a ledger row is about, and what the runner
+    /// does with the others.
+    pub shared_version: SharedVersion,
     /// The runner writes a row (failed, dirty, partial) when a migration fails part-way. Runners
     /// that write their row only after success (goose, dbmate, sqlx, Diesel) leave nothing behind
     /// when a migration that ran outside a transaction stops half-way.
@@ -260,6 +258,24 @@ pub struct LedgerSpec {
     /// target's migrations as applied without running them: for a database whose schema already
     /// holds them (`baseline-needed`).
     pub baseline: fn(&BaselineTarget<'_>) -> String,
+}
+
+/// What a ledger and its runner make of two files that share a version.
+#[derive(Clone, Copy)]
+pub enum SharedVersion {
+    /// The row's name (`description`, `name`) says which file it is about (Flyway, sqlx, Atlas,
+    /// Supabase); the other file has no row: pending.
+    Named(fn(row_name: &str, migration: &Migration) -> bool),
+    /// The ledger records only the version (or a key no two files share) and the runner refuses
+    /// to run while two files share a version (goose "duplicate version detected",
+    /// golang-migrate "duplicate migration file"): at most one of them ever ran, which one the
+    /// ledger cannot say. The row goes to the first in runner order; the other is pending.
+    Refused,
+    /// The ledger records only the version and the runner takes it as applied for every file
+    /// that has it (dbmate marks each file whose version is in `schema_migrations` applied;
+    /// Diesel keys its migrations by version, so the others are dropped): the row goes to the
+    /// first in runner order, and the others are skipped for good, never run.
+    AppliedForAll,
 }
 
 /// The migrations a baseline records as applied: the set's first ones, in runner order.

@@ -151,7 +151,7 @@ impl Framework for NodePgMigrate {
                     sql_literal(t.version)
                 )
             },
-            names_migration: None,
+            shared_version: super::SharedVersion::Refused,
             records_failures: false,
             baseline: |t| format!("npx node-pg-migrate up {} --fake", t.migrations.len()),
         })

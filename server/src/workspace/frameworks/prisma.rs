@@ -122,7 +122,7 @@ impl Framework for Prisma {
                     sql_literal(t.version)
                 )
             },
-            names_migration: None,
+            shared_version: super::SharedVersion::Refused,
             records_failures: true,
             baseline: |t| super::per_migration(t, 20, |m| format!("npx prisma migrate resolve --applied {}", m.stem())),
         })

@@ -157,7 +157,7 @@ impl Framework for Sqlx {
                     table = t.table
                 )
             },
-            names_migration: Some(super::description_names),
+            shared_version: super::SharedVersion::Named(super::description_names),
             records_failures: false,
             baseline: |t| {
                 super::record_by_hand(

@@ -124,7 +124,7 @@ impl Framework for Supabase {
                     t.version
                 )
             },
-            names_migration: Some(super::description_names),
+            shared_version: super::SharedVersion::Named(super::description_names),
             records_failures: true,
             baseline: |t| {
                 super::per_migration(t, 20, |m| format!("supabase migration repair --status applied {}", m.version()))
