@@ -160,7 +160,7 @@ impl Framework for Dbmate {
                 super::record_by_hand(
                     "dbmate",
                     t,
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(128) PRIMARY KEY); ",
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar PRIMARY KEY); ",
                     "INSERT INTO schema_migrations (version)",
                     |m| sql_literal(&m.version()),
                 )
