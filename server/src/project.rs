@@ -16,11 +16,12 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::engine::{self, FileAnalysis};
 use crate::history::{self, GitHistory};
+use crate::live::ledger::Ran;
 use crate::live::{LiveFacts, LiveView};
 use crate::rules::{Finding, MigrationSettings};
 use crate::schema::{self, ReplayInput};
 use crate::sql::SqlFile;
-use crate::workspace::frameworks::framework;
+use crate::workspace::frameworks::{framework, BaselineMigration, BaselineTarget};
 use crate::workspace::{self, Direction, MigrationSet};
 
 /// Where file texts come from: open buffers first, then the disk.
@@ -96,6 +97,39 @@ pub struct ProjectAnalysis {
     pub live: Option<Arc<LiveFacts>>,
     /// The configuration the rules ran with.
     pub config: Option<Config>,
+    /// Per set (in set order), with a dev database: what it was compared with and how it differs.
+    pub drift: Vec<SetDrift>,
+}
+
+/// One set against the dev database.
+#[derive(Debug, Clone)]
+pub struct SetDrift {
+    pub basis: crate::live::drift::Basis,
+    /// `None`: the database is not built from this set (none of its tables exist there).
+    pub drift: Option<Vec<crate::live::drift::Drift>>,
+}
+
+/// The schema of exactly the migrations the database ran (`ran`, per migration), in runner
+/// order; `None` when that is every migration (the replay's final schema). When the ones that
+/// ran are the first k (the usual case: the rest is pending), this is the replay's checkpointed
+/// schema before migration k; when the ledger has applied a later migration before an earlier
+/// one (out of order), the applied ones are replayed on their own.
+fn applied_schema(
+    replay: &schema::Replay,
+    inputs: &[ReplayInput],
+    points: &[Option<usize>],
+    ran: &[bool],
+) -> Option<schema::Schema> {
+    let mut ran_inputs: Vec<usize> = points.iter().zip(ran).filter(|(_, r)| **r).filter_map(|(p, _)| *p).collect();
+    ran_inputs.sort_unstable();
+    if ran_inputs.len() == inputs.len() {
+        return None;
+    }
+    if ran_inputs.iter().enumerate().all(|(k, i)| k == *i) {
+        return Some(replay.before(ran_inputs.len()));
+    }
+    let subset: Vec<ReplayInput> = ran_inputs.iter().filter_map(|&i| inputs.get(i).cloned()).collect();
+    Some(schema::replay(&subset).final_schema().clone())
 }
 
 impl ProjectAnalysis {
@@ -230,6 +264,7 @@ impl Project {
         let mut out =
             ProjectAnalysis { live: live.clone(), config: Some(self.config.clone()), ..ProjectAnalysis::default() };
         let mut points: Vec<Vec<Option<usize>>> = Vec::with_capacity(sets.len());
+        let mut set_inputs: Vec<Vec<ReplayInput>> = Vec::with_capacity(sets.len());
         // Per set: how many leading replay inputs are the previous analysis's, unchanged (the
         // schema before each of them, and after the last, is then the same as before).
         let mut unchanged: Vec<usize> = Vec::with_capacity(sets.len());
@@ -237,6 +272,7 @@ impl Project {
             if !in_scope(si) {
                 out.replays.push(schema::replay(&[]));
                 points.push(vec![None; set.migrations.len()]);
+                set_inputs.push(Vec::new());
                 unchanged.push(0);
                 continue;
             }
@@ -263,6 +299,7 @@ impl Project {
             unchanged.push(inputs.iter().enumerate().take_while(|&x| same(x)).count());
             out.replays.push(schema::replay(&inputs));
             points.push(replayed);
+            set_inputs.push(inputs);
         }
         // 4. What the dev database has that the replays do not build, and the other way round;
         //    for a failed migration, which of its statements the database already reflects.
@@ -277,11 +314,29 @@ impl Project {
                     finding.fix = Some(crate::rules::FixHint { title: "Write a recovery migration".into() });
                 }
             }
-            let mut drift = Vec::new();
-            crate::rules::schema_drift::findings(sets, &out.replays, &live.snapshot, &lookup, &mut drift);
-            for (path, finding) in drift {
+            let ran: Vec<Ran> = sets.iter().map(|set| Ran::of(set, live.ledger_of(&set.dir))).collect();
+            let applied: Vec<Option<schema::Schema>> = ran
+                .iter()
+                .enumerate()
+                .map(|(si, ran)| applied_schema(&out.replays[si], &set_inputs[si], &points[si], &ran.migrations))
+                .collect();
+            let whole: Vec<&schema::Schema> = out.replays.iter().map(schema::Replay::final_schema).collect();
+            let applied_refs: Vec<&schema::Schema> =
+                applied.iter().zip(&whole).map(|(a, w)| a.as_ref().unwrap_or(w)).collect();
+            let drift = crate::live::drift::diff_applied(&applied_refs, &whole, &live.snapshot);
+            let mut found = Vec::new();
+            for (si, set) in sets.iter().enumerate().filter(|(si, _)| in_scope(*si)) {
+                let Some(d) = drift[si].as_deref() else { continue };
+                crate::rules::schema_drift::findings(set, d, &ran[si].basis, &live.snapshot, &lookup, &mut found);
+            }
+            for (si, set) in sets.iter().enumerate().filter(|(si, _)| in_scope(*si)) {
+                let facts = SetFacts { set, replay: &out.replays[si], inputs: &set_inputs[si], points: &points[si] };
+                found.extend(self.pending_findings(&facts, &ran[si], live, &parsed));
+            }
+            for (path, finding) in found {
                 external.entry(path).or_default().push(finding);
             }
+            out.drift = drift.into_iter().zip(ran).map(|(drift, ran)| SetDrift { basis: ran.basis, drift }).collect();
         }
         // 5. Run the rules of each file against the schema before it.
         for (si, set) in sets.iter().enumerate().filter(|(si, _)| in_scope(*si)) {
@@ -348,6 +403,133 @@ impl Project {
         }
         out
     }
+
+    /// The findings about the migrations the dev database has not run yet: `baseline-needed`
+    /// (no ledger rows, but the first migrations' objects are there), then, replaying the pending
+    /// migrations onto the database's schema, `migration-partially-applied` (a migration that
+    /// can stop half-way and shows in part) and `migration-will-fail` (what conflicts with the
+    /// database and not with the chain). A runner without a ledger has no pending migrations.
+    fn pending_findings(
+        &self,
+        facts: &SetFacts<'_>,
+        ran: &Ran,
+        live: &LiveFacts,
+        parsed: &FxHashMap<PathBuf, (Arc<str>, Arc<SqlFile>)>,
+    ) -> Vec<(PathBuf, Finding)> {
+        use crate::live::drift::Basis;
+        use crate::live::effects::EffectState;
+        use crate::rules::{baseline_needed, migration_partially_applied, migration_will_fail};
+        let SetFacts { set, replay, inputs, points } = *facts;
+        let fw = framework(set.framework);
+        let Some(spec) = fw.ledger() else { return Vec::new() };
+        if set.dialect != crate::sql::Dialect::Postgres || !ran.will_run.iter().any(|w| *w) {
+            return Vec::new();
+        }
+        let db = live.snapshot.database.as_str();
+        let file_of = |mi: usize| -> Option<(&Path, &Arc<str>, &Arc<SqlFile>)> {
+            let path = set.migrations.get(mi)?.up.as_deref()?;
+            let (text, file) = parsed.get(path)?;
+            Some((path, text, file))
+        };
+        // The database's schema: what its ledger says it ran, as its catalog shows it.
+        let ran_already: Vec<bool> = ran.migrations.iter().zip(&ran.will_run).map(|(r, w)| *r && !*w).collect();
+        let start =
+            applied_schema(replay, inputs, points, &ran_already).unwrap_or_else(|| replay.final_schema().clone());
+        let held = crate::live::pending::as_live(&start, &live.snapshot);
+        let mut out = Vec::new();
+
+        // The first migrations' objects are there, and the ledger has no rows.
+        let mut covered = 0;
+        if let Basis::NoLedger { ledger: Some(table) } = &ran.basis {
+            for point in points {
+                let Some(i) = *point else { break };
+                match crate::live::pending::holds_created(&replay.before(i), &replay.after(i), &held) {
+                    Some(true) => covered += 1,
+                    _ => break,
+                }
+            }
+            if let Some((path, _, file)) = file_of(0).filter(|_| covered > 0) {
+                let keys = fw.ledger_keys(set);
+                let migrations: Vec<BaselineMigration> = (0..covered)
+                    .filter_map(|mi| {
+                        let (_, text, _) = file_of(mi)?;
+                        Some(BaselineMigration {
+                            migration: &set.migrations[mi],
+                            ledger_version: keys.migrations.get(mi).and_then(Option::as_ref),
+                            text,
+                        })
+                    })
+                    .collect();
+                let labels: Vec<String> = migrations.iter().map(BaselineMigration::label).collect();
+                let command = (spec.baseline)(&BaselineTarget { dir: &set.dir, migrations: &migrations });
+                let message = baseline_needed::message(db, &labels, &set.framework.to_string(), table, &command);
+                let range = history::file_anchor(file);
+                out.push((path.to_path_buf(), history::finding(&baseline_needed::RULE, file, range, message, None)));
+            }
+        }
+
+        // Without ledger rows, and without the first migrations' objects, nothing says this
+        // database is meant for this set (another service's database, a fresh one): its tables
+        // are not this set's conflicts.
+        if matches!(ran.basis, Basis::NoLedger { .. }) && covered == 0 {
+            return out;
+        }
+        // The pending migrations, replayed in runner order onto the database's schema.
+        let pending: Vec<(usize, usize)> = (covered..set.migrations.len())
+            .filter(|&mi| ran.will_run[mi])
+            .filter_map(|mi| Some((mi, points[mi]?)))
+            .collect();
+        let pending_inputs: Vec<ReplayInput> = pending.iter().filter_map(|&(_, i)| inputs.get(i).cloned()).collect();
+        let by_ledger = matches!(ran.basis, Basis::Ledger { .. });
+        for (&(mi, input), events) in pending.iter().zip(schema::replay_onto(&held, &pending_inputs)) {
+            let Some((path, text, file)) = file_of(mi) else { continue };
+            if !spec.records_failures && crate::live::pending::can_stop_half_way(fw, path, text, set.dialect) {
+                let effects = failed_effects(set, path, file, &replay.before(input), &live.snapshot);
+                let took = effects.iter().any(|e| matches!(e.state, EffectState::Applied | EffectState::Partial));
+                let left = effects.iter().any(|e| matches!(e.state, EffectState::NotApplied | EffectState::Partial));
+                if took && left {
+                    let mode = fw.transaction_in(path, text, set.dialect);
+                    let record = crate::live::recovery::ledger_command(set.framework, set, &set.migrations[mi], file);
+                    let mut message = migration_partially_applied::message(
+                        &set.framework.to_string(),
+                        db,
+                        mode.opted_out_by.as_deref(),
+                        &record,
+                    );
+                    message.push_str(&describe_effects(file, &effects));
+                    let range = history::file_anchor(file);
+                    let mut found = history::finding(&migration_partially_applied::RULE, file, range, message, None);
+                    found.fix = Some(crate::rules::FixHint { title: "Write a recovery migration".into() });
+                    out.push((path.to_path_buf(), found));
+                    // The runner stops at this migration: the ones after it are judged once it
+                    // is repaired.
+                    break;
+                }
+            }
+            let chain = replay.events(input);
+            let mut fails = false;
+            for e in events {
+                let same = |c: &schema::StatementEvent| {
+                    c.statement == e.statement && object_of(&c.event) == object_of(&e.event)
+                };
+                if chain.iter().any(same) {
+                    continue;
+                }
+                let Some(stmt) = file.statements.get(e.statement) else { continue };
+                let message = migration_will_fail::message(&e.event, db, by_ledger);
+                let range = stmt.abs(e.event.span());
+                out.push((
+                    path.to_path_buf(),
+                    history::finding(&migration_will_fail::RULE, file, range, message, None),
+                ));
+                fails = true;
+            }
+            if fails {
+                break;
+            }
+        }
+        out
+    }
 }
 
 /// The ledger rules' findings for the sets whose ledger the dev database holds.
@@ -362,6 +544,22 @@ fn ledger_findings(
         return Vec::new();
     }
     crate::live::ledger::live_findings(sets, &ledgers, files)
+}
+
+/// One set with its replay, the replay's inputs and, per migration, its input index.
+#[derive(Clone, Copy)]
+struct SetFacts<'a> {
+    set: &'a MigrationSet,
+    replay: &'a schema::Replay,
+    inputs: &'a [ReplayInput<'a>],
+    points: &'a [Option<usize>],
+}
+
+/// The object a replay event is about.
+fn object_of(event: &schema::ReplayEvent) -> &schema::ObjectRef {
+    match event {
+        schema::ReplayEvent::AlreadyExists { object, .. } | schema::ReplayEvent::DoesNotExist { object, .. } => object,
+    }
 }
 
 /// What a failed migration's Up statements did to the dev database (a goose or dbmate file's Down

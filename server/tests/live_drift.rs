@@ -13,10 +13,11 @@ use std::sync::Arc;
 use safemig::config::{Config, DatabaseConfig, Secret};
 use safemig::live::catalog::load_snapshot;
 use safemig::live::connect::connect;
-use safemig::live::drift::{diff, DriftKind, DriftObject};
+use safemig::live::drift::{diff, Basis, DriftKind, DriftObject};
 use safemig::live::effects::{statement_effects, EffectState};
+use safemig::live::ledger;
 use safemig::live::recovery::recovery_migration;
-use safemig::live::LiveSnapshot;
+use safemig::live::{LiveFacts, LiveSnapshot};
 use safemig::project::{Disk, Project, ProjectAnalysis};
 use safemig::schema::replay_file;
 use safemig::sql::SqlFile;
@@ -168,7 +169,8 @@ fn drift_reports_exactly_the_hand_made_changes_on_the_right_statements() {
     // newest migration.
     let lookup = |p: &Path| parsed(&analysis, p);
     let mut findings = Vec::new();
-    safemig::rules::schema_drift::findings(&project.sets, &analysis.replays, &live, &lookup, &mut findings);
+    let basis = Basis::Ledger { applied: 3, pending: 0, failed: 0 };
+    safemig::rules::schema_drift::findings(&project.sets[0], &drift, &basis, &live, &lookup, &mut findings);
     let placed: Vec<(String, String)> = findings
         .iter()
         .map(|(path, f)| {
@@ -387,4 +389,370 @@ fn a_database_built_from_other_migrations_is_not_compared() {
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("not compared — none of its tables exist"), "{stdout}");
     assert!(stdout.contains("No migration set matches"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ledger decides what is drift
+
+/// The snapshot and every set's ledger, read as the editor reads them.
+fn facts(db: &TestDb, project: &Project) -> Arc<LiveFacts> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let cfg = DatabaseConfig { statement_timeout_ms: 10_000, connect_timeout_ms: 10_000, ..DatabaseConfig::default() };
+    runtime.block_on(async {
+        let client = match connect(&Secret::new(db.url()), &cfg).await {
+            Ok(c) => c,
+            Err(e) => panic!("connect: {e}"),
+        };
+        let snapshot = match load_snapshot(&client).await {
+            Ok(s) => s,
+            Err(e) => panic!("snapshot: {e}"),
+        };
+        let txn = client.read().await.expect("a read-only transaction");
+        let mut ledgers = Vec::new();
+        for set in &project.sets {
+            let session = txn.client().expect("open");
+            if let Some(l) = ledger::read(session, set).await.expect("the ledger query runs") {
+                ledgers.push((set.dir.clone(), l));
+            }
+        }
+        txn.finish().await.expect("finish");
+        Arc::new(LiveFacts { snapshot: Arc::new(snapshot), ledgers, ..LiveFacts::default() })
+    })
+}
+
+/// (file name, rule, message) of every finding of `rules` with the database as it is now, sorted.
+fn findings_now(db: &TestDb, project: &Project, rules: &[&str]) -> Vec<(String, String, String)> {
+    let analysis = project.analyze_live(&Disk, None, Some(facts(db, project)));
+    live_findings(&analysis, rules)
+}
+
+/// (file name, rule, message) of every finding of `rules`, sorted.
+fn live_findings(analysis: &ProjectAnalysis, rules: &[&str]) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = analysis
+        .files
+        .iter()
+        .flat_map(|(path, f)| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            f.analysis
+                .findings
+                .iter()
+                .filter(|x| rules.contains(&x.rule))
+                .map(move |x| (name.clone(), x.rule.to_string(), x.message.clone()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+const PENDING_CREATES: &str = "\
+CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL);
+ALTER TABLE users ADD COLUMN phone text;
+CREATE INDEX users_name_idx ON users (name);
+";
+const PENDING_RENAME: &str = "ALTER TABLE orders RENAME COLUMN status TO state;\n";
+
+fn shop_with_pending() -> Vec<(&'static str, &'static str)> {
+    let mut files = shop();
+    files.push(("0004_coupons.up.sql", PENDING_CREATES));
+    files.push(("0005_rename.up.sql", PENDING_RENAME));
+    files
+}
+
+#[test]
+fn pending_migrations_are_not_drift_but_a_hand_made_column_still_is() {
+    let db = TestDb::new("drift_pending");
+    let files = shop_with_pending();
+    let dir = project(&files);
+    migrate_up(&db, &files[..3]);
+    let project = Project::open(dir.path(), Config::default());
+
+    // Two pending migrations: a table, a column and an index to create, a column to rename.
+    assert_eq!(findings_now(&db, &project, &["schema-drift"]), Vec::<(String, String, String)>::new());
+
+    // A column added by hand next to them is drift all the same.
+    db.sync().batch_execute("ALTER TABLE users ADD COLUMN nickname text").expect("by hand");
+    let found = findings_now(&db, &project, &["schema-drift"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "0005_rename.up.sql");
+    assert!(found[0].2.starts_with("column `users.nickname` (text) exists in the dev database"), "{}", found[0].2);
+}
+
+#[test]
+fn without_a_ledger_the_whole_chain_counts_and_the_finding_says_so() {
+    let db = TestDb::new("drift_no_ledger");
+    let files = shop_with_pending();
+    let dir = project(&files);
+    migrate_up(&db, &files[..3]);
+    db.sync().batch_execute("DROP TABLE schema_migrations").expect("no ledger");
+    let project = Project::open(dir.path(), Config::default());
+    let found = findings_now(&db, &project, &["schema-drift"]);
+    let about = |needle: &str| found.iter().filter(|f| f.2.contains(needle)).count();
+    assert_eq!(about("table `coupons` is missing"), 1, "{found:#?}");
+    assert_eq!(about("column `orders.state` is missing"), 1, "{found:#?}");
+    assert!(
+        found.iter().all(|f| f.2.ends_with(
+            "(the database has no ledger rows for this set (`schema_migrations` is missing or empty), so it is \
+             compared with every migration)"
+        )),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn an_out_of_order_ledger_is_replayed_migration_by_migration() {
+    let db = TestDb::new("drift_out_of_order");
+    let up = |sql: &str| format!("-- +goose Up\n{sql}\n-- +goose Down\nSELECT 1;\n");
+    let files = [
+        ("00001_a.sql", up("CREATE TABLE a (id int);")),
+        ("00002_b.sql", up("CREATE TABLE b (id int);")),
+        ("00003_c.sql", up("CREATE TABLE c (id int);")),
+    ];
+    // goose -allow-missing ran 1 and 3; 2 is pending.
+    let named: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let dir = goose_project(&db, &named, &[1, 3]);
+    db.setup("CREATE TABLE a (id int); CREATE TABLE c (id int);");
+    let project = Project::open(dir.path(), Config::default());
+    assert_eq!(project.sets.len(), 1);
+    assert_eq!(findings_now(&db, &project, &["schema-drift"]), Vec::<(String, String, String)>::new());
+
+    // Table `c` dropped by hand: its migration ran, so that is drift.
+    db.sync().batch_execute("DROP TABLE c").expect("by hand");
+    let found = findings_now(&db, &project, &["schema-drift"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].2.starts_with("table `c` is missing"), "{found:#?}");
+}
+
+#[test]
+fn the_drift_command_passes_when_only_migrations_are_pending() {
+    let db = TestDb::new("drift_cli_pending");
+    let files = shop_with_pending();
+    let dir = project(&files);
+    migrate_up(&db, &files[..3]);
+    write_config(dir.path(), &db.url());
+    let root = dir.path().to_string_lossy().into_owned();
+
+    let out = safemig(&["drift", &root]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("no drift from database")
+            && stdout.contains("2 migrations are pending (not applied yet): their changes were not counted"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("No drift.\n"), "{stdout}");
+    let out = safemig(&["drift", &root, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!((report["total"].as_u64(), report["sets"][0]["pending"].as_u64()), (Some(0), Some(2)));
+
+    db.sync().batch_execute("ALTER TABLE users ADD COLUMN nickname text").expect("by hand");
+    let out = safemig(&["drift", &root]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("+ column nickname: only in the database (text)"), "{stdout}");
+    assert!(stdout.ends_with("1 difference in 1 table.\n"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pending migrations against the database: partially applied, will fail, baseline needed
+
+/// A goose project (`migrations/`) with `files`; `goose_db_version` records `applied`.
+fn goose_project(db: &TestDb, files: &[(&str, &str)], applied: &[i64]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("migrations")).expect("mkdir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join("migrations").join(name), text).expect("write");
+    }
+    let rows: Vec<String> = std::iter::once(0).chain(applied.iter().copied()).map(|v| format!("({v}, true)")).collect();
+    db.setup(&format!(
+        "CREATE TABLE goose_db_version (id integer PRIMARY KEY GENERATED BY DEFAULT AS IDENTITY, version_id bigint \
+         NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NOT NULL DEFAULT now());
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES {};",
+        rows.join(", ")
+    ));
+    dir
+}
+
+const GOOSE_INIT: &str =
+    "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name text);\n-- +goose Down\nDROP TABLE users;\n";
+
+fn goose_email(no_transaction: bool) -> String {
+    format!(
+        "{}-- +goose Up\nALTER TABLE users ADD COLUMN email text;\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users \
+         (email);\nALTER TABLE users ADD COLUMN verified boolean;\n-- +goose Down\nSELECT 1;\n",
+        if no_transaction { "-- +goose NO TRANSACTION\n" } else { "" }
+    )
+}
+
+#[test]
+fn a_pending_migration_outside_a_transaction_that_shows_in_part_is_partially_applied() {
+    let db = TestDb::new("pending_partial");
+    let email = goose_email(true);
+    let dir = goose_project(&db, &[("00001_init.sql", GOOSE_INIT), ("00002_email.sql", &email)], &[1]);
+    // goose ran 00002 statement by statement: the column went in, the index failed, nothing was
+    // recorded.
+    db.setup("CREATE TABLE users (id bigint PRIMARY KEY, name text); ALTER TABLE users ADD COLUMN email text;");
+    let project = Project::open(dir.path(), Config::default());
+    let facts = facts(&db, &project);
+    let analysis = project.analyze_live(&Disk, None, Some(Arc::clone(&facts)));
+    let found = live_findings(&analysis, &["migration-partially-applied", "migration-will-fail", "schema-drift"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (file, rule, message) = &found[0];
+    assert_eq!((file.as_str(), rule.as_str()), ("00002_email.sql", "migration-partially-applied"));
+    assert!(message.contains(&format!("partly applied in the dev database `{}`", db.name)), "{message}");
+    assert!(message.contains("(`-- +goose NO TRANSACTION`)"), "{message}");
+    assert!(message.contains("INSERT INTO goose_db_version (version_id, is_applied) VALUES (2, true)"), "{message}");
+    assert!(
+        message.contains("already in the database: line 3 (column `users.email` exists)")
+            && message.contains("not yet: line 4 (index `users_email_key` does not exist)"),
+        "{message}"
+    );
+    assert!(!message.contains("postgres://"), "{message}");
+    let f = analysis.files.iter().find(|(p, _)| p.ends_with("00002_email.sql")).map(|(_, f)| f).expect("analysed");
+    let finding = f.analysis.findings.iter().find(|x| x.rule == "migration-partially-applied").expect("found");
+    assert_eq!(finding.fix.as_ref().map(|h| h.title.as_str()), Some("Write a recovery migration"));
+
+    // The recovery the quick fix writes completes the rest, and runs on the database twice.
+    let set = &project.sets[0];
+    let (path, parsed_file) = {
+        let p = set.migrations[1].up.clone().expect("an up file");
+        let parsed = parsed(&analysis, &p).expect("parsed").1;
+        (p, parsed)
+    };
+    let before = analysis.schema_for(&path).expect("a schema");
+    let effects = safemig::project::failed_effects(set, &path, &parsed_file, &before, &facts.snapshot);
+    let recovery = recovery_migration(set, &set.migrations[1], &parsed_file, &effects, &facts.snapshot);
+    for _ in 0..2 {
+        for f in recovery.sql_files() {
+            // goose runs a NO TRANSACTION file statement by statement; the recovery's own
+            // statements are each complete, so sending them one by one is what goose does.
+            let file = SqlFile::parse(&f.text, safemig::sql::Dialect::Postgres, None);
+            for stmt in &file.statements {
+                let sql = &f.text[stmt.range.clone()];
+                if sql.trim().trim_end_matches(';').trim().is_empty()
+                    || sql.trim_start().starts_with("--") && !sql.contains('\n')
+                {
+                    continue;
+                }
+                db.sync().batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+        }
+    }
+    let after = snapshot(&db);
+    let users = after.table("users").expect("users");
+    assert!(users.column("verified").is_some() && users.indexes.iter().any(|i| i.name == "users_email_key" && i.valid));
+}
+
+#[test]
+fn a_pending_migration_in_a_transaction_is_not_partially_applied_it_will_fail() {
+    let db = TestDb::new("pending_transactional");
+    let email = goose_email(false).replace("CONCURRENTLY ", "");
+    let dir = goose_project(&db, &[("00001_init.sql", GOOSE_INIT), ("00002_email.sql", &email)], &[1]);
+    db.setup("CREATE TABLE users (id bigint PRIMARY KEY, name text); ALTER TABLE users ADD COLUMN email text;");
+    let project = Project::open(dir.path(), Config::default());
+    let found = findings_now(&db, &project, &["migration-partially-applied", "migration-will-fail", "schema-drift"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (file, rule, message) = &found[0];
+    assert_eq!((file.as_str(), rule.as_str()), ("00002_email.sql", "migration-will-fail"));
+    assert!(
+        message.starts_with(&format!(
+            "will fail on the dev database `{}`: column users.email already exists there, though no migration the \
+             ledger lists as applied creates it",
+            db.name
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn pending_migrations_that_conflict_with_the_database_will_fail() {
+    let db = TestDb::new("pending_will_fail");
+    let mut files = shop();
+    files.push(("0004_coupons.up.sql", PENDING_CREATES));
+    files.push((
+        "0005_coupon_codes.up.sql",
+        "CREATE UNIQUE INDEX coupons_code_key ON coupons (code);\nALTER TABLE audit ADD COLUMN note text;\n",
+    ));
+    let dir = project(&files);
+    migrate_up(&db, &files[..3]);
+    let project = Project::open(dir.path(), Config::default());
+
+    // Nothing conflicts: 0005 indexes the table 0004 creates.
+    assert_eq!(findings_now(&db, &project, &["migration-will-fail"]), Vec::<(String, String, String)>::new());
+
+    db.sync().batch_execute("CREATE TABLE coupons (id bigint); DROP TABLE audit;").expect("by hand");
+    let found = findings_now(&db, &project, &["migration-will-fail"]);
+    let summary: Vec<(&str, bool)> = found
+        .iter()
+        .map(|(file, _, m)| (file.as_str(), m.contains(&format!("the dev database `{}`", db.name))))
+        .collect();
+    // The runner stops at 0004: what 0005 would meet is judged once 0004 can run.
+    assert_eq!(summary, [("0004_coupons.up.sql", true)], "{found:#?}");
+    assert!(found[0].2.contains("table coupons already exists there"), "{}", found[0].2);
+    assert!(found.iter().all(|f| !f.2.contains("postgres://") && !f.2.contains("127.0.0.1")), "{found:#?}");
+
+    db.sync().batch_execute("DROP TABLE coupons").expect("by hand");
+    let found = findings_now(&db, &project, &["migration-will-fail"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "0005_coupon_codes.up.sql");
+    assert!(found[0].2.contains("table audit does not exist there"), "{}", found[0].2);
+}
+
+#[test]
+fn a_schema_without_ledger_rows_needs_a_baseline_not_a_flood_of_failures() {
+    let db = TestDb::new("pending_baseline");
+    let files = shop();
+    let dir = project(&files);
+    migrate_up(&db, &files);
+    db.sync().batch_execute("DROP TABLE schema_migrations").expect("no ledger");
+    let project = Project::open(dir.path(), Config::default());
+    let found = findings_now(&db, &project, &["baseline-needed", "migration-will-fail", "migration-partially-applied"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (file, rule, message) = &found[0];
+    assert_eq!((file.as_str(), rule.as_str()), ("0001_init.up.sql", "baseline-needed"));
+    let dir_shown = project.sets[0].dir.display().to_string();
+    assert!(
+        message.contains(&format!(
+            "the dev database `{}` already holds every table, view and column of the first 3 migrations \
+             (0001_init.up.sql, 0002_indexes.up.sql, 0003_more.up.sql), but has no golang-migrate ledger rows (`schema_migrations` is \
+             missing or empty)",
+            db.name
+        )) && message.ends_with(&format!("migrate -path {dir_shown} -database \"$DATABASE_URL\" force 3")),
+        "{message}"
+    );
+
+    // A database of something else that happens to have a `users` table: no baseline, and
+    // without a ledger nothing says this set is meant to run there, so no failures either.
+    let other = TestDb::new("pending_baseline_other");
+    other.setup("CREATE TABLE users (id int, login text)");
+    let found = findings_now(&other, &project, &["baseline-needed", "migration-will-fail"]);
+    assert_eq!(found, Vec::<(String, String, String)>::new());
+
+    // An empty database needs no baseline.
+    let empty = TestDb::new("pending_baseline_empty");
+    let found = findings_now(&empty, &project, &["baseline-needed", "migration-will-fail"]);
+    assert_eq!(found, Vec::<(String, String, String)>::new());
+}
+
+#[test]
+fn a_prisma_database_built_by_db_push_gets_migrate_resolve() {
+    let db = TestDb::new("pending_baseline_prisma");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let migrations = dir.path().join("prisma/migrations");
+    for (name, sql) in [
+        ("0_init", "CREATE TABLE \"User\" (\"id\" SERIAL NOT NULL, \"email\" TEXT NOT NULL, CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\"));\n"),
+        ("20240301000000_posts", "CREATE TABLE \"Post\" (\"id\" SERIAL NOT NULL, \"title\" TEXT NOT NULL);\n"),
+    ] {
+        std::fs::create_dir_all(migrations.join(name)).expect("mkdir");
+        std::fs::write(migrations.join(name).join("migration.sql"), sql).expect("write");
+    }
+    std::fs::write(migrations.join("migration_lock.toml"), "provider = \"postgresql\"\n").expect("lock");
+    // `prisma db push` built the first table; `_prisma_migrations` does not exist.
+    db.setup("CREATE TABLE \"User\" (\"id\" SERIAL NOT NULL, \"email\" TEXT NOT NULL, CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\"));");
+    let project = Project::open(dir.path(), Config::default());
+    assert_eq!(project.sets.len(), 1, "{:?}", project.messages);
+    let found = findings_now(&db, &project, &["baseline-needed", "migration-will-fail"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1, "baseline-needed");
+    assert!(found[0].2.contains("of the first migration (0_init)"), "{}", found[0].2);
+    assert!(found[0].2.ends_with("npx prisma migrate resolve --applied 0_init"), "{}", found[0].2);
 }

@@ -94,7 +94,7 @@ fn an_object_that_already_exists_is_guarded_or_its_statement_removed() {
 }
 
 #[test]
-fn a_client_that_cannot_rename_files_is_not_offered_a_renumbering() {
+fn a_client_that_cannot_rename_files_gets_the_renumbering_done_by_the_server() {
     let dir = shipped_repo(&[("migrations/0001_a.up.sql", format!("{USERS}\n"))]);
     write(&dir.path().join("migrations/0002_b.up.sql"), "CREATE TABLE b (id bigint PRIMARY KEY);\n");
     write(&dir.path().join("migrations/0002_c.up.sql"), "CREATE TABLE c (id bigint PRIMARY KEY);\n");
@@ -113,6 +113,29 @@ fn a_client_that_cannot_rename_files_is_not_offered_a_renumbering() {
             json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
         )
         .expect("codeAction answers");
-    assert_eq!(actions, json!([]), "{actions:#}");
+    // No RenameFile the client cannot apply: the server renames, never over a file.
+    let action = actions
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Renumber"))))
+        .unwrap_or_else(|| panic!("a renumbering through the server: {actions:#}"))
+        .clone();
+    assert!(action["edit"].is_null(), "{action:#}");
+    assert_eq!(action["command"]["command"], "safemig.applyFix");
+    client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": action["command"]["command"], "arguments": action["command"]["arguments"]}),
+        )
+        .expect("the command runs");
+    assert!(!dir.path().join("migrations/0002_c.up.sql").exists());
+    assert!(dir.path().join("migrations/0002_b.up.sql").exists());
+    let renamed: Vec<String> = std::fs::read_dir(dir.path().join("migrations"))
+        .expect("read dir")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.ends_with("_c.up.sql"))
+        .collect();
+    assert_eq!(renamed.len(), 1, "{renamed:?}");
+    assert_ne!(renamed[0], "0002_c.up.sql");
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }

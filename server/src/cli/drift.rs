@@ -1,29 +1,32 @@
 //! `safemig drift [PATH]`: compares the dev database with the schema the migrations build.
 //!
 //! Resolves the database URL (`[database]` of `safemig.toml`, else `DATABASE_URL` or the
-//! configured variable, also from `.env`), connects read-only, loads the catalog snapshot, opens
-//! the project at PATH (the directory of `--config` or of the nearest `safemig.toml` when there
-//! is one), replays every migration set and diffs each set's final schema against the snapshot
-//! ([`crate::live::drift::diff_sets`]). A set the database is not built from (none of its tables
-//! exist there) is listed as not compared.
+//! configured variable, also from `.env`), opens the project at PATH (the directory of `--config`
+//! or of the nearest `safemig.toml` when there is one), connects read-only, loads the catalog
+//! snapshot and each set's ledger, and runs the project analysis with them
+//! ([`Project::analyze_live`], as the editor does): each set is compared with the migrations its
+//! ledger marks applied, so pending migrations are not drift (the report says how many were left
+//! out), and a set without ledger rows with every migration (the report says so). A set the
+//! database is not built from (none of its tables exist there) is listed as not compared.
 //!
-//! Exit status: 0 no drift, 1 drift (or no set matches the database), 2 error (no database
+//! Exit status: 0 no drift (pending migrations are not drift), 1 drift (or no set matches the database), 2 error (no database
 //! configured, unreachable, login refused, unreadable `--config`). Messages never carry the
 //! password: errors are scrubbed of the URL and its credentials.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::config::{self, Config, Secret};
 use crate::live::connect::{self, LiveError};
-use crate::live::drift::{diff_sets, Drift, DriftKind, DriftObject};
-use crate::live::{catalog, LiveSnapshot};
-use crate::project::{Disk, Project};
-use crate::schema::{Origin, Schema};
+use crate::live::drift::{Basis, Drift, DriftKind, DriftObject};
+use crate::live::{catalog, ledger, LiveFacts, LiveSnapshot};
+use crate::project::{Disk, Project, SetDrift};
+use crate::schema::Origin;
 use crate::workspace::MigrationSet;
 
 use super::Status;
@@ -76,43 +79,49 @@ pub(super) fn run(args: &DriftArgs, out: &mut dyn Write) -> io::Result<Status> {
             return Ok(Status::Trouble);
         }
     };
-    let live = match load(&url, &config) {
-        Ok(live) => live,
+    let project = Project::open(&root, config);
+    for message in project.messages.iter().filter(|m| !m.starts_with("history checks")) {
+        eprintln!("note: {message}");
+    }
+    let facts = match load(&url, &project) {
+        Ok(facts) => Arc::new(facts),
         Err(e) => {
             eprintln!("error: {}", connect::scrub(&e.to_string(), &url));
             return Ok(Status::Trouble);
         }
     };
     drop(url);
-
-    let project = Project::open(&root, config);
-    for message in project.messages.iter().filter(|m| !m.starts_with("history checks")) {
-        eprintln!("note: {message}");
-    }
     if project.sets.is_empty() {
         eprintln!("error: no migration sets found under {}", display(&root));
         return Ok(Status::Trouble);
     }
-    let analysis = project.analyze(&Disk, None);
-    let schemas: Vec<&Schema> = analysis.replays.iter().map(|r| r.final_schema()).collect();
-    let results = diff_sets(&schemas, &live);
-    let compared = results.iter().filter(|r| r.is_some()).count();
-    let drifted = results.iter().flatten().any(|d| !d.is_empty());
+
+    let analysis = project.analyze_live(&Disk, None, Some(Arc::clone(&facts)));
+    let live = &facts.snapshot;
+    let compared = analysis.drift.iter().filter(|d| d.drift.is_some()).count();
+    let drifted = analysis.drift.iter().filter_map(|d| d.drift.as_ref()).any(|d| !d.is_empty());
     match args.format {
-        DriftFormat::Human => write_human(out, &project.sets, &results, &live)?,
-        DriftFormat::Json => write_json(out, &project.sets, &results, &live)?,
+        DriftFormat::Human => write_human(out, &project.sets, &analysis.drift, live)?,
+        DriftFormat::Json => write_json(out, &project.sets, &analysis.drift, live)?,
     }
     Ok(if drifted || compared == 0 { Status::Findings } else { Status::Clean })
 }
 
-/// Connects and loads the catalog snapshot on a runtime of its own.
-fn load(url: &Secret, config: &Config) -> Result<LiveSnapshot, LiveError> {
+/// Connects, and loads the catalog snapshot and the sets' ledgers, on a runtime of its own.
+fn load(url: &Secret, project: &Project) -> Result<LiveFacts, LiveError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
         LiveError::QueryFailed { code: String::new(), message: format!("cannot start the async runtime: {e}") }
     })?;
     runtime.block_on(async {
-        let client = connect::connect(url, &config.database).await?;
-        catalog::load_snapshot(&client).await
+        let client = connect::connect(url, &project.config.database).await?;
+        let snapshot = catalog::load_snapshot(&client).await?;
+        let ledgers = ledger::read_all(&client, &project.sets).await?;
+        Ok(LiveFacts {
+            snapshot: Arc::new(snapshot),
+            ledgers,
+            small_table_rows: project.config.small_table_rows,
+            probes: Arc::default(),
+        })
     })
 }
 
@@ -180,7 +189,7 @@ fn header(live: &LiveSnapshot) -> String {
 fn write_human(
     out: &mut dyn Write,
     sets: &[MigrationSet],
-    results: &[Option<Vec<Drift>>],
+    results: &[SetDrift],
     live: &LiveSnapshot,
 ) -> io::Result<()> {
     let mut total = 0;
@@ -191,15 +200,16 @@ fn write_human(
             n => format!("{n} migrations"),
         };
         let name = format!("{} ({}, {count})", display(&set.dir), set.framework);
-        let Some(drift) = result else {
+        let note = result.basis.note().map(|n| format!(" — {n}")).unwrap_or_default();
+        let Some(drift) = &result.drift else {
             writeln!(out, "{name}: not compared — none of its tables exist in {}\n", header(live))?;
             continue;
         };
         if drift.is_empty() {
-            writeln!(out, "{name}: no drift from {}\n", header(live))?;
+            writeln!(out, "{name}: no drift from {}{note}\n", header(live))?;
             continue;
         }
-        writeln!(out, "{name} vs {}:", header(live))?;
+        writeln!(out, "{name} vs {}{note}:", header(live))?;
         let mut current: Option<&str> = None;
         for d in drift {
             if current != Some(d.table.as_str()) {
@@ -212,7 +222,7 @@ fn write_human(
         }
         writeln!(out)?;
     }
-    let compared = results.iter().filter(|r| r.is_some()).count();
+    let compared = results.iter().filter(|r| r.drift.is_some()).count();
     if compared == 0 {
         writeln!(
             out,
@@ -271,6 +281,13 @@ struct JsonSet {
     framework: String,
     /// `false`: none of the set's tables exist in the database; it was not compared.
     compared: bool,
+    /// `ledger`: compared with the migrations the ledger marks applied; `all`: no ledger rows,
+    /// compared with every migration.
+    basis: &'static str,
+    /// Migrations the ledger lists as not applied yet: their changes were not counted.
+    pending: usize,
+    /// Why the comparison is against every migration, or what was left out.
+    note: Option<String>,
     drift: Vec<JsonDrift>,
 }
 
@@ -292,20 +309,25 @@ struct JsonOrigin {
     line: u32,
 }
 
-fn write_json(
-    out: &mut dyn Write,
-    sets: &[MigrationSet],
-    results: &[Option<Vec<Drift>>],
-    live: &LiveSnapshot,
-) -> io::Result<()> {
+fn write_json(out: &mut dyn Write, sets: &[MigrationSet], results: &[SetDrift], live: &LiveSnapshot) -> io::Result<()> {
     let sets: Vec<JsonSet> = sets
         .iter()
         .zip(results)
         .map(|(set, result)| JsonSet {
             dir: display(&set.dir),
             framework: set.framework.to_string(),
-            compared: result.is_some(),
+            compared: result.drift.is_some(),
+            basis: match result.basis {
+                Basis::Ledger { .. } => "ledger",
+                Basis::NoLedger { .. } => "all",
+            },
+            pending: match result.basis {
+                Basis::Ledger { pending, .. } => pending,
+                Basis::NoLedger { .. } => 0,
+            },
+            note: result.basis.note(),
             drift: result
+                .drift
                 .iter()
                 .flatten()
                 .map(|d| JsonDrift {

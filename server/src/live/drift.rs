@@ -209,6 +209,64 @@ pub fn diff_sets(schemas: &[&Schema], live: &LiveSnapshot) -> Vec<Option<Vec<Dri
         .collect()
 }
 
+/// What a set's schema was compared with: the migrations its ledger says are applied, or, without
+/// ledger rows, every migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Basis {
+    /// The migrations the ledger marks applied (baselines included), replayed in runner order;
+    /// `pending` are not applied yet (their changes are not drift), `failed` are marked failed
+    /// (`migration-failed` reports what they did).
+    Ledger { applied: usize, pending: usize, failed: usize },
+    /// The database has no ledger rows for the set: `ledger` names the table its framework keeps
+    /// (`None` for a runner without one), and every migration counts.
+    NoLedger { ledger: Option<String> },
+}
+
+impl Basis {
+    /// For messages: why the comparison is against every migration, or how many were left out.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Basis::Ledger { pending: 0, .. } => None,
+            Basis::Ledger { pending: 1, .. } => {
+                Some("1 migration is pending (not applied yet): its changes were not counted".into())
+            }
+            Basis::Ledger { pending, .. } => {
+                Some(format!("{pending} migrations are pending (not applied yet): their changes were not counted"))
+            }
+            Basis::NoLedger { ledger: Some(table) } => Some(format!(
+                "the database has no ledger rows for this set (`{table}` is missing or empty), so it is compared \
+                 with every migration"
+            )),
+            Basis::NoLedger { ledger: None } => {
+                Some("this runner keeps no ledger, so the database is compared with every migration".into())
+            }
+        }
+    }
+}
+
+/// The drift of every set against what its applied migrations build: `applied[i]` is set `i`'s
+/// replay of exactly the migrations its ledger marks applied, `whole[i]` its replay of every
+/// migration. A difference counts only when the whole chain has it too, so what a pending
+/// migration changes — a table it creates that the database already has, a column it renames
+/// that the database shows renamed — is left to `migration-partially-applied` and
+/// `migration-will-fail`, while a column no migration creates stays drift. Without pending
+/// migrations both are the same schema and this is [`diff_sets`].
+pub fn diff_applied(applied: &[&Schema], whole: &[&Schema], live: &LiveSnapshot) -> Vec<Option<Vec<Drift>>> {
+    let against_applied = diff_sets(applied, live);
+    let against_whole = diff_sets(whole, live);
+    against_applied
+        .into_iter()
+        .zip(against_whole)
+        .zip(applied.iter().zip(whole))
+        .map(|((mine, full), (a, w))| {
+            let mine = mine?;
+            let Some(full) = full.filter(|_| !std::ptr::eq(*a, *w)) else { return Some(mine) };
+            let also = |d: &Drift| full.iter().any(|f| f.table == d.table && f.object == d.object && f.kind == d.kind);
+            Some(mine.into_iter().filter(also).collect())
+        })
+        .collect()
+}
+
 /// The differences between the schema `replayed` (a set's final schema) and the database; see
 /// the module docs for what counts. Sorted by table key, then the table itself, its columns (in
 /// the replay's order, then the database's extras), indexes and constraints.
@@ -596,7 +654,7 @@ fn plain_identifier(s: &str) -> bool {
 
 /// Key columns compare equal by name; an expression (or a column with an operator class) is
 /// compared only by position, since each side prints it its own way.
-fn same_keys(a: &[String], b: &[String]) -> bool {
+pub(crate) fn same_keys(a: &[String], b: &[String]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || !plain_identifier(x) || !plain_identifier(y))
 }
 

@@ -29,8 +29,9 @@ use rustc_hash::FxHashMap;
 use tokio_postgres::GenericClient;
 
 use crate::history::{self, FileSource};
+use crate::live::connect::{LiveClient, LiveError};
 use crate::rules::{self, Finding};
-use crate::workspace::frameworks::{framework, AppliedBy, LedgerSpec, LedgerTarget};
+use crate::workspace::frameworks::{framework, AppliedBy, LedgerSpec, LedgerTarget, SharedVersion};
 use crate::workspace::{FrameworkKind, MigrationSet, VersionKey};
 
 /// A framework's ledger as read from the database.
@@ -89,6 +90,42 @@ pub async fn read(client: &impl GenericClient, set: &MigrationSet) -> Result<Opt
         Some(spec) => read_spec(client, set.framework, &spec, spec.table).await,
         None => Ok(None),
     }
+}
+
+/// The ledger of every set that has one in the database, in one read-only transaction, within a
+/// bound even if the server stops answering mid-way.
+pub async fn read_all(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
+    let bound = client.statement_timeout() * 2 + std::time::Duration::from_secs(2);
+    match tokio::time::timeout(bound, read_all_now(client, sets)).await {
+        Ok(result) => result,
+        Err(_) => Err(LiveError::Unreachable {
+            target: client.target().to_string(),
+            reason: "the server stopped answering".into(),
+        }),
+    }
+}
+
+async fn read_all_now(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
+    let txn = client.read().await?;
+    let mut out = Vec::new();
+    for set in sets {
+        let Some(session) = txn.client() else { return Err(LiveError::Closed) };
+        match read(session, set).await {
+            Ok(Some(ledger)) => out.push((set.dir.clone(), ledger)),
+            Ok(None) => {}
+            Err(e) => {
+                let closed = e.is_closed();
+                drop(txn);
+                return Err(if closed {
+                    LiveError::Closed
+                } else {
+                    LiveError::QueryFailed { code: String::new(), message: format!("reading the ledger: {e}") }
+                });
+            }
+        }
+    }
+    txn.finish().await?;
+    Ok(out)
 }
 
 /// [`read`] from `table` (a configured name, e.g. a Flyway `table` setting or a Prisma schema:
@@ -250,11 +287,22 @@ pub fn statuses(set: &MigrationSet, ledger: &Ledger) -> Vec<MigrationStatus> {
         .filter(|k| matches!(k, VersionKey::Numeric(_)))
         .max();
     let current = ledger.entries.len().checked_sub(1).and_then(|i| Some((i, entry_keys[i].as_ref()?)));
+    let owners = key_owners(set, &spec, &keys.migrations, |key| match spec.applied {
+        AppliedBy::CurrentVersion => current.filter(|(_, k)| *k == key).map(|(i, _)| &ledger.entries[i]),
+        _ => last.get(key).map(|&i| &ledger.entries[i]),
+    });
 
     let mut out = Vec::with_capacity(set.migrations.len());
     for (m, key) in keys.migrations.iter().enumerate().take(set.migrations.len()) {
         let (entry, state) = match (spec.applied, key) {
             (_, None) => (None, MigrationState::Pending),
+            // Another file with this version is the one the row is about: this one never ran.
+            (_, Some(key)) if owners.get(key).is_some_and(|&owner| owner != m) => match spec.shared_version {
+                SharedVersion::AppliedForAll if last.contains_key(key) || spec.applied == AppliedBy::CurrentVersion => {
+                    (None, MigrationState::Skipped)
+                }
+                _ => (None, MigrationState::Pending),
+            },
             (AppliedBy::CurrentVersion, Some(key)) => match current {
                 Some((_, current_key)) if key < current_key => (None, MigrationState::Applied { at: None }),
                 Some((i, current_key)) if key == current_key => (Some(i), state_of(&ledger.entries[i])),
@@ -297,6 +345,88 @@ pub fn statuses(set: &MigrationSet, ledger: &Ledger) -> Vec<MigrationStatus> {
         out.push(MigrationStatus { migration: None, entry: Some(i), state: state_of(entry) });
     }
     out
+}
+
+/// For each version key that several migrations share, the one migration its ledger row is
+/// about: the one the row's name names where the ledger records a name
+/// ([`SharedVersion::Named`]), else the first of them in runner order (see [`SharedVersion`] for
+/// what each runner does with the others). `row` gives the row that decides a key's state.
+fn key_owners<'k, 'l>(
+    set: &MigrationSet,
+    spec: &LedgerSpec,
+    keys: &'k [Option<VersionKey>],
+    row: impl Fn(&VersionKey) -> Option<&'l LedgerEntry>,
+) -> FxHashMap<&'k VersionKey, usize> {
+    let mut sharing: FxHashMap<&VersionKey, Vec<usize>> = FxHashMap::default();
+    for (m, key) in keys.iter().enumerate().take(set.migrations.len()) {
+        if let Some(key) = key {
+            sharing.entry(key).or_default().push(m);
+        }
+    }
+    sharing
+        .into_iter()
+        .filter(|(_, ms)| ms.len() > 1)
+        .map(|(key, ms)| {
+            let named = match spec.shared_version {
+                SharedVersion::Named(names) => row(key).and_then(|r| {
+                    let name = r.name.as_deref()?;
+                    ms.iter().copied().find(|&m| names(name, &set.migrations[m]))
+                }),
+                SharedVersion::Refused | SharedVersion::AppliedForAll => None,
+            };
+            (key, named.unwrap_or(ms[0]))
+        })
+        .collect()
+}
+
+/// What the dev database has run of one set, as its ledger says: what drift and the pending
+/// rules start from.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    /// Per migration (set order): the runner ran it (applied, or covered by a baseline). Without
+    /// ledger rows every migration counts as run: the database is compared with all of them.
+    pub migrations: Vec<bool>,
+    /// Per migration: the runner will run it on its next run (no ledger row, or one rolled back).
+    /// Without ledger rows, every migration of a runner that keeps a ledger; none for a runner
+    /// without one (nothing is known).
+    pub will_run: Vec<bool>,
+    /// The ledger's statuses; `None` without ledger rows.
+    pub statuses: Option<Vec<MigrationStatus>>,
+    pub basis: crate::live::drift::Basis,
+}
+
+impl Ran {
+    /// What `ledger` (the set's ledger as read, if any) says `set`'s database has run.
+    pub fn of(set: &MigrationSet, ledger: Option<&Ledger>) -> Ran {
+        use crate::live::drift::Basis;
+        let spec = framework(set.framework).ledger();
+        let Some(ledger) = ledger.filter(|l| !l.entries.is_empty() && spec.is_some()) else {
+            return Ran {
+                migrations: vec![true; set.migrations.len()],
+                will_run: vec![spec.is_some(); set.migrations.len()],
+                statuses: None,
+                basis: Basis::NoLedger { ledger: spec.map(|s| s.table.to_string()) },
+            };
+        };
+        let statuses = statuses(set, ledger);
+        let mut migrations = vec![false; set.migrations.len()];
+        let mut will_run = vec![false; set.migrations.len()];
+        let (mut pending, mut failed) = (0, 0);
+        for status in &statuses {
+            let Some(m) = status.migration else { continue };
+            match status.state {
+                MigrationState::Applied { .. } | MigrationState::Baseline => migrations[m] = true,
+                MigrationState::Pending => {
+                    will_run[m] = true;
+                    pending += 1;
+                }
+                MigrationState::Failed { .. } => failed += 1,
+                MigrationState::Skipped => {}
+            }
+        }
+        let applied = migrations.iter().filter(|r| **r).count();
+        Ran { migrations, will_run, statuses: Some(statuses), basis: Basis::Ledger { applied, pending, failed } }
+    }
 }
 
 /// A migration the ledger marks failed, dirty or partial, with what the ledger recorded.
@@ -516,6 +646,60 @@ mod tests {
                 (Some(0), MigrationState::Baseline),
                 (Some(1), MigrationState::Baseline),
                 (Some(2), MigrationState::Applied { at: None })
+            ]
+        );
+    }
+
+    #[test]
+    fn of_two_files_sharing_a_version_only_the_one_that_ran_is_applied() {
+        // A version-only ledger (goose): the row goes to the first file in runner order.
+        let mut s = set(FrameworkKind::Goose, &[num(1), num(2), num(2)]);
+        let ledger = Ledger {
+            framework: FrameworkKind::Goose,
+            table: "goose_db_version".into(),
+            entries: vec![entry("1", EntryState::Applied), entry("2", EntryState::Applied)],
+        };
+        let got = states(&s, &ledger);
+        assert_eq!(
+            got,
+            [
+                (Some(0), MigrationState::Applied { at: None }),
+                (Some(1), MigrationState::Applied { at: None }),
+                (Some(2), MigrationState::Pending),
+            ]
+        );
+        // golang-migrate's single current version covers one file per version, not both.
+        s.framework = FrameworkKind::GolangMigrate;
+        let ledger = Ledger {
+            framework: FrameworkKind::GolangMigrate,
+            table: "schema_migrations".into(),
+            entries: vec![entry("3", EntryState::Applied)],
+        };
+        let got = states(&s, &ledger);
+        assert_eq!(got[1].1, MigrationState::Applied { at: None });
+        assert_eq!(got[2].1, MigrationState::Pending);
+
+        // A ledger that records the file's description (Flyway): the row names the file that ran.
+        let mut s = set(FrameworkKind::Flyway, &[num(1), num(2), num(2)]);
+        for (m, name) in s.migrations.iter_mut().zip(["init", "add_email", "add_phone"]) {
+            m.name = name.to_string();
+        }
+        let named = |version: &str, name: &str| LedgerEntry {
+            name: Some(name.to_string()),
+            ..entry(version, EntryState::Applied)
+        };
+        let ledger = Ledger {
+            framework: FrameworkKind::Flyway,
+            table: "flyway_schema_history".into(),
+            entries: vec![named("1", "init"), named("2", "add phone")],
+        };
+        let got = states(&s, &ledger);
+        assert_eq!(
+            got,
+            [
+                (Some(0), MigrationState::Applied { at: None }),
+                (Some(1), MigrationState::Pending),
+                (Some(2), MigrationState::Applied { at: None }),
             ]
         );
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use rustc_hash::FxHashSet;
 
 use super::connect::{LiveClient, LiveError};
-use super::ledger::{self, Ledger, MigrationState};
+use super::ledger::{self, MigrationState};
 use super::probe::{self, ProbeKey, ProbeOutcome};
 use super::{catalog, LiveFacts, LiveSnapshot};
 use crate::sql::SqlFile;
@@ -33,7 +33,7 @@ pub async fn read_facts(
     probes: Arc<ProbeOutcomes>,
 ) -> Result<LiveFacts, LiveError> {
     let snapshot = read_snapshot(client).await?;
-    let ledgers = read_ledgers(client, sets).await?;
+    let ledgers = ledger::read_all(client, sets).await?;
     Ok(LiveFacts { snapshot: Arc::new(snapshot), ledgers, small_table_rows, probes })
 }
 
@@ -48,39 +48,6 @@ async fn read_snapshot(client: &LiveClient) -> Result<LiveSnapshot, LiveError> {
 
 fn stopped_answering(client: &LiveClient) -> LiveError {
     LiveError::Unreachable { target: client.target().to_string(), reason: "the server stopped answering".into() }
-}
-
-/// The ledger of every set that has one in the database, within a bound even if the server stops
-/// answering mid-way.
-pub async fn read_ledgers(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
-    let bound = client.statement_timeout() * 2 + Duration::from_secs(2);
-    match tokio::time::timeout(bound, read_ledgers_now(client, sets)).await {
-        Ok(result) => result,
-        Err(_) => Err(stopped_answering(client)),
-    }
-}
-
-async fn read_ledgers_now(client: &LiveClient, sets: &[MigrationSet]) -> Result<Vec<(PathBuf, Ledger)>, LiveError> {
-    let txn = client.read().await?;
-    let mut out = Vec::new();
-    for set in sets {
-        let Some(session) = txn.client() else { return Err(LiveError::Closed) };
-        match ledger::read(session, set).await {
-            Ok(Some(ledger)) => out.push((set.dir.clone(), ledger)),
-            Ok(None) => {}
-            Err(e) => {
-                let closed = e.is_closed();
-                drop(txn);
-                return Err(if closed {
-                    LiveError::Closed
-                } else {
-                    LiveError::QueryFailed { code: String::new(), message: format!("reading the ledger: {e}") }
-                });
-            }
-        }
-    }
-    txn.finish().await?;
-    Ok(out)
 }
 
 /// The parsed files whose statements may still run against this database, so their probes are

@@ -23,6 +23,7 @@ pub mod drift;
 pub mod effects;
 pub mod ledger;
 pub mod load;
+pub mod pending;
 pub mod probe;
 pub mod recovery;
 

@@ -46,9 +46,12 @@ impl ProjectFixes<'_> {
         ProjectFacts { git: project.git.as_ref(), ledger }
     }
 
-    /// `migration-failed`: a new, guarded recovery migration in the framework's naming.
+    /// `migration-failed`, `migration-partially-applied`: a new, guarded recovery migration in the
+    /// framework's naming.
     fn recovery(&self, finding: &Finding, file: &SqlFile) -> Option<Fix> {
-        if finding.rule != crate::rules::migration_failed::RULE.id {
+        if ![crate::rules::migration_failed::RULE.id, crate::rules::migration_partially_applied::RULE.id]
+            .contains(&finding.rule)
+        {
             return None;
         }
         let live = self.live?;

@@ -175,6 +175,9 @@ fn is_project_rule(rule: &str) -> bool {
         rules::applied_migration_missing::RULE.id,
         rules::migration_failed::RULE.id,
         rules::schema_drift::RULE.id,
+        rules::migration_partially_applied::RULE.id,
+        rules::migration_will_fail::RULE.id,
+        rules::baseline_needed::RULE.id,
     ]
     .contains(&rule)
 }

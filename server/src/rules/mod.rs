@@ -261,6 +261,9 @@ rule_modules! {
     applied_migration_missing,
     schema_drift,
     existing_rows_violate,
+    migration_partially_applied,
+    migration_will_fail,
+    baseline_needed,
 }
 
 #[cfg(test)]

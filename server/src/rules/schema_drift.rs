@@ -14,10 +14,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::history::{self, FileSource};
-use crate::live::drift::{diff_sets, Drift, DriftKind, DriftObject};
+use crate::live::drift::{Basis, Drift, DriftKind, DriftObject};
 use crate::live::LiveSnapshot;
 use crate::rules::{Category, Emitter, Finding, Rule, Severity, StatementContext, POSTGRES};
-use crate::schema::Replay;
 use crate::sql::facts::{AlterAction, StatementKind};
 use crate::sql::{SqlFile, Statement};
 use crate::text::LineIndex;
@@ -75,20 +74,25 @@ None: `safemig drift` lists every difference with the migration that defines eac
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
 
-/// Reports the drift of every set the database is built from; `replays[i]` is set `i`'s replay.
+/// Reports `drift`, set `set`'s differences from the database ([`crate::live::drift::diff_applied`]:
+/// against what its ledger says is applied); `basis` says what it was compared with, and a
+/// comparison with every migration (no ledger rows) says so in each message.
 pub fn findings(
-    sets: &[MigrationSet],
-    replays: &[Replay],
+    set: &MigrationSet,
+    drift: &[Drift],
+    basis: &Basis,
     live: &LiveSnapshot,
     files: &FileSource<'_>,
     out: &mut Vec<(PathBuf, Finding)>,
 ) {
-    let schemas: Vec<&crate::schema::Schema> = replays.iter().map(Replay::final_schema).collect();
-    for (set, drift) in sets.iter().zip(diff_sets(&schemas, live)) {
-        for d in drift.into_iter().flatten() {
-            if let Some(found) = finding(set, &d, live, files) {
-                out.push(found);
-            }
+    let note = match basis {
+        Basis::NoLedger { .. } => basis.note().map(|n| format!(" ({n})")).unwrap_or_default(),
+        Basis::Ledger { .. } => String::new(),
+    };
+    for d in drift {
+        if let Some((path, mut found)) = finding(set, d, live, files) {
+            found.message.push_str(&note);
+            out.push((path, found));
         }
     }
 }
@@ -258,7 +262,7 @@ mod tests {
             .map(|(p, t)| (PathBuf::from(p), Arc::from(*t), Arc::new(SqlFile::parse(t, Dialect::Postgres, None))))
             .collect();
         let inputs: Vec<ReplayInput> = files.iter().map(|(p, _, f)| ReplayInput::whole(p, f)).collect();
-        let replays = vec![replay(&inputs)];
+        let replay = replay(&inputs);
         let migrations = files
             .iter()
             .enumerate()
@@ -270,12 +274,12 @@ mod tests {
                 transaction: TransactionMode::default(),
             })
             .collect();
-        let sets = vec![MigrationSet {
+        let set = MigrationSet {
             dir: PathBuf::from("m"),
             framework: FrameworkKind::GolangMigrate,
             dialect: Dialect::Postgres,
             migrations,
-        }];
+        };
         let users = LiveTable {
             key: "users".into(),
             schema: "public".into(),
@@ -301,7 +305,9 @@ mod tests {
         };
         let lookup = |p: &Path| files.iter().find(|(q, _, _)| q == p).map(|(_, t, f)| (Arc::clone(t), Arc::clone(f)));
         let mut out = Vec::new();
-        findings(&sets, &replays, &live, &lookup, &mut out);
+        let drift = crate::live::drift::diff_sets(&[replay.final_schema()], &live);
+        let basis = Basis::Ledger { applied: 2, pending: 0, failed: 0 };
+        findings(&set, drift[0].as_deref().unwrap_or_default(), &basis, &live, &lookup, &mut out);
         let got: Vec<(String, &str, String)> = out
             .iter()
             .map(|(p, f)| {

@@ -199,6 +199,20 @@ pub fn replay(inputs: &[ReplayInput]) -> Replay {
     Replay { checkpoints, steps, final_schema: schema, events, baseline, recent: Default::default() }
 }
 
+/// What each of `inputs` (in runner order, Up statements only) tries that conflicts with the
+/// schema before it, starting from `start` instead of an empty schema: the pending migrations of a
+/// set run on a database whose schema is `start`. One list per input.
+pub fn replay_onto(start: &Schema, inputs: &[ReplayInput]) -> Vec<Vec<StatementEvent>> {
+    let mut schema = start.clone();
+    inputs
+        .iter()
+        .map(|input| {
+            let step = Step { path: Arc::from(input.path), file: input.file.clone(), up: input.up.clone() };
+            step.apply(&mut schema)
+        })
+        .collect()
+}
+
 /// What each statement of one file (all of it, Up and Down sections in file order) tries that
 /// conflicts with the schema before it, starting from `start`: the pass the schema rules make
 /// over the migration they analyse. Origins in it have no path ("line 3 of this migration").

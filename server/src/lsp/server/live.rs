@@ -230,7 +230,7 @@ impl Inner {
                 self.refresh(client, config, sets).await
             } else {
                 // Only the ledgers: a full refresh when they moved.
-                match load::read_ledgers(client, sets).await {
+                match ledger::read_all(client, sets).await {
                     Ok(ledgers) if self.live_facts().is_some_and(|f| f.ledgers == ledgers) => Ok(()),
                     Ok(_) => self.refresh(client, config, sets).await,
                     Err(e) => Err(e),

@@ -165,6 +165,12 @@ impl Framework for Atlas {
                     t.previous.unwrap_or("<the last version you have>")
                 )
             },
+            shared_version: super::SharedVersion::Named(super::description_names),
+            records_failures: true,
+            baseline: |t| {
+                let version = t.last().map(|m| m.version()).unwrap_or_default();
+                format!("atlas migrate set {version} --url \"$DATABASE_URL\" --dir \"file://{}\"", t.dir.display())
+            },
         })
     }
 }

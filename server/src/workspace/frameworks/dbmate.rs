@@ -154,6 +154,17 @@ impl Framework for Dbmate {
                     sql_literal(t.version)
                 )
             },
+            shared_version: super::SharedVersion::AppliedForAll,
+            records_failures: false,
+            baseline: |t| {
+                super::record_by_hand(
+                    "dbmate",
+                    t,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar PRIMARY KEY); ",
+                    "INSERT INTO schema_migrations (version)",
+                    |m| sql_literal(&m.version()),
+                )
+            },
         })
     }
 }

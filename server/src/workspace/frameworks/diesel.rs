@@ -155,6 +155,13 @@ impl Framework for Diesel {
                     sql_literal(t.version)
                 )
             },
+            shared_version: super::SharedVersion::AppliedForAll,
+            records_failures: false,
+            baseline: |t| {
+                super::record_by_hand("Diesel", t, "", "INSERT INTO __diesel_schema_migrations (version)", |m| {
+                    sql_literal(&m.ledger_version.map_or_else(|| m.version(), |k| k.display()))
+                })
+            },
         })
     }
 }

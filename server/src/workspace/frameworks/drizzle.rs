@@ -229,6 +229,23 @@ impl Framework for Drizzle {
                     t.table, t.version
                 )
             },
+            shared_version: super::SharedVersion::Refused,
+            records_failures: true,
+            baseline: |t| {
+                super::record_by_hand(
+                    "drizzle-kit",
+                    t,
+                    "",
+                    "INSERT INTO drizzle.__drizzle_migrations (hash, created_at)",
+                    |m| {
+                        let created_at = match m.ledger_version {
+                            Some(VersionKey::Numeric(parts)) => parts.first().map_or_else(String::new, u128::to_string),
+                            _ => "<the entry's `when` in meta/_journal.json>".to_string(),
+                        };
+                        format!("'{}', {created_at}", crate::live::checksum::drizzle(m.text))
+                    },
+                )
+            },
         })
     }
 

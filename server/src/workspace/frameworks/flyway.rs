@@ -282,6 +282,12 @@ impl Framework for Flyway {
                     t.version
                 )
             },
+            shared_version: super::SharedVersion::Named(super::description_names),
+            records_failures: true,
+            baseline: |t| {
+                let version = t.last().map(|m| m.version()).unwrap_or_default();
+                format!("flyway -baselineVersion={version} baseline")
+            },
         })
     }
 }

@@ -154,6 +154,12 @@ impl Framework for GolangMigrate {
                     previous = t.previous.unwrap_or("-1"),
                 )
             },
+            shared_version: super::SharedVersion::Refused,
+            records_failures: true,
+            baseline: |t| {
+                let version = t.last().map(|m| m.version()).unwrap_or_default();
+                format!("migrate -path {} -database \"$DATABASE_URL\" force {version}", t.dir.display())
+            },
         })
     }
 }

@@ -195,6 +195,18 @@ impl Framework for Goose {
                     t.table, t.version
                 )
             },
+            shared_version: super::SharedVersion::Refused,
+            records_failures: false,
+            baseline: |t| {
+                let versions: Vec<String> = t.migrations.iter().map(|m| format!("({}, true)", m.version())).collect();
+                format!(
+                    "goose has no baseline command: `goose -dir {dir} postgres \"$DATABASE_URL\" version` creates the \
+                     goose_db_version table, then record the migrations by hand (SQL): INSERT INTO goose_db_version \
+                     (version_id, is_applied) VALUES {};",
+                    versions.join(", "),
+                    dir = t.dir.display()
+                )
+            },
         })
     }
 }

@@ -261,6 +261,120 @@ pub struct LedgerSpec {
     pub resolve_failed: fn(&LedgerTarget<'_>) -> String,
     /// What the runner does with a ledger row no file provides, and how to fix it.
     pub resolve_missing: fn(&LedgerTarget<'_>) -> String,
+    /// Which of several files that share a version a ledger row is about, and what the runner
+    /// does with the others.
+    pub shared_version: SharedVersion,
+    /// The runner writes a row (failed, dirty, partial) when a migration fails part-way. Runners
+    /// that write their row only after success (goose, dbmate, sqlx, Diesel) leave nothing behind
+    /// when a migration that ran outside a transaction stops half-way.
+    pub records_failures: bool,
+    /// The command (or, for a runner without one, the SQL, labelled as such) that records the
+    /// target's migrations as applied without running them: for a database whose schema already
+    /// holds them (`baseline-needed`).
+    pub baseline: fn(&BaselineTarget<'_>) -> String,
+}
+
+/// What a ledger and its runner make of two files that share a version.
+#[derive(Clone, Copy)]
+pub enum SharedVersion {
+    /// The row's name (`description`, `name`) says which file it is about (Flyway, sqlx, Atlas,
+    /// Supabase); the other file has no row: pending.
+    Named(fn(row_name: &str, migration: &Migration) -> bool),
+    /// The ledger records only the version (or a key no two files share) and the runner refuses
+    /// to run while two files share a version (goose "duplicate version detected",
+    /// golang-migrate "duplicate migration file"): at most one of them ever ran, which one the
+    /// ledger cannot say. The row goes to the first in runner order; the other is pending.
+    Refused,
+    /// The ledger records only the version and the runner takes it as applied for every file
+    /// that has it (dbmate marks each file whose version is in `schema_migrations` applied;
+    /// Diesel keys its migrations by version, so the others are dropped): the row goes to the
+    /// first in runner order, and the others are skipped for good, never run.
+    AppliedForAll,
+}
+
+/// The migrations a baseline records as applied: the set's first ones, in runner order.
+#[derive(Debug, Clone, Copy)]
+pub struct BaselineTarget<'a> {
+    pub dir: &'a Path,
+    pub migrations: &'a [BaselineMigration<'a>],
+}
+
+impl BaselineTarget<'_> {
+    /// The last migration the baseline covers.
+    pub fn last(&self) -> Option<&BaselineMigration<'_>> {
+        self.migrations.last()
+    }
+}
+
+/// One migration of a [`BaselineTarget`].
+#[derive(Debug, Clone, Copy)]
+pub struct BaselineMigration<'a> {
+    pub migration: &'a Migration,
+    /// The key its ledger row has ([`Framework::ledger_keys`]), as the ledger stores it.
+    pub ledger_version: Option<&'a VersionKey>,
+    /// The text of its up file (for runners whose row holds a checksum).
+    pub text: &'a str,
+}
+
+impl BaselineMigration<'_> {
+    /// The version as people and commands write it (`20240101120000`, `2`, `1.1`).
+    pub fn version(&self) -> String {
+        self.migration.version.display()
+    }
+    /// The file name, or for a directory per migration (Prisma, Diesel, Drizzle folders) the
+    /// directory's: how people name the migration.
+    pub fn label(&self) -> String {
+        let Some(up) = self.migration.up.as_deref() else { return self.version() };
+        match file_name(up) {
+            Some("migration.sql" | "up.sql") | None => parent_name(up).unwrap_or_default().to_string(),
+            Some(name) => name.to_string(),
+        }
+    }
+    /// The file (or, for a directory per migration, the directory) name without `.sql`.
+    pub fn stem(&self) -> String {
+        let Some(up) = self.migration.up.as_deref() else { return self.version() };
+        let name = file_name(up).unwrap_or_default();
+        match strip_sql(name) {
+            Some(stem) if name != "migration.sql" && name != "up.sql" => stem.to_string(),
+            _ => parent_name(up).unwrap_or(name).to_string(),
+        }
+    }
+}
+
+/// One line per migration, at most `max` of them, then how many more.
+pub(crate) fn per_migration(
+    target: &BaselineTarget<'_>,
+    max: usize,
+    line: impl Fn(&BaselineMigration<'_>) -> String,
+) -> String {
+    let mut lines: Vec<String> = target.migrations.iter().take(max).map(line).collect();
+    if target.migrations.len() > max {
+        lines.push(format!("… and the same for the {} migrations after it", target.migrations.len() - max));
+    }
+    lines.join("\n")
+}
+
+/// The baseline of a runner without a command: `insert` (`INSERT INTO t (cols)`) with one
+/// `row` per migration, labelled as SQL to run by hand; `before` runs first (the table's DDL).
+pub(crate) fn record_by_hand(
+    tool: &str,
+    target: &BaselineTarget<'_>,
+    before: &str,
+    insert: &str,
+    row: impl Fn(&BaselineMigration<'_>) -> String,
+) -> String {
+    let rows: Vec<String> = target.migrations.iter().map(|m| format!("({})", row(m))).collect();
+    format!(
+        "{tool} has no baseline command: record the migrations by hand (SQL): {before}{insert} VALUES {};",
+        rows.join(", ")
+    )
+}
+
+/// Whether a ledger's description or name column names `migration` (Flyway and sqlx store the
+/// file's description with spaces for underscores; Atlas and Supabase the name part as it is).
+pub(crate) fn description_names(row_name: &str, migration: &Migration) -> bool {
+    let norm = |s: &str| s.trim().replace('_', " ").to_lowercase();
+    norm(row_name) == norm(&migration.name)
 }
 
 impl std::fmt::Debug for LedgerSpec {
@@ -597,6 +711,7 @@ pub(crate) fn pair(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workspace::FrameworkKind;
 
     #[test]
     fn natural_order_compares_digit_runs_numerically() {
@@ -618,6 +733,103 @@ mod tests {
     fn lines_carry_offsets_and_drop_line_ends() {
         let got: Vec<_> = lines("a\r\nbc\nd").collect();
         assert_eq!(got, [(0, "a", 3), (3, "bc", 6), (6, "d", 7)]);
+    }
+
+    #[test]
+    fn baseline_commands_record_the_first_migrations_in_each_runner_s_own_way() {
+        let migration = |version: VersionKey, name: &str, up: &str| Migration {
+            version,
+            name: name.to_string(),
+            up: Some(PathBuf::from(up)),
+            down: None,
+            transaction: TransactionMode::default(),
+        };
+        let cases: [(FrameworkKind, Migration, &str); 11] = [
+            (
+                FrameworkKind::Prisma,
+                migration(VersionKey::Text("0_init".into()), "init", "prisma/migrations/0_init/migration.sql"),
+                "npx prisma migrate resolve --applied 0_init",
+            ),
+            (FrameworkKind::Flyway, migration(VersionKey::Numeric(vec![1, 1]), "init", "sql/V1_1__init.sql"), "flyway -baselineVersion=1.1 baseline"),
+            (
+                FrameworkKind::GolangMigrate,
+                migration(VersionKey::Numeric(vec![3]), "init", "db/migrations/0003_init.up.sql"),
+                "migrate -path db/migrations -database \"$DATABASE_URL\" force 3",
+            ),
+            (
+                FrameworkKind::Goose,
+                migration(VersionKey::Numeric(vec![1]), "init", "db/migrations/00001_init.sql"),
+                "goose has no baseline command: `goose -dir db/migrations postgres \"$DATABASE_URL\" version` creates the \
+                 goose_db_version table, then record the migrations by hand (SQL): INSERT INTO goose_db_version \
+                 (version_id, is_applied) VALUES (1, true);",
+            ),
+            (
+                FrameworkKind::Dbmate,
+                migration(VersionKey::Numeric(vec![20240101000000]), "init", "db/migrations/20240101000000_init.sql"),
+                "INSERT INTO schema_migrations (version) VALUES ('20240101000000');",
+            ),
+            (
+                FrameworkKind::Sqlx,
+                migration(VersionKey::Numeric(vec![20240101000000]), "create_users", "migrations/20240101000000_create_users.sql"),
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES \
+                 (20240101000000, 'create users', true, decode('",
+            ),
+            (
+                FrameworkKind::Diesel,
+                migration(VersionKey::Numeric(vec![20240101000000]), "init", "migrations/2024-01-01-000000_init/up.sql"),
+                "INSERT INTO __diesel_schema_migrations (version) VALUES ('20240101000000');",
+            ),
+            (
+                FrameworkKind::Atlas,
+                migration(VersionKey::Numeric(vec![20240101000000]), "init", "migrations/20240101000000_init.sql"),
+                "atlas migrate set 20240101000000 --url \"$DATABASE_URL\" --dir \"file://migrations\"",
+            ),
+            (
+                FrameworkKind::Supabase,
+                migration(VersionKey::Numeric(vec![20240101000000]), "init", "supabase/migrations/20240101000000_init.sql"),
+                "supabase migration repair --status applied 20240101000000",
+            ),
+            (
+                FrameworkKind::Drizzle,
+                migration(VersionKey::Numeric(vec![0]), "init", "drizzle/0000_init.sql"),
+                "', 1700000000000);",
+            ),
+            (
+                FrameworkKind::NodePgMigrate,
+                migration(VersionKey::Numeric(vec![1700000000000]), "init", "migrations/1700000000000_init.sql"),
+                "npx node-pg-migrate up 1 --fake",
+            ),
+        ];
+        for (kind, m, expected) in cases {
+            let Some(spec) = framework(kind).ledger() else { panic!("{kind} keeps a ledger") };
+            let dir = m.up.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+            let dir = if kind == FrameworkKind::Prisma || kind == FrameworkKind::Diesel {
+                dir.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                dir
+            };
+            // Drizzle's row key is the journal entry's `when`; the others' the version.
+            let when = VersionKey::Numeric(vec![1_700_000_000_000]);
+            let key = if kind == FrameworkKind::Drizzle { &when } else { &m.version };
+            let migrations =
+                [BaselineMigration { migration: &m, ledger_version: Some(key), text: "CREATE TABLE t ();\n" }];
+            let got = (spec.baseline)(&BaselineTarget { dir: &dir, migrations: &migrations });
+            assert!(got.contains(expected), "{kind}: {got}");
+            assert!(!got.contains("postgres://"), "{kind}: {got}");
+        }
+        // Prisma and Supabase name every migration; golang-migrate and Flyway only the last.
+        let a = migration(VersionKey::Text("0_init".into()), "init", "p/0_init/migration.sql");
+        let b = migration(VersionKey::Text("1_more".into()), "more", "p/1_more/migration.sql");
+        let both = [
+            BaselineMigration { migration: &a, ledger_version: None, text: "" },
+            BaselineMigration { migration: &b, ledger_version: None, text: "" },
+        ];
+        let target = BaselineTarget { dir: Path::new("p"), migrations: &both };
+        let prisma = framework(FrameworkKind::Prisma).ledger().map(|s| (s.baseline)(&target));
+        assert_eq!(
+            prisma.as_deref(),
+            Some("npx prisma migrate resolve --applied 0_init\nnpx prisma migrate resolve --applied 1_more")
+        );
     }
 
     #[test]

@@ -151,6 +151,9 @@ impl Framework for NodePgMigrate {
                     sql_literal(t.version)
                 )
             },
+            shared_version: super::SharedVersion::Refused,
+            records_failures: false,
+            baseline: |t| format!("npx node-pg-migrate up {} --fake", t.migrations.len()),
         })
     }
 

@@ -122,6 +122,9 @@ impl Framework for Prisma {
                     sql_literal(t.version)
                 )
             },
+            shared_version: super::SharedVersion::Refused,
+            records_failures: true,
+            baseline: |t| super::per_migration(t, 20, |m| format!("npx prisma migrate resolve --applied {}", m.stem())),
         })
     }
 }

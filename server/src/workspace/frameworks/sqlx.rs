@@ -157,6 +157,24 @@ impl Framework for Sqlx {
                     table = t.table
                 )
             },
+            shared_version: super::SharedVersion::Named(super::description_names),
+            records_failures: false,
+            baseline: |t| {
+                super::record_by_hand(
+                    "sqlx",
+                    t,
+                    "",
+                    "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)",
+                    |m| {
+                        format!(
+                            "{}, {}, true, decode('{}', 'hex'), -1",
+                            m.version(),
+                            super::sql_literal(&m.migration.name.replace('_', " ")),
+                            crate::live::checksum::sqlx_hex(m.text)
+                        )
+                    },
+                )
+            },
         })
     }
 }

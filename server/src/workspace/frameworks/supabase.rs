@@ -124,6 +124,11 @@ impl Framework for Supabase {
                     t.version
                 )
             },
+            shared_version: super::SharedVersion::Named(super::description_names),
+            records_failures: true,
+            baseline: |t| {
+                super::per_migration(t, 20, |m| format!("supabase migration repair --status applied {}", m.version()))
+            },
         })
     }
 }
