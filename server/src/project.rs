@@ -296,8 +296,15 @@ impl Project {
                     .and_then(|p| p.files.get(input.path))
                     .is_some_and(|p| std::ptr::eq(&*p.analysis.file, input.file) && p.schema == SchemaPoint::Before(i))
             };
-            unchanged.push(inputs.iter().enumerate().take_while(|&x| same(x)).count());
-            out.replays.push(schema::replay(&inputs));
+            let kept = inputs.iter().enumerate().take_while(|&x| same(x)).count();
+            unchanged.push(kept);
+            // The previous replay of this set, when it replayed the same first migrations.
+            let before =
+                previous.zip(inputs.first()).and_then(|(p, first)| p.replays.get(p.files.get(first.path)?.set));
+            out.replays.push(match before {
+                Some(before) if kept > 0 => schema::replay_continued(before, kept, &inputs),
+                _ => schema::replay(&inputs),
+            });
             points.push(replayed);
             set_inputs.push(inputs);
         }

@@ -40,7 +40,7 @@ use crate::rules::context::{SchemaView, TableSize};
 use crate::sql::facts::{QualifiedName, Span, TypeName};
 use crate::sql::Dialect;
 
-pub use replay::{replay, replay_file, replay_onto, FileEvents, Replay, ReplayInput, StatementEvent};
+pub use replay::{replay, replay_continued, replay_file, replay_onto, FileEvents, Replay, ReplayInput, StatementEvent};
 
 type Hasher = BuildHasherDefault<FxHasher>;
 

@@ -157,6 +157,18 @@ impl Replay {
 /// creates, or when its first migration already uses one; else [`Baseline::Empty`]. Every
 /// snapshot carries that estimate.
 pub fn replay(inputs: &[ReplayInput]) -> Replay {
+    replay_after(None, inputs)
+}
+
+/// [`replay`] of `inputs` whose first `unchanged` inputs are the first ones `previous` replayed,
+/// unchanged (same files, same order): their steps, events and checkpoints are taken from
+/// `previous`, and only the rest is folded. Verifying a fix near the end of a long set, or an
+/// edit to its newest migration, folds a few migrations instead of all of them.
+pub fn replay_continued(previous: &Replay, unchanged: usize, inputs: &[ReplayInput]) -> Replay {
+    replay_after(Some((previous, unchanged.min(previous.steps.len()).min(inputs.len()))), inputs)
+}
+
+fn replay_after(prefix: Option<(&Replay, usize)>, inputs: &[ReplayInput]) -> Replay {
     let dialect = inputs.first().map(|i| i.file.dialect).unwrap_or_default();
     let mut schema = Schema::new(dialect);
     let mut checkpoints = Vec::with_capacity(inputs.len() / CHECKPOINT_EVERY + 1);
@@ -165,7 +177,37 @@ pub fn replay(inputs: &[ReplayInput]) -> Replay {
     let mut missing_tables: HashSet<String> = HashSet::new();
     let mut first_with_statements: Option<usize> = None;
     let mut missing_in_first = false;
-    for (i, input) in inputs.iter().enumerate() {
+    let mut start = 0;
+    if let Some((previous, unchanged)) = prefix.filter(|(_, n)| *n > 0) {
+        // The same bookkeeping the fold below does, read off the previous replay's steps.
+        for i in 0..unchanged {
+            if i % CHECKPOINT_EVERY == 0 {
+                checkpoints.push(previous.checkpoints[i / CHECKPOINT_EVERY].clone());
+            }
+            let step = &previous.steps[i];
+            if first_with_statements.is_none()
+                && step.file.statements.iter().any(|s| !matches!(s.kind(), StatementKind::Empty) && step.runs_up(s))
+            {
+                first_with_statements = Some(i);
+            }
+            for e in &previous.events[i] {
+                if let ReplayEvent::DoesNotExist {
+                    object: ObjectRef::Table(key), missing: Missing::NeverCreated, ..
+                } = &e.event
+                {
+                    missing_tables.insert(key.clone());
+                    missing_in_first |= first_with_statements == Some(i);
+                }
+            }
+            steps.push(step.clone());
+            events.push(previous.events[i].clone());
+        }
+        schema = previous.before(unchanged);
+        // Folding does not read the estimate; it is set on every snapshot at the end.
+        schema.set_baseline(Schema::new(dialect).baseline());
+        start = unchanged;
+    }
+    for (i, input) in inputs.iter().enumerate().skip(start) {
         if i % CHECKPOINT_EVERY == 0 {
             checkpoints.push(schema.clone());
         }

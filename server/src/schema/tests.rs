@@ -310,3 +310,41 @@ fn snapshots_between_checkpoints_equal_a_replay_of_the_prefix() {
     }
     assert_eq!(shape(&full.after(39)), shape(full.final_schema()));
 }
+
+/// A replay continued from an unchanged prefix of a previous one equals a replay from scratch:
+/// every schema before and after each migration, every event, the baseline estimate.
+#[test]
+fn a_continued_replay_equals_a_replay_from_scratch() {
+    // 40 migrations (more than two checkpoints), with tables used before any creates them
+    // (the baseline estimate), creates, drops and re-creates.
+    let mut files: Vec<String> = Vec::new();
+    for i in 0..40 {
+        files.push(match i % 5 {
+            0 => format!("CREATE TABLE t{i} (id bigint PRIMARY KEY, v text);"),
+            1 => format!("ALTER TABLE t{} ADD COLUMN c{i} int;", i - 1),
+            2 => format!("CREATE INDEX i{i} ON t{} (v);", i - 2),
+            3 => format!("ALTER TABLE legacy{i} ADD COLUMN x int;"),
+            _ => format!("DROP TABLE t{};\nCREATE TABLE t{} (id bigint);", i - 4, i - 4),
+        });
+    }
+    let parsed: Vec<SqlFile> = files.iter().map(|f| parse(f)).collect();
+    let paths: Vec<PathBuf> = (0..files.len()).map(|i| PathBuf::from(format!("m/{i:04}.sql"))).collect();
+    let inputs: Vec<ReplayInput> = paths.iter().zip(&parsed).map(|(p, f)| ReplayInput::whole(p, f)).collect();
+    // The previous replay saw a different tail: the continued one must not keep any of it.
+    let mut old_tail: Vec<SqlFile> = parsed.clone();
+    old_tail[30] = parse("CREATE TABLE other (id bigint);");
+    let old_inputs: Vec<ReplayInput> = paths.iter().zip(&old_tail).map(|(p, f)| ReplayInput::whole(p, f)).collect();
+    let previous = replay(&old_inputs);
+    let fresh = replay(&inputs);
+    let shape = |r: &Replay| {
+        let schemas: Vec<String> = (0..=r.len()).map(|i| format!("{:?}", r.before(i))).collect();
+        let evs: Vec<Vec<String>> = (0..r.len()).map(|i| events(r, i)).collect();
+        (schemas, evs, r.baseline())
+    };
+    let want = shape(&fresh);
+    assert!(matches!(fresh.baseline(), Baseline::Unknown { .. }), "the estimate is exercised");
+    for kept in [0, 1, 15, 16, 17, 29, 30] {
+        let continued = replay_continued(&previous, kept, &inputs);
+        assert!(shape(&continued) == want, "continued after {kept} unchanged migrations differs");
+    }
+}
