@@ -348,29 +348,34 @@ fn invalid_utf8_is_reported_where_it_starts_and_the_rest_is_checked() {
 #[test]
 fn ten_thousand_nested_parentheses_do_not_overflow_the_stack() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let deep = format!("SELECT {}1{};\n", "(".repeat(10_000), ")".repeat(10_000));
+    let nested = |n: usize| format!("SELECT {}1{};\n", "(".repeat(n), ")".repeat(n));
     let unbalanced = format!("SELECT {}1;\n", "(".repeat(10_000));
-    write(dir.path(), "m/0001_deep.sql", format!("{deep}{INDEX_ON_ORDERS}"));
+    write(dir.path(), "m/0001_deep.sql", format!("{}{INDEX_ON_ORDERS}", nested(5_000)));
     write(dir.path(), "m/0002_unbalanced.sql", format!("{unbalanced}{INDEX_ON_ORDERS}"));
+    write(dir.path(), "m/0003_deeper_than_postgres.sql", format!("{}{INDEX_ON_ORDERS}", nested(10_000)));
     let run = safemig(dir.path(), &["check", "m", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let json = run.json();
     let syntax = find(&json, "syntax-error");
-    assert_eq!(syntax.len(), 2, "{json:#}");
-    // Balanced but deeper than the parser follows: checked from its tokens, said plainly.
+    assert_eq!(syntax.len(), 3, "{json:#}");
+    // Valid, deeper than safemig's parser follows: checked from its tokens, said plainly.
     assert_eq!(syntax[0]["path"], "m/0001_deep.sql");
+    assert_eq!(syntax[0]["severity"], "hint");
     assert_eq!(syntax[0]["range"]["start"], serde_json::json!({"line": 1, "column": 1}));
     assert!(syntax[0]["message"].as_str().expect("message").contains("nest"), "{}", syntax[0]);
     // Unbalanced: a real syntax error.
     assert_eq!(syntax[1]["path"], "m/0002_unbalanced.sql");
     assert_eq!(syntax[1]["severity"], "error");
+    // Balanced, and deeper than PostgreSQL's own parser goes (it says "memory exhausted").
+    assert_eq!(syntax[2]["path"], "m/0003_deeper_than_postgres.sql");
+    assert_eq!(syntax[2]["severity"], "error");
+    assert!(syntax[2]["message"].as_str().expect("message").contains("memory exhausted"), "{}", syntax[2]);
     // The statement after each one is still checked.
-    let index: Vec<(&Value, &Value)> =
-        find(&json, "create-index-blocking").iter().map(|d| (&d["path"], &d["range"]["start"]["line"])).collect();
-    assert_eq!(
-        index,
-        [(&Value::from("m/0001_deep.sql"), &Value::from(2)), (&Value::from("m/0002_unbalanced.sql"), &Value::from(2))]
-    );
+    let index: Vec<(&str, u64)> = find(&json, "create-index-blocking")
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap_or_default(), d["range"]["start"]["line"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(index, [("m/0001_deep.sql", 2), ("m/0002_unbalanced.sql", 2), ("m/0003_deeper_than_postgres.sql", 2)]);
     // The human format does not try to print a 20,000-character line.
     let human = safemig(dir.path(), &["check", "m"]);
     assert!(human.stdout.contains("line 1 is 20009 bytes long and not shown"), "{}", human.stdout);

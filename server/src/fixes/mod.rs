@@ -190,8 +190,22 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("column-type-rewrite", expand::column_type),
 ];
 
-/// The fixes for one finding (none when the rule has no fix, or none applies here).
+/// Rules whose fixes rename or restore whole files: they apply whatever the statements say.
+const FILE_FIXES: &[&str] =
+    &["shipped-migration-edited", "applied-migration-edited", "duplicate-migration-version", "migration-out-of-order"];
+
+/// The fixes for one finding (none when the rule has no fix, or none applies here). A statement
+/// PostgreSQL rejects gets none: what it means is a guess until its syntax is fixed, and moving or
+/// rewriting it would write SQL that fails again.
 pub fn for_finding(finding: &Finding, ctx: &FixContext) -> Vec<Fix> {
+    let rejected = ctx
+        .file
+        .statements
+        .get(finding.statement)
+        .is_some_and(|s| matches!(s.parsed.outcome, crate::sql::ParseOutcome::Invalid { .. }));
+    if rejected && !FILE_FIXES.contains(&finding.rule) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for (rule, fixer) in FIXERS {
         if *rule == finding.rule {

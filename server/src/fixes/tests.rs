@@ -651,3 +651,16 @@ fn statements_that_cannot_leave_their_transaction_get_no_fix() {
     let finding = analysis.findings.iter().find(|f| f.rule == "validate-in-same-transaction").expect("the finding");
     assert_eq!(for_finding(finding, &FixContext::of(&analysis)), Vec::new());
 }
+
+#[test]
+fn a_statement_postgres_rejects_gets_no_fix() {
+    // A Go template in a quoted name: the index rule still reads the tokens, but moving the
+    // statement to a CONCURRENTLY migration would write SQL that fails again.
+    let templated = "CREATE INDEX users_email_idx ON \"{{ index .Options \"Namespace\" }}\".users (email);\n";
+    assert_eq!(fixed(templated, "create-index-blocking", &pg()), None);
+    let analysis = engine::analyze(templated, &pg(), &Config::default(), None);
+    assert!(analysis.findings.iter().any(|f| f.rule == "create-index-blocking"), "{:?}", analysis.findings);
+    // The same statement, valid, keeps its fix.
+    let valid = "CREATE INDEX users_email_idx ON \"Namespace\".users (email);\n";
+    assert!(fixed(valid, "create-index-blocking", &pg()).is_some_and(|t| t.contains("CONCURRENTLY")));
+}

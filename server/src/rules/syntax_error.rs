@@ -1,38 +1,48 @@
 //! `syntax-error`: the tokenizer or parser rejects the statement.
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, ALL_DIALECTS};
-use crate::sql::{ParseOutcome, Span};
+use crate::sql::{Dialect, ParseOutcome, Span};
 
 pub static RULE: Rule = Rule {
     id: "syntax-error",
     category: Category::Transactions,
     default_severity: Severity::Error,
     dialects: ALL_DIALECTS,
-    summary: "the statement cannot be read; valid SQL the parser does not know yet is only a hint",
+    summary: "the database would reject the statement (PostgreSQL: its own parser says so); valid SQL safemig's parser does not read yet is only a hint",
     docs: DOCS,
     check,
 };
 
 const DOCS: &str = r#"## What it flags
-A statement that the tokenizer or parser rejects: an unterminated string, `$$` body or quoted
-identifier, an unknown command, unbalanced parentheses, an unrendered template (`{{ … }}`).
+A statement that PostgreSQL would reject: a misspelt keyword (`ALTER TABL`, `DEFUALT`, `NOT NUL`,
+`WHER`), a trailing comma in a column list, a missing `)`, `ADD COLUMN` with no column, an
+unterminated string, `$$` body or quoted identifier, an unrendered template (`{{ … }}`). For
+PostgreSQL migrations the verdict is PostgreSQL's own parser's (libpg_query, the server's scanner
+and grammar): the message and the position are the ones PostgreSQL gives, with what they mean when
+that is certain (a `;` missing before the next command). For MySQL and SQLite, safemig's SQL parser
+(sqlparser) decides, and a statement it cannot read counts as an error only when it cannot be valid
+(an unknown command, unbalanced brackets, a stray character).
 
-When the statement is valid PostgreSQL that safemig's parser (sqlparser) does not support yet, such
-as `DROP INDEX CONCURRENTLY`, `ALTER SEQUENCE` or `REINDEX`, the finding is a **hint** that says
-so, and every rule still runs on the facts read from the statement's tokens. A `DO` block gets no
-hint: its body is PL/pgSQL in a string, which no SQL parser reads, so the hint would tell nothing
-(and safemig's own quick fixes write batched loops as `DO` blocks).
+When the statement is valid but safemig's SQL parser does not read that form yet (`DROP INDEX
+CONCURRENTLY`, `ALTER SEQUENCE`, `CREATE STATISTICS`, `COMMENT ON FUNCTION f(int)`…), the finding
+is a **hint** that says so, and every rule still runs on the facts read from the statement's
+tokens. A `DO` block gets no hint: its body is PL/pgSQL in a string, which no SQL parser reads, so
+the hint would tell nothing (and safemig's own quick fixes write batched loops as `DO` blocks).
+Flyway placeholders (`${schema}`) are substituted by the runner: a statement that holds them is
+judged with each one read as a name, and gets that hint at most.
 
 ## Why it hurts
 A migration that does not parse fails on deploy, usually after the statements before it have run.
 
 ## Example
 ```sql
+ALTER TABLE accounts ADD COLUMN note text DEFUALT '';
 INSERT INTO countries (code) VALUES ('US);
 ```
 
 ## Instead
 ```sql
+ALTER TABLE accounts ADD COLUMN note text DEFAULT '';
 INSERT INTO countries (code) VALUES ('US');
 ```
 
@@ -47,17 +57,21 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         ParseOutcome::Parsed => {}
         ParseOutcome::Invalid { message, offset } => {
             let span = error_span(&parsed.text, *offset, len);
-            out.report(span, format!("syntax error: {message}"));
+            out.report(span, message.clone());
         }
         // The body of a DO block is a string of PL/pgSQL: nothing an SQL parser could check.
         ParseOutcome::Unsupported { .. } if ctx.facts().label == "DO" => {}
         ParseOutcome::Unsupported { message, .. } => {
             let what = if ctx.facts().label.is_empty() { "this statement" } else { ctx.facts().label.as_str() };
+            let verdict = match parsed.dialect {
+                Dialect::Postgres => "PostgreSQL's parser accepts it",
+                Dialect::Mysql | Dialect::Sqlite => "it is likely valid",
+            };
             out.report_at(
                 Severity::Hint,
                 ctx.facts().head,
                 format!(
-                    "safemig's SQL parser does not support this form of {what} yet ({message}); it is likely valid, and safemig checked it from its tokens"
+                    "safemig's SQL parser does not support this form of {what} yet ({message}); {verdict}, and safemig checked it from its tokens"
                 ),
             );
         }
@@ -70,4 +84,35 @@ fn error_span(text: &str, offset: u32, len: u32) -> Span {
     let line_end = text[start as usize..].find('\n').map(|i| start + i as u32).unwrap_or(len);
     let end = if line_end > start { line_end } else { (start + 1).min(len) };
     Span::new(start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::analyze;
+    use crate::rules::{MigrationSettings, Severity};
+    use crate::sql::syntax_cases::{TYPOS, VALID};
+
+    #[test]
+    fn a_typo_is_an_error_at_the_token_postgres_stops_at() {
+        for (sql, tail) in TYPOS {
+            let analysis = analyze(sql, &MigrationSettings::default(), &Config::default(), None);
+            let found: Vec<_> = analysis.findings.iter().filter(|f| f.rule == super::RULE.id).collect();
+            assert_eq!(found.len(), 1, "{sql}: {found:?}");
+            let f = found[0];
+            assert_eq!(f.severity, Severity::Error, "{sql}: {f:?}");
+            assert_eq!(f.range.start, sql.len() - tail.len(), "{sql}: {f:?}");
+            assert!(f.message.starts_with("syntax error at"), "{sql}: {}", f.message);
+            assert!(!f.message.contains("likely valid"), "{sql}: {}", f.message);
+        }
+    }
+
+    #[test]
+    fn valid_postgres_is_never_an_error() {
+        for sql in VALID {
+            let analysis = analyze(sql, &MigrationSettings::default(), &Config::default(), None);
+            let errors: Vec<_> = analysis.findings.iter().filter(|f| f.severity == Severity::Error).collect();
+            assert!(errors.is_empty(), "{sql}: {errors:?}");
+        }
+    }
 }

@@ -4,9 +4,12 @@ pub mod facts;
 pub mod lexer;
 pub mod locks;
 mod parse;
+mod pg_grammar;
 pub mod quote;
 pub mod recognize;
 pub mod split;
+#[cfg(test)]
+pub(crate) mod syntax_cases;
 
 use std::hash::{Hash, Hasher};
 use std::ops::Range;

@@ -5,6 +5,7 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
 use super::facts::{DropIndex, StatementFacts, StatementKind};
 use super::lexer::{self, LexError, Tok};
+use super::pg_grammar::{self, Verdict};
 use super::recognize::recognize;
 use super::Dialect;
 
@@ -78,16 +79,23 @@ const POSTGRES_COMMANDS: &[&str] = &[
     "UNLOCK",
 ];
 
-/// What sqlparser made of the statement.
+/// Commands that start a line after a statement whose `;` was forgotten.
+const STARTERS: &[&str] =
+    &["ALTER", "CREATE", "DROP", "INSERT", "UPDATE", "DELETE", "SELECT", "GRANT", "REVOKE", "COMMENT", "TRUNCATE"];
+
+/// The verdict on one statement, and what sqlparser made of it.
 #[derive(Debug, Clone)]
 pub enum ParseOutcome {
     /// sqlparser read it. The AST itself is not kept: rules work on the facts, and keeping every
     /// statement's tree of a 10,000-migration workspace would cost more memory than it is worth.
     Parsed,
-    /// sqlparser rejected text that looks like valid SQL of this dialect: a parser limitation.
-    /// The facts still come from the tokens.
+    /// Valid SQL that sqlparser cannot read: a parser limitation; the facts still come from the
+    /// tokens. For PostgreSQL, PostgreSQL's own parser accepted it; for the other dialects this is
+    /// a judgement on the tokens (a known command, balanced brackets, no stray characters).
     Unsupported { message: String, offset: u32 },
-    /// A real syntax error: unterminated literal, garbage, unknown command, unbalanced brackets.
+    /// A real syntax error: for PostgreSQL, PostgreSQL's own parser rejects the statement; for the
+    /// other dialects, an unterminated literal, garbage, unknown command, unbalanced brackets.
+    /// The message is complete (the rule shows it as it is).
     Invalid { message: String, offset: u32 },
 }
 
@@ -114,12 +122,21 @@ impl ParsedStatement {
         let base_loc = tokens.first().map(|t| t.loc.start).unwrap_or(Location { line: 1, column: 1 });
         lexer::rebase(&mut tokens, base, base_loc);
         let facts = recognize(&tokens);
-        let outcome = match lex_error {
-            Some(err) => ParseOutcome::Invalid {
-                message: format!("the tokenizer stopped here: {}", strip_location(&err.message)),
-                offset: err.offset.saturating_sub(base) as u32,
+        let lex_failure = lex_error.map(|err| SqlparserFailure {
+            message: format!("the tokenizer stopped here: {}", strip_location(&err.message)),
+            offset: err.offset.saturating_sub(base) as u32,
+        });
+        let outcome = match dialect {
+            Dialect::Postgres => postgres_outcome(text, tokens, &facts, lex_failure),
+            Dialect::Mysql | Dialect::Sqlite => match lex_failure {
+                Some(SqlparserFailure { message, offset }) => {
+                    ParseOutcome::Invalid { message: format!("syntax error: {message}"), offset }
+                }
+                None => match parse_tokens(dialect, tokens, &facts) {
+                    Ok(()) => ParseOutcome::Parsed,
+                    Err(err) => classify_failure(dialect, text, &facts, err),
+                },
             },
-            None => parse_tokens(dialect, text, tokens, &facts),
         };
         ParsedStatement { text: text.into(), key, dialect, outcome, facts }
     }
@@ -137,11 +154,115 @@ impl ParsedStatement {
     }
 }
 
-/// Hands the tokens to sqlparser (moved, not copied). A failure, rare, is judged on the
-/// statement's tokens read again from its text.
-fn parse_tokens(dialect: Dialect, text: &str, tokens: Vec<Tok>, facts: &StatementFacts) -> ParseOutcome {
+/// Why sqlparser's tokenizer or parser stopped, and where (relative to the statement).
+struct SqlparserFailure {
+    message: String,
+    offset: u32,
+}
+
+/// PostgreSQL's own parser decides valid or invalid; sqlparser only decides whether the
+/// statement is `Parsed` or read from its tokens (`Unsupported`).
+fn postgres_outcome(
+    text: &str,
+    tokens: Vec<Tok>,
+    facts: &StatementFacts,
+    lex_failure: Option<SqlparserFailure>,
+) -> ParseOutcome {
+    let sqlparser_verdict = |tokens: Vec<Tok>| match lex_failure {
+        Some(SqlparserFailure { message, offset }) => ParseOutcome::Unsupported { message, offset },
+        None => match parse_tokens(Dialect::Postgres, tokens, facts) {
+            Ok(()) => ParseOutcome::Parsed,
+            Err(err) => {
+                let (SqlparserFailure { message, offset }, _) = sqlparser_failure(Dialect::Postgres, text, err);
+                ParseOutcome::Unsupported { message, offset }
+            }
+        },
+    };
+    match pg_grammar::judge(text) {
+        Verdict::Accepted => sqlparser_verdict(tokens),
+        Verdict::Rejected { message, offset } => {
+            // Placeholders become names of the same length: PostgreSQL's offsets still match `text`.
+            match runner_placeholders(text).map(|t| pg_grammar::judge(&t)) {
+                Some(Verdict::Accepted) => ParseOutcome::Unsupported {
+                    message: "`${…}` placeholders, which the migration runner (Flyway) substitutes before \
+                              PostgreSQL reads the statement; PostgreSQL's parser accepts it with each one read as a name"
+                        .into(),
+                    offset: text.find("${").unwrap_or(0) as u32,
+                },
+                Some(Verdict::Rejected { message, offset }) => rejected(text, message, offset),
+                _ => rejected(text, message, offset),
+            }
+        }
+        Verdict::Unjudged { message } => match sqlparser_verdict(tokens) {
+            ParseOutcome::Parsed => ParseOutcome::Parsed,
+            _ => ParseOutcome::Unsupported {
+                message: format!("PostgreSQL's parser could not finish here: {message}"),
+                offset: 0,
+            },
+        },
+    }
+}
+
+/// `text` with each Flyway placeholder `${name}` replaced by a name of the same length, if it
+/// holds one. A placeholder is never valid PostgreSQL: `$` starts only parameters and dollar quotes.
+fn runner_placeholders(text: &str) -> Option<String> {
+    if !text.contains("${") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let name_len =
+            after.find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | ':'))).unwrap_or(after.len());
+        if after[name_len..].starts_with('}') && name_len > 0 {
+            // `$`, `{`, the name and `}`, all ASCII-sized except the name: keep its byte length.
+            out.push_str(&"_".repeat(name_len + 3));
+            rest = &after[name_len + 1..];
+        } else {
+            out.push_str("${");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// PostgreSQL rejected the statement at `offset`: its message, and what it most likely means when
+/// that can be told for certain.
+fn rejected(text: &str, message: String, offset: usize) -> ParseOutcome {
+    // PostgreSQL quotes the rest of the input after an unterminated literal: one line of it is enough.
+    let message = match message.split_once('\n') {
+        Some((first, _)) => format!("{first}…\""),
+        None => message,
+    };
+    let at = &text[offset.min(text.len())..];
+    let message = if at.starts_with('{') || at.starts_with('}') {
+        format!("{message}: `{{` and `}}` are not PostgreSQL syntax (an unrendered template?)")
+    } else if let Some(command) = missing_semicolon_before(text, offset) {
+        format!("{message}: `;` missing before this `{command}`, so it is read as part of the statement above")
+    } else {
+        message
+    };
+    ParseOutcome::Invalid { message, offset: offset as u32 }
+}
+
+/// The command keyword at `offset`, if it starts a line and the text before it is a complete
+/// statement for PostgreSQL: two statements with no `;` between them.
+fn missing_semicolon_before(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let word: String = text[offset..].chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let upper = word.to_ascii_uppercase();
+    let line_start = before.trim_end_matches([' ', '\t', '\r']).ends_with('\n');
+    let complete = || !before.trim().is_empty() && pg_grammar::judge(before) == Verdict::Accepted;
+    (STARTERS.contains(&upper.as_str()) && line_start && complete()).then_some(upper)
+}
+
+/// Hands the tokens to sqlparser (moved, not copied).
+fn parse_tokens(dialect: Dialect, tokens: Vec<Tok>, facts: &StatementFacts) -> Result<(), ParserError> {
     if matches!(facts.kind, StatementKind::Empty) || is_do_block(dialect, &tokens) {
-        return ParseOutcome::Parsed;
+        return Ok(());
     }
     // sqlparser lacks `DROP INDEX CONCURRENTLY`: the statement is read again without the
     // keyword, so that the concurrent drop (what `drop-index-blocking` asks for) is not flagged.
@@ -158,18 +279,30 @@ fn parse_tokens(dialect: Dialect, text: &str, tokens: Vec<Tok>, facts: &Statemen
             .with_recursion_limit(RECURSION_LIMIT)
             .with_tokens_with_locations(with_spans)
             .parse_statements()
+            .map(drop)
     };
-    let result = parse(tokens);
-    let retried = result.is_err() && without_concurrently.is_some_and(|t| parse(t).is_ok());
-    match result {
-        _ if retried => ParseOutcome::Parsed,
-        Ok(_) => ParseOutcome::Parsed,
-        Err(err) => {
-            let lexed = lexer::tokenize(dialect.sqlparser(), text);
-            let tokens: Vec<Tok> = lexed.tokens.into_iter().filter(|t| !t.is_trivia()).collect();
-            classify_failure(dialect, text, &tokens, facts, err)
-        }
+    match parse(tokens) {
+        Err(_) if without_concurrently.is_some_and(|t| parse(t).is_ok()) => Ok(()),
+        result => result,
     }
+}
+
+/// sqlparser's message and the offset it points at, from the statement's tokens read again
+/// (a failure is rare: the tokens were moved into the parser).
+fn sqlparser_failure(dialect: Dialect, text: &str, err: ParserError) -> (SqlparserFailure, Vec<Tok>) {
+    let lexed = lexer::tokenize(dialect.sqlparser(), text);
+    let tokens: Vec<Tok> = lexed.tokens.into_iter().filter(|t| !t.is_trivia()).collect();
+    let (message, loc) = match &err {
+        ParserError::RecursionLimitExceeded => {
+            (format!("the statement nests deeper than safemig's parser follows ({RECURSION_LIMIT} levels)"), None)
+        }
+        ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
+            let (msg, loc) = split_location(m);
+            (msg.to_string(), loc)
+        }
+    };
+    let offset = loc.and_then(|l| offset_of_location(&tokens, l)).unwrap_or(0);
+    (SqlparserFailure { message, offset }, tokens)
 }
 
 /// `DO [LANGUAGE name] 'body' [LANGUAGE name]` (PostgreSQL), which sqlparser does not know:
@@ -196,35 +329,22 @@ fn is_do_block(dialect: Dialect, tokens: &[Tok]) -> bool {
     }
 }
 
-fn classify_failure(
-    dialect: Dialect,
-    text: &str,
-    tokens: &[Tok],
-    facts: &StatementFacts,
-    err: ParserError,
-) -> ParseOutcome {
-    let (message, loc) = match &err {
-        ParserError::RecursionLimitExceeded => {
-            (format!("the statement nests deeper than safemig's parser follows ({RECURSION_LIMIT} levels)"), None)
-        }
-        ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
-            let (msg, loc) = split_location(m);
-            (msg.to_string(), loc)
-        }
-    };
-    let offset = loc.and_then(|l| offset_of_location(tokens, l)).unwrap_or(0);
-    if let Some(command) = missing_semicolon_before(text, tokens, &message, offset) {
+/// For the dialects without their own parser here (MySQL, SQLite): whether sqlparser's failure
+/// is a real syntax error, judged on the tokens, or a parser limitation.
+fn classify_failure(dialect: Dialect, text: &str, facts: &StatementFacts, err: ParserError) -> ParseOutcome {
+    let (SqlparserFailure { message, offset }, tokens) = sqlparser_failure(dialect, text, err);
+    if let Some(command) = semicolon_missing_by_tokens(text, &tokens, &message, offset) {
         return ParseOutcome::Invalid {
             message: format!(
-                "missing `;` before this `{command}`: it is read as part of the statement above ({message})"
+                "syntax error: missing `;` before this `{command}`: it is read as part of the statement above ({message})"
             ),
             offset,
         };
     }
-    if let Some(problem) = structural_problem(dialect, tokens, facts) {
+    if let Some(problem) = structural_problem(dialect, &tokens, facts) {
         return ParseOutcome::Invalid {
-            message: format!("{problem} ({message})"),
-            offset: problem_offset(tokens).unwrap_or(offset),
+            message: format!("syntax error: {problem} ({message})"),
+            offset: problem_offset(&tokens).unwrap_or(offset),
         };
     }
     ParseOutcome::Unsupported { message, offset }
@@ -232,9 +352,7 @@ fn classify_failure(
 
 /// The parser considered the statement complete and then met a command keyword at the start of a
 /// line: two statements with no `;` between them.
-fn missing_semicolon_before(text: &str, tokens: &[Tok], message: &str, offset: u32) -> Option<String> {
-    const STARTERS: &[&str] =
-        &["ALTER", "CREATE", "DROP", "INSERT", "UPDATE", "DELETE", "SELECT", "GRANT", "REVOKE", "COMMENT", "TRUNCATE"];
+fn semicolon_missing_by_tokens(text: &str, tokens: &[Tok], message: &str, offset: u32) -> Option<String> {
     if !message.starts_with("Expected: end of statement") {
         return None;
     }
@@ -309,6 +427,7 @@ fn offset_of_location(tokens: &[Tok], loc: Location) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    use crate::sql::syntax_cases::{TYPOS, VALID};
     use crate::sql::{Dialect, ParseOutcome, SqlFile};
 
     fn outcomes(sql: &str) -> Vec<ParseOutcome> {
@@ -356,6 +475,58 @@ mod tests {
             let o = outcomes(sql);
             assert!(matches!(o[0], ParseOutcome::Invalid { .. }), "{sql}: {o:?}");
         }
+    }
+
+    #[test]
+    fn typos_are_invalid_at_the_token_postgres_stops_at() {
+        for (sql, tail) in TYPOS {
+            let o = outcomes(sql);
+            let ParseOutcome::Invalid { message, offset } = &o[0] else { panic!("{sql}: {o:?}") };
+            assert!(sql.ends_with(tail));
+            assert_eq!(*offset as usize, sql.len() - tail.len(), "{sql}: {message}");
+            assert!(message.starts_with("syntax error at"), "{sql}: {message}");
+        }
+    }
+
+    #[test]
+    fn valid_postgres_is_never_invalid() {
+        for sql in VALID {
+            let o = outcomes(sql);
+            assert!(matches!(o[0], ParseOutcome::Parsed | ParseOutcome::Unsupported { .. }), "{sql}: {o:?}");
+        }
+    }
+
+    fn invalid(sql: &str) -> (String, usize) {
+        match &outcomes(sql)[0] {
+            ParseOutcome::Invalid { message, offset } => (message.clone(), *offset as usize),
+            o => panic!("{sql}: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn a_forgotten_semicolon_is_named_only_when_the_text_above_is_complete() {
+        let sql = "ALTER TABLE a DROP CONSTRAINT a_pkey\nALTER TABLE a ALTER COLUMN d TYPE timestamp;";
+        let (message, offset) = invalid(sql);
+        assert_eq!(offset, sql.rfind("ALTER TABLE").unwrap());
+        assert!(message.contains("`;` missing before this `ALTER`"), "{message}");
+        // The text above is not a statement of its own: no `;` would help.
+        let sql = "CREATE TABLE a (\nALTER TABLE a ADD COLUMN b int;";
+        let (message, _) = invalid(sql);
+        assert!(!message.contains("missing"), "{message}");
+    }
+
+    #[test]
+    fn flyway_placeholders_are_substituted_not_errors() {
+        let o = outcomes("CREATE TABLE ${schema}.users (id int, owner ${owner_type});");
+        assert!(
+            matches!(&o[0], ParseOutcome::Unsupported { message, .. } if message.contains("placeholders")),
+            "{o:?}"
+        );
+        // A real error next to a placeholder is still reported, where it is.
+        let sql = "CREATE TABLE ${schema}.users (id int DEFUALT 0);";
+        assert_eq!(invalid(sql).1, sql.find("DEFUALT").unwrap());
+        // `${` with no closing brace is no placeholder.
+        assert!(invalid("SELECT ${schema;").0.starts_with("syntax error"));
     }
 
     #[test]
