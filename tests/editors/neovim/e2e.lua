@@ -3,7 +3,7 @@
 -- Run by tests/editors/neovim/run, one Neovim process per case:
 --   nvim --headless -u NONE -i NONE -n -c 'luafile tests/editors/neovim/e2e.lua'
 -- with these environment variables:
---   SAFEMIG_E2E_CASE     project | single-file | single-file-no-root | lsp-config | lsp-config-single-file
+--   SAFEMIG_E2E_CASE     project | new-file | single-file | single-file-no-root | lsp-config | lsp-config-single-file
 --   SAFEMIG_E2E_FILE     the .sql file to open
 --   SAFEMIG_E2E_ROOT     the root directory the client must end up with ('' = no root)
 --   SAFEMIG_E2E_OUT      where to write the JSON result
@@ -325,18 +325,24 @@ local function project(client, buf)
   for _, d in ipairs(vim.diagnostic.get(buf, { lnum = 1 })) do
     table.insert(context_diags, to_lsp(d))
   end
-  local actions = request(client, buf, 'textDocument/codeAction', {
-    textDocument = { uri = uri },
-    range = { start = { line = 1, character = 0 }, ['end'] = { line = 1, character = #line2 } },
-    context = { diagnostics = context_diags },
-  }) or {}
+  -- Asked until the workspace's first analysis is in: before it, the server offers nothing.
+  local actions, fix = {}, nil
+  wait(TIMEOUT, function()
+    actions = request(client, buf, 'textDocument/codeAction', {
+      textDocument = { uri = uri },
+      range = { start = { line = 1, character = 0 }, ['end'] = { line = 1, character = #line2 } },
+      context = { diagnostics = context_diags },
+    }) or {}
+    for _, a in ipairs(actions) do
+      if not fix and a.kind == 'quickfix' and type(a.title) == 'string' and a.title:sub(1, #FIX_PREFIX) == FIX_PREFIX then
+        fix = a
+      end
+    end
+    return fix ~= nil
+  end)
   result.code_actions = {}
-  local fix
   for _, a in ipairs(actions) do
     table.insert(result.code_actions, { title = a.title, kind = a.kind or vim.NIL })
-    if not fix and a.kind == 'quickfix' and type(a.title) == 'string' and a.title:sub(1, #FIX_PREFIX) == FIX_PREFIX then
-      fix = a
-    end
   end
   local titles = {}
   for _, a in ipairs(result.code_actions) do
@@ -378,6 +384,64 @@ local function project(client, buf)
   check('create-index-blocking gone after the fix', gone, 'still there: {' .. keys(diagnostics(buf)) .. '}')
 end
 
+-- A fix that writes a new migration (golang-migrate: the concurrent build in a file of its own),
+-- in a Neovim that announces no `documentChanges`: the server writes the file and sends the
+-- buffer's edit through workspace/applyEdit.
+local NEW_FILE_FIX = 'Use CREATE INDEX CONCURRENTLY'
+local function new_file(client, buf)
+  local arrived = wait(TIMEOUT, function()
+    return has(diagnostics(buf), 'create-index-blocking', 1)
+  end)
+  check('create-index-blocking on line 1', arrived, '{' .. keys(diagnostics(buf)) .. '}')
+  local caps = (vim.lsp.protocol.make_client_capabilities().workspace or {}).workspaceEdit or {}
+  result.client_document_changes = caps.documentChanges or false
+  local uri = vim.uri_from_bufnr(buf)
+  local line1 = vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1]
+  local context_diags = {}
+  for _, d in ipairs(vim.diagnostic.get(buf, { lnum = 0 })) do
+    table.insert(context_diags, to_lsp(d))
+  end
+  -- Asked until the workspace's analysis is in (before it, nothing is offered).
+  local fix
+  wait(TIMEOUT, function()
+    local actions = request(client, buf, 'textDocument/codeAction', {
+      textDocument = { uri = uri },
+      range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = #line1 } },
+      context = { diagnostics = context_diags },
+    }) or {}
+    for _, a in ipairs(actions) do
+      if type(a.title) == 'string' and a.title:sub(1, #NEW_FILE_FIX) == NEW_FILE_FIX and a.title:find('new migration', 1, true) then
+        fix = a
+      end
+    end
+    return fix ~= nil
+  end)
+  check('a fix that writes a new migration is offered', fix ~= nil, 'none offered')
+  result.fix_title = fix.title
+  result.fix_by = fix.edit and 'edit' or 'command'
+  if fix.edit then
+    vim.lsp.util.apply_workspace_edit(fix.edit, client.offset_encoding)
+  else
+    local cmd = type(fix.command) == 'table' and fix.command or fix
+    request(client, buf, 'workspace/executeCommand', { command = cmd.command, arguments = cmd.arguments })
+  end
+  local dir = vim.fn.fnamemodify(FILE, ':p:h')
+  local created
+  local done = wait(TIMEOUT, function()
+    for _, name in ipairs(vim.fn.readdir(dir)) do
+      if name:find('^000003_') and name:find('%.up%.sql$') then
+        created = dir .. '/' .. name
+      end
+    end
+    return created ~= nil and not table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n'):find('CREATE INDEX', 1, true)
+  end)
+  check('the new migration exists and the statement left the buffer', done, 'created: ' .. tostring(created)
+    .. '; buffer: ' .. table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), ' | '))
+  local text = table.concat(vim.fn.readfile(created), '\n')
+  result.created = text
+  check('the new migration builds the index concurrently', text:find('CREATE INDEX CONCURRENTLY users_email_idx ON users (email);', 1, true) ~= nil, text)
+end
+
 local function single_file(buf)
   local seen = ''
   local arrived = wait(TIMEOUT, function()
@@ -401,6 +465,7 @@ end
 
 local MODES = {
   ['project'] = HAS_011 and 'vim.lsp.start' or 'start_client',
+  ['new-file'] = HAS_011 and 'vim.lsp.start' or 'start_client',
   ['single-file'] = HAS_011 and 'vim.lsp.start' or 'start_client',
   ['single-file-no-root'] = HAS_011 and 'vim.lsp.start-no-root' or 'start_client',
   ['lsp-config'] = 'vim.lsp.config',
@@ -413,7 +478,7 @@ local function main()
   if CASE:find('^lsp%-config') then
     check('Neovim 0.11+ for vim.lsp.config', vim.lsp.config ~= nil and vim.lsp.enable ~= nil, result.nvim)
   end
-  if CASE ~= 'project' and CASE ~= 'lsp-config' then
+  if CASE ~= 'project' and CASE ~= 'lsp-config' and CASE ~= 'new-file' then
     no_root_marker_above(FILE)
   end
   -- Capture what the server says to the user, instead of Neovim printing it.
@@ -428,6 +493,8 @@ local function main()
   local client = attach(buf)
   if CASE == 'project' then
     project(client, buf)
+  elseif CASE == 'new-file' then
+    new_file(client, buf)
   elseif CASE == 'lsp-config' then
     diagnostics_0003(buf)
   else
