@@ -222,6 +222,29 @@ fn live_facts_ledger_drift_and_losing_the_database() {
         .unwrap_or_default()
         .to_string();
     assert!(message.contains("47"), "{message}");
+    // The message says to repair the data first, and lists the rows with a query that runs.
+    let query = message
+        .split("the rows: `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("a listing query in: {message}"));
+    assert!(message.contains("repair the data first"), "{message}");
+    let listed = db.sync().query(query.trim_end_matches(';'), &[]).expect("the listing query runs").len();
+    assert_eq!(listed, 47, "{query}");
+    // No fix hides the failure: moving the VALIDATE into a migration of its own would leave it
+    // failing in production with nothing reporting it, so that fix is not offered.
+    let all = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(3)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
+                   "context": {"diagnostics": []}}),
+        )
+        .expect("codeAction answers");
+    let moved: Vec<&Value> = all
+        .as_array()
+        .map(|a| a.iter().filter(|a| a["diagnostics"][0]["code"] == "validate-in-same-transaction").collect())
+        .unwrap_or_default();
+    assert!(moved.is_empty(), "{moved:#?}");
 
     // The database goes away mid-session: the status says so once, hovers fall back to the
     // replayed schema, and every request still answers.

@@ -4,7 +4,7 @@
 //!
 //! 1. **Shipped and applied migrations are read-only.** A fix may not edit, rename or
 //!    reconfigure a migration that is present at the shipped ref or that the dev database's
-//!    ledger records (applied, baseline or failed). The one exception is putting back exactly
+//!    ledger records as applied (or covered by its baseline). The one exception is putting back exactly
 //!    the text that shipped or ran (the history fixes' revert): after it, the file has no
 //!    `shipped-migration-edited` / `applied-migration-edited` finding left.
 //! 2. **A fix never adds a finding.** Findings are counted per rule and per file before and
@@ -47,6 +47,10 @@ pub enum Rejected {
     AddsFinding { path: PathBuf, rule: &'static str, message: String },
     /// The fixed rule does not fire less (only checked where progress is required).
     NoProgress,
+    /// The set analysed with the fix applied no longer shows a failure the database's rows or
+    /// schema guarantee (`existing-rows-violate`, `migration-will-fail`): the fix would move the
+    /// failing statement where nothing checks it, not make it pass.
+    HidesFailure { rule: &'static str },
     /// The fix's edits cannot be applied (a range outside the file, a file that cannot be read).
     Unappliable(String),
 }
@@ -59,6 +63,9 @@ impl fmt::Display for Rejected {
                 write!(f, "it would add `{rule}` in {}: {message}", path.display())
             }
             Rejected::NoProgress => write!(f, "the finding would remain"),
+            Rejected::HidesFailure { rule } => {
+                write!(f, "it would hide `{rule}`: the statement still fails on this database; repair the data first")
+            }
             Rejected::Unappliable(why) => write!(f, "it cannot be applied: {why}"),
         }
     }
@@ -139,7 +146,17 @@ impl<'a> Verifier<'a> {
         }
         let unit = |p: &Path| plan.unit(&self.path, p);
         let before = counts(self.baseline.files.iter().map(|(p, f)| (unit(p), &f.analysis.findings)));
-        let now = counts(after.files.iter().map(|(p, f)| (unit(p), &f.analysis.findings)));
+        // A recovery migration takes the place of the failed one (the ledger command marks that
+        // resolved, and its statements never run again): what the failed file still reports
+        // counts once, in the recovery.
+        let replaced = RECOVERY_RULES.contains(&fix.rule);
+        let now = counts(
+            after
+                .files
+                .iter()
+                .filter(|(p, _)| !(replaced && **p == self.path))
+                .map(|(p, f)| (unit(p), &f.analysis.findings)),
+        );
         for ((unit, rule), n) in &now {
             if *n > before.get(&(unit.clone(), *rule)).copied().unwrap_or(0) {
                 let (path, message) = after
@@ -151,6 +168,16 @@ impl<'a> Verifier<'a> {
                     .map(|(p, x)| (p.clone(), x.message.clone()))
                     .unwrap_or_else(|| (unit.clone(), String::new()));
                 return Err(Rejected::AddsFinding { path, rule, message });
+            }
+        }
+        // 4. A failure the database guarantees stays in sight wherever the fix moved its
+        //    statement (a VALIDATE in a new migration is probed like the CHECK it came from).
+        //    (Every file counts here, a failed one a recovery replaces too: it still shows it.)
+        let everywhere = counts(after.files.iter().map(|(p, f)| (unit(p), &f.analysis.findings)));
+        for rule in FAILURES_FROM_THE_DATABASE {
+            let total = |c: &Counts| c.iter().filter(|((_, r), _)| *r == rule).map(|(_, n)| n).sum::<usize>();
+            if total(&everywhere) < total(&before) {
+                return Err(Rejected::HidesFailure { rule });
             }
         }
         if progress {
@@ -170,10 +197,8 @@ impl<'a> Verifier<'a> {
             Some(ledger) => {
                 let mut ran = vec![false; set.migrations.len()];
                 for status in ledger::statuses(set, ledger) {
-                    let recorded = matches!(
-                        status.state,
-                        MigrationState::Applied { .. } | MigrationState::Baseline | MigrationState::Failed { .. }
-                    );
+                    // A failed migration is not applied: its runner has it fixed and run again.
+                    let recorded = matches!(status.state, MigrationState::Applied { .. } | MigrationState::Baseline);
                     if let (true, Some(slot)) = (recorded, status.migration.and_then(|m| ran.get_mut(m))) {
                         *slot = true;
                     }
@@ -226,15 +251,28 @@ pub fn check_standalone(
 
 type Counts = BTreeMap<(PathBuf, &'static str), usize>;
 
+/// The findings whose fix is a recovery migration that replaces the file.
+const RECOVERY_RULES: [&str; 2] = ["migration-failed", "migration-partially-applied"];
+
+/// Findings that say the database itself will make a statement fail: no rewrite of the SQL can
+/// make them go away, only repairing the data (or the database) can.
+const FAILURES_FROM_THE_DATABASE: [&str; 2] = ["existing-rows-violate", "migration-will-fail"];
+
 fn counts<'f>(files: impl Iterator<Item = (PathBuf, &'f Vec<Finding>)>) -> Counts {
     let mut out = Counts::new();
     for (unit, findings) in files {
         for f in findings {
-            *out.entry((unit.clone(), f.rule)).or_default() += 1;
+            // A finding about the set as a whole sits on whichever migration is last: a new
+            // last migration takes it over, which adds nothing.
+            let unit = if SET_LEVEL_RULES.contains(&f.rule) { PathBuf::new() } else { unit.clone() };
+            *out.entry((unit, f.rule)).or_default() += 1;
         }
     }
     out
 }
+
+/// Rules that report on the set's last migration what belongs to no migration.
+const SET_LEVEL_RULES: [&str; 3] = ["schema-drift", "applied-migration-missing", "shipped-migration-removed"];
 
 /// How a fix changes an existing file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -585,7 +585,7 @@ fn closing(toks: &[Tok], open: usize) -> Option<usize> {
 
 /// `(expr)` of `[CONSTRAINT name] CHECK (expr) …`, parentheses included; also reads
 /// `pg_get_constraintdef`'s `CHECK ((expr)) NOT VALID`.
-fn check_expression(clause: &str) -> Option<String> {
+pub(crate) fn check_expression(clause: &str) -> Option<String> {
     let toks = tokens(clause);
     let at = toks.iter().position(|t| is_word(t, "CHECK"))?;
     let open = at + 1;

@@ -74,7 +74,14 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         else {
             continue;
         };
-        out.report_at(Severity::Error, target.span, message(target, *count, *lower_bound, example.as_deref()));
+        let mut text = message(target, *count, *lower_bound, example.as_deref());
+        // Moving the statement (NOT VALID, a later VALIDATE, a new migration) does not make it
+        // pass: the rows have to change first.
+        text.push_str("; repair the data first");
+        if let Some(query) = listing(target) {
+            text.push_str(&format!(" — the rows: {query}"));
+        }
+        out.report_at(Severity::Error, target.span, text);
     }
 }
 
@@ -125,6 +132,51 @@ fn message(target: &ProbeTarget, count: u64, lower_bound: bool, example: Option<
             violate(count, lower_bound)
         ),
     }
+}
+
+/// The query that lists the rows in the way (at most 100), as the user can run it.
+fn listing(target: &ProbeTarget) -> Option<String> {
+    use crate::sql::quote::ident;
+    let table = target.table.sql();
+    let cols = |columns: &[String]| columns.iter().map(|c| ident(c)).collect::<Vec<_>>();
+    let query = match &target.check {
+        ProbeCheck::Nulls { columns } => {
+            let nulls: Vec<String> = cols(columns).iter().map(|c| format!("{c} IS NULL")).collect();
+            format!("SELECT * FROM {table} WHERE {} LIMIT 100;", nulls.join(" OR "))
+        }
+        ProbeCheck::NewColumn { .. } => format!("SELECT count(*) FROM {table};"),
+        ProbeCheck::Check { clause, .. } => {
+            format!("SELECT * FROM {table} WHERE NOT {} LIMIT 100;", crate::live::probe::check_expression(clause)?)
+        }
+        ProbeCheck::Duplicates { columns, .. } => {
+            let key = cols(columns).join(", ");
+            let present: Vec<String> = cols(columns).iter().map(|c| format!("{c} IS NOT NULL")).collect();
+            format!(
+                "SELECT {key}, count(*) FROM {table} WHERE {} GROUP BY {key} HAVING count(*) > 1 LIMIT 100;",
+                present.join(" AND ")
+            )
+        }
+        ProbeCheck::Orphans { columns, table: parent, ref_columns, .. } if !ref_columns.is_empty() => {
+            let pairs: Vec<String> = cols(columns)
+                .iter()
+                .zip(cols(ref_columns))
+                .map(|(c, r)| format!("p.{r} = c.{c}"))
+                .collect();
+            let present: Vec<String> = cols(columns).iter().map(|c| format!("c.{c} IS NOT NULL")).collect();
+            format!(
+                "SELECT c.* FROM {table} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {}) LIMIT 100;",
+                present.join(" AND "),
+                parent.sql(),
+                pairs.join(" AND ")
+            )
+        }
+        ProbeCheck::Validate { constraint } => format!(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = {} (then SELECT the rows of {table} for which it is false)",
+            crate::sql::quote::literal(constraint)
+        ),
+        ProbeCheck::Orphans { .. } | ProbeCheck::UniqueIndex { .. } => return None,
+    };
+    Some(format!("`{query}`"))
 }
 
 fn violate(count: u64, lower_bound: bool) -> &'static str {
@@ -179,8 +231,27 @@ mod tests {
         assert_eq!(underlined, "CHECK");
         assert_eq!(
             message,
-            "47 existing rows of `orders` violate CHECK `orders_amount_positive` (e.g. id=1831): this migration will fail"
+            "47 existing rows of `orders` violate CHECK `orders_amount_positive` (e.g. id=1831): this migration will fail; \
+             repair the data first — the rows: `SELECT * FROM orders WHERE NOT (amount > 0) LIMIT 100;`"
         );
+    }
+
+    #[test]
+    fn the_rows_in_the_way_are_listed_with_quoted_names() {
+        let sql = "ALTER TABLE \"Order\" ADD CONSTRAINT \"Order_userId_fkey\" FOREIGN KEY (\"userId\") REFERENCES \"User\"(\"id\");\n\
+                   ALTER TABLE \"Order\" ALTER COLUMN \"note\" SET NOT NULL;";
+        let violation = || ProbeOutcome::Violations { count: 2, lower_bound: false, example: None };
+        let found = findings(sql, vec![violation(), violation()]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].2.ends_with(
+                "repair the data first — the rows: `SELECT c.* FROM \"Order\" c WHERE c.\"userId\" IS NOT NULL AND NOT EXISTS \
+                 (SELECT 1 FROM \"User\" p WHERE p.id = c.\"userId\") LIMIT 100;`"
+            ),
+            "{}",
+            found[0].2
+        );
+        assert!(found[1].2.ends_with("`SELECT * FROM \"Order\" WHERE note IS NULL LIMIT 100;`"), "{}", found[1].2);
     }
 
     #[test]
