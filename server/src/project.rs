@@ -252,11 +252,17 @@ impl Project {
         // 2. History findings across the sets (git, versions, ordering).
         let lookup = |path: &Path| parsed.get(path).cloned();
         let mut external: FxHashMap<PathBuf, Vec<Finding>> = FxHashMap::default();
-        for (path, finding) in history::findings(sets, self.git.as_ref(), &lookup) {
+        // Scoped to one set, only that set's history: what crosses sets is left to the whole
+        // analysis (a scoped one compares with another scoped one).
+        let history_sets = match only {
+            Some(o) => sets.get(o..=o).unwrap_or(&[]),
+            None => sets,
+        };
+        for (path, finding) in history::findings(history_sets, self.git.as_ref(), &lookup) {
             external.entry(path).or_default().push(finding);
         }
         if let Some(live) = live.as_deref() {
-            for (path, finding) in ledger_findings(sets, live, &lookup) {
+            for (path, finding) in ledger_findings(history_sets, live, &lookup) {
                 external.entry(path).or_default().push(finding);
             }
         }

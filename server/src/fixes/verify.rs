@@ -93,7 +93,9 @@ impl<'a> Verifier<'a> {
         path: &Path,
     ) -> Option<Verifier<'a>> {
         let (set, _) = project.locate(path)?;
-        let baseline = project.analyze_sets(&project.sets, Some(set), sources, previous, live.clone());
+        // The set on its own: nothing outside it changes with a fix to one of its files.
+        let one = std::slice::from_ref(project.sets.get(set)?);
+        let baseline = project.analyze_sets(one, Some(0), sources, previous, live.clone());
         baseline.files.get(path)?;
         Some(Verifier { project, sources, live, set, path: path.to_path_buf(), baseline })
     }
@@ -126,9 +128,10 @@ impl<'a> Verifier<'a> {
             }
         }
         // 2. The set as the fix leaves it, analysed again.
-        let sets = plan.sets(&self.project.sets, self.set);
+        let set_after = plan.set_after(set);
         let overlay = Overlay { base: self.sources, plan: &plan };
-        let after = self.project.analyze_sets(&sets, Some(self.set), &overlay, Some(&self.baseline), self.live.clone());
+        let one = std::slice::from_ref(&*set_after);
+        let after = self.project.analyze_sets(one, Some(0), &overlay, Some(&self.baseline), self.live.clone());
         for (path, how) in plan.touched(&self.path) {
             if how != Touch::Text {
                 continue;
@@ -382,15 +385,13 @@ impl Plan {
         }
     }
 
-    /// The migration sets as they are after the fix: set `si` listed again with the files the
-    /// fix creates and renames.
-    fn sets(&self, sets: &[MigrationSet], si: usize) -> Vec<MigrationSet> {
-        let mut out = sets.to_vec();
+    /// The set as it is after the fix: listed again with the files the fix creates and renames.
+    fn set_after<'s>(&self, set: &'s MigrationSet) -> std::borrow::Cow<'s, MigrationSet> {
+        use std::borrow::Cow;
         if self.created.is_empty() && self.renames.is_empty() {
-            return out;
+            return Cow::Borrowed(set);
         }
-        let set = &sets[si];
-        let Ok(listing) = Listing::read(&set.dir) else { return out };
+        let Ok(listing) = Listing::read(&set.dir) else { return Cow::Borrowed(set) };
         let mut files = listing.files.clone();
         let mut subdirs = listing.subdirs.clone();
         let name_in = |p: &Path| -> Option<(Option<String>, String)> {
@@ -445,8 +446,7 @@ impl Plan {
         // The transaction facts `collect` read from disk are recomputed from the texts when the
         // files are analysed.
         let migrations = fw.collect(&listing, set.dialect, &mut problems);
-        out[si] = MigrationSet { migrations, ..set.clone() };
-        out
+        Cow::Owned(MigrationSet { migrations, dir: set.dir.clone(), framework: set.framework, dialect: set.dialect })
     }
 }
 
