@@ -259,3 +259,36 @@ fn a_client_without_document_changes_gets_new_migrations_through_the_server() {
         client.shutdown_and_exit();
     }
 }
+
+/// A plain numbered `migrations/` directory gets the rename-column expand/contract fix just as
+/// the framework layouts do, whenever the replay knows the column.
+#[test]
+fn a_rename_in_a_plain_numbered_directory_gets_its_expand_fix() {
+    let dir = workspace(&[
+        (
+            "migrations/001_users.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text, created_at timestamptz);\n".into(),
+        ),
+        ("migrations/002_rename.sql", "ALTER TABLE users RENAME COLUMN name TO full_name;\n".into()),
+    ]);
+    let path = dir.path().join("migrations/002_rename.sql");
+    let uri = file_uri(&path);
+    let mut client = start_in(dir.path(), capabilities());
+    client.diagnostics_where(&uri, |p| p["version"].is_null() && !with_rule(p, "rename-column").is_empty());
+    client.open(&uri, 1, "ALTER TABLE users RENAME COLUMN name TO full_name;\n");
+    let published = client.diagnostics_where(&uri, |p| p["version"] == 1 && !with_rule(p, "rename-column").is_empty());
+    let finding = with_rule(&published, "rename-column")[0].clone();
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
+        )
+        .expect("codeAction answers");
+    assert!(
+        actions
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Expand/contract")))),
+        "{actions:#}"
+    );
+    client.shutdown_and_exit();
+}
