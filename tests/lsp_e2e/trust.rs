@@ -20,6 +20,16 @@ fn prisma() -> tempfile::TempDir {
     ])
 }
 
+/// The code actions for one published diagnostic, asked with it in the context.
+fn actions_for(client: &mut LspClient, uri: &str, finding: &Value) -> Value {
+    client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
+        )
+        .expect("codeAction answers")
+}
+
 fn capabilities() -> Value {
     json!({
         "general": {"positionEncodings": ["utf-8"]},
@@ -155,24 +165,14 @@ fn a_shipped_migration_is_offered_no_edit() {
     let published =
         client.diagnostics_where(&uri, |p| p["version"] == 1 && !with_rule(p, "lock-timeout-missing").is_empty());
     let finding = with_rule(&published, "lock-timeout-missing")[0].clone();
-    let actions = client
-        .request(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
-        )
-        .expect("codeAction answers");
+    let actions = actions_for(&mut client, &uri, &finding);
     assert_eq!(actions, json!([]), "a shipped migration gets no edit");
     let uri = new_uri;
     client.open(&uri, 1, new_text);
     let published =
         client.diagnostics_where(&uri, |p| p["version"] == 1 && !with_rule(p, "lock-timeout-missing").is_empty());
     let finding = with_rule(&published, "lock-timeout-missing")[0].clone();
-    let actions = client
-        .request(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
-        )
-        .expect("codeAction answers");
+    let actions = actions_for(&mut client, &uri, &finding);
     assert!(actions.as_array().is_some_and(|a| !a.is_empty()), "{actions:#}");
     client.shutdown_and_exit();
 }
@@ -204,12 +204,7 @@ fn a_client_without_document_changes_gets_new_migrations_through_the_server() {
         let published =
             client.diagnostics_where(&uri, |p| p["version"] == 1 && !with_rule(p, "create-index-blocking").is_empty());
         let finding = with_rule(&published, "create-index-blocking")[0].clone();
-        let actions = client
-            .request(
-                "textDocument/codeAction",
-                json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
-            )
-            .expect("codeAction answers");
+        let actions = actions_for(&mut client, &uri, &finding);
         let action = actions
             .as_array()
             .and_then(|a| a.iter().find(|a| a["title"].as_str().is_some_and(|t| t.contains("new migration"))))
@@ -278,12 +273,7 @@ fn a_rename_in_a_plain_numbered_directory_gets_its_expand_fix() {
     client.open(&uri, 1, "ALTER TABLE users RENAME COLUMN name TO full_name;\n");
     let published = client.diagnostics_where(&uri, |p| p["version"] == 1 && !with_rule(p, "rename-column").is_empty());
     let finding = with_rule(&published, "rename-column")[0].clone();
-    let actions = client
-        .request(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": uri}, "range": finding["range"], "context": {"diagnostics": [finding]}}),
-        )
-        .expect("codeAction answers");
+    let actions = actions_for(&mut client, &uri, &finding);
     assert!(
         actions
             .as_array()
