@@ -186,11 +186,11 @@ impl Project {
         settings.wraps_in_transaction |= mode.wraps && !opted_out;
         settings.implicit_transaction = mode.implicit_batch && !opted_out;
         settings.runner_opt_out = mode.how_to_opt_out;
-        // A separate down file undoes its up file.
-        settings.undoes = set
-            .migration_of(path)
-            .filter(|(_, m)| m.down.as_deref() == Some(path))
-            .and_then(|(_, m)| m.up.as_deref())
+        // A separate down file undoes its up file (the index lookup, not a scan of the set).
+        settings.undoes = workspace::set_of(std::slice::from_ref(set), path)
+            .and_then(|(_, mi)| set.migrations.get(mi))
+            .filter(|m| m.down.as_deref() == Some(path))
+            .and_then(|m| m.up.as_deref())
             .map(Arc::from);
         settings
     }
