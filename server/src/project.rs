@@ -378,6 +378,25 @@ impl Project {
                 _ => false,
             } && previous.is_some_and(|p| p.config.as_ref() == Some(&self.config));
             let unchanged = unchanged[si];
+            // The schemas from the first changed migration on, folded once in order (each a
+            // persistent value, but together they hold what a checkpoint every 16 migrations
+            // saves: past `FOLD_AT_ONCE` of them, each file folds from its checkpoint instead).
+            let folded = if replay.len().saturating_sub(unchanged) <= FOLD_AT_ONCE {
+                replay.befores_from(unchanged)
+            } else {
+                Vec::new()
+            };
+            let schema_at = |point: SchemaPoint| {
+                let i = match point {
+                    SchemaPoint::Before(i) => i,
+                    SchemaPoint::After(i) => i + 1,
+                    SchemaPoint::Final => return replay.final_schema().clone(),
+                };
+                match i.checked_sub(unchanged).and_then(|k| folded.get(k)) {
+                    Some(schema) => schema.clone(),
+                    None => point.of(replay),
+                }
+            };
             let analysed: Vec<(PathBuf, ProjectFile)> = jobs
                 .into_par_iter()
                 .filter_map(|(mi, path, point, extra)| {
@@ -402,7 +421,7 @@ impl Project {
                     let analysis = match reused {
                         Some(p) => Arc::clone(&p.analysis),
                         None => {
-                            let schema = point.of(replay);
+                            let schema = schema_at(point);
                             let view = LiveView { replayed: &schema, live: live.as_deref() };
                             let ext = extra.clone();
                             Arc::new(engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &view, ext))
@@ -544,6 +563,9 @@ impl Project {
         out
     }
 }
+
+/// How many schemas an analysis folds in one pass (see `analyze_sets`).
+const FOLD_AT_ONCE: usize = 512;
 
 /// The ledger rules' findings for the sets whose ledger the dev database holds.
 fn ledger_findings(

@@ -135,6 +135,23 @@ impl Replay {
         recent.insert(0, entry);
         Some(schema)
     }
+    /// The schemas before migrations `from..=len()` (the last one is the final schema), folded
+    /// once, in order: what analysing every file from `from` on needs, without folding each
+    /// one again from its checkpoint.
+    pub fn befores_from(&self, from: usize) -> Vec<Schema> {
+        if from > self.steps.len() {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(self.steps.len() - from + 1);
+        let mut schema = self.before(from);
+        for step in &self.steps[from..] {
+            out.push(schema.clone());
+            step.apply(&mut schema);
+        }
+        out.push(self.final_schema.clone());
+        out
+    }
+
     /// The schema after migration `i`: what the rules of its separate Down file see.
     pub fn after(&self, i: usize) -> Schema {
         self.before(i + 1)
