@@ -240,8 +240,8 @@ impl Inner {
             .await;
         };
         let renames = fix.edits.iter().any(|e| matches!(e, crate::fixes::FileEdit::Rename { .. }));
-        let saved = std::fs::read_to_string(path_of(&args.uri)).is_ok_and(|disk| disk == snapshot.text);
-        if renames && !saved {
+        let saved = || std::fs::read_to_string(path_of(&args.uri)).is_ok_and(|disk| disk == snapshot.text);
+        if renames && !saved() {
             return warn(format!("safemig: save {} first: `{}` renames it on disk", args.uri, args.title)).await;
         }
         let positions = snapshot.positions(self.encoding());
