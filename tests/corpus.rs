@@ -37,6 +37,31 @@ fn check_binary_reads_the_whole_corpus() {
     let statements: u64 = files.iter().map(|f| f["statements"].as_u64().unwrap_or(0)).sum();
     assert!(statements > 14_000, "the corpus has ~15k statements, got {statements}");
     assert!(json["diagnostics"].as_array().is_some_and(|d| !d.is_empty()));
+
+    // What a user sees: safemig's own choice of database, from the layout and the text. A
+    // ClickHouse migration is never read as PostgreSQL: it gets one note that it was not checked,
+    // and no error.
+    let dialect_of: std::collections::HashMap<std::path::PathBuf, String> =
+        corpus::load().into_iter().filter_map(|f| Some((f.path.canonicalize().ok()?, f.corpus_dialect))).collect();
+    let mut by_dialect: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut clickhouse_errors = Vec::new();
+    for d in json["diagnostics"].as_array().expect("diagnostics") {
+        let path = std::path::Path::new(d["path"].as_str().unwrap_or_default());
+        let dialect = path.canonicalize().ok().and_then(|p| dialect_of.get(&p).cloned()).unwrap_or_default();
+        if d["rule"] == "syntax-error" {
+            *by_dialect
+                .entry((dialect.clone(), d["severity"].as_str().unwrap_or_default().to_string()))
+                .or_default() += 1;
+        }
+        if dialect == "clickhouse" && d["severity"] == "error" {
+            clickhouse_errors.push(format!("{} {}", path.display(), d["message"]));
+        }
+    }
+    eprintln!("`safemig check` syntax-error findings by corpus dialect and severity: {by_dialect:?}");
+    assert!(clickhouse_errors.is_empty(), "errors on ClickHouse migrations:\n{}", clickhouse_errors.join("\n"));
+    let clickhouse_files = dialect_of.values().filter(|d| *d == "clickhouse").count();
+    let notes = by_dialect.get(&("clickhouse".to_string(), "info".to_string())).copied().unwrap_or(0);
+    assert_eq!(notes, clickhouse_files, "one not-checked note per ClickHouse file");
 }
 
 fn walk_sql(dir: &std::path::Path) -> usize {

@@ -420,6 +420,7 @@ impl Config {
             implicit_transaction: false,
             lock_timeout: self.lock_timeout.clone(),
             runner_opt_out: None,
+            renders_templates: false,
             undoes: None,
         }
     }

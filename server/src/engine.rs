@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::rules::context::NoSchema;
 use crate::rules::{self, suppression, Finding, MigrationContext, MigrationSettings, SchemaView, Severity};
+use crate::sql::sniff::{sniff, OtherDatabase, Sniff, Sniffed};
 use crate::sql::{Dialect, ParseOutcome, SqlFile};
 
 /// Largest file the language server analyses on every keystroke.
@@ -98,6 +99,80 @@ pub fn dialect_for_path(path: &Path, config: &Config) -> Dialect {
         Dialect::Sqlite
     } else {
         Dialect::Postgres
+    }
+}
+
+/// What a file outside every migration set is written for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A dialect safemig checks.
+    Checked(Dialect),
+    /// A database safemig does not check, and what says so ("`ENGINE = MergeTree` on line 3",
+    /// "its directory's name").
+    Unchecked(OtherDatabase, String),
+}
+
+/// The database a file is written for: `dialect` in safemig.toml first; then its path (a
+/// directory or file name that says ClickHouse or CockroachDB, then [`dialect_for_path`]'s
+/// MySQL and SQLite names); then the markers in its text ([`crate::sql::sniff`]); else PostgreSQL.
+pub fn database_for(path: &Path, text: &str, config: &Config) -> Database {
+    if let Some(d) = config.dialect {
+        return Database::Checked(d);
+    }
+    if let Some(other) = OtherDatabase::named_by(path).or_else(|| path.parent().and_then(OtherDatabase::named_by)) {
+        return Database::Unchecked(other, "its path".to_string());
+    }
+    match dialect_for_path(path, config) {
+        Dialect::Postgres => {}
+        named => return Database::Checked(named),
+    }
+    match sniff(text) {
+        Some(s @ Sniff { verdict: Sniffed::Other(other), .. }) => Database::Unchecked(other, s.describe()),
+        Some(Sniff { verdict: Sniffed::Dialect(d), .. }) => Database::Checked(d),
+        None => Database::Checked(Dialect::Postgres),
+    }
+}
+
+/// The one finding of a file written for a database safemig does not check.
+pub fn unchecked_finding(other: OtherDatabase, evidence: &str) -> Finding {
+    Finding {
+        rule: rules::syntax_error::RULE.id,
+        severity: Severity::Info,
+        range: 0..0,
+        statement: 0,
+        message: format!(
+            "this is {} SQL ({evidence} says so): safemig checks PostgreSQL, MySQL and SQLite migrations, so it was not checked; \
+             set `dialect` in safemig.toml to check it as one of those",
+            other.name()
+        ),
+        fix: None,
+    }
+}
+
+/// A file outside every migration set, from its bytes: decoded ([`analyze_bytes`]) and analysed
+/// in the dialect `database` gives its text ([`database_for`], or the project's
+/// `Project::database_for`), or, for a database safemig does not check, only the finding that
+/// says so. The settings are `None` when it was not analysed.
+pub fn analyze_standalone(
+    bytes: &[u8],
+    limit: usize,
+    config: &Config,
+    database: impl FnOnce(&str) -> Database,
+) -> (FileAnalysis, Option<String>, Option<MigrationSettings>) {
+    let (text, _) = decode(bytes, limit);
+    // Undecodable bytes are reported by `analyze_bytes`, in PostgreSQL's dialect.
+    let database = text.as_deref().map_or(Database::Checked(Dialect::Postgres), database);
+    match database {
+        Database::Unchecked(other, evidence) => {
+            let analysis =
+                FileAnalysis { findings: vec![unchecked_finding(other, &evidence)], ..FileAnalysis::default() };
+            (analysis, text.map(Cow::into_owned), None)
+        }
+        Database::Checked(dialect) => {
+            let settings = config.settings(dialect);
+            let (analysis, text) = analyze_bytes(bytes, limit, &settings, config);
+            (analysis, text, Some(settings))
+        }
     }
 }
 

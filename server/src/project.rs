@@ -51,6 +51,8 @@ pub struct Project {
     /// The configured shipped ref when it names no commit (its message is in `messages` too):
     /// `safemig check` refuses to run on it.
     pub unresolved_ref: Option<history::UnresolvedRef>,
+    /// Migration directories for a database safemig does not check.
+    pub unchecked: Vec<workspace::UncheckedSet>,
 }
 
 /// One analysed migration file.
@@ -154,7 +156,24 @@ impl Project {
                 None
             }
         };
-        Project { root: root.to_path_buf(), config, sets: discovery.sets, git, messages, unresolved_ref }
+        Project {
+            root: root.to_path_buf(),
+            config,
+            sets: discovery.sets,
+            git,
+            messages,
+            unresolved_ref,
+            unchecked: discovery.unchecked,
+        }
+    }
+
+    /// What a file outside every set is written for: the unchecked set's database when it is in
+    /// one, else [`engine::database_for`].
+    pub fn database_for(&self, path: &Path, text: &str) -> engine::Database {
+        match workspace::unchecked_of(&self.unchecked, path) {
+            Some(u) => engine::Database::Unchecked(u.database, u.evidence.clone()),
+            None => engine::database_for(path, text, &self.config),
+        }
     }
 
     /// The set and migration a file belongs to.
@@ -186,6 +205,7 @@ impl Project {
         settings.wraps_in_transaction |= mode.wraps && !opted_out;
         settings.implicit_transaction = mode.implicit_batch && !opted_out;
         settings.runner_opt_out = mode.how_to_opt_out;
+        settings.renders_templates = framework(set.framework).renders_templates();
         // A separate down file undoes its up file (the index lookup, not a scan of the set).
         settings.undoes = workspace::set_of(std::slice::from_ref(set), path)
             .and_then(|(_, mi)| set.migrations.get(mi))

@@ -790,3 +790,79 @@ fn a_named_file_outside_any_set_is_checked_alone() {
     assert_eq!(diagnostics(&json), [("create-index-blocking".to_string(), "warning".to_string(), 1, 1)]);
     assert_eq!(json["files"].as_array().map(Vec::len), Some(1));
 }
+
+/// Migrations written for another database than PostgreSQL are never read as PostgreSQL: a
+/// ClickHouse or CockroachDB set is not checked (and says so), a set whose text is SQLite's or
+/// MySQL's is read in that dialect, and PostgreSQL stays PostgreSQL.
+#[test]
+fn migrations_for_other_databases_are_not_read_as_postgresql() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // ClickHouse, told by its text (the directory's name says nothing).
+    write(
+        dir.path(),
+        "analytics/migrations/0001_events.up.sql",
+        "CREATE TABLE events ON CLUSTER default (id UUID, at DateTime64(3))\nENGINE = ReplicatedMergeTree ORDER BY id;\n",
+    );
+    write(dir.path(), "analytics/migrations/0001_events.down.sql", "DROP TABLE events ON CLUSTER default;\n");
+    write(
+        dir.path(),
+        "analytics/migrations/0002_idx.up.sql",
+        "ALTER TABLE events ADD INDEX IF NOT EXISTS idx_at at TYPE minmax GRANULARITY 1;\n",
+    );
+    write(dir.path(), "analytics/migrations/0002_idx.down.sql", "ALTER TABLE events DROP INDEX idx_at;\n");
+    // SQLite, told by its text.
+    write(
+        dir.path(),
+        "kuma/migrations/0001_init.sql",
+        "CREATE TABLE [monitor] ([id] INTEGER PRIMARY KEY AUTOINCREMENT, [name] TEXT);\n",
+    );
+    write(dir.path(), "kuma/migrations/0002_user.sql", "ALTER TABLE monitor ADD COLUMN weight INTEGER DEFAULT 0;\n");
+    // CockroachDB, told by the directory's name.
+    write(dir.path(), "crdb/cockroach/0001_init.sql", "CREATE TABLE t (id UUID PRIMARY KEY, tags JSONB);\n");
+    write(dir.path(), "crdb/cockroach/0002_idx.sql", "CREATE INVERTED INDEX t_tags ON t (tags);\n");
+    // PostgreSQL next to them keeps its findings.
+    write(dir.path(), "db/migrations/0001_index.sql", INDEX_ON_ORDERS);
+
+    let run = safemig(dir.path(), &["check", ".", "--format", "json", "--fail-on", "error"]);
+    let json = run.json();
+    let errors: Vec<_> =
+        json["diagnostics"].as_array().expect("diagnostics").iter().filter(|d| d["severity"] == "error").collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let of = |needle: &str| -> Vec<(String, String, String)> {
+        json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["path"].as_str().is_some_and(|p| p.contains(needle)))
+            .map(|d| {
+                let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+                (s("rule"), s("severity"), s("message"))
+            })
+            .collect()
+    };
+    // Each ClickHouse and CockroachDB file: one note that it was not checked, nothing else.
+    for (needle, files, db) in [("analytics/", 4, "ClickHouse"), ("crdb/", 2, "CockroachDB")] {
+        let found = of(needle);
+        assert_eq!(found.len(), files, "{needle}: {found:#?}");
+        for (rule, severity, message) in &found {
+            assert_eq!((rule.as_str(), severity.as_str()), ("syntax-error", "info"), "{message}");
+            assert!(message.contains(&format!("this is {db} SQL")) && message.contains("not checked"), "{message}");
+        }
+    }
+    // The set-level note names the database and the evidence.
+    assert!(
+        run.stderr.contains("ClickHouse migrations (`ON CLUSTER` on line 1 in 0001_events.up.sql says so)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("CockroachDB migrations (the directory's name says so)"), "{}", run.stderr);
+    // SQLite: no syntax error on `[name]` or AUTOINCREMENT.
+    assert!(of("kuma/").iter().all(|(rule, ..)| rule != "syntax-error"), "{:#?}", of("kuma/"));
+    // PostgreSQL: the index still blocks writes.
+    assert!(of("db/migrations").iter().any(|f| f.0 == "create-index-blocking"), "{:#?}", of("db/migrations"));
+
+    // Configured as PostgreSQL, the ClickHouse text is PostgreSQL's to judge: errors, as it should.
+    write(dir.path(), "safemig.toml", "dialect = \"postgres\"\n");
+    let json = safemig(dir.path(), &["check", "analytics", "--format", "json", "--fail-on", "never"]).json();
+    assert!(find(&json, "syntax-error").iter().any(|d| d["severity"] == "error"), "{json:#}");
+}

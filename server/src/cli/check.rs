@@ -143,8 +143,9 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
                 (Arc::unwrap_or_clone(analysis), Some(text))
             }
             _ => {
-                let settings = config.settings(engine::dialect_for_path(&path, &config));
-                engine::analyze_bytes(&bytes, CLI_MAX_BYTES, &settings, &config)
+                let (analysis, text, _) =
+                    engine::analyze_standalone(&bytes, CLI_MAX_BYTES, &config, |t| project.database_for(&path, t));
+                (analysis, text)
             }
         };
         drop(bytes);

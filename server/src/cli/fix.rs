@@ -72,11 +72,9 @@ pub(crate) fn apply_fixes(
                 }
                 None => {
                     let Ok(bytes) = fs::read(path) else { continue };
-                    let settings = config.settings(engine::dialect_for_path(path, config));
-                    let (analysis, text) = engine::analyze_bytes(&bytes, CLI_MAX_BYTES, &settings, config);
-                    if text.is_none() {
-                        continue;
-                    }
+                    let (analysis, text, settings) =
+                        engine::analyze_standalone(&bytes, CLI_MAX_BYTES, config, |t| project.database_for(path, t));
+                    let (Some(_), Some(settings)) = (text, settings) else { continue };
                     standalone = analysis;
                     schema = None;
                     (&standalone, None, Some(settings))

@@ -94,9 +94,19 @@ impl AnalysisJob {
         let in_project =
             self.project.as_ref().and_then(|p| p.model.analyze_buffer(&p.analysis, &self.path, &text, previous));
         let analysis = in_project.unwrap_or_else(|| {
-            let dialect = engine::dialect_for_path(&self.path, &self.config);
-            let settings = self.config.settings(dialect);
-            engine::analyze(&text, &settings, &self.config, previous)
+            let database = match &self.project {
+                Some(p) => p.model.project.database_for(&self.path, &text),
+                None => engine::database_for(&self.path, &text, &self.config),
+            };
+            match database {
+                engine::Database::Checked(dialect) => {
+                    engine::analyze(&text, &self.config.settings(dialect), &self.config, previous)
+                }
+                engine::Database::Unchecked(other, evidence) => engine::FileAnalysis {
+                    findings: vec![engine::unchecked_finding(other, &evidence)],
+                    ..engine::FileAnalysis::default()
+                },
+            }
         });
         let index = LineIndex::new(&text);
         let positions = Positions { text: &text, index: &index, encoding: self.encoding };

@@ -35,6 +35,9 @@ pub struct MigrationSettings {
     /// For a separate down file: its migration's up file, whose changes it undoes. Dropping what
     /// that file created is the inverse, not a hazard.
     pub undoes: Option<std::sync::Arc<std::path::Path>>,
+    /// The runner renders each migration as a Go template first (gobuffalo pop): `{{ … }}` is
+    /// no syntax error there.
+    pub renders_templates: bool,
 }
 
 impl Default for MigrationSettings {
@@ -48,6 +51,7 @@ impl Default for MigrationSettings {
             lock_timeout: "5s".into(),
             undoes: None,
             runner_opt_out: None,
+            renders_templates: false,
         }
     }
 }

@@ -29,7 +29,9 @@ is a **hint** that says so, and every rule still runs on the facts read from the
 tokens. A `DO` block gets no hint: its body is PL/pgSQL in a string, which no SQL parser reads, so
 the hint would tell nothing (and safemig's own quick fixes write batched loops as `DO` blocks).
 Flyway placeholders (`${schema}`) are substituted by the runner: a statement that holds them is
-judged with each one read as a name, and gets that hint at most.
+judged with each one read as a name, and gets that hint at most. So are Go template actions
+(`{{ index .Options "Namespace" }}`) in the migrations of a runner that renders them (gobuffalo
+pop); anywhere else they are an error: no other runner renders them, and PostgreSQL rejects `{`.
 
 ## Why it hurts
 A migration that does not parse fails on deploy, usually after the statements before it have run.
@@ -56,10 +58,30 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
     match &parsed.outcome {
         ParseOutcome::Parsed => {}
         ParseOutcome::Invalid { message, offset } => {
-            let span = error_span(&parsed.text, *offset, len);
-            out.report(span, message.clone());
+            // A runner that renders Go templates first sends PostgreSQL the rendered text.
+            let rendered = (ctx.settings().renders_templates && parsed.dialect == Dialect::Postgres)
+                .then(|| crate::sql::judge_rendered(&parsed.text))
+                .flatten();
+            match rendered {
+                Some(Ok(())) => {
+                    let at = parsed.text.find("{{").unwrap_or(0) as u32;
+                    out.report_at(
+                        Severity::Hint,
+                        Span::new(at, (at + 2).min(len)),
+                        "`{{ … }}` template actions, which the migration runner renders before PostgreSQL reads the \
+                         statement; PostgreSQL's parser accepts it with each one read as a name, and safemig checked it \
+                         from its tokens"
+                            .to_string(),
+                    );
+                }
+                Some(Err((message, offset))) => {
+                    out.report(error_span(&parsed.text, offset, len), message);
+                }
+                None => {
+                    out.report(error_span(&parsed.text, *offset, len), message.clone());
+                }
+            }
         }
-        // The body of a DO block is a string of PL/pgSQL: nothing an SQL parser could check.
         ParseOutcome::Unsupported { .. } if ctx.facts().label == "DO" => {}
         ParseOutcome::Unsupported { message, .. } => {
             let what = if ctx.facts().label.is_empty() { "this statement" } else { ctx.facts().label.as_str() };
@@ -114,5 +136,30 @@ mod tests {
             let errors: Vec<_> = analysis.findings.iter().filter(|f| f.severity == Severity::Error).collect();
             assert!(errors.is_empty(), "{sql}: {errors:?}");
         }
+    }
+
+    #[test]
+    fn template_actions_are_a_hint_only_where_the_runner_renders_them() {
+        let sql = "ALTER TABLE {{ index .Options \"Namespace\" }}.users ADD COLUMN IF NOT EXISTS phone text;\n";
+        let syntax = |settings: &MigrationSettings, sql: &str| {
+            let analysis = analyze(sql, settings, &Config::default(), None);
+            analysis.findings.into_iter().filter(|f| f.rule == super::RULE.id).collect::<Vec<_>>()
+        };
+        let pop = MigrationSettings { renders_templates: true, ..MigrationSettings::default() };
+        let found = syntax(&pop, sql);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Hint);
+        assert_eq!(found[0].range.start, sql.find("{{").unwrap());
+        assert!(found[0].message.contains("renders"), "{}", found[0].message);
+        // No runner renders it: PostgreSQL gets `{` and rejects the statement.
+        let found = syntax(&MigrationSettings::default(), sql);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        // A real error in a rendered migration is still an error.
+        let typo = "ALTER TABLE {{ .Schema }}.users ADD COLUMN phone text DEFUALT '';\n";
+        let found = syntax(&pop, typo);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(found[0].range.start, typo.find("DEFUALT").unwrap());
     }
 }

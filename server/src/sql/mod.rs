@@ -7,6 +7,7 @@ mod parse;
 mod pg_grammar;
 pub mod quote;
 pub mod recognize;
+pub mod sniff;
 pub mod split;
 #[cfg(test)]
 pub(crate) mod syntax_cases;
@@ -21,6 +22,7 @@ use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect,
 
 pub use facts::{Span, StatementFacts, StatementKind};
 pub use lexer::{LexError, Tok};
+pub(crate) use parse::judge_rendered;
 pub use parse::{ParseOutcome, ParsedStatement};
 
 /// The SQL dialect a migration is written in.

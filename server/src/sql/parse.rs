@@ -182,7 +182,7 @@ fn postgres_outcome(
         Verdict::Accepted => sqlparser_verdict(tokens),
         Verdict::Rejected { message, offset } => {
             // Placeholders become names of the same length: PostgreSQL's offsets still match `text`.
-            match runner_placeholders(text).map(|t| pg_grammar::judge(&t)) {
+            match runner_placeholders(text, false).map(|t| pg_grammar::judge(&t)) {
                 Some(Verdict::Accepted) => ParseOutcome::Unsupported {
                     message: "`${…}` placeholders, which the migration runner (Flyway) substitutes before \
                               PostgreSQL reads the statement; PostgreSQL's parser accepts it with each one read as a name"
@@ -203,26 +203,55 @@ fn postgres_outcome(
     }
 }
 
-/// `text` with each Flyway placeholder `${name}` replaced by a name of the same length, if it
-/// holds one. A placeholder is never valid PostgreSQL: `$` starts only parameters and dollar quotes.
-fn runner_placeholders(text: &str) -> Option<String> {
-    if !text.contains("${") {
+/// PostgreSQL's parser on `text` once a runner that renders Go templates (gobuffalo pop:
+/// `{{ index .Options "Namespace" }}`) has rendered it, each action read as a name: `None` when
+/// it holds no action; else `Ok` when accepted, or the error and its offset (in `text`: the
+/// rendered text keeps every offset).
+pub(crate) fn judge_rendered(text: &str) -> Option<Result<(), (String, u32)>> {
+    let rendered = runner_placeholders(text, true).filter(|_| text.contains("{{"))?;
+    Some(match pg_grammar::judge(&rendered) {
+        Verdict::Accepted | Verdict::Unjudged { .. } => Ok(()),
+        Verdict::Rejected { message, offset } => match rejected(&rendered, message, offset) {
+            ParseOutcome::Invalid { message, offset } => Err((message, offset)),
+            _ => Ok(()),
+        },
+    })
+}
+
+/// `text` with each runner placeholder replaced by a name of the same byte length, if it holds
+/// one: Flyway's `${name}`, and with `templates` a Go template action `{{ … }}` on one line.
+/// Neither is ever valid PostgreSQL: `$` starts only parameters and dollar quotes, and `{` no
+/// syntax at all.
+fn runner_placeholders(text: &str, templates: bool) -> Option<String> {
+    if !(text.contains("${") || templates && text.contains("{{")) {
         return None;
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find("${") {
+    while let Some(start) = rest.find(['$', '{']) {
         out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let name_len =
-            after.find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | ':'))).unwrap_or(after.len());
-        if after[name_len..].starts_with('}') && name_len > 0 {
-            // `$`, `{`, the name and `}`, all ASCII-sized except the name: keep its byte length.
-            out.push_str(&"_".repeat(name_len + 3));
-            rest = &after[name_len + 1..];
+        let here = &rest[start..];
+        let len = if let Some(after) = here.strip_prefix("${") {
+            let name_len = after
+                .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | ':')))
+                .unwrap_or(after.len());
+            (after[name_len..].starts_with('}') && name_len > 0).then_some(name_len + 3)
+        } else if let Some(after) = here.strip_prefix("{{").filter(|_| templates) {
+            let line = &after[..after.find('\n').unwrap_or(after.len())];
+            line.find("}}").filter(|&end| end > 0).map(|end| end + 4)
         } else {
-            out.push_str("${");
-            rest = after;
+            None
+        };
+        match len {
+            Some(len) => {
+                out.push_str(&"_".repeat(len));
+                rest = &here[len..];
+            }
+            None => {
+                let c = here.chars().next().map_or(1, char::len_utf8);
+                out.push_str(&here[..c]);
+                rest = &here[c..];
+            }
         }
     }
     out.push_str(rest);
@@ -527,6 +556,32 @@ mod tests {
         assert_eq!(invalid(sql).1, sql.find("DEFUALT").unwrap());
         // `${` with no closing brace is no placeholder.
         assert!(invalid("SELECT ${schema;").0.starts_with("syntax error"));
+    }
+
+    #[test]
+    fn go_template_actions_read_as_names_once_rendered() {
+        use super::judge_rendered;
+        // supabase/auth's pop migrations: the runner renders the schema's name.
+        for sql in [
+            "ALTER TABLE {{ index .Options \"Namespace\" }}.users ADD COLUMN IF NOT EXISTS phone text;",
+            "ALTER TABLE \"{{ index .Options \"Namespace\" }}\".\"users\" RENAME COLUMN \"a\" TO \"b\";",
+            "CREATE INDEX IF NOT EXISTS i ON {{ index .Options \"Namespace\" }}.users (phone);",
+        ] {
+            // Unrendered, PostgreSQL rejects it: an error wherever no runner renders it.
+            assert!(matches!(outcomes(sql)[0], ParseOutcome::Invalid { .. }), "{sql}");
+            assert_eq!(judge_rendered(sql), Some(Ok(())), "{sql}");
+        }
+        // A real error next to a template action is still one, where it is.
+        let sql = "ALTER TABLE {{ .Schema }}.users ADD COLUMN phone text DEFUALT '';";
+        assert!(matches!(judge_rendered(sql), Some(Err((_, at))) if at as usize == sql.find("DEFUALT").unwrap()));
+        // Braces that are no template action stay errors.
+        assert!(matches!(judge_rendered("SELECT {{ 1;"), Some(Err(_))));
+        assert!(matches!(judge_rendered("SELECT 1 {{\n}};"), Some(Err(_))));
+        // A multi-byte character inside the action keeps the byte length.
+        assert_eq!(judge_rendered("ALTER TABLE {{ .Schéma }}.users ADD COLUMN é text;"), Some(Ok(())));
+        // Without any template action, nothing to render.
+        assert_eq!(judge_rendered("CREAT TABLE t (a int);"), None);
+        assert_eq!(judge_rendered("SELECT ${x} FROM t;"), None);
     }
 
     #[test]

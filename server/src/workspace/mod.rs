@@ -208,6 +208,29 @@ pub struct Discovery {
     /// Messages for the user: unreadable directories, configured sets that do not exist, files the
     /// runner would skip or reject.
     pub problems: Vec<String>,
+    /// Directories of migrations for a database safemig does not check (ClickHouse, CockroachDB):
+    /// not sets, and each of their files says so instead of being read as PostgreSQL.
+    pub unchecked: Vec<UncheckedSet>,
+}
+
+/// A directory of migrations for a database safemig does not check, and what says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UncheckedSet {
+    pub dir: PathBuf,
+    pub database: crate::sql::sniff::OtherDatabase,
+    /// "the directory's name", "`ENGINE = MergeTree` on line 3 in 0001_init.sql".
+    pub evidence: String,
+}
+
+/// The unchecked set a file belongs to, if any (by its path as given, or its real path).
+pub fn unchecked_of<'a>(unchecked: &'a [UncheckedSet], path: &Path) -> Option<&'a UncheckedSet> {
+    if unchecked.is_empty() {
+        return None;
+    }
+    let real = || path.canonicalize().ok();
+    unchecked.iter().find(|u| {
+        path.starts_with(&u.dir) || real().zip(u.dir.canonicalize().ok()).is_some_and(|(p, d)| p.starts_with(d))
+    })
 }
 
 /// Directory names the walk never enters (besides hidden ones).
@@ -276,7 +299,7 @@ fn clean(path: &Path) -> PathBuf {
 /// `config.migrations` names sets explicitly: an entry's framework (else detection, else plain)
 /// overrides detection for its directory, and a configured directory that does not exist becomes a
 /// problem. The dialect is the entry's, else `config.dialect`, else the framework's hint, else
-/// PostgreSQL.
+/// what the migrations' text says ([`set_database`]), else PostgreSQL.
 pub fn discover(root: &Path, config: &Config) -> Discovery {
     let mut problems = Vec::new();
     let raws = walk(root, &mut problems);
@@ -295,6 +318,7 @@ pub fn discover(root: &Path, config: &Config) -> Discovery {
     };
 
     let mut sets = Vec::new();
+    let mut unchecked = Vec::new();
     let mut claimed: FxHashSet<PathBuf> = FxHashSet::default();
 
     for entry in &config.migrations {
@@ -334,9 +358,15 @@ pub fn discover(root: &Path, config: &Config) -> Discovery {
                 FrameworkKind::Plain
             }
         };
-        let fw = framework(kind);
-        let dialect = entry.dialect.or(config.dialect).or_else(|| fw.dialect_hint(&dir)).unwrap_or_default();
-        let migrations = fw.collect(&listing, dialect, &mut problems);
+        let (dialect, migrations) =
+            match set_database(&dir, kind, &listing, entry.dialect.or(config.dialect), &mut problems) {
+                Ok(set) => set,
+                Err(other) => {
+                    claimed.insert(dir.clone());
+                    unchecked.push(other);
+                    continue;
+                }
+            };
         if migrations.is_empty() {
             problems.push(format!("{}: no {kind} migrations found in this configured set", dir.display()));
         }
@@ -350,9 +380,13 @@ pub fn discover(root: &Path, config: &Config) -> Discovery {
         }
         let listing = listing_of(raw);
         let Some(kind) = detect_kind(&listing) else { continue };
-        let fw = framework(kind);
-        let dialect = config.dialect.or_else(|| fw.dialect_hint(&raw.path)).unwrap_or_default();
-        let migrations = fw.collect(&listing, dialect, &mut problems);
+        let (dialect, migrations) = match set_database(&raw.path, kind, &listing, config.dialect, &mut problems) {
+            Ok(set) => set,
+            Err(other) => {
+                unchecked.push(other);
+                continue;
+            }
+        };
         if migrations.is_empty() {
             continue;
         }
@@ -360,7 +394,79 @@ pub fn discover(root: &Path, config: &Config) -> Discovery {
     }
 
     sets.sort_by(|a, b| a.dir.cmp(&b.dir));
-    Discovery { sets, problems }
+    Discovery { sets, problems, unchecked }
+}
+
+/// Migration files read to tell a set's database from its text, at most.
+const SNIFF_FILES: usize = 64;
+const SNIFF_BYTES: u64 = 512 * 1024;
+
+/// A set's dialect and its migrations. The dialect is `explicit` (safemig.toml), else the
+/// framework's hint; else, when the directory's name or the migrations' text says ClickHouse or
+/// CockroachDB (databases safemig does not check), no set but an [`UncheckedSet`], and a problem
+/// that says so. Else the text's markers (MySQL, SQLite), else PostgreSQL.
+fn set_database(
+    dir: &Path,
+    kind: FrameworkKind,
+    listing: &Listing,
+    explicit: Option<Dialect>,
+    problems: &mut Vec<String>,
+) -> Result<(Dialect, Vec<Migration>), UncheckedSet> {
+    use crate::sql::sniff::{OtherDatabase, Sniffed, Tally};
+    let fw = framework(kind);
+    if let Some(dialect) = explicit.or_else(|| {
+        // A directory named for ClickHouse or CockroachDB is not PostgreSQL's, whatever a name
+        // hint further down says.
+        OtherDatabase::named_by(dir).is_none().then(|| fw.dialect_hint(dir)).flatten()
+    }) {
+        return Ok((dialect, fw.collect(listing, dialect, problems)));
+    }
+    // Problems are kept only for the dialect the set ends up with.
+    let mut default_problems = Vec::new();
+    let migrations = fw.collect(listing, Dialect::default(), &mut default_problems);
+    let unchecked = |other: OtherDatabase, evidence: String, problems: &mut Vec<String>| {
+        problems.push(format!(
+            "{}: {} migrations ({evidence} says so): safemig checks PostgreSQL, MySQL and SQLite migrations, so this set \
+             was not checked; set `dialect` in safemig.toml to check it as one of those",
+            dir.display(),
+            other.name()
+        ));
+        Err(UncheckedSet { dir: dir.to_path_buf(), database: other, evidence })
+    };
+    if let Some(other) = OtherDatabase::named_by(dir) {
+        return unchecked(other, "the directory's name".to_string(), problems);
+    }
+    let mut tally = Tally::default();
+    let mut first_file: Option<PathBuf> = None;
+    for path in migrations.iter().flat_map(Migration::files).take(SNIFF_FILES) {
+        let Ok(file) = std::fs::File::open(path) else { continue };
+        let mut bytes = Vec::new();
+        if std::io::Read::read_to_end(&mut std::io::Read::take(file, SNIFF_BYTES), &mut bytes).is_err() {
+            continue;
+        }
+        let before = tally.verdict();
+        tally.add(&String::from_utf8_lossy(&bytes));
+        if before.is_none() && tally.verdict().is_some() {
+            first_file.get_or_insert_with(|| path.to_path_buf());
+        }
+    }
+    match tally.verdict() {
+        Some(sniff) => match sniff.verdict {
+            Sniffed::Other(other) => {
+                let file = first_file.as_deref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+                let evidence = match file {
+                    Some(file) => format!("{} in {file}", sniff.describe()),
+                    None => sniff.describe(),
+                };
+                unchecked(other, evidence, problems)
+            }
+            Sniffed::Dialect(dialect) => Ok((dialect, fw.collect(listing, dialect, problems))),
+        },
+        None => {
+            problems.extend(default_problems);
+            Ok((Dialect::default(), migrations))
+        }
+    }
 }
 
 /// Files and directories that mark a project's top directory: a repository, an environment file,

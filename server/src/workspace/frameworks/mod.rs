@@ -56,6 +56,12 @@ pub trait Framework: Sync {
     /// for messages ("golang-migrate never applies it: …").
     fn out_of_order(&self) -> &'static str;
 
+    /// The runner renders each migration as a Go template before sending it (gobuffalo pop), so
+    /// `{{ … }}` actions in it are no syntax errors.
+    fn renders_templates(&self) -> bool {
+        false
+    }
+
     /// The dialect the directory says it uses, when it says (Prisma's `migration_lock.toml`;
     /// a directory named `mysql/`, `sqlite/`, `postgres/` or a parent named like `server-sqlite`).
     fn dialect_hint(&self, dir: &Path) -> Option<Dialect> {
