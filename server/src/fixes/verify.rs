@@ -137,13 +137,17 @@ impl<'a> Verifier<'a> {
                 continue;
             }
             let Some(why) = read_only(path) else { continue };
-            let still_edited = after.files.get(path).is_none_or(|f| {
-                f.analysis
-                    .findings
-                    .iter()
-                    .any(|x| x.rule == shipped_migration_edited::RULE.id || x.rule == applied_migration_edited::RULE.id)
-            });
-            if still_edited {
+            let edited = |analysis: &ProjectAnalysis| {
+                analysis.files.get(path).is_none_or(|f| {
+                    f.analysis.findings.iter().any(|x| {
+                        x.rule == shipped_migration_edited::RULE.id || x.rule == applied_migration_edited::RULE.id
+                    })
+                })
+            };
+            // A revert puts back the text that ran: the file must have been reported as edited,
+            // and no longer be. A file that was not (as it shipped, or applied where the ledger
+            // keeps no checksum to compare with: goose, golang-migrate, dbmate) is left alone.
+            if !edited(&self.baseline) || edited(&after) {
                 return Err(Rejected::ReadOnly { path: path.to_path_buf(), why });
             }
         }
