@@ -255,7 +255,7 @@ fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
     assert_eq!(effects[2].leftover.as_deref(), Some("users_email_key"));
     assert_eq!(effects[3].creates, ["accounts_owner_id_fkey"]);
 
-    let recovery = recovery_migration(set, &set.migrations[1], &file, &effects, &live);
+    let recovery = recovery_migration(set, &set.migrations[1], &file, &effects, &before, &live);
     let names: Vec<&str> = recovery.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -620,7 +620,7 @@ fn a_pending_migration_outside_a_transaction_that_shows_in_part_is_partially_app
     };
     let before = analysis.schema_for(&path).expect("a schema");
     let effects = safemig::project::failed_effects(set, &path, &parsed_file, &before, &facts.snapshot);
-    let recovery = recovery_migration(set, &set.migrations[1], &parsed_file, &effects, &facts.snapshot);
+    let recovery = recovery_migration(set, &set.migrations[1], &parsed_file, &effects, &before, &facts.snapshot);
     for _ in 0..2 {
         for f in recovery.sql_files() {
             // goose runs a NO TRANSACTION file statement by statement; the recovery's own

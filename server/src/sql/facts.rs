@@ -401,6 +401,12 @@ pub struct Insert {
     pub from_select: bool,
     /// How many rows `INSERT … VALUES (…), (…)` (or `DEFAULT VALUES`) lists; `None` for a query.
     pub rows: Option<usize>,
+    /// The column list `(a, b)`; `None` when the statement gives every column.
+    pub columns: Option<Vec<Name>>,
+    /// The `ON CONFLICT` keywords, when it has that clause.
+    pub on_conflict: Option<Span>,
+    /// The `RETURNING` keyword, when it has that clause.
+    pub returning: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

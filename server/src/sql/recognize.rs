@@ -291,8 +291,12 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             c.eat_kw("IGNORE");
             c.eat_kw("INTO");
             let Some(table) = c.eat_qualified() else { return (StatementKind::Other, w, first) };
+            let mut columns = None;
             if c.is_tok(|t| matches!(t, Token::LParen)) && !c.is_kw_at(1, "SELECT") && !c.is_kw_at(1, "WITH") {
-                c.skip_group();
+                // The names refer to columns; they are not names the statement gives.
+                let given = c.identifiers.len();
+                columns = Some(c.paren_names());
+                c.identifiers.truncate(given);
             }
             c.eat_kws(&["OVERRIDING", "SYSTEM", "VALUE"]);
             c.eat_kws(&["OVERRIDING", "USER", "VALUE"]);
@@ -312,7 +316,22 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             };
             while c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {}
             let from_select = rows.is_none() && c.is_any_kw(&["SELECT", "WITH", "TABLE"]);
-            (StatementKind::Insert(Insert { table, from_select, rows }), "INSERT".into(), first)
+            // `ON CONFLICT …` and `RETURNING …` follow the rows at the top level.
+            let (mut on_conflict, mut returning) = (None, None);
+            while !c.at_end() {
+                c.skip_until_top_level(|c| c.is_kw("RETURNING") || c.is_kw("ON") && c.is_kw_at(1, "CONFLICT"));
+                if let Some(s) = c.eat_kws(&["ON", "CONFLICT"]) {
+                    on_conflict = on_conflict.or(Some(s));
+                } else if let Some(s) = c.eat_kw("RETURNING") {
+                    returning = Some(s);
+                    break;
+                } else {
+                    // A closer of the parentheses around the query.
+                    c.pos += 1;
+                }
+            }
+            let insert = Insert { table, from_select, rows, columns, on_conflict, returning };
+            (StatementKind::Insert(insert), "INSERT".into(), first)
         }
         "BEGIN" | "START" => {
             c.pos += 1;
@@ -2002,6 +2021,26 @@ mod tests {
         assert_eq!(rows("INSERT INTO plans DEFAULT VALUES;"), (Some(1), false));
         assert_eq!(rows("INSERT INTO plans SELECT * FROM old_plans;"), (None, true));
         assert_eq!(rows("INSERT INTO plans (id) (SELECT 1);"), (None, true));
+    }
+
+    #[test]
+    fn insert_knows_its_columns_on_conflict_and_returning() {
+        let (f, sql) = facts(
+            "INSERT INTO plans (id, \"Name\") SELECT a, b FROM x JOIN y ON x.k = y.k ON CONFLICT (id) DO NOTHING RETURNING id;",
+        );
+        let StatementKind::Insert(i) = &f.kind else { panic!("{f:?}") };
+        let columns: Vec<&str> = i.columns.iter().flatten().map(|n| n.value.as_str()).collect();
+        assert_eq!(columns, ["id", "Name"]);
+        assert_eq!(text(&sql, i.on_conflict.expect("on conflict")), "ON CONFLICT");
+        assert_eq!(text(&sql, i.returning.expect("returning")), "RETURNING");
+        // Column names of an INSERT refer to columns: they are not names it gives.
+        assert!(f.identifiers.iter().all(|n| n.value != "id"), "{:?}", f.identifiers);
+        let (f, _) = facts("INSERT INTO plans VALUES (1, '(ON CONFLICT)'), ((SELECT 2), 'RETURNING');");
+        let StatementKind::Insert(i) = &f.kind else { panic!("{f:?}") };
+        assert_eq!((i.columns.is_none(), i.on_conflict, i.returning), (true, None, None));
+        let (f, sql) = facts("INSERT INTO plans (id) (SELECT 1) RETURNING *;");
+        let StatementKind::Insert(i) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(text(&sql, i.returning.expect("returning")), "RETURNING");
     }
 
     #[test]
