@@ -508,6 +508,11 @@ fn guarded(stmt: &Statement, e: &StatementEffect, ctx: &Facts) -> Made {
     let text = statement_text(stmt);
     let facts = stmt.facts();
     let live = ctx.live;
+    if facts.guard.is_some() {
+        // A `DO` block that runs its statement only under a condition (an earlier recovery's):
+        // re-runnable as it is.
+        return made(text.to_string());
+    }
     let rel = |span: Span| (span.start as usize).min(text.len())..(span.end as usize).min(text.len());
     match &facts.kind {
         StatementKind::CreateTable(ct) => {

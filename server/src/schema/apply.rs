@@ -25,6 +25,12 @@ impl Schema {
             self.apply_copy(&stmt.parsed.text);
             return Vec::new();
         }
+        if stmt.facts().guard.is_some() {
+            // A `DO` block that runs its statement under a condition: its effects count, the
+            // conflicts are what the condition guards (like apply_do_block).
+            self.apply_facts(stmt.facts(), origin);
+            return Vec::new();
+        }
         self.apply_facts(stmt.facts(), origin)
     }
 

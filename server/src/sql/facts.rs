@@ -483,4 +483,10 @@ pub struct StatementFacts {
     pub head: Span,
     /// Every identifier that names an object or column, for `identifier-too-long`.
     pub identifiers: Vec<Name>,
+    /// Set when the statement is a `DO` block that runs one statement only `IF <condition>`
+    /// (`DO $$ BEGIN IF NOT EXISTS (…) THEN ALTER TABLE …; END IF; END $$`, how recovery
+    /// migrations guard what has no `IF NOT EXISTS`): the facts above are that statement's, with
+    /// spans into the block, and this is the condition's span. The condition guards the
+    /// conflicts, so the replay reports none for it.
+    pub guard: Option<Span>,
 }

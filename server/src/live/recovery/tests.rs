@@ -456,3 +456,118 @@ fn the_key_of_a_table_the_failed_migration_creates_guards_its_seed() {
     assert!(text.contains("INSERT INTO plans (code, name) VALUES ('free', 'Free') ON CONFLICT DO NOTHING;"), "{text}");
     assert!(!text.contains("plan;"), "{text}");
 }
+
+// ---- a recovery analysed as a migration -------------------------------------------------------
+
+/// The rules that fire on each statement of `sql`, run against `schema` (the statement's text
+/// with the ids).
+fn rules_on(sql: &str, schema: &crate::schema::Schema) -> Vec<(String, Vec<&'static str>)> {
+    let analysis = crate::engine::analyze_with_schema(
+        sql,
+        &crate::rules::MigrationSettings::default(),
+        &crate::config::Config::default(),
+        schema,
+        None,
+    );
+    analysis
+        .file
+        .statements
+        .iter()
+        .map(|s| {
+            let mut ids: Vec<&'static str> = analysis
+                .findings
+                .iter()
+                .filter(|f| f.range.start >= s.range.start && f.range.end <= s.range.end)
+                .map(|f| f.rule)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            (sql[s.range.clone()].to_string(), ids)
+        })
+        .collect()
+}
+
+#[test]
+fn a_constraint_the_recovery_guards_is_seen_like_a_plain_one() {
+    let fk = "ALTER TABLE users ADD CONSTRAINT users_role_fk FOREIGN KEY (role_id) REFERENCES roles (id)";
+    let text = recover_roles(&format!("{fk};\nINSERT INTO roles (id) VALUES (1);\n"));
+    let block = at(&text, "DO $safemig$");
+    let file = parse(&text);
+    let stmt = file.statements.iter().find(|s| s.range.start == block).expect("the DO block is a statement");
+    // Its facts are the constraint's, with spans into the block.
+    let StatementKind::AlterTable(at_) = stmt.kind() else { panic!("{:?}", stmt.facts()) };
+    assert!(matches!(&at_.actions[..], [a] if matches!(a.action, AlterAction::AddConstraint(_))), "{at_:?}");
+    assert_eq!(&text[stmt.abs(at_.table.span)], "users");
+    assert!(stmt.facts().guard.is_some());
+
+    // The replayed schema has the constraint, and a guarded re-run reports no conflict.
+    let roles = "CREATE TABLE roles (id int PRIMARY KEY, name text);\n";
+    let base = parse(&format!("{USERS_ROLES}{roles}"));
+    let start = replay(&[ReplayInput::whole(std::path::Path::new("m/1.sql"), &base)]).final_schema().clone();
+    let events = replay_file(&start, &file);
+    assert!(events.per_statement.iter().all(Vec::is_empty), "{:?}", events.per_statement);
+    let mut after = start.clone();
+    for s in &file.statements {
+        after.apply(s, &crate::schema::Origin::here(0));
+    }
+    let users = after.table_by_key("users").expect("users");
+    assert!(users.constraint("users_role_fk").is_some(), "{users:?}");
+    let again = replay_file(&after, &file);
+    assert!(again.per_statement.iter().all(Vec::is_empty), "{:?}", again.per_statement);
+
+    // The rules of a plain ADD CONSTRAINT apply to it, the same ones.
+    let plain = rules_on(&format!("{fk};\n"), &start);
+    assert!(plain[0].1.contains(&"foreign-key-missing-index"), "{plain:?}");
+    assert!(plain[0].1.contains(&"constraint-validated-on-add"), "{plain:?}");
+    let guarded = rules_on(&text, &start);
+    let on_block = guarded.iter().find(|(s, _)| s.starts_with("DO $safemig$")).expect("the block");
+    assert_eq!(on_block.1, plain[0].1, "{guarded:#?}");
+    // existing-rows-violate probes it like the plain statement.
+    let probes = crate::live::probe::targets(&file);
+    assert_eq!(probes.len(), 1, "{probes:?}");
+}
+
+#[test]
+fn renames_and_types_the_recovery_guards_reach_the_replayed_schema() {
+    let base = parse("CREATE TABLE t (a int, b int);\nCREATE INDEX t_a_idx ON t (a);\n");
+    let start = replay(&[ReplayInput::whole(std::path::Path::new("m/1.sql"), &base)]).final_schema().clone();
+    let failed = parse(
+        "ALTER TABLE t RENAME COLUMN a TO c;\nCREATE TYPE mood AS ENUM ('ok');\nALTER INDEX t_a_idx RENAME TO t_c_idx;\nALTER TABLE t RENAME TO u;\n",
+    );
+    let live = LiveSnapshot {
+        tables: [("t".to_string(), table("t", vec![col("a", "integer"), col("b", "integer")], vec![]))]
+            .into_iter()
+            .collect(),
+        ..LiveSnapshot::default()
+    };
+    let effects = statement_effects(&failed, &replay_file(&start, &failed), &start, &live);
+    let s = set(FrameworkKind::Plain, vec![migration(VersionKey::Numeric(vec![7]), "x", "db/migrations/007_x.sql")]);
+    let r = recovery_migration(&s, &s.migrations[0], &failed, &effects, &start, &live);
+    let file = parse(r.text());
+    let guards = file.statements.iter().filter(|s| s.facts().guard.is_some()).count();
+    assert_eq!(guards, 4, "{}", r.text());
+    let events = replay_file(&start, &file);
+    assert!(events.per_statement.iter().all(Vec::is_empty), "{:?}", events.per_statement);
+    let mut after = start.clone();
+    for stmt in &file.statements {
+        after.apply(stmt, &crate::schema::Origin::here(0));
+    }
+    let u = after.table_by_key("u").expect("renamed table");
+    assert!(u.column("c").is_some() && u.column("a").is_none());
+    assert!(after.index("t_c_idx").is_some() && after.index("t_a_idx").is_none());
+    assert!(after.types().any(|t| t.name == "mood"), "{:?}", after.types().collect::<Vec<_>>());
+}
+
+#[test]
+fn a_failed_recovery_is_recovered_with_its_blocks_as_they_are() {
+    let first =
+        recover_roles("ALTER TABLE users ADD CONSTRAINT users_role_fk FOREIGN KEY (role_id) REFERENCES roles (id);\n");
+    let block_start = at(&first, "DO $safemig$");
+    let block =
+        &first[block_start..first[block_start..].find("$safemig$;").map_or(first.len(), |e| block_start + e + 9)];
+    // The recovery failed too (the data was still wrong): its own recovery repeats the block.
+    let second = recover_roles(&first);
+    assert!(second.contains(&format!("{block};")), "{second}");
+    assert_eq!(second.matches("DO $safemig$").count(), 1, "{second}");
+    assert!(!second.contains("not guarded"), "{second}");
+}
