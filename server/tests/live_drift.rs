@@ -11,13 +11,13 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use safemig::config::{Config, DatabaseConfig, Secret};
+use safemig::fixes::verify::Verifier;
+use safemig::fixes::{FileEdit, Fix, Safety};
 use safemig::live::catalog::load_snapshot;
 use safemig::live::connect::connect;
 use safemig::live::drift::{diff, Basis, DriftKind, DriftObject};
 use safemig::live::effects::{statement_effects, EffectState};
 use safemig::live::ledger;
-use safemig::fixes::verify::Verifier;
-use safemig::fixes::{FileEdit, Fix, Safety};
 use safemig::live::recovery::recovery_migration;
 use safemig::live::{LiveFacts, LiveSnapshot};
 use safemig::project::{Disk, Project, ProjectAnalysis};
@@ -313,12 +313,15 @@ CREATE INDEX users_role_id_idx ON users (role_id);
 #[test]
 fn a_recovery_seeds_the_referenced_table_before_the_foreign_key_and_runs_twice() {
     let db = TestDb::new("drift_fk_seed");
-    let base = [("0001_users.up.sql", "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, role_id int);\n")];
+    let base =
+        [("0001_users.up.sql", "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, role_id int);\n")];
     let files = [base[0], ("0002_roles.up.sql", FK_BEFORE_SEED)];
     let dir = project(&files);
     migrate_up(&db, &base);
     let mut client = db.sync();
-    client.batch_execute("INSERT INTO users (email, role_id) VALUES ('a@x', 1), ('b@x', 2), ('c@x', NULL)").expect("rows");
+    client
+        .batch_execute("INSERT INTO users (email, role_id) VALUES ('a@x', 1), ('b@x', 2), ('c@x', NULL)")
+        .expect("rows");
     // golang-migrate with x-multi-statement: dirty first, then each statement on its own. The
     // foreign key fails: the users reference roles the migration seeds only after it.
     client.batch_execute("UPDATE schema_migrations SET version = 2, dirty = true").expect("dirty");

@@ -17,8 +17,32 @@
 //!   EXISTS <invalid index>`, then builds the index again with `CREATE … INDEX CONCURRENTLY IF NOT
 //!   EXISTS`. `CONCURRENTLY` cannot run inside a `DO` block, so the drop is unconditional: running
 //!   the recovery again rebuilds that index (it still succeeds);
-//! - statements the catalog cannot judge (data changes, `DO` blocks, grants) are copied as they
-//!   are, marked `not guarded`: check them before applying.
+//! - an `INSERT` whose table has a unique key (primary key, unique constraint or index, not
+//!   partial; in the schema the failed migration meant, or in the database) among the columns it
+//!   gives (all of them without a column list) gets `ON CONFLICT DO NOTHING` (before any
+//!   `RETURNING`): run again, it skips the rows it added. An `INSERT` with an `ON CONFLICT` of its
+//!   own is re-runnable as written;
+//! - a `DO` block that already guards its one statement (an earlier recovery's, see
+//!   [`StatementFacts::guard`]) is copied as it is;
+//! - statements the catalog cannot judge (other data changes, other `DO` blocks, grants) are
+//!   copied as they are, marked `not guarded`: check them before applying.
+//!
+//! The statements keep the failed migration's order, except that a data statement moves before
+//! the constraints that check the rows it writes ([`reorder`]): a migration that added a foreign
+//! key before the `INSERT` seeding the table it references failed on the existing rows, and
+//! would fail again in that order. A data piece (`INSERT`, `UPDATE`, `COPY … FROM`) walks back
+//! over the constraint pieces right before it (`ADD CONSTRAINT` without `NOT VALID`,
+//! `SET NOT NULL`, `VALIDATE CONSTRAINT`, a non-concurrent `CREATE UNIQUE INDEX`) and goes just
+//! before the earliest of them that checks its table (the constrained one, or for a foreign key
+//! also the referenced one). Anything else stops the walk — any other DDL (which the statement
+//! may need: the table, the column it fills), another data change, a setting, a `DO` block — and
+//! so do a unique key of its table when the statement has its own `ON CONFLICT`, and a foreign
+//! key with `ON UPDATE` actions for an `UPDATE`. So DDL never changes places, moved statements
+//! keep their order among themselves, and each says where it moved from.
+//!
+//! The recovery is analysed like any migration: the guarded `DO` blocks it writes have the facts
+//! of the statement inside (`sql::recognize`), so the replayed schema holds their constraints,
+//! renames and types, and the rules and probes of a plain `ADD CONSTRAINT` apply to them.
 //!
 //! A concurrent build must run outside a transaction, and each framework has its own way:
 //!
