@@ -210,27 +210,56 @@ ALTER TABLE accounts ADD FOREIGN KEY (owner_id) REFERENCES users (id);
 CREATE INDEX accounts_owner_id_idx ON accounts (owner_id);
 ";
 
-#[test]
-fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
-    let db = TestDb::new("drift_recovery");
-    let base = [("0001_users.up.sql", "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n")];
-    let files = [base[0], ("0002_accounts.up.sql", FAILED)];
-    let dir = project(&files);
+/// A migration 2 that failed part-way, with what it ran on.
+struct Failed {
+    /// Before `db`: the connection closes before the database is dropped.
+    client: postgres::Client,
+    dir: tempfile::TempDir,
+    db: TestDb,
+    /// PostgreSQL's message for the statement that failed.
+    failure: Option<String>,
+}
+
+/// A golang-migrate project: `0001_users.up.sql` (`users`) applied, the rows `rows` inserted, then
+/// migration 2 run as golang-migrate with x-multi-statement runs it: the ledger row dirty first,
+/// then each statement on its own, up to the first that fails.
+fn failed_after_users(name: &str, users: &str, rows: &str, (file, text): (&str, &str)) -> Failed {
+    let db = TestDb::new(name);
+    let base = [("0001_users.up.sql", users)];
+    let dir = project(&[base[0], (file, text)]);
     migrate_up(&db, &base);
     let mut client = db.sync();
-    client
-        .batch_execute("INSERT INTO users (email) VALUES ('a@x'), ('b@x'), ('a@x')")
-        .expect("rows with a duplicate email");
-    // golang-migrate with x-multi-statement: dirty first, then each statement on its own.
+    client.batch_execute(rows).expect("rows");
     client.batch_execute("UPDATE schema_migrations SET version = 2, dirty = true").expect("dirty");
-    let failed_file = SqlFile::parse(FAILED, safemig::sql::Dialect::Postgres, None);
-    let mut failure = None;
-    for stmt in &failed_file.statements {
-        if let Err(e) = client.batch_execute(&stmt.parsed.text) {
-            failure = Some(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()));
-            break;
+    let parsed = SqlFile::parse(text, safemig::sql::Dialect::Postgres, None);
+    let failure = parsed.statements.iter().find_map(|stmt| {
+        let e = client.batch_execute(&stmt.parsed.text).err()?;
+        Some(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()))
+    });
+    Failed { client, dir, db, failure }
+}
+
+/// Applies the recovery as golang-migrate would (each file as one Exec), twice: it must be
+/// re-runnable.
+fn apply_twice(client: &mut postgres::Client, recovery: &safemig::live::recovery::Recovery) {
+    for round in 1..=2 {
+        for f in recovery.sql_files() {
+            if let Err(e) = client.batch_execute(&f.text) {
+                let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string());
+                panic!("round {round}: {} failed: {why}\n{}", f.name, f.text);
+            }
         }
     }
+}
+
+#[test]
+fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
+    let Failed { mut client, dir, db, failure } = failed_after_users(
+        "drift_recovery",
+        "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n",
+        "INSERT INTO users (email) VALUES ('a@x'), ('b@x'), ('a@x')",
+        ("0002_accounts.up.sql", FAILED),
+    );
     assert!(failure.as_deref().is_some_and(|e| e.contains("duplicate") || e.contains("unique")), "{failure:?}");
 
     let live = snapshot(&db);
@@ -276,14 +305,7 @@ fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
     // twice, since it must be re-runnable.
     client.batch_execute("DELETE FROM users WHERE id = 3").expect("fix the duplicate");
     client.batch_execute("UPDATE schema_migrations SET dirty = false").expect("force 2");
-    for round in 1..=2 {
-        for f in recovery.sql_files() {
-            if let Err(e) = client.batch_execute(&f.text) {
-                let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string());
-                panic!("round {round}: {} failed: {why}\n{}", f.name, f.text);
-            }
-        }
-    }
+    apply_twice(&mut client, &recovery);
 
     // The database is now what the migrations meant, exactly.
     let after = snapshot(&db);
@@ -312,27 +334,13 @@ CREATE INDEX users_role_id_idx ON users (role_id);
 
 #[test]
 fn a_recovery_seeds_the_referenced_table_before_the_foreign_key_and_runs_twice() {
-    let db = TestDb::new("drift_fk_seed");
-    let base =
-        [("0001_users.up.sql", "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, role_id int);\n")];
-    let files = [base[0], ("0002_roles.up.sql", FK_BEFORE_SEED)];
-    let dir = project(&files);
-    migrate_up(&db, &base);
-    let mut client = db.sync();
-    client
-        .batch_execute("INSERT INTO users (email, role_id) VALUES ('a@x', 1), ('b@x', 2), ('c@x', NULL)")
-        .expect("rows");
-    // golang-migrate with x-multi-statement: dirty first, then each statement on its own. The
-    // foreign key fails: the users reference roles the migration seeds only after it.
-    client.batch_execute("UPDATE schema_migrations SET version = 2, dirty = true").expect("dirty");
-    let failed_file = SqlFile::parse(FK_BEFORE_SEED, safemig::sql::Dialect::Postgres, None);
-    let mut failure = None;
-    for stmt in &failed_file.statements {
-        if let Err(e) = client.batch_execute(&stmt.parsed.text) {
-            failure = Some(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()));
-            break;
-        }
-    }
+    // The foreign key fails: the users reference roles the migration seeds only after it.
+    let Failed { mut client, dir, db, failure } = failed_after_users(
+        "drift_fk_seed",
+        "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, role_id int);\n",
+        "INSERT INTO users (email, role_id) VALUES ('a@x', 1), ('b@x', 2), ('c@x', NULL)",
+        ("0002_roles.up.sql", FK_BEFORE_SEED),
+    );
     assert!(failure.as_deref().is_some_and(|e| e.contains("foreign key")), "{failure:?}");
 
     let project = Project::open(dir.path(), Config::default());
@@ -382,14 +390,7 @@ fn a_recovery_seeds_the_referenced_table_before_the_foreign_key_and_runs_twice()
     // Mark it resolved, then apply the recovery as golang-migrate would (the file as one Exec),
     // twice: it must be re-runnable.
     client.batch_execute("UPDATE schema_migrations SET dirty = false").expect("force 2");
-    for round in 1..=2 {
-        for f in recovery.sql_files() {
-            if let Err(e) = client.batch_execute(&f.text) {
-                let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string());
-                panic!("round {round}: {} failed: {why}\n{}", f.name, f.text);
-            }
-        }
-    }
+    apply_twice(&mut client, &recovery);
     // The database is what the failed migration meant, exactly, and the seed ran once.
     let after = snapshot(&db);
     let replay = &analysis.replays[0];

@@ -142,12 +142,12 @@ fn guarded_do_block(sig: &[&Tok]) -> Option<StatementFacts> {
         }
     }
     let then = then.filter(|&t| t > 2)?;
-    let end = then + 1 + inner[then + 1..].iter().position(|t| semi(t))?;
+    let end = then + 1 + inner[then + 1..].iter().position(semi)?;
     let statement = &inner[then + 1..end];
     let tail = &inner[end + 1..];
     let closes = match tail {
         [e1, i, s, e2] | [e1, i, s, e2, _] => {
-            word(e1, "END") && word(i, "IF") && semi(s) && word(e2, "END") && tail.get(4).is_none_or(|t| semi(t))
+            word(e1, "END") && word(i, "IF") && semi(s) && word(e2, "END") && tail.get(4).is_none_or(semi)
         }
         _ => false,
     };
