@@ -212,7 +212,7 @@ fn outside(kind: FrameworkKind) -> Outside {
 }
 
 /// What the pieces of one statement are written from.
-struct Facts<'a> {
+struct Known<'a> {
     live: &'a LiveSnapshot,
     /// The schema the failed migration meant to leave: the one before it with all of it applied.
     intended: Schema,
@@ -220,7 +220,7 @@ struct Facts<'a> {
     line: u32,
 }
 
-impl Facts<'_> {
+impl Known<'_> {
     fn key(&self, name: &QualifiedName) -> String {
         self.intended.key(name)
     }
@@ -258,7 +258,7 @@ pub fn recovery_migration(
     for stmt in file.statements.iter().filter(|s| !matches!(s.kind(), StatementKind::Empty)) {
         intended.apply(stmt, &Origin::here(0));
     }
-    let mut facts = Facts { live, intended, line: 0 };
+    let mut known = Known { live, intended, line: 0 };
     let lines = crate::text::LineIndex::new(&file.text);
     let line_of =
         |e: &StatementEffect| file.statements.get(e.statement).map_or(0, |s| lines.line_of(s.range.start) as u32 + 1);
@@ -285,8 +285,8 @@ pub fn recovery_migration(
         if e.state == EffectState::Applied {
             continue;
         }
-        facts.line = line;
-        let mut made = guarded(stmt, e, &facts);
+        known.line = line;
+        let mut made = guarded(stmt, e, &known);
         if made.unguarded {
             unguarded.push(line);
         }
@@ -528,7 +528,7 @@ fn after_words(text: &str, words: &[&str]) -> Option<usize> {
     Some(end)
 }
 
-fn guarded(stmt: &Statement, e: &StatementEffect, ctx: &Facts) -> Made {
+fn guarded(stmt: &Statement, e: &StatementEffect, ctx: &Known) -> Made {
     let text = statement_text(stmt);
     let facts = stmt.facts();
     let live = ctx.live;
@@ -716,7 +716,7 @@ fn guarded(stmt: &Statement, e: &StatementEffect, ctx: &Facts) -> Made {
 
 /// The part of an `ALTER TABLE` action in [`reorder`]: a constraint that checks rows, or fixed.
 /// `action` is the action's text, `name` the constraint's (given or generated).
-fn action_role(at: &AlterTable, a: &AlterAction, action: &str, name: Option<&str>, ctx: &Facts) -> Role {
+fn action_role(at: &AlterTable, a: &AlterAction, action: &str, name: Option<&str>, ctx: &Known) -> Role {
     let own = ctx.key(&at.table);
     match a {
         AlterAction::AddConstraint(tc) if tc.not_valid.is_none() => {
@@ -763,7 +763,7 @@ fn action_role(at: &AlterTable, a: &AlterAction, action: &str, name: Option<&str
 }
 
 /// One guarded statement per action of an `ALTER TABLE`.
-fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffect, ctx: &Facts) -> Made {
+fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffect, ctx: &Known) -> Made {
     let prefix = &text[..(at.table.span.end as usize).min(text.len())];
     let table_sql = qualified_sql(&at.table);
     let table = lit(&table_sql);
@@ -857,7 +857,7 @@ fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffec
 /// An `INSERT`: with `ON CONFLICT DO NOTHING` added when a unique key of its table is among the
 /// columns it gives (then running it again adds nothing and fails on nothing); as it is, and
 /// not guarded, otherwise. An `ON CONFLICT` of its own already makes it re-runnable.
-fn insert_guarded(stmt: &Statement, text: &str, ins: &Insert, ctx: &Facts) -> Made {
+fn insert_guarded(stmt: &Statement, text: &str, ins: &Insert, ctx: &Known) -> Made {
     let role = Role::Data { table: ctx.key(&ins.table), update: false, on_conflict: ins.on_conflict.is_some() };
     let mut made = if ins.on_conflict.is_some() {
         made(text.to_string())
