@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use safemig::config::{Config, DatabaseConfig, Secret};
+use safemig::fixes::verify::Verifier;
+use safemig::fixes::{FileEdit, Fix, Safety};
 use safemig::live::catalog::load_snapshot;
 use safemig::live::connect::connect;
 use safemig::live::drift::{diff, Basis, DriftKind, DriftObject};
@@ -208,27 +210,56 @@ ALTER TABLE accounts ADD FOREIGN KEY (owner_id) REFERENCES users (id);
 CREATE INDEX accounts_owner_id_idx ON accounts (owner_id);
 ";
 
-#[test]
-fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
-    let db = TestDb::new("drift_recovery");
-    let base = [("0001_users.up.sql", "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n")];
-    let files = [base[0], ("0002_accounts.up.sql", FAILED)];
-    let dir = project(&files);
+/// A migration 2 that failed part-way, with what it ran on.
+struct Failed {
+    /// Before `db`: the connection closes before the database is dropped.
+    client: postgres::Client,
+    dir: tempfile::TempDir,
+    db: TestDb,
+    /// PostgreSQL's message for the statement that failed.
+    failure: Option<String>,
+}
+
+/// A golang-migrate project: `0001_users.up.sql` (`users`) applied, the rows `rows` inserted, then
+/// migration 2 run as golang-migrate with x-multi-statement runs it: the ledger row dirty first,
+/// then each statement on its own, up to the first that fails.
+fn failed_after_users(name: &str, users: &str, rows: &str, (file, text): (&str, &str)) -> Failed {
+    let db = TestDb::new(name);
+    let base = [("0001_users.up.sql", users)];
+    let dir = project(&[base[0], (file, text)]);
     migrate_up(&db, &base);
     let mut client = db.sync();
-    client
-        .batch_execute("INSERT INTO users (email) VALUES ('a@x'), ('b@x'), ('a@x')")
-        .expect("rows with a duplicate email");
-    // golang-migrate with x-multi-statement: dirty first, then each statement on its own.
+    client.batch_execute(rows).expect("rows");
     client.batch_execute("UPDATE schema_migrations SET version = 2, dirty = true").expect("dirty");
-    let failed_file = SqlFile::parse(FAILED, safemig::sql::Dialect::Postgres, None);
-    let mut failure = None;
-    for stmt in &failed_file.statements {
-        if let Err(e) = client.batch_execute(&stmt.parsed.text) {
-            failure = Some(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()));
-            break;
+    let parsed = SqlFile::parse(text, safemig::sql::Dialect::Postgres, None);
+    let failure = parsed.statements.iter().find_map(|stmt| {
+        let e = client.batch_execute(&stmt.parsed.text).err()?;
+        Some(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()))
+    });
+    Failed { client, dir, db, failure }
+}
+
+/// Applies the recovery as golang-migrate would (each file as one Exec), twice: it must be
+/// re-runnable.
+fn apply_twice(client: &mut postgres::Client, recovery: &safemig::live::recovery::Recovery) {
+    for round in 1..=2 {
+        for f in recovery.sql_files() {
+            if let Err(e) = client.batch_execute(&f.text) {
+                let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string());
+                panic!("round {round}: {} failed: {why}\n{}", f.name, f.text);
+            }
         }
     }
+}
+
+#[test]
+fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
+    let Failed { mut client, dir, db, failure } = failed_after_users(
+        "drift_recovery",
+        "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n",
+        "INSERT INTO users (email) VALUES ('a@x'), ('b@x'), ('a@x')",
+        ("0002_accounts.up.sql", FAILED),
+    );
     assert!(failure.as_deref().is_some_and(|e| e.contains("duplicate") || e.contains("unique")), "{failure:?}");
 
     let live = snapshot(&db);
@@ -255,7 +286,7 @@ fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
     assert_eq!(effects[2].leftover.as_deref(), Some("users_email_key"));
     assert_eq!(effects[3].creates, ["accounts_owner_id_fkey"]);
 
-    let recovery = recovery_migration(set, &set.migrations[1], &file, &effects, &live);
+    let recovery = recovery_migration(set, &set.migrations[1], &file, &effects, &before, &live);
     let names: Vec<&str> = recovery.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -274,14 +305,7 @@ fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
     // twice, since it must be re-runnable.
     client.batch_execute("DELETE FROM users WHERE id = 3").expect("fix the duplicate");
     client.batch_execute("UPDATE schema_migrations SET dirty = false").expect("force 2");
-    for round in 1..=2 {
-        for f in recovery.sql_files() {
-            if let Err(e) = client.batch_execute(&f.text) {
-                let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string());
-                panic!("round {round}: {} failed: {why}\n{}", f.name, f.text);
-            }
-        }
-    }
+    apply_twice(&mut client, &recovery);
 
     // The database is now what the migrations meant, exactly.
     let after = snapshot(&db);
@@ -294,6 +318,87 @@ fn a_failed_migration_is_completed_by_a_re_runnable_recovery() {
     assert!(accounts.constraints.iter().any(|c| c.name == "accounts_owner_id_fkey"));
     assert!(accounts.indexes.iter().any(|i| i.name == "accounts_owner_id_idx"));
     assert_eq!(users.indexes.len(), 2, "{:?}", users.indexes);
+}
+
+/// A failed migration that added a foreign key before seeding the table it references; the
+/// check constraint after the seed has nothing to do with `roles`.
+const FK_BEFORE_SEED: &str = "\
+CREATE TABLE roles (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE audit (id int PRIMARY KEY, note text);
+ALTER TABLE users ADD CONSTRAINT users_role_id_fkey FOREIGN KEY (role_id) REFERENCES roles (id);
+INSERT INTO roles (id, name) VALUES (1, 'admin'), (2, 'member');
+ALTER TABLE users ADD CONSTRAINT users_email_check CHECK (email <> '');
+INSERT INTO audit (id, note) VALUES (1, 'roles added');
+CREATE INDEX users_role_id_idx ON users (role_id);
+";
+
+#[test]
+fn a_recovery_seeds_the_referenced_table_before_the_foreign_key_and_runs_twice() {
+    // The foreign key fails: the users reference roles the migration seeds only after it.
+    let Failed { mut client, dir, db, failure } = failed_after_users(
+        "drift_fk_seed",
+        "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, role_id int);\n",
+        "INSERT INTO users (email, role_id) VALUES ('a@x', 1), ('b@x', 2), ('c@x', NULL)",
+        ("0002_roles.up.sql", FK_BEFORE_SEED),
+    );
+    assert!(failure.as_deref().is_some_and(|e| e.contains("foreign key")), "{failure:?}");
+
+    let project = Project::open(dir.path(), Config::default());
+    let live = facts(&db, &project);
+    let analysis = project.analyze_live(&Disk, None, Some(Arc::clone(&live)));
+    let set = &project.sets[0];
+    let path = dir.path().join("db/migrations/0002_roles.up.sql");
+    let (_, file) = parsed(&analysis, &path).expect("the failed migration was analysed");
+    let before = analysis.schema_for(&path).expect("the schema before it");
+    let effects = safemig::project::failed_effects(set, &path, &file, &before, &live.snapshot);
+    let recovery = recovery_migration(set, &set.migrations[1], &file, &effects, &before, &live.snapshot);
+    assert_eq!(recovery.files.len(), 1, "{recovery:#?}");
+    let text = recovery.text();
+    let at = |what: &str| text.find(what).unwrap_or_else(|| panic!("missing `{what}` in\n{text}"));
+    // The seed runs before the foreign key, guarded; the unrelated insert keeps its place after
+    // the check.
+    let seed = at("INSERT INTO roles (id, name) VALUES (1, 'admin'), (2, 'member') ON CONFLICT DO NOTHING;");
+    let fk = at("    ALTER TABLE users ADD CONSTRAINT users_role_id_fkey");
+    let check = at("    ALTER TABLE users ADD CONSTRAINT users_email_check");
+    let audit = at("INSERT INTO audit (id, note) VALUES (1, 'roles added') ON CONFLICT DO NOTHING;");
+    let index = at("CREATE INDEX IF NOT EXISTS users_role_id_idx");
+    assert!(seed < fk && fk < check && check < audit && audit < index, "{text}");
+    assert!(recovery.unguarded.is_empty(), "{recovery:#?}");
+
+    // The recovery is analysed like any migration: the Verifier (as the editor's quick fix runs
+    // it) accepts it, and the constraints inside its guards are seen by the rules.
+    let finding = analysis.files[&path]
+        .analysis
+        .findings
+        .iter()
+        .find(|f| f.rule == "migration-failed")
+        .expect("migration-failed")
+        .clone();
+    let fix = Fix {
+        rule: finding.rule,
+        title: "recovery".into(),
+        preferred: true,
+        safety: Safety::Unsafe,
+        edits: recovery.files.iter().map(|f| FileEdit::Create { path: f.path.clone(), text: f.text.clone() }).collect(),
+    };
+    let verifier = Verifier::new(&project, &Disk, Some(&analysis), Some(Arc::clone(&live)), &path).expect("a verifier");
+    assert_eq!(verifier.check(&finding, &fix, false), Ok(()));
+    let written = SqlFile::parse(text, safemig::sql::Dialect::Postgres, None);
+    let guarded = written.statements.iter().filter(|s| s.facts().guard.is_some()).count();
+    assert_eq!(guarded, 2, "{text}");
+
+    // Mark it resolved, then apply the recovery as golang-migrate would (the file as one Exec),
+    // twice: it must be re-runnable.
+    client.batch_execute("UPDATE schema_migrations SET dirty = false").expect("force 2");
+    apply_twice(&mut client, &recovery);
+    // The database is what the failed migration meant, exactly, and the seed ran once.
+    let after = snapshot(&db);
+    let replay = &analysis.replays[0];
+    let drift = diff(replay.final_schema(), &after);
+    assert_eq!(drift, Vec::new(), "{drift:#?}");
+    let roles: i64 = client.query_one("SELECT count(*) FROM roles", &[]).expect("count").get(0);
+    let audit_rows: i64 = client.query_one("SELECT count(*) FROM audit", &[]).expect("count").get(0);
+    assert_eq!((roles, audit_rows), (2, 1));
 }
 
 fn safemig(args: &[&str]) -> Output {
@@ -620,7 +725,7 @@ fn a_pending_migration_outside_a_transaction_that_shows_in_part_is_partially_app
     };
     let before = analysis.schema_for(&path).expect("a schema");
     let effects = safemig::project::failed_effects(set, &path, &parsed_file, &before, &facts.snapshot);
-    let recovery = recovery_migration(set, &set.migrations[1], &parsed_file, &effects, &facts.snapshot);
+    let recovery = recovery_migration(set, &set.migrations[1], &parsed_file, &effects, &before, &facts.snapshot);
     for _ in 0..2 {
         for f in recovery.sql_files() {
             // goose runs a NO TRANSACTION file statement by statement; the recovery's own

@@ -196,13 +196,12 @@ const FILE_FIXES: &[&str] =
 
 /// The fixes for one finding (none when the rule has no fix, or none applies here). A statement
 /// PostgreSQL rejects gets none: what it means is a guess until its syntax is fixed, and moving or
-/// rewriting it would write SQL that fails again.
+/// rewriting it would write SQL that fails again. Nor does a statement inside a guarded `DO`
+/// block ([`crate::sql::StatementFacts::guard`]): the fixers write plain statements.
 pub fn for_finding(finding: &Finding, ctx: &FixContext) -> Vec<Fix> {
-    let rejected = ctx
-        .file
-        .statements
-        .get(finding.statement)
-        .is_some_and(|s| matches!(s.parsed.outcome, crate::sql::ParseOutcome::Invalid { .. }));
+    let rejected = ctx.file.statements.get(finding.statement).is_some_and(|s| {
+        matches!(s.parsed.outcome, crate::sql::ParseOutcome::Invalid { .. }) || s.facts().guard.is_some()
+    });
     if rejected && !FILE_FIXES.contains(&finding.rule) {
         return Vec::new();
     }

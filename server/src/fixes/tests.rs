@@ -469,6 +469,17 @@ fn constraints_in_a_wrapped_migration_validate_in_the_next_one() {
 }
 
 #[test]
+fn a_statement_inside_a_guarded_do_block_is_not_rewritten() {
+    // The rule sees it (the block runs it), but a fix writes plain statements around it.
+    let text = "DO $$\nBEGIN\n  IF (SELECT true) THEN\n    ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n  END IF;\nEND\n$$;\n";
+    let analysis = engine::analyze(text, &pg(), &Config::default(), None);
+    let finding = analysis.findings.iter().find(|f| f.rule == "set-not-null-scan").expect("the rule sees it");
+    assert_eq!(for_finding(finding, &FixContext::of(&analysis)), Vec::new());
+    // The same statement on its own is fixed (negative case).
+    assert!(fixed("ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n", "set-not-null-scan", &pg()).is_some());
+}
+
+#[test]
 fn set_not_null_goes_through_a_validated_check() {
     let text = "  ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n";
     assert_eq!(

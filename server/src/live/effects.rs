@@ -18,8 +18,9 @@
 //! | `SET / DROP NOT NULL`, `SET / DROP DEFAULT`, `ALTER COLUMN TYPE` | shows the new nullability, default, type |
 //! | `CREATE TRIGGER` | has the trigger |
 //!
-//! Everything the catalog snapshot cannot show (data changes, `DO` blocks, functions, sequences,
-//! types, grants, settings) is [`EffectState::Unknown`] at first. Then the order decides what it
+//! A `DO` block that runs one statement under a condition (a recovery's guard) is judged as that
+//! statement. Everything the catalog snapshot cannot show (data changes, other `DO` blocks,
+//! functions, sequences, types, grants, settings) is [`EffectState::Unknown`] at first. Then the order decides what it
 //! can: the runner executes statements in order and stops at the first error, so a statement
 //! before one that took effect ran, and one after a statement that did not take effect never
 //! ran. When the catalog evidence is not in that order (someone changed the database by hand),

@@ -17,8 +17,32 @@
 //!   EXISTS <invalid index>`, then builds the index again with `CREATE … INDEX CONCURRENTLY IF NOT
 //!   EXISTS`. `CONCURRENTLY` cannot run inside a `DO` block, so the drop is unconditional: running
 //!   the recovery again rebuilds that index (it still succeeds);
-//! - statements the catalog cannot judge (data changes, `DO` blocks, grants) are copied as they
-//!   are, marked `not guarded`: check them before applying.
+//! - an `INSERT` whose table has a unique key (primary key, unique constraint or index, not
+//!   partial; in the schema the failed migration meant, or in the database) among the columns it
+//!   gives (all of them without a column list) gets `ON CONFLICT DO NOTHING` (before any
+//!   `RETURNING`): run again, it skips the rows it added. An `INSERT` with an `ON CONFLICT` of its
+//!   own is re-runnable as written;
+//! - a `DO` block that already guards its one statement (an earlier recovery's, see
+//!   [`StatementFacts::guard`]) is copied as it is;
+//! - statements the catalog cannot judge (other data changes, other `DO` blocks, grants) are
+//!   copied as they are, marked `not guarded`: check them before applying.
+//!
+//! The statements keep the failed migration's order, except that a data statement moves before
+//! the constraints that check the rows it writes ([`reorder`]): a migration that added a foreign
+//! key before the `INSERT` seeding the table it references failed on the existing rows, and
+//! would fail again in that order. A data piece (`INSERT`, `UPDATE`, `COPY … FROM`) walks back
+//! over the constraint pieces right before it (`ADD CONSTRAINT` without `NOT VALID`,
+//! `SET NOT NULL`, `VALIDATE CONSTRAINT`, a non-concurrent `CREATE UNIQUE INDEX`) and goes just
+//! before the earliest of them that checks its table (the constrained one, or for a foreign key
+//! also the referenced one). Anything else stops the walk — any other DDL (which the statement
+//! may need: the table, the column it fills), another data change, a setting, a `DO` block — and
+//! so do a unique key of its table when the statement has its own `ON CONFLICT`, and a foreign
+//! key with `ON UPDATE` actions for an `UPDATE`. So DDL never changes places, moved statements
+//! keep their order among themselves, and each says where it moved from.
+//!
+//! The recovery is analysed like any migration: the guarded `DO` blocks it writes have the facts
+//! of the statement inside (`sql::recognize`), so the replayed schema holds their constraints,
+//! renames and types, and the rules and probes of a plain `ADD CONSTRAINT` apply to them.
 //!
 //! A concurrent build must run outside a transaction, and each framework has its own way:
 //!
@@ -42,6 +66,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::schema::{ConstraintType, Origin, Schema};
 use crate::sql::facts::*;
 use crate::sql::{SqlFile, Statement};
 use crate::workspace::frameworks::naming::{self, Namer};
@@ -117,12 +142,45 @@ struct Piece {
     block: bool,
     /// A session setting (`SET lock_timeout …`): it goes with the statements after it.
     setting: bool,
+    /// What it means for the order of the recovery ([`reorder`]).
+    role: Role,
+}
+
+/// A piece's part in [`reorder`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum Role {
+    /// Anything else (DDL, `DELETE`, settings, blocks): the pieces after it never move before it.
+    #[default]
+    Fixed,
+    /// A constraint that checks the rows already in `tables` when it runs: `ADD CONSTRAINT` (not
+    /// `NOT VALID`), `SET NOT NULL`, `VALIDATE CONSTRAINT`, `CREATE UNIQUE INDEX` (not
+    /// concurrent). A foreign key checks its own table and the one it references.
+    Constraint {
+        tables: Vec<String>,
+        /// For messages: `line 2: ADD CONSTRAINT users_role_fk`.
+        what: String,
+        /// A unique key (or exclusion) of this table: an `ON CONFLICT` may need it.
+        key_of: Option<String>,
+        /// A foreign key with `ON UPDATE …`: an `UPDATE` of the referenced table acts through it.
+        on_update: bool,
+    },
+    /// `INSERT`, `UPDATE` or `COPY … FROM` that writes rows of `table`.
+    Data {
+        table: String,
+        update: bool,
+        /// An `ON CONFLICT` of its own, which may name a key a constraint piece creates.
+        on_conflict: bool,
+    },
 }
 
 impl Piece {
     fn new(sql: String) -> Piece {
         let block = sql.contains("$safemig$") || sql.contains("$$");
-        Piece { comment: Vec::new(), sql, blocking: None, block, setting: false }
+        Piece { comment: Vec::new(), sql, blocking: None, block, setting: false, role: Role::Fixed }
+    }
+    fn with_role(mut self, role: Role) -> Piece {
+        self.role = role;
+        self
     }
     fn concurrent(&self) -> bool {
         self.blocking.is_some()
@@ -153,15 +211,54 @@ fn outside(kind: FrameworkKind) -> Outside {
     }
 }
 
+/// What the pieces of one statement are written from.
+struct Known<'a> {
+    live: &'a LiveSnapshot,
+    /// The schema the failed migration meant to leave: the one before it with all of it applied.
+    intended: Schema,
+    /// The statement's line in the failed file.
+    line: u32,
+}
+
+impl Known<'_> {
+    fn key(&self, name: &QualifiedName) -> String {
+        self.intended.key(name)
+    }
+
+    /// `table` has a unique key (primary key, unique constraint or index, not partial) whose
+    /// columns are all among `given` (`None`: every column is given), in the schema the failed
+    /// migration meant or in the database.
+    fn has_key_among(&self, table: &QualifiedName, given: Option<&[Name]>) -> bool {
+        let covered =
+            |columns: &[String]| given.is_none_or(|g| columns.iter().all(|c| g.iter().any(|n| n.value == *c)));
+        let replayed = self
+            .intended
+            .table(table)
+            .is_some_and(|t| self.intended.indexes_of(t).any(|i| i.unique && !i.partial && covered(&i.columns)));
+        replayed
+            || self
+                .live
+                .table(&self.key(table))
+                .is_some_and(|t| t.indexes.iter().any(|i| i.unique && i.valid && !i.partial && covered(&i.columns)))
+    }
+}
+
 /// The recovery migration for `migration` of `set`, whose up file `file` failed part-way;
-/// `effects` from [`super::effects::statement_effects`], `live` for the header.
+/// `effects` from [`super::effects::statement_effects`], `before` the schema the failed
+/// migration started from (replayed), `live` the database now.
 pub fn recovery_migration(
     set: &MigrationSet,
     migration: &Migration,
     file: &SqlFile,
     effects: &[StatementEffect],
+    before: &Schema,
     live: &LiveSnapshot,
 ) -> Recovery {
+    let mut intended = before.clone();
+    for stmt in file.statements.iter().filter(|s| !matches!(s.kind(), StatementKind::Empty)) {
+        intended.apply(stmt, &Origin::here(0));
+    }
+    let mut known = Known { live, intended, line: 0 };
     let lines = crate::text::LineIndex::new(&file.text);
     let line_of =
         |e: &StatementEffect| file.statements.get(e.statement).map_or(0, |s| lines.line_of(s.range.start) as u32 + 1);
@@ -188,7 +285,8 @@ pub fn recovery_migration(
         if e.state == EffectState::Applied {
             continue;
         }
-        let mut made = guarded(stmt, e, live);
+        known.line = line;
+        let mut made = guarded(stmt, e, &known);
         if made.unguarded {
             unguarded.push(line);
         }
@@ -201,6 +299,7 @@ pub fn recovery_migration(
         pieces.append(&mut pending_settings);
         pieces.extend(made.pieces);
     }
+    let mut pieces = reorder(pieces);
     let nothing_left = pieces.is_empty();
     let kind = set.framework;
     let strategy = outside(kind);
@@ -355,9 +454,11 @@ fn statement_kind<'f>(file: &'f SqlFile, e: &StatementEffect) -> Option<&'f Stat
     file.statements.get(e.statement).map(|s| s.kind())
 }
 
-/// A statement's text without its terminating `;`.
+/// A statement's text without its terminating `;` and the comments before it (a `-- …` there
+/// would swallow the `;` the recovery writes after it).
 fn statement_text(stmt: &Statement) -> &str {
-    stmt.parsed.text.trim_end().trim_end_matches(';').trim_end()
+    let text = stmt.parsed.text.trim_end().trim_end_matches(';').trim_end();
+    &text[..end_of_sql(text)]
 }
 
 /// The pieces for one statement.
@@ -427,9 +528,15 @@ fn after_words(text: &str, words: &[&str]) -> Option<usize> {
     Some(end)
 }
 
-fn guarded(stmt: &Statement, e: &StatementEffect, live: &LiveSnapshot) -> Made {
+fn guarded(stmt: &Statement, e: &StatementEffect, ctx: &Known) -> Made {
     let text = statement_text(stmt);
     let facts = stmt.facts();
+    let live = ctx.live;
+    if facts.guard.is_some() {
+        // A `DO` block that runs its statement only under a condition (an earlier recovery's):
+        // re-runnable as it is.
+        return made(text.to_string());
+    }
     let rel = |span: Span| (span.start as usize).min(text.len())..(span.end as usize).min(text.len());
     match &facts.kind {
         StatementKind::CreateTable(ct) => {
@@ -472,6 +579,16 @@ fn guarded(stmt: &Statement, e: &StatementEffect, live: &LiveSnapshot) -> Made {
                     p.blocking = Some(format!("{}{}", sql[..s].trim_end(), &sql[e..]));
                 }
             }
+            if ci.unique && ci.concurrently.is_none() {
+                let table = ctx.key(&ci.table);
+                let name = ci.name.as_ref().map(|n| n.value.clone()).or_else(|| e.creates.first().cloned());
+                p.role = Role::Constraint {
+                    tables: vec![table.clone()],
+                    what: format!("line {}: CREATE UNIQUE INDEX {}", ctx.line, name.unwrap_or_default()),
+                    key_of: Some(table),
+                    on_update: false,
+                };
+            }
             pieces.push(p);
             Made { pieces, unguarded: false }
         }
@@ -506,7 +623,20 @@ fn guarded(stmt: &Statement, e: &StatementEffect, live: &LiveSnapshot) -> Made {
                 _ => as_is(stmt),
             }
         }
-        StatementKind::AlterTable(at) => alter_table(stmt, text, at, e),
+        StatementKind::AlterTable(at) => alter_table(stmt, text, at, e, ctx),
+        StatementKind::Insert(ins) => insert_guarded(stmt, text, ins, ctx),
+        StatementKind::Update(dc) => {
+            let mut m = as_is(stmt);
+            m.pieces[0].role = Role::Data { table: ctx.key(&dc.table), update: true, on_conflict: false };
+            m
+        }
+        StatementKind::Other if facts.label == "COPY" => {
+            let mut m = as_is(stmt);
+            if let Some(table) = crate::schema::copy_into(stmt.parsed.dialect, text) {
+                m.pieces[0].role = Role::Data { table: ctx.key(&table), update: false, on_conflict: false };
+            }
+            m
+        }
         StatementKind::AlterObject(ao) => match &ao.action {
             AlterObjectAction::Rename { to } => {
                 let new = match ao.name.schema() {
@@ -584,8 +714,56 @@ fn guarded(stmt: &Statement, e: &StatementEffect, live: &LiveSnapshot) -> Made {
     }
 }
 
+/// The part of an `ALTER TABLE` action in [`reorder`]: a constraint that checks rows, or fixed.
+/// `action` is the action's text, `name` the constraint's (given or generated).
+fn action_role(at: &AlterTable, a: &AlterAction, action: &str, name: Option<&str>, ctx: &Known) -> Role {
+    let own = ctx.key(&at.table);
+    match a {
+        AlterAction::AddConstraint(tc) if tc.not_valid.is_none() => {
+            let mut tables = vec![own.clone()];
+            let mut key_of = None;
+            let mut on_update = false;
+            match &tc.kind {
+                ConstraintKind::ForeignKey(fk) => {
+                    tables.push(ctx.key(&fk.ref_table));
+                    on_update = has_words(action, &["ON", "UPDATE"]);
+                }
+                ConstraintKind::Unique { .. } | ConstraintKind::PrimaryKey { .. } | ConstraintKind::Exclude => {
+                    key_of = Some(own.clone())
+                }
+                ConstraintKind::Check { .. } => {}
+            }
+            let what = format!("line {}: ADD CONSTRAINT {}", ctx.line, name.unwrap_or_default());
+            Role::Constraint { tables, what, key_of, on_update }
+        }
+        AlterAction::SetNotNull { column } => Role::Constraint {
+            tables: vec![own],
+            what: format!("line {}: SET NOT NULL {}", ctx.line, column.value),
+            key_of: None,
+            on_update: false,
+        },
+        AlterAction::ValidateConstraint { name } => {
+            let mut tables = vec![own];
+            let constraint = ctx.intended.table(&at.table).and_then(|t| t.constraint(&name.value));
+            // Whether the foreign key acts on updates is not in the schema: assume it does.
+            let mut on_update = constraint.is_none();
+            if let Some(ConstraintType::ForeignKey { table, .. }) = constraint.map(|c| &c.kind) {
+                tables.push(table.clone());
+                on_update = true;
+            }
+            Role::Constraint {
+                tables,
+                what: format!("line {}: VALIDATE CONSTRAINT {}", ctx.line, name.value),
+                key_of: None,
+                on_update,
+            }
+        }
+        _ => Role::Fixed,
+    }
+}
+
 /// One guarded statement per action of an `ALTER TABLE`.
-fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffect) -> Made {
+fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffect, ctx: &Known) -> Made {
     let prefix = &text[..(at.table.span.end as usize).min(text.len())];
     let table_sql = qualified_sql(&at.table);
     let table = lit(&table_sql);
@@ -597,13 +775,14 @@ fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffec
         let action = &text[span.clone()];
         let kw_end = (a.keyword_span.end as usize).clamp(span.start, span.end) - span.start;
         let one = |action: &str| format!("{prefix} {action}");
+        let mut name: Option<String> = None;
         let sql = match &a.action {
             AlterAction::AddColumn { if_not_exists: false, .. } => one(&insert(action, kw_end, " IF NOT EXISTS")),
             AlterAction::DropColumn { if_exists: false, .. } | AlterAction::DropConstraint { if_exists: false, .. } => {
                 one(&insert(action, kw_end, " IF EXISTS"))
             }
             AlterAction::AddConstraint(tc) => {
-                let name = match &tc.name {
+                let given = match &tc.name {
                     Some(n) => {
                         created.next();
                         n.value.clone()
@@ -612,7 +791,8 @@ fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffec
                         Some(n) => n.clone(),
                         None => {
                             unguarded = true;
-                            pieces.push(Piece::new(one(action)));
+                            let role = action_role(at, &a.action, action, None, ctx);
+                            pieces.push(Piece::new(one(action)).with_role(role));
                             continue;
                         }
                     },
@@ -621,13 +801,14 @@ fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffec
                     Some(_) => one(action),
                     None => {
                         let from = (tc.kind_span.start as usize).clamp(span.start, span.end);
-                        one(&format!("ADD CONSTRAINT {} {}", ident(&name), &text[from..span.end]))
+                        one(&format!("ADD CONSTRAINT {} {}", ident(&given), &text[from..span.end]))
                     }
                 };
                 let cond = format!(
                     "NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({table}) AND conname = {})",
-                    lit(&name)
+                    lit(&given)
                 );
+                name = Some(given);
                 do_if(&cond, &body)
             }
             AlterAction::RenameColumn { from, to } => {
@@ -664,12 +845,107 @@ fn alter_table(stmt: &Statement, text: &str, at: &AlterTable, e: &StatementEffec
             // Idempotent as written.
             _ => one(action),
         };
-        pieces.push(Piece::new(sql));
+        let role = action_role(at, &a.action, action, name.as_deref(), ctx);
+        pieces.push(Piece::new(sql).with_role(role));
     }
     if pieces.is_empty() {
         return as_is(stmt);
     }
     Made { pieces, unguarded }
+}
+
+/// An `INSERT`: with `ON CONFLICT DO NOTHING` added when a unique key of its table is among the
+/// columns it gives (then running it again adds nothing and fails on nothing); as it is, and
+/// not guarded, otherwise. An `ON CONFLICT` of its own already makes it re-runnable.
+fn insert_guarded(stmt: &Statement, text: &str, ins: &Insert, ctx: &Known) -> Made {
+    let role = Role::Data { table: ctx.key(&ins.table), update: false, on_conflict: ins.on_conflict.is_some() };
+    let mut made = if ins.on_conflict.is_some() {
+        made(text.to_string())
+    } else if ctx.has_key_among(&ins.table, ins.columns.as_deref()) {
+        let sql = match ins.returning {
+            Some(r) => {
+                let at = (r.start as usize).min(text.len());
+                insert(text, at, "ON CONFLICT DO NOTHING ")
+            }
+            None => insert(text, end_of_sql(text), " ON CONFLICT DO NOTHING"),
+        };
+        let mut m = made(sql);
+        m.pieces[0].comment.push("guarded: ON CONFLICT DO NOTHING skips the rows whose key is already there".into());
+        m
+    } else {
+        as_is(stmt)
+    };
+    made.pieces[0].role = role;
+    made
+}
+
+/// The end of the last token of `text` that is not a comment: where a clause can be appended.
+fn end_of_sql(text: &str) -> usize {
+    let lexed = crate::sql::lexer::tokenize(crate::sql::Dialect::Postgres.sqlparser(), text);
+    let end = lexed.tokens.iter().rev().find(|t| !t.is_trivia()).map_or(text.len(), |t| t.end as usize);
+    if end <= text.len() && text.is_char_boundary(end) {
+        end
+    } else {
+        text.len()
+    }
+}
+
+/// Whether the words `words` follow each other somewhere in `text` (outside strings and comments).
+fn has_words(text: &str, words: &[&str]) -> bool {
+    let lexed = crate::sql::lexer::tokenize(crate::sql::Dialect::Postgres.sqlparser(), text);
+    let upper: Vec<Option<String>> = lexed
+        .tokens
+        .iter()
+        .filter(|t| !t.is_trivia())
+        .map(|t| match &t.token {
+            sqlparser::tokenizer::Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        })
+        .collect();
+    upper.windows(words.len()).any(|w| w.iter().zip(words).all(|(a, b)| a.as_deref() == Some(*b)))
+}
+
+/// Data statements move before the constraints that check their rows: the failed migration may
+/// have failed exactly there (a foreign key added before the `INSERT` that seeds the table it
+/// references), and would again in its order.
+///
+/// The rule, applied to each [`Role::Data`] piece in turn (so the result is stable: pieces that
+/// do not move keep their order, and moved ones keep theirs among themselves): walk back from the
+/// data piece over the [`Role::Constraint`] pieces right before it; the first [`Role::Fixed`] or
+/// data piece stops the walk (DDL the statement may need, a setting, another data change). Among
+/// the constraints passed, the earliest one that checks the rows of the data piece's table (its
+/// own table, or for a foreign key the referenced one) is where the data piece goes: just before
+/// it. The walk also stops at a unique key of the same table when the statement has an
+/// `ON CONFLICT` of its own (it may name that key), and at a foreign key with `ON UPDATE`
+/// actions when the statement is an `UPDATE`. Only data pieces move, and only across
+/// constraints: DDL never changes places with other DDL.
+fn reorder(pieces: Vec<Piece>) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
+    for mut p in pieces {
+        let mut to = out.len();
+        if let Role::Data { table, update, on_conflict } = &p.role {
+            for k in (0..out.len()).rev() {
+                let Role::Constraint { tables, key_of, on_update, .. } = &out[k].role else { break };
+                let checks = tables.contains(table);
+                if (*on_conflict && key_of.as_ref() == Some(table)) || (*update && *on_update && checks) {
+                    break;
+                }
+                if checks {
+                    to = k;
+                }
+            }
+        }
+        if to < out.len() {
+            if let Role::Constraint { what, .. } = &out[to].role {
+                let why = format!("moved before {what}, which checks the rows this statement writes");
+                p.comment.insert(1.min(p.comment.len()), why);
+            }
+            out.insert(to, p);
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 // ---- naming -----------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ impl ProjectFixes<'_> {
         let migration = set.migrations.get(mi)?;
         let before = model.schema_before(&self.project.analysis, self.path)?;
         let effects = crate::project::failed_effects(set, self.path, file, &before, &live.snapshot);
-        let recovery = crate::live::recovery::recovery_migration(set, migration, file, &effects, &live.snapshot);
+        let recovery =
+            crate::live::recovery::recovery_migration(set, migration, file, &effects, &before, &live.snapshot);
         if recovery.files.iter().any(|f| f.path.exists()) {
             // Never overwrite: the next version key is taken (a file appeared since the analysis).
             return None;

@@ -51,7 +51,14 @@ ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;
 ```
 
 ## Quick fix
-None yet: the message names the ledger command that marks the migration resolved.
+With a dev database: a recovery migration, new, in the framework's naming, that completes the
+statements that did not take effect, guarded so that it can run again (`IF NOT EXISTS`, `DO`
+blocks over the catalog, `ON CONFLICT DO NOTHING` on an `INSERT` whose table has a key among
+the columns it gives). A data statement (`INSERT`, `UPDATE`, `COPY`) moves before the
+constraints right before it that check the rows it writes (a foreign key added before the seed
+of the table it references fails on the database again in the original order). The header names
+the ledger command that marks the failed migration resolved. Unsafe: review the statements it
+marks `not guarded` before applying it.
 "#;
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}

@@ -58,9 +58,10 @@ then record the half-applied migration as applied with the runner's ledger.
 
 ## Quick fix
 The same as `migration-failed`'s: a new migration in the framework's naming that completes the
-statements that did not take effect (guarded: `IF NOT EXISTS`, `DO` blocks over the catalog), and
-the command that records the half-applied migration in the ledger. Unsafe: review the
-statements the catalog cannot judge (data changes) before applying it.
+statements that did not take effect (guarded: `IF NOT EXISTS`, `DO` blocks over the catalog,
+`ON CONFLICT DO NOTHING` where a key allows it; data statements before the constraints that
+check their rows), and the command that records the half-applied migration in the ledger.
+Unsafe: review the statements the catalog cannot judge (data changes) before applying it.
 "#;
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}

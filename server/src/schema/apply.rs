@@ -25,6 +25,12 @@ impl Schema {
             self.apply_copy(&stmt.parsed.text);
             return Vec::new();
         }
+        if stmt.facts().guard.is_some() {
+            // A `DO` block that runs its statement under a condition: its effects count, the
+            // conflicts are what the condition guards (like apply_do_block).
+            self.apply_facts(stmt.facts(), origin);
+            return Vec::new();
+        }
         self.apply_facts(stmt.facts(), origin)
     }
 
@@ -49,27 +55,8 @@ impl Schema {
 
     /// `COPY table [(cols)] FROM …` loads any number of rows (`COPY … TO` reads them).
     fn apply_copy(&mut self, text: &str) {
-        let lexed = crate::sql::lexer::tokenize(self.dialect.sqlparser(), text);
-        let toks: Vec<&Tok> = lexed.tokens.iter().filter(|t| !t.is_trivia()).collect();
-        let loads = toks.iter().any(
-            |t| matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("FROM")),
-        );
-        // `COPY [schema.]table …`: the dotted words after `COPY`.
-        let mut parts = Vec::new();
-        for (i, t) in toks.iter().enumerate().skip(1) {
-            match &t.token {
-                Token::Word(w) if i % 2 == 1 => {
-                    let value = if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() };
-                    parts.push(Name { value, quoted: w.quote_style.is_some(), span: Span::default() });
-                }
-                Token::Period if i % 2 == 0 => {}
-                _ => break,
-            }
-        }
-        if !loads || parts.is_empty() {
-            return;
-        }
-        let key = self.key(&QualifiedName { parts, span: Span::default() });
+        let Some(table) = copy_into(self.dialect, text) else { return };
+        let key = self.key(&table);
         if let Some(t) = self.tables.get(&key).filter(|t| t.rows != Rows::Filled) {
             let mut t = (**t).clone();
             t.rows = Rows::Filled;
@@ -1238,4 +1225,27 @@ fn mentions(key: &str, column: &str) -> bool {
 /// A table that replay had not seen, adopted from the baseline: its columns are unknown.
 fn baseline_table(key: &str) -> Table {
     Table::new(key.to_string(), false, false, History::baseline())
+}
+
+/// The table a `COPY [schema.]table [(cols)] FROM …` statement loads rows into (`None` for a
+/// `COPY … TO`, which reads them, or a `COPY (query) …`).
+pub(crate) fn copy_into(dialect: Dialect, text: &str) -> Option<QualifiedName> {
+    let lexed = crate::sql::lexer::tokenize(dialect.sqlparser(), text);
+    let toks: Vec<&Tok> = lexed.tokens.iter().filter(|t| !t.is_trivia()).collect();
+    let loads = toks
+        .iter()
+        .any(|t| matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("FROM")));
+    // `COPY [schema.]table …`: the dotted words after `COPY`.
+    let mut parts = Vec::new();
+    for (i, t) in toks.iter().enumerate().skip(1) {
+        match &t.token {
+            Token::Word(w) if i % 2 == 1 => {
+                let value = if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() };
+                parts.push(Name { value, quoted: w.quote_style.is_some(), span: Span::default() });
+            }
+            Token::Period if i % 2 == 0 => {}
+            _ => break,
+        }
+    }
+    (loads && !parts.is_empty()).then_some(QualifiedName { parts, span: Span::default() })
 }

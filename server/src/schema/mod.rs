@@ -26,6 +26,7 @@
 //! schema before this migration". Replay is pure and synchronous: no IO, no LSP types.
 
 mod apply;
+pub(crate) use apply::copy_into;
 mod names;
 mod replay;
 

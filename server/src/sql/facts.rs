@@ -401,6 +401,12 @@ pub struct Insert {
     pub from_select: bool,
     /// How many rows `INSERT … VALUES (…), (…)` (or `DEFAULT VALUES`) lists; `None` for a query.
     pub rows: Option<usize>,
+    /// The column list `(a, b)`; `None` when the statement gives every column.
+    pub columns: Option<Vec<Name>>,
+    /// The `ON CONFLICT` keywords, when it has that clause.
+    pub on_conflict: Option<Span>,
+    /// The `RETURNING` keyword, when it has that clause.
+    pub returning: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -477,4 +483,10 @@ pub struct StatementFacts {
     pub head: Span,
     /// Every identifier that names an object or column, for `identifier-too-long`.
     pub identifiers: Vec<Name>,
+    /// Set when the statement is a `DO` block that runs one statement only `IF <condition>`
+    /// (`DO $$ BEGIN IF NOT EXISTS (…) THEN ALTER TABLE …; END IF; END $$`, how recovery
+    /// migrations guard what has no `IF NOT EXISTS`): the facts above are that statement's, with
+    /// spans into the block, and this is the condition's span. The condition guards the
+    /// conflicts, so the replay reports none for it.
+    pub guard: Option<Span>,
 }

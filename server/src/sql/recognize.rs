@@ -52,6 +52,9 @@ const COLUMN_CONSTRAINT_WORDS: &[&str] = &[
 
 pub fn recognize(tokens: &[Tok]) -> StatementFacts {
     let sig: Vec<&Tok> = tokens.iter().filter(|t| !t.is_trivia()).collect();
+    if let Some(facts) = guarded_do_block(&sig) {
+        return facts;
+    }
     let mut c = Cursor { toks: sig, pos: 0, identifiers: Vec::new() };
     if c.toks.is_empty() {
         return StatementFacts {
@@ -59,6 +62,7 @@ pub fn recognize(tokens: &[Tok]) -> StatementFacts {
             label: String::new(),
             head: Span::default(),
             identifiers: vec![],
+            guard: None,
         };
     }
     let (kind, label, mut head) = statement(&mut c);
@@ -69,7 +73,94 @@ pub fn recognize(tokens: &[Tok]) -> StatementFacts {
             head = head.to(span_of(last));
         }
     }
-    StatementFacts { kind, label, head, identifiers: std::mem::take(&mut c.identifiers) }
+    StatementFacts { kind, label, head, identifiers: std::mem::take(&mut c.identifiers), guard: None }
+}
+
+/// `DO [LANGUAGE plpgsql] $tag$ BEGIN IF <condition> THEN <statement>; END IF; END $tag$`: one
+/// DDL statement (`ALTER`, `CREATE`, `DROP`) that the block runs only under its condition, as
+/// recovery migrations write it. Its facts are the inner statement's, spans shifted into the
+/// block, with [`StatementFacts::guard`] on the condition. Any other block is `None` (a `DO`).
+fn guarded_do_block(sig: &[&Tok]) -> Option<StatementFacts> {
+    let word = |t: &Tok, w: &str| word_of(t).is_some_and(|x| x.eq_ignore_ascii_case(w));
+    let plpgsql = |t: &Tok| match &t.token {
+        Token::Word(w) => w.value.eq_ignore_ascii_case("plpgsql"),
+        Token::SingleQuotedString(s) => s.eq_ignore_ascii_case("plpgsql"),
+        _ => false,
+    };
+    let (first, rest) = sig.split_first()?;
+    if !word(first, "DO") {
+        return None;
+    }
+    let rest = match rest {
+        [rest @ .., last] if matches!(last.token, Token::SemiColon) => rest,
+        _ => rest,
+    };
+    let body = match rest {
+        [body] => *body,
+        [l, name, body] | [body, l, name] if word(l, "LANGUAGE") && plpgsql(name) => *body,
+        _ => return None,
+    };
+    let Token::DollarQuotedString(d) = &body.token else { return None };
+    // `$tag$` on both sides of the text: the body starts after the opening one.
+    let open = 2 + d.tag.as_ref().map_or(0, String::len);
+    if (body.end - body.start) as usize != d.value.len() + 2 * open {
+        return None;
+    }
+    let shift = body.start + open as u32;
+    let lexed = super::lexer::tokenize(super::Dialect::Postgres.sqlparser(), &d.value);
+    if lexed.error.is_some() {
+        return None;
+    }
+    let inner: Vec<Tok> = lexed
+        .tokens
+        .into_iter()
+        .filter(|t| !t.is_trivia())
+        .map(|mut t| {
+            t.start += shift;
+            t.end += shift;
+            t
+        })
+        .collect();
+    let semi = |t: &Tok| matches!(t.token, Token::SemiColon);
+    if inner.len() < 8 || !word(&inner[0], "BEGIN") || !word(&inner[1], "IF") {
+        return None;
+    }
+    // The condition: up to the first THEN outside parentheses, with no CASE (whose THEN it would
+    // be) and no `;` in it.
+    let mut depth = 0i64;
+    let mut then = None;
+    for (i, t) in inner.iter().enumerate().skip(2) {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ if semi(t) || word(t, "CASE") => return None,
+            _ if depth == 0 && word(t, "THEN") => {
+                then = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let then = then.filter(|&t| t > 2)?;
+    let end = then + 1 + inner[then + 1..].iter().position(semi)?;
+    let statement = &inner[then + 1..end];
+    let tail = &inner[end + 1..];
+    let closes = match tail {
+        [e1, i, s, e2] | [e1, i, s, e2, _] => {
+            word(e1, "END") && word(i, "IF") && semi(s) && word(e2, "END") && tail.get(4).is_none_or(semi)
+        }
+        _ => false,
+    };
+    let ddl = statement.first().is_some_and(|t| ["ALTER", "CREATE", "DROP"].iter().any(|w| word(t, w)));
+    if !closes || !ddl {
+        return None;
+    }
+    let mut facts = recognize(statement);
+    if matches!(facts.kind, StatementKind::Other | StatementKind::Empty) {
+        return None;
+    }
+    facts.guard = Some(span_of(&inner[2]).to(span_of(&inner[then - 1])));
+    Some(facts)
 }
 
 struct Cursor<'a> {
@@ -291,8 +382,12 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             c.eat_kw("IGNORE");
             c.eat_kw("INTO");
             let Some(table) = c.eat_qualified() else { return (StatementKind::Other, w, first) };
+            let mut columns = None;
             if c.is_tok(|t| matches!(t, Token::LParen)) && !c.is_kw_at(1, "SELECT") && !c.is_kw_at(1, "WITH") {
-                c.skip_group();
+                // The names refer to columns; they are not names the statement gives.
+                let given = c.identifiers.len();
+                columns = Some(c.paren_names());
+                c.identifiers.truncate(given);
             }
             c.eat_kws(&["OVERRIDING", "SYSTEM", "VALUE"]);
             c.eat_kws(&["OVERRIDING", "USER", "VALUE"]);
@@ -312,7 +407,22 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             };
             while c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {}
             let from_select = rows.is_none() && c.is_any_kw(&["SELECT", "WITH", "TABLE"]);
-            (StatementKind::Insert(Insert { table, from_select, rows }), "INSERT".into(), first)
+            // `ON CONFLICT …` and `RETURNING …` follow the rows at the top level.
+            let (mut on_conflict, mut returning) = (None, None);
+            while !c.at_end() {
+                c.skip_until_top_level(|c| c.is_kw("RETURNING") || c.is_kw("ON") && c.is_kw_at(1, "CONFLICT"));
+                if let Some(s) = c.eat_kws(&["ON", "CONFLICT"]) {
+                    on_conflict = on_conflict.or(Some(s));
+                } else if let Some(s) = c.eat_kw("RETURNING") {
+                    returning = Some(s);
+                    break;
+                } else {
+                    // A closer of the parentheses around the query.
+                    c.pos += 1;
+                }
+            }
+            let insert = Insert { table, from_select, rows, columns, on_conflict, returning };
+            (StatementKind::Insert(insert), "INSERT".into(), first)
         }
         "BEGIN" | "START" => {
             c.pos += 1;
@@ -2002,6 +2112,56 @@ mod tests {
         assert_eq!(rows("INSERT INTO plans DEFAULT VALUES;"), (Some(1), false));
         assert_eq!(rows("INSERT INTO plans SELECT * FROM old_plans;"), (None, true));
         assert_eq!(rows("INSERT INTO plans (id) (SELECT 1);"), (None, true));
+    }
+
+    #[test]
+    fn insert_knows_its_columns_on_conflict_and_returning() {
+        let (f, sql) = facts(
+            "INSERT INTO plans (id, \"Name\") SELECT a, b FROM x JOIN y ON x.k = y.k ON CONFLICT (id) DO NOTHING RETURNING id;",
+        );
+        let StatementKind::Insert(i) = &f.kind else { panic!("{f:?}") };
+        let columns: Vec<&str> = i.columns.iter().flatten().map(|n| n.value.as_str()).collect();
+        assert_eq!(columns, ["id", "Name"]);
+        assert_eq!(text(&sql, i.on_conflict.expect("on conflict")), "ON CONFLICT");
+        assert_eq!(text(&sql, i.returning.expect("returning")), "RETURNING");
+        // Column names of an INSERT refer to columns: they are not names it gives.
+        assert!(f.identifiers.iter().all(|n| n.value != "id"), "{:?}", f.identifiers);
+        let (f, _) = facts("INSERT INTO plans VALUES (1, '(ON CONFLICT)'), ((SELECT 2), 'RETURNING');");
+        let StatementKind::Insert(i) = &f.kind else { panic!("{f:?}") };
+        assert_eq!((i.columns.is_none(), i.on_conflict, i.returning), (true, None, None));
+        let (f, sql) = facts("INSERT INTO plans (id) (SELECT 1) RETURNING *;");
+        let StatementKind::Insert(i) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(text(&sql, i.returning.expect("returning")), "RETURNING");
+    }
+
+    #[test]
+    fn a_guarded_do_block_has_the_facts_of_its_statement() {
+        let sql = "DO $safemig$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'c') THEN\n    ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);\n  END IF;\nEND\n$safemig$;";
+        let (f, text_) = facts(sql);
+        let StatementKind::AlterTable(at) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(text(&text_, at.table.span), "t");
+        assert_eq!(text(&text_, f.head), "ALTER TABLE");
+        assert_eq!(
+            text(&text_, f.guard.expect("guarded")),
+            "NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'c')"
+        );
+        let (f, _) = facts("DO LANGUAGE plpgsql $$ BEGIN IF true THEN CREATE TYPE mood AS ENUM ('ok'); END IF; END $$");
+        assert!(matches!(f.kind, StatementKind::CreateObject(_)) && f.guard.is_some(), "{f:?}");
+        // Anything else stays a `DO`: two statements, an ELSE, a CASE in the condition, an
+        // exception handler, data changes, another language, no condition.
+        for other in [
+            "DO $$ BEGIN IF true THEN ALTER TABLE t ADD COLUMN a int; ALTER TABLE t ADD COLUMN b int; END IF; END $$;",
+            "DO $$ BEGIN IF true THEN ALTER TABLE t ADD COLUMN a int; ELSE NULL; END IF; END $$;",
+            "DO $$ BEGIN IF CASE WHEN true THEN true END THEN ALTER TABLE t ADD COLUMN a int; END IF; END $$;",
+            "DO $$ BEGIN ALTER TABLE t ADD COLUMN a int; EXCEPTION WHEN duplicate_column THEN NULL; END $$;",
+            "DO $$ BEGIN IF true THEN UPDATE t SET a = 1; END IF; END $$;",
+            "DO LANGUAGE plperl $$ BEGIN IF true THEN ALTER TABLE t ADD COLUMN a int; END IF; END $$;",
+            "DO $$ BEGIN IF THEN ALTER TABLE t ADD COLUMN a int; END IF; END $$;",
+            "DO $$ BEGIN IF true THEN ALTER TABLE t ADD COLUMN a int; END IF; END; $$ x;",
+        ] {
+            let (f, _) = facts(other);
+            assert_eq!((f.label.as_str(), f.guard), ("DO", None), "{other}");
+        }
     }
 
     #[test]
