@@ -12,14 +12,17 @@
 //! `PROPTEST_CASES` sets the number of projects (default 48); a failure is shrunk to a minimal
 //! project and printed with its files and the fix log.
 
+#[path = "../../tests/support/git.rs"]
+mod git;
 #[path = "../../tests/support/pg.rs"]
 mod pg;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use git::Repo;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 
@@ -299,25 +302,6 @@ impl Model {
     }
 }
 
-fn git_in(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", "-c", "core.autocrlf=false"])
-        .args(args)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn write(root: &Path, files: &[(String, String)]) {
     for (rel, text) in files {
         let path = root.join(rel);
@@ -326,30 +310,8 @@ fn write(root: &Path, files: &[(String, String)]) {
     }
 }
 
-/// Every file under `root` but `.git`, with its text.
-fn snapshot(root: &Path) -> BTreeMap<String, String> {
-    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
-        for entry in fs::read_dir(dir).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.file_name().is_some_and(|n| n == ".git") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(&path, root, out);
-            } else {
-                let rel = path.strip_prefix(root).expect("under root").to_string_lossy().into_owned();
-                out.insert(rel, fs::read_to_string(&path).unwrap_or_default());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
-
 struct Project {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
+    repo: Repo,
     db: Option<pg::TestDb>,
     /// Paths (relative) that shipped or were applied: read-only.
     frozen: BTreeMap<String, String>,
@@ -358,7 +320,7 @@ struct Project {
 impl Project {
     fn safemig(&self, args: &[&str]) -> (String, String) {
         let mut cmd = Command::new(BIN);
-        cmd.args(args).current_dir(&self.root).env("NO_COLOR", "1").env_remove("DATABASE_URL");
+        cmd.args(args).current_dir(&self.repo.root).env("NO_COLOR", "1").env_remove("DATABASE_URL");
         match &self.db {
             Some(db) => cmd.env("DATABASE_URL", db.url()),
             None => cmd.arg("--no-database"),
@@ -392,12 +354,8 @@ impl Project {
 
 /// Writes the case's project, ships and applies its cut points.
 fn build(case: &Case) -> Project {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let root = tmp.path().join("app");
-    fs::create_dir_all(&root).expect("mkdir");
-    git_in(tmp.path(), &["init", "-q", "--bare", "origin.git"]);
-    git_in(&root, &["init", "-q"]);
-    git_in(&root, &["remote", "add", "origin", "../origin.git"]);
+    let repo = Repo::new();
+    let root = repo.root.clone();
 
     let mut model = Model::default();
     let mut ups = vec![format!("{}{}", model.sql(Op::NewTable, 0), model.sql(Op::NewTable, 0))];
@@ -421,11 +379,7 @@ fn build(case: &Case) -> Project {
         write(&root, files);
         frozen.extend(files.iter().cloned());
     }
-    git_in(&root, &["add", "-A"]);
-    git_in(&root, &["commit", "-q", "--allow-empty", "-m", "ship"]);
-    git_in(&root, &["push", "-q", "origin", "HEAD:refs/heads/main"]);
-    git_in(&root, &["fetch", "-q", "origin"]);
-    git_in(&root, &["remote", "set-head", "origin", "main"]);
+    repo.ship();
     for files in &migration_files[shipped..] {
         write(&root, files);
     }
@@ -443,15 +397,15 @@ fn build(case: &Case) -> Project {
         }
         db
     });
-    Project { _tmp: tmp, root, db, frozen }
+    Project { repo, db, frozen }
 }
 
 fn check_case(case: &Case) -> Result<(), TestCaseError> {
     let project = build(case);
-    let before_files = snapshot(&project.root);
+    let before_files = project.repo.files();
     let before = project.counts()?;
     let log = project.fix(case.unsafe_fixes);
-    let after_files = snapshot(&project.root);
+    let after_files = project.repo.files();
     let context = || format!("{case:#?}\nbefore: {before_files:#?}\nafter: {after_files:#?}\nlog:\n{log}");
 
     // 1. Shipped and applied migrations are read-only.
@@ -488,7 +442,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
 
     // 3. A fixed point: a second run writes nothing.
     let second = project.fix(case.unsafe_fixes);
-    let again = snapshot(&project.root);
+    let again = project.repo.files();
     prop_assert_eq!(&again, &after_files, "a second run changed files:\n{}\n{}", second, context());
     Ok(())
 }
