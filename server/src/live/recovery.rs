@@ -149,7 +149,9 @@ fn outside(kind: FrameworkKind) -> Outside {
         | FrameworkKind::Dbmate
         | FrameworkKind::Diesel
         | FrameworkKind::Plain => Outside::OwnFile,
-        FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::NodePgMigrate => Outside::Never,
+        FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::NodePgMigrate | FrameworkKind::Pop => {
+            Outside::Never
+        }
     }
 }
 
@@ -742,6 +744,7 @@ pub fn ledger_command(kind: FrameworkKind, set: &MigrationSet, migration: &Migra
             psql(format!("INSERT INTO goose_db_version (version_id, is_applied) VALUES ({version}, true)"))
         }
         FrameworkKind::Dbmate => psql(format!("INSERT INTO schema_migrations (version) VALUES ({})", lit(&version))),
+        FrameworkKind::Pop => psql(format!("INSERT INTO schema_migration (version) VALUES ({})", lit(&version))),
         FrameworkKind::Diesel => {
             psql(format!("INSERT INTO __diesel_schema_migrations (version) VALUES ({})", lit(&version)))
         }

@@ -13,6 +13,7 @@ pub mod goose;
 pub mod naming;
 pub mod node_pg_migrate;
 pub mod plain;
+pub mod pop;
 pub mod prisma;
 pub mod sqlx;
 pub mod supabase;
@@ -467,14 +468,16 @@ pub fn framework(kind: FrameworkKind) -> &'static dyn Framework {
         FrameworkKind::Diesel => &diesel::Diesel,
         FrameworkKind::Atlas => &atlas::Atlas,
         FrameworkKind::NodePgMigrate => &node_pg_migrate::NodePgMigrate,
+        FrameworkKind::Pop => &pop::Pop,
         FrameworkKind::Plain => &plain::Plain,
     }
 }
 
 /// Detection order, most specific first: marker files (`atlas.sum`, Drizzle's journal, Prisma and
 /// Diesel directory layouts), then path conventions (`supabase/migrations`, Flyway's `V1__`
-/// names), then file contents (goose, dbmate, node-pg-migrate markers), then the ecosystem and the
-/// `.up.sql`/`.down.sql` shape (sqlx, golang-migrate), and last a plain numbered directory.
+/// names), then file contents (goose, dbmate, node-pg-migrate markers), then pop's dialect-tagged
+/// or `.fizz` names, then the ecosystem and the `.up.sql`/`.down.sql` shape (sqlx,
+/// golang-migrate), and last a plain numbered directory.
 pub const DETECTION_ORDER: &[FrameworkKind] = &[
     FrameworkKind::Atlas,
     FrameworkKind::Drizzle,
@@ -485,6 +488,7 @@ pub const DETECTION_ORDER: &[FrameworkKind] = &[
     FrameworkKind::Goose,
     FrameworkKind::Dbmate,
     FrameworkKind::NodePgMigrate,
+    FrameworkKind::Pop,
     FrameworkKind::Sqlx,
     FrameworkKind::GolangMigrate,
     FrameworkKind::Plain,

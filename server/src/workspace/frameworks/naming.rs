@@ -35,6 +35,8 @@ pub struct Namer {
     directories: bool,
     /// Versions count down from the base ([`Namer::before`]) instead of up.
     down: bool,
+    /// pop: the dialect tag of the new files (`postgres`).
+    tag: &'static str,
 }
 
 impl Namer {
@@ -85,6 +87,7 @@ impl Namer {
         };
         let version = if version.is_empty() { format!("{:04}", set.migrations.len()) } else { version };
         let reversible = set.framework == FrameworkKind::Sqlx && source.ends_with(".up.sql");
+        let tag = super::pop::new_file_tag(set.dialect, base);
         Namer {
             kind: set.framework,
             dir: set.dir.clone(),
@@ -93,6 +96,7 @@ impl Namer {
             reversible,
             directories,
             down: false,
+            tag,
         }
     }
 
@@ -213,6 +217,12 @@ impl Namer {
             }
             FrameworkKind::Drizzle if self.directories => {
                 file(format!("{v}_{s}/migration.sql"), format!("{intro}\n{}", body(false)), false)
+            }
+            FrameworkKind::Pop => {
+                // Tagged: the SQL is for this dialect; popx wants a down file for every up file.
+                let t = self.tag;
+                file(format!("{v}_{s}.{t}.up.sql"), format!("{intro}\n{}", body(false)), false);
+                file(format!("{v}_{s}.{t}.down.sql"), down.to_string(), false);
             }
             FrameworkKind::NodePgMigrate => file(
                 format!("{v}_{s}.sql"),
