@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::rules::context::NoSchema;
 use crate::rules::{self, suppression, Finding, MigrationContext, MigrationSettings, SchemaView, Severity};
 use crate::sql::{Dialect, ParseOutcome, SqlFile};
+use crate::workspace::frameworks::pop::{self, Tag};
 
 /// Largest file the language server analyses on every keystroke.
 pub const LSP_MAX_BYTES: usize = 8 * 1024 * 1024;
@@ -84,9 +85,13 @@ pub fn decode(bytes: &[u8], limit: usize) -> (Option<Cow<'_, str>>, Option<Input
     }
 }
 
-/// The dialect for a file: config first, then what its path says (`….mysql.up.sql`,
-/// `mysql/…`, `sqlite/…`), else PostgreSQL.
+/// The dialect for a file: the dialect a pop/popx file name is tagged with (`….mysql.up.sql`:
+/// the runner runs it only on MySQL, whatever the project's dialect), then config, then what its
+/// path says (`mysql/…`, `sqlite/…`), else PostgreSQL.
 pub fn dialect_for_path(path: &Path, config: &Config) -> Dialect {
+    if let Some(d) = pop::tag_of(path).and_then(Tag::dialect) {
+        return d;
+    }
     if let Some(d) = config.dialect {
         return d;
     }
@@ -98,6 +103,52 @@ pub fn dialect_for_path(path: &Path, config: &Config) -> Dialect {
         Dialect::Sqlite
     } else {
         Dialect::Postgres
+    }
+}
+
+/// Why safemig does not check a file at all, from its name: a pop/popx migration tagged for
+/// CockroachDB (`….cockroach.up.sql`), whose SQL (`INVERTED INDEX`, `STORING`, `table@index`)
+/// is not PostgreSQL's.
+pub fn not_checked(path: &Path) -> Option<String> {
+    (pop::tag_of(path) == Some(Tag::Cockroach)).then(|| {
+        "this migration is for CockroachDB (`.cockroach.` in its pop/popx file name): safemig has not checked \
+         it, it does not check CockroachDB's SQL"
+            .to_string()
+    })
+}
+
+/// The analysis of a file safemig does not check: one hint that says why, at its start (none when
+/// `syntax-error` is off).
+fn not_checked_analysis(why: String, settings: &MigrationSettings, config: &Config) -> FileAnalysis {
+    let note = Finding {
+        rule: rules::syntax_error::RULE.id,
+        severity: Severity::Hint,
+        range: 0..0,
+        statement: 0,
+        message: why,
+        fix: None,
+    };
+    let findings = config.level(&rules::syntax_error::RULE).map(|_| note).into_iter().collect();
+    FileAnalysis { findings, settings: settings.clone(), ..FileAnalysis::default() }
+}
+
+/// A file outside any migration set: analysed in the dialect its path says
+/// ([`dialect_for_path`]), or, when safemig does not check it ([`not_checked`]), one hint that
+/// says so. For the language server's buffers.
+pub fn analyze_path(path: &Path, text: &str, config: &Config, previous: Option<&SqlFile>) -> FileAnalysis {
+    let settings = config.settings(dialect_for_path(path, config));
+    match not_checked(path) {
+        Some(why) => not_checked_analysis(why, &settings, config),
+        None => analyze(text, &settings, config, previous),
+    }
+}
+
+/// [`analyze_path`] on raw bytes ([`analyze_bytes`]), for `safemig check`.
+pub fn analyze_path_bytes(path: &Path, bytes: &[u8], limit: usize, config: &Config) -> (FileAnalysis, Option<String>) {
+    let settings = config.settings(dialect_for_path(path, config));
+    match not_checked(path) {
+        Some(why) => (not_checked_analysis(why, &settings, config), decode(bytes, limit).0.map(Cow::into_owned)),
+        None => analyze_bytes(bytes, limit, &settings, config),
     }
 }
 
@@ -282,6 +333,25 @@ mod tests {
         let large = run(&live_with_users(8_200_000.0));
         assert_eq!(large.severity, Severity::Warning);
         assert!(!large.message.contains("small_table_rows"), "{}", large.message);
+    }
+
+    #[test]
+    fn a_pop_file_is_analysed_in_its_tagged_dialect_and_a_cockroach_one_not_at_all() {
+        let config = Config { dialect: Some(Dialect::Postgres), ..Config::default() };
+        let cockroach = "CREATE INDEX i ON t (a) STORING (b);\nDROP INDEX t@i;\n";
+        let a = analyze_path(Path::new("m/1_x.cockroach.up.sql"), cockroach, &config, None);
+        let found: Vec<_> = a.findings.iter().map(|f| (f.rule, f.severity)).collect();
+        assert_eq!(found, [("syntax-error", Severity::Hint)]);
+        assert!(a.findings[0].message.contains("CockroachDB"), "{}", a.findings[0].message);
+        // The same text in a PostgreSQL file is an error, and a MySQL-tagged file is MySQL.
+        let pg = analyze_path(Path::new("m/1_x.postgres.up.sql"), cockroach, &config, None);
+        assert!(pg.findings.iter().any(|f| f.rule == "syntax-error" && f.severity == Severity::Error));
+        let my = analyze_path(Path::new("m/1_x.mysql.up.sql"), "SELECT 1;\n", &config, None);
+        assert_eq!(my.settings.dialect, Dialect::Mysql);
+        // Turned off, the rule says nothing.
+        let mut off = config.clone();
+        off.rules.insert("syntax-error".into(), crate::config::RuleLevel::Off);
+        assert!(analyze_path(Path::new("m/1_x.cockroach.up.sql"), cockroach, &off, None).findings.is_empty());
     }
 
     /// Keyword soup: every rule and the recogniser see statements that stop anywhere, repeat

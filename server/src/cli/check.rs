@@ -142,10 +142,7 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
                 let text = analysis.file.text.to_string();
                 (Arc::unwrap_or_clone(analysis), Some(text))
             }
-            _ => {
-                let settings = config.settings(engine::dialect_for_path(&path, &config));
-                engine::analyze_bytes(&bytes, CLI_MAX_BYTES, &settings, &config)
-            }
+            _ => engine::analyze_path_bytes(&path, &bytes, CLI_MAX_BYTES, &config),
         };
         drop(bytes);
         let file = CheckedFile { path: display_path(&path), text, analysis };

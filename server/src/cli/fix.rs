@@ -72,8 +72,8 @@ pub(crate) fn apply_fixes(
                 }
                 None => {
                     let Ok(bytes) = fs::read(path) else { continue };
-                    let settings = config.settings(engine::dialect_for_path(path, config));
-                    let (analysis, text) = engine::analyze_bytes(&bytes, CLI_MAX_BYTES, &settings, config);
+                    let (analysis, text) = engine::analyze_path_bytes(path, &bytes, CLI_MAX_BYTES, config);
+                    let settings = analysis.settings.clone();
                     if text.is_none() {
                         continue;
                     }

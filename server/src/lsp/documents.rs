@@ -93,11 +93,7 @@ impl AnalysisJob {
         let previous = self.previous.as_deref().map(|a| &*a.file);
         let in_project =
             self.project.as_ref().and_then(|p| p.model.analyze_buffer(&p.analysis, &self.path, &text, previous));
-        let analysis = in_project.unwrap_or_else(|| {
-            let dialect = engine::dialect_for_path(&self.path, &self.config);
-            let settings = self.config.settings(dialect);
-            engine::analyze(&text, &settings, &self.config, previous)
-        });
+        let analysis = in_project.unwrap_or_else(|| engine::analyze_path(&self.path, &text, &self.config, previous));
         let index = LineIndex::new(&text);
         let positions = Positions { text: &text, index: &index, encoding: self.encoding };
         let diagnostics = analysis.findings.iter().map(|f| convert::diagnostic(f, &positions)).collect();

@@ -748,7 +748,7 @@ mod tests {
             down: None,
             transaction: TransactionMode::default(),
         };
-        let cases: [(FrameworkKind, Migration, &str); 11] = [
+        let cases: [(FrameworkKind, Migration, &str); 12] = [
             (
                 FrameworkKind::Prisma,
                 migration(VersionKey::Text("0_init".into()), "init", "prisma/migrations/0_init/migration.sql"),
@@ -797,6 +797,11 @@ mod tests {
                 FrameworkKind::Drizzle,
                 migration(VersionKey::Numeric(vec![0]), "init", "drizzle/0000_init.sql"),
                 "', 1700000000000);",
+            ),
+            (
+                FrameworkKind::Pop,
+                migration(VersionKey::Text("20240101000000".into()), "init", "migrations/20240101000000_init.postgres.up.sql"),
+                "INSERT INTO schema_migration (version) VALUES ('20240101000000');",
             ),
             (
                 FrameworkKind::NodePgMigrate,
