@@ -938,4 +938,17 @@ fn corpus_frameworks_are_recognised() {
     let (_, sets) = corpus_sets("drizzle/triggerdotdev__trigger.dev");
     assert_eq!(sets.len(), 1, "{sets:?}");
     assert_eq!(sets[0].1, FrameworkKind::Drizzle);
+
+    // Kratos: one file per dialect and version; the set is the PostgreSQL files and the untagged ones.
+    let (d, sets) = corpus_sets("ory-popx/ory__kratos");
+    assert_eq!(sets.len(), 2, "{sets:?}");
+    assert!(sets.iter().all(|s| s.1 == FrameworkKind::Pop && s.2 == Dialect::Postgres), "{sets:?}");
+    for set in &d.sets {
+        let names: Vec<String> =
+            set.migrations.iter().flat_map(|m| m.files()).map(|p| rel(&set.dir, Some(p))).collect();
+        assert!(names.iter().all(|n| !n.contains(".cockroach.") && !n.contains(".mysql.") && !n.contains(".sqlite")));
+        assert!(set.migrations.windows(2).all(|w| w[0].version < w[1].version), "one file per version and direction");
+    }
+    let (_, sets) = corpus_sets("pop-fizz-sql/supabase__auth");
+    assert_eq!(sets, [("migrations".to_string(), FrameworkKind::Pop, Dialect::Postgres, 70)]);
 }
