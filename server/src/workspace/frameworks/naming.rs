@@ -347,6 +347,24 @@ mod tests {
     }
 
     #[test]
+    fn pop_writes_a_tagged_up_and_down_file() {
+        let s = set(FrameworkKind::Pop, &["20240101000000_a.postgres.up.sql", "20240102000000_b.up.sql"]);
+        let names = |n: &Namer| -> Vec<String> {
+            n.files(0, &|_| String::new(), "", false, "DROP INDEX i;\n").into_iter().map(|f| f.name).collect()
+        };
+        // After an untagged file: the set's dialect.
+        assert_eq!(
+            names(&Namer::after_newest(&s, "x")),
+            ["20240102000001_x.postgres.up.sql", "20240102000001_x.postgres.down.sql"]
+        );
+        assert_eq!(names(&Namer::after(&s, 0, "y"))[0], "20240101000001_y.postgres.up.sql");
+        assert_eq!(Namer::after(&s, 0, "y").version_key(0), Some(VersionKey::Text("20240101000001".into())));
+        let mut sqlite = set(FrameworkKind::Pop, &["1_a.sqlite.up.sql"]);
+        sqlite.dialect = Dialect::Sqlite;
+        assert_eq!(names(&Namer::after_newest(&sqlite, "z"))[0], "2_z.sqlite3.up.sql");
+    }
+
+    #[test]
     fn slugs() {
         assert_eq!(slug("recover_", "Add Email-index!"), "recover_add_email_index");
         assert_eq!(slug("", "orders_Customer idx"), "orders_customer_idx");
