@@ -371,6 +371,30 @@ pub(crate) fn record_by_hand(
     )
 }
 
+/// The ledger query of a table whose rows are the applied versions and nothing else (dbmate's
+/// `schema_migrations`, pop's `schema_migration`).
+pub(crate) const VERSION_ROWS_QUERY: &str =
+    "SELECT version::text, NULL::text, NULL::timestamptz, 'applied', NULL::text, \
+                                             NULL::text, NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER \
+                                             BY version";
+
+/// [`LedgerSpec::resolve_failed`] of a runner without a repair command whose ledger row is the
+/// migration's `version`: run it again, or write the row by hand.
+pub(crate) fn insert_version_by_hand(tool: &str, t: &LedgerTarget<'_>) -> String {
+    format!(
+        "{tool} has no repair command: undo what it half-did and run it again, or record it by hand: INSERT INTO {} \
+         (version) VALUES ({});",
+        t.table,
+        sql_literal(t.version)
+    )
+}
+
+/// [`LedgerSpec::resolve_missing`] of a ledger whose row is the migration's `version`: `why` the
+/// runner is stuck and what to restore, or the row deleted by hand.
+pub(crate) fn delete_version_by_hand(why: &str, t: &LedgerTarget<'_>) -> String {
+    format!("{why}, or delete the row by hand: DELETE FROM {} WHERE version = {};", t.table, sql_literal(t.version))
+}
+
 /// Whether a ledger's description or name column names `migration` (Flyway and sqlx store the
 /// file's description with spaces for underscores; Atlas and Supabase the name part as it is).
 pub(crate) fn description_names(row_name: &str, migration: &Migration) -> bool {

@@ -294,26 +294,16 @@ impl Framework for Pop {
             table: "schema_migration",
             required_columns: &["version"],
             optional_columns: &[],
-            query: "SELECT version::text, NULL::text, NULL::timestamptz, 'applied', NULL::text, NULL::text, \
-                    NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER BY version",
+            query: super::VERSION_ROWS_QUERY,
             checksum: None,
             applied: AppliedBy::EachRow,
             key: |version, _| text_key(version),
             on_checksum_mismatch: |_, _, _| String::new(),
-            resolve_failed: |t| {
-                format!(
-                    "pop has no repair command: undo what it half-did and run it again, or record it by hand: INSERT \
-                     INTO {} (version) VALUES ({});",
-                    t.table,
-                    sql_literal(t.version)
-                )
-            },
+            resolve_failed: |t| super::insert_version_by_hand("pop", t),
             resolve_missing: |t| {
-                format!(
-                    "`soda migrate down` cannot undo it without its file; restore the file, or delete the row by hand: \
-                     DELETE FROM {} WHERE version = {};",
-                    t.table,
-                    sql_literal(t.version)
+                super::delete_version_by_hand(
+                    "`soda migrate down` cannot undo it without its file; restore the file",
+                    t,
                 )
             },
             shared_version: super::SharedVersion::AppliedForAll,
@@ -335,15 +325,9 @@ impl Framework for Pop {
     /// `.fizz` migrations are not part of the set but have rows too.
     fn ledger_keys(&self, set: &MigrationSet) -> LedgerKeys {
         let migrations = set.migrations.iter().map(|m| Some(m.version.clone())).collect();
-        let elsewhere = match crate::workspace::listing::read_names(&set.dir) {
-            Ok((files, _)) => files
-                .iter()
-                .filter_map(|f| parse_name(f))
-                .filter(|n| n.fizz && n.direction == Direction::Up)
-                .map(|n| VersionKey::Text(n.version.to_string()))
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        let (files, _) = crate::workspace::listing::read_names(&set.dir).unwrap_or_default();
+        let fizz = files.iter().filter_map(|f| parse_name(f)).filter(|n| n.fizz && n.direction == Direction::Up);
+        let elsewhere = fizz.map(|n| VersionKey::Text(n.version.to_string())).collect();
         LedgerKeys { migrations, elsewhere }
     }
 }
