@@ -371,6 +371,23 @@ fn pop_dialect_files_are_not_duplicates_of_each_other() {
 }
 
 #[test]
+fn pop_wraps_each_migration_unless_popx_autocommit_names_it() {
+    let index = "CREATE INDEX CONCURRENTLY networks_id ON networks (id);\n";
+    let mut files = POP_FILES.to_vec();
+    files.extend([
+        ("sql/migrations/20200101000004_index.postgres.up.sql", index),
+        ("sql/migrations/20200101000004_index.postgres.down.sql", "DROP INDEX networks_id;\n"),
+        ("sql/migrations/20200101000005_index.postgres.autocommit.up.sql", index),
+        ("sql/migrations/20200101000005_index.postgres.autocommit.down.sql", "DROP INDEX networks_id;\n"),
+    ]);
+    let tmp = project(&files);
+    let (_, found) = project_findings(tmp.path(), Config::default());
+    let in_transaction: Vec<&str> =
+        found.iter().filter(|(_, rule)| *rule == "concurrently-in-transaction").map(|(f, _)| f.as_str()).collect();
+    assert_eq!(in_transaction, ["20200101000004_index.postgres.up.sql"], "{found:?}");
+}
+
+#[test]
 fn golang_migrate_names_without_a_dialect_tag_stay_golang_migrate() {
     let tmp = project(&[
         ("go.mod", "module example.com/api\n"),

@@ -29,7 +29,7 @@ use crate::workspace::{Direction, FrameworkKind, Migration, MigrationSet, Sectio
 pub struct Pop;
 
 const HOW: &str = "pop runs every migration in a transaction; with ory/x popx, name the file \
-                   `<version>_<name>.postgres.autocommit.up.sql` to run it outside one";
+                   `<version>_<name>[.<dialect>].autocommit.up.sql` to run it outside one";
 const AUTOCOMMIT: &str = "`.autocommit` in the file name (popx)";
 
 /// A database dialect pop knows, as it canonicalises a file's tag.
