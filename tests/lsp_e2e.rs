@@ -308,6 +308,30 @@ fn a_huge_document_is_reported_not_analysed_and_not_lost() {
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
 
+/// A pop/popx file opened alone: a CockroachDB file gets one hint that it is not checked, a
+/// MySQL-tagged file is read as MySQL, a PostgreSQL-tagged one as PostgreSQL.
+#[test]
+fn pop_files_opened_alone_follow_their_dialect_tag() {
+    let (mut client, _) = start(json!({}));
+    let cockroach = "file:///tmp/safemig-e2e/pop/20200101000001_networks.cockroach.up.sql";
+    client.open(cockroach, 1, "CREATE INDEX i ON networks (id) STORING (traits);\nDROP INDEX networks@i;\n");
+    let published = client.diagnostics(cockroach, Some(1));
+    let all = published["diagnostics"].as_array().expect("a diagnostics array");
+    assert_eq!(all.len(), 1, "{published:#}");
+    assert_eq!((&all[0]["code"], &all[0]["severity"]), (&json!("syntax-error"), &json!(4)), "{published:#}");
+    assert!(all[0]["message"].as_str().unwrap_or_default().contains("CockroachDB"), "{published:#}");
+
+    let mysql = "file:///tmp/safemig-e2e/pop/20200101000001_networks.mysql.up.sql";
+    client.open(mysql, 1, "CREATE TABLE `networks` (`id` char(36) NOT NULL, PRIMARY KEY(`id`)) ENGINE=InnoDB;\n");
+    assert!(with_rule(&client.diagnostics(mysql, Some(1)), "syntax-error").is_empty());
+    let postgres = "file:///tmp/safemig-e2e/pop/20200101000001_networks.postgres.up.sql";
+    client.open(postgres, 1, "CREATE TABLE `networks` (`id` char(36));\n");
+    let published = client.diagnostics(postgres, Some(1));
+    let errors = with_rule(&published, "syntax-error");
+    assert!(errors.iter().any(|d| d["severity"] == 1), "{errors:#?}");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
 /// (i) `shutdown` then `exit` ends the process with 0; `exit` alone or a vanished client also ends it.
 #[test]
 fn shutdown_and_exit_end_the_process() {

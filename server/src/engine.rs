@@ -10,6 +10,7 @@ use crate::rules::context::NoSchema;
 use crate::rules::{self, suppression, Finding, MigrationContext, MigrationSettings, SchemaView, Severity};
 use crate::sql::sniff::{sniff, OtherDatabase, Sniff, Sniffed};
 use crate::sql::{Dialect, ParseOutcome, SqlFile};
+use crate::workspace::frameworks::pop::{self, Tag};
 
 /// Largest file the language server analyses on every keystroke.
 pub const LSP_MAX_BYTES: usize = 8 * 1024 * 1024;
@@ -85,9 +86,13 @@ pub fn decode(bytes: &[u8], limit: usize) -> (Option<Cow<'_, str>>, Option<Input
     }
 }
 
-/// The dialect for a file: config first, then what its path says (`….mysql.up.sql`,
-/// `mysql/…`, `sqlite/…`), else PostgreSQL.
+/// The dialect for a file: the dialect a pop/popx file name is tagged with (`….mysql.up.sql`:
+/// the runner runs it only on MySQL, whatever the project's dialect), then config, then what its
+/// path says (`mysql/…`, `sqlite/…`), else PostgreSQL.
 pub fn dialect_for_path(path: &Path, config: &Config) -> Dialect {
+    if let Some(d) = pop::tag_of(path).and_then(Tag::dialect) {
+        return d;
+    }
     if let Some(d) = config.dialect {
         return d;
     }
@@ -112,10 +117,24 @@ pub enum Database {
     Unchecked(OtherDatabase, String),
 }
 
-/// The database a file is written for: `dialect` in safemig.toml first; then its path (a
-/// directory or file name that says ClickHouse or CockroachDB, then [`dialect_for_path`]'s
-/// MySQL and SQLite names); then the markers in its text ([`crate::sql::sniff`]); else PostgreSQL.
+/// The database a file is written for: a pop/popx dialect tag in its name first (`….mysql.up.sql`,
+/// `….cockroach.up.sql`); then `dialect` in safemig.toml; then its path (a directory or file name
+/// that says ClickHouse or CockroachDB, then [`dialect_for_path`]'s MySQL and SQLite names); then
+/// the markers in its text ([`crate::sql::sniff`]); else PostgreSQL.
 pub fn database_for(path: &Path, text: &str, config: &Config) -> Database {
+    // A pop/popx file name's tag: the runner runs it only on that database, whatever the
+    // project's dialect.
+    match pop::tag_of(path) {
+        Some(Tag::Cockroach) => {
+            return Database::Unchecked(OtherDatabase::CockroachDb, "`.cockroach.` in its pop/popx file name".into())
+        }
+        Some(tag) => {
+            if let Some(d) = tag.dialect() {
+                return Database::Checked(d);
+            }
+        }
+        None => {}
+    }
     if let Some(d) = config.dialect {
         return Database::Checked(d);
     }
@@ -133,9 +152,10 @@ pub fn database_for(path: &Path, text: &str, config: &Config) -> Database {
     }
 }
 
-/// The one finding of a file written for a database safemig does not check.
-pub fn unchecked_finding(other: OtherDatabase, evidence: &str) -> Finding {
-    Finding {
+/// The analysis of a file written for a database safemig does not check: one `info` note that
+/// says so, at its start (none when `syntax-error` is off).
+pub fn unchecked_analysis(other: OtherDatabase, evidence: &str, config: &Config) -> FileAnalysis {
+    let note = Finding {
         rule: rules::syntax_error::RULE.id,
         severity: Severity::Info,
         range: 0..0,
@@ -146,6 +166,17 @@ pub fn unchecked_finding(other: OtherDatabase, evidence: &str) -> Finding {
             other.name()
         ),
         fix: None,
+    };
+    let findings = config.level(&rules::syntax_error::RULE).map(|_| note).into_iter().collect();
+    FileAnalysis { findings, ..FileAnalysis::default() }
+}
+
+/// A file outside every migration set, from its text, for the database [`database_for`] (or
+/// `Project::database_for`) gives it.
+pub fn analyze_in(database: Database, text: &str, config: &Config, previous: Option<&SqlFile>) -> FileAnalysis {
+    match database {
+        Database::Checked(dialect) => analyze(text, &config.settings(dialect), config, previous),
+        Database::Unchecked(other, evidence) => unchecked_analysis(other, &evidence, config),
     }
 }
 
@@ -164,9 +195,7 @@ pub fn analyze_standalone(
     let database = text.as_deref().map_or(Database::Checked(Dialect::Postgres), database);
     match database {
         Database::Unchecked(other, evidence) => {
-            let analysis =
-                FileAnalysis { findings: vec![unchecked_finding(other, &evidence)], ..FileAnalysis::default() };
-            (analysis, text.map(Cow::into_owned), None)
+            (unchecked_analysis(other, &evidence, config), text.map(Cow::into_owned), None)
         }
         Database::Checked(dialect) => {
             let settings = config.settings(dialect);
@@ -357,6 +386,34 @@ mod tests {
         let large = run(&live_with_users(8_200_000.0));
         assert_eq!(large.severity, Severity::Warning);
         assert!(!large.message.contains("small_table_rows"), "{}", large.message);
+    }
+
+    #[test]
+    fn a_pop_file_is_analysed_in_its_tagged_dialect_and_a_cockroach_one_not_at_all() {
+        let config = Config { dialect: Some(Dialect::Postgres), ..Config::default() };
+        let cockroach = "CREATE INDEX i ON t (a) STORING (b);\nDROP INDEX t@i;\n";
+        let a =
+            analyze_in(database_for(Path::new("m/1_x.cockroach.up.sql"), cockroach, &config), cockroach, &config, None);
+        let found: Vec<_> = a.findings.iter().map(|f| (f.rule, f.severity)).collect();
+        assert_eq!(found, [("syntax-error", Severity::Info)]);
+        assert!(a.findings[0].message.contains("CockroachDB"), "{}", a.findings[0].message);
+        // The same text in a PostgreSQL file is an error, and a MySQL-tagged file is MySQL.
+        let pg =
+            analyze_in(database_for(Path::new("m/1_x.postgres.up.sql"), cockroach, &config), cockroach, &config, None);
+        assert!(pg.findings.iter().any(|f| f.rule == "syntax-error" && f.severity == Severity::Error));
+        let my = analyze_in(
+            database_for(Path::new("m/1_x.mysql.up.sql"), "SELECT 1;\n", &config),
+            "SELECT 1;\n",
+            &config,
+            None,
+        );
+        assert_eq!(my.settings.dialect, Dialect::Mysql);
+        // Turned off, the rule says nothing.
+        let mut off = config.clone();
+        off.rules.insert("syntax-error".into(), crate::config::RuleLevel::Off);
+        assert!(analyze_in(database_for(Path::new("m/1_x.cockroach.up.sql"), cockroach, &off), cockroach, &off, None)
+            .findings
+            .is_empty());
     }
 
     /// Keyword soup: every rule and the recogniser see statements that stop anywhere, repeat

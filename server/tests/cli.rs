@@ -288,6 +288,59 @@ fn docs_rules_md_is_generated_from_the_rules() {
     }
 }
 
+// pop / popx files tagged for one database dialect.
+
+/// A CockroachDB migration of a pop project: `INVERTED INDEX`, `STORING`, `table@index`.
+const COCKROACH_UP: &str = "CREATE TABLE networks (id UUID PRIMARY KEY, traits JSONB, INVERTED INDEX \
+                            networks_traits_idx (traits));\nCREATE INDEX networks_id_idx ON networks (id) STORING \
+                            (traits);\nDROP INDEX networks@networks_id_idx;\n";
+
+#[test]
+fn a_cockroach_file_of_a_pop_project_is_not_checked_and_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "m/20200101000001_networks.cockroach.up.sql", COCKROACH_UP);
+    let run = safemig(dir.path(), &["check", "m/20200101000001_networks.cockroach.up.sql", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(diagnostics(&json), [("syntax-error".to_string(), "info".to_string(), 1, 1)], "{json:#}");
+    let message = json["diagnostics"][0]["message"].as_str().expect("message");
+    assert!(message.contains("CockroachDB") && message.contains("not checked"), "{message}");
+
+    // Next to the PostgreSQL files of its version, in a whole-directory check: the same note,
+    // no PostgreSQL syntax errors and no duplicates.
+    write(dir.path(), "m/20200101000001_networks.postgres.up.sql", "CREATE TABLE networks (id uuid PRIMARY KEY);\n");
+    write(dir.path(), "m/20200101000001_networks.postgres.down.sql", "DROP TABLE networks;\n");
+    write(dir.path(), "m/20200101000001_networks.cockroach.down.sql", "DROP TABLE networks;\n");
+    let json = safemig(dir.path(), &["check", "m", "--format", "json", "--fail-on", "never"]).json();
+    let all = json["diagnostics"].as_array().expect("diagnostics");
+    let on = |tag: &str| -> Vec<(String, String)> {
+        all.iter()
+            .filter(|d| d["path"].as_str().is_some_and(|p| p.contains(tag)))
+            .map(|d| (d["rule"].as_str().unwrap_or("").to_string(), d["severity"].as_str().unwrap_or("").to_string()))
+            .collect()
+    };
+    let note = ("syntax-error".to_string(), "info".to_string());
+    assert_eq!(on(".cockroach."), [note.clone(), note], "{json:#}");
+    assert!(all.iter().all(|d| d["severity"] != "error"), "{json:#}");
+    assert!(on(".postgres.").iter().all(|(rule, _)| rule != "duplicate-migration-version"), "{json:#}");
+}
+
+#[test]
+fn a_pop_file_is_checked_in_the_dialect_its_name_is_tagged_with() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The project is PostgreSQL; the MySQL file is read as MySQL all the same.
+    write(dir.path(), "safemig.toml", "dialect = \"postgres\"\n");
+    let mysql = "CREATE TABLE `networks` (`id` char(36) NOT NULL, PRIMARY KEY(`id`)) ENGINE=InnoDB;\n";
+    write(dir.path(), "m/20200101000001_networks.mysql.up.sql", mysql);
+    let json = safemig(dir.path(), &["check", "m/20200101000001_networks.mysql.up.sql", "--format", "json"]).json();
+    assert!(find(&json, "syntax-error").is_empty(), "{json:#}");
+    // Invalid SQL in a PostgreSQL-tagged file is still an error.
+    write(dir.path(), "m/20200101000001_networks.postgres.up.sql", "CREATE TABLE networks (id uuid PRIMARY KEY,);\n");
+    let run = safemig(dir.path(), &["check", "m/20200101000001_networks.postgres.up.sql", "--format", "json"]);
+    let errors = find(&run.json(), "syntax-error").iter().filter(|d| d["severity"] == "error").count();
+    assert_eq!(errors, 1, "{}", run.stdout);
+}
+
 // Bad input: every case yields a clear finding at a known place and exit 1, never a crash.
 
 #[test]

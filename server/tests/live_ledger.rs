@@ -939,6 +939,45 @@ fn dbmate_diesel_and_node_pg_migrate_rows() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// pop / popx
+
+#[test]
+fn pop_rows_are_versions_of_the_set_s_dialect_and_fizz_rows_are_not_missing() {
+    let pop = Project::new(&[
+        ("migrations/20240101000000_users.postgres.up.sql", SCRIPT),
+        ("migrations/20240101000000_users.postgres.down.sql", "DROP TABLE users;\n"),
+        ("migrations/20240101000000_users.mysql.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n"),
+        ("migrations/20240101000000_users.mysql.down.sql", "DROP TABLE users;\n"),
+        ("migrations/20240102000000_email.up.sql", "ALTER TABLE users ADD COLUMN email text;\n"),
+        ("migrations/20240102000000_email.down.sql", "ALTER TABLE users DROP COLUMN email;\n"),
+        ("migrations/20240103000000_seed.up.fizz", "sql(\"INSERT INTO users (id) VALUES (1)\")\n"),
+        ("migrations/20240103000000_seed.down.fizz", "sql(\"DELETE FROM users\")\n"),
+        ("migrations/20240104000000_index.postgres.up.sql", "CREATE INDEX users_email ON users (email);\n"),
+        ("migrations/20240104000000_index.postgres.down.sql", "DROP INDEX users_email;\n"),
+    ]);
+    let set = pop.set(FrameworkKind::Pop);
+    let db = TestDb::new("ledger_pop");
+    // popx's transactional migration table, as `createTransactionalMigrationTable` writes it.
+    db.setup(
+        "CREATE TABLE schema_migration (version VARCHAR (48) NOT NULL, version_self INT NOT NULL DEFAULT 0);
+         CREATE UNIQUE INDEX schema_migration_version_idx ON schema_migration (version);
+         CREATE INDEX schema_migration_version_self_idx ON schema_migration (version_self);
+         INSERT INTO schema_migration (version) VALUES ('20240101000000'), ('20240102000000'), ('20240103000000'),
+           ('20231201000000');",
+    );
+    let ledger = read(&db, &set).expect("a pop ledger");
+    assert_eq!(
+        states(&ledger::statuses(&set, &ledger)),
+        ["applied", "applied", "pending", "no file: applied"],
+        "the fizz migration's row is not missing"
+    );
+    let d = described(&set, &findings(&set, &ledger));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!((d[0].0.as_str(), d[0].1), ("20240101000000_users.postgres.up.sql", "applied-migration-missing"));
+    assert!(d[0].2.contains("DELETE FROM schema_migration WHERE version = '20231201000000';"), "{}", d[0].2);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Two files, one version: only the one that ran is applied
 
 #[test]

@@ -209,6 +209,197 @@ fn golang_migrate_project() {
     assert!(framework(FrameworkKind::GolangMigrate).out_of_order().contains("never applies it"));
 }
 
+/// A gobuffalo pop / ory popx project: two versions with one file per dialect, an untagged file
+/// for a version that every dialect has its own file for (skipped), and an untagged migration.
+const POP_FILES: &[(&str, &str)] = &[
+    ("go.mod", "module example.com/kratos\n"),
+    ("sql/migrations/20200101000001_networks.postgres.up.sql", "CREATE TABLE networks (id uuid PRIMARY KEY);\n"),
+    ("sql/migrations/20200101000001_networks.postgres.down.sql", "DROP TABLE networks;\n"),
+    (
+        "sql/migrations/20200101000001_networks.mysql.up.sql",
+        "CREATE TABLE `networks` (`id` char(36) NOT NULL, PRIMARY KEY(`id`)) ENGINE=InnoDB;\n",
+    ),
+    ("sql/migrations/20200101000001_networks.mysql.down.sql", "DROP TABLE `networks`;\n"),
+    ("sql/migrations/20200101000001_networks.sqlite3.up.sql", "CREATE TABLE \"networks\" (\"id\" TEXT PRIMARY KEY);\n"),
+    ("sql/migrations/20200101000001_networks.sqlite3.down.sql", "DROP TABLE \"networks\";\n"),
+    (
+        "sql/migrations/20200101000001_networks.cockroach.up.sql",
+        "CREATE TABLE networks (id UUID PRIMARY KEY, traits JSONB, INVERTED INDEX networks_traits_idx (traits));\n",
+    ),
+    ("sql/migrations/20200101000001_networks.cockroach.down.sql", "DROP TABLE networks;\n"),
+    ("sql/migrations/20200101000002_name.postgres.up.sql", "ALTER TABLE networks ADD COLUMN name text;\n"),
+    ("sql/migrations/20200101000002_name.postgres.down.sql", "ALTER TABLE networks DROP COLUMN name;\n"),
+    ("sql/migrations/20200101000002_name.mysql.up.sql", "ALTER TABLE `networks` ADD COLUMN `name` varchar(255);\n"),
+    ("sql/migrations/20200101000002_name.mysql.down.sql", "ALTER TABLE `networks` DROP COLUMN `name`;\n"),
+    ("sql/migrations/20200101000002_name.sqlite3.up.sql", "ALTER TABLE \"networks\" ADD COLUMN \"name\" TEXT;\n"),
+    ("sql/migrations/20200101000002_name.sqlite3.down.sql", "SELECT 1;\n"),
+    (
+        "sql/migrations/20200101000002_name.cockroach.up.sql",
+        "ALTER TABLE networks ADD COLUMN name STRING;\nCREATE INDEX networks_name_idx ON networks (name) STORING (traits);\n",
+    ),
+    ("sql/migrations/20200101000002_name.cockroach.down.sql", "DROP INDEX networks@networks_name_idx;\n"),
+    ("sql/migrations/20200101000002_name.up.sql", "ALTER TABLE networks ADD COLUMN name text;\n"),
+    ("sql/migrations/20200101000003_identities.up.sql", "CREATE TABLE identities (id char(36) PRIMARY KEY);\n"),
+    ("sql/migrations/20200101000003_identities.down.sql", "DROP TABLE identities;\n"),
+];
+
+#[test]
+fn pop_project_is_the_chain_of_one_dialect() {
+    let tmp = project(POP_FILES);
+    let d = discover_default(tmp.path());
+    assert!(d.problems.is_empty(), "{:?}", d.problems);
+    let set = only_set(&d);
+    assert_eq!(set.framework, FrameworkKind::Pop);
+    assert_eq!(set.dialect, Dialect::Postgres);
+    // The PostgreSQL files and the untagged migration; the untagged file of version 2 is skipped
+    // because that version has a PostgreSQL file; the other dialects' files are not in the set.
+    assert_eq!(
+        ups(set),
+        [
+            "20200101000001_networks.postgres.up.sql",
+            "20200101000002_name.postgres.up.sql",
+            "20200101000003_identities.up.sql"
+        ]
+    );
+    assert_eq!(
+        downs(set),
+        [
+            "20200101000001_networks.postgres.down.sql",
+            "20200101000002_name.postgres.down.sql",
+            "20200101000003_identities.down.sql"
+        ]
+    );
+    assert_eq!(set.migrations[0].version, text("20200101000001"));
+    assert_eq!(set.migrations[1].name, "name");
+    assert!(set.migrations.iter().all(|m| m.transaction.wraps && m.transaction.opted_out_by.is_none()));
+    let cockroach = set.dir.join("20200101000001_networks.cockroach.up.sql");
+    assert!(set_of(&d.sets, &cockroach).is_none(), "a CockroachDB file is no migration of the PostgreSQL set");
+    let postgres = set.dir.join("20200101000002_name.postgres.up.sql");
+    assert_eq!(set_of(&d.sets, &postgres).map(|(_, i)| i), Some(1));
+
+    // With `dialect = "mysql"`, the MySQL files are the chain.
+    let config = Config { dialect: Some(Dialect::Mysql), ..Config::default() };
+    let d = discover(tmp.path(), &config);
+    let set = only_set(&d);
+    assert_eq!((set.framework, set.dialect), (FrameworkKind::Pop, Dialect::Mysql));
+    assert_eq!(
+        ups(set),
+        [
+            "20200101000001_networks.mysql.up.sql",
+            "20200101000002_name.mysql.up.sql",
+            "20200101000003_identities.up.sql"
+        ]
+    );
+    // popx runs MySQL migrations outside a transaction.
+    assert!(set.migrations.iter().all(|m| !m.transaction.wraps));
+}
+
+#[test]
+fn pop_keeps_real_duplicates_and_autocommit_and_leaves_fizz_out() {
+    let mut files = POP_FILES.to_vec();
+    files.extend([
+        // A second PostgreSQL file for version 2: pop runs one of them and skips the other.
+        ("sql/migrations/20200101000002_rename.postgres.up.sql", "ALTER TABLE networks RENAME TO nets;\n"),
+        (
+            "sql/migrations/20200101000004_index.postgres.autocommit.up.sql",
+            "CREATE INDEX CONCURRENTLY networks_name ON networks (name);\n",
+        ),
+        ("sql/migrations/20200101000004_index.postgres.autocommit.down.sql", "DROP INDEX networks_name;\n"),
+        ("sql/migrations/20200101000005_more.up.fizz", "add_column(\"networks\", \"x\", \"string\", {})\n"),
+        ("sql/migrations/20200101000005_more.down.fizz", "drop_column(\"networks\", \"x\")\n"),
+    ]);
+    let tmp = project(&files);
+    let d = discover_default(tmp.path());
+    let set = only_set(&d);
+    assert_eq!(set.framework, FrameworkKind::Pop);
+    let versions: Vec<String> = set.migrations.iter().map(|m| m.version.display()).collect();
+    assert_eq!(versions, ["20200101000001", "20200101000002", "20200101000002", "20200101000003", "20200101000004"]);
+    assert_eq!(ups(set)[2], "20200101000002_rename.postgres.up.sql");
+    let index = &set.migrations[4].transaction;
+    assert!(!index.wraps && index.opted_out_by.as_deref().is_some_and(|o| o.contains("autocommit")), "{index:?}");
+    assert!(
+        d.problems.iter().any(|p| p.contains("2 pop `.fizz` migrations not checked")),
+        "the fizz migrations are named: {:?}",
+        d.problems
+    );
+}
+
+/// The files `root`'s project analyses as migrations, and the rules that fire on them: (file
+/// name, rule).
+fn project_findings(root: &Path, config: Config) -> (Vec<String>, Vec<(String, &'static str)>) {
+    let project = safemig::project::Project::open(root, config);
+    let analysis = project.analyze(&safemig::project::Disk, None);
+    let name = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut files: Vec<String> = analysis.files.keys().map(|p| name(p)).collect();
+    files.sort();
+    let mut found: Vec<(String, &'static str)> = analysis
+        .files
+        .iter()
+        .flat_map(|(path, file)| file.analysis.findings.iter().map(move |f| (name(path), f.rule)))
+        .collect();
+    found.sort();
+    (files, found)
+}
+
+#[test]
+fn pop_dialect_files_are_not_duplicates_of_each_other() {
+    let tmp = project(POP_FILES);
+    let wrong_rules = ["duplicate-migration-version", "object-already-exists", "syntax-error"];
+    let tags = [".postgres.", ".mysql.", ".sqlite3.", ".cockroach."];
+    for (dialect, tag) in
+        [(None, ".postgres."), (Some(Dialect::Mysql), ".mysql."), (Some(Dialect::Sqlite), ".sqlite3.")]
+    {
+        let (files, found) = project_findings(tmp.path(), Config { dialect, ..Config::default() });
+        let wrong: Vec<_> = found.iter().filter(|(_, rule)| wrong_rules.contains(rule)).collect();
+        assert!(wrong.is_empty(), "{dialect:?}: {wrong:?}");
+        // The set's own files and the untagged migration, nothing of the other dialects.
+        assert_eq!(files.len(), 6, "{dialect:?}: {files:?}");
+        assert!(files.iter().all(|f| f.contains(tag) || tags.iter().all(|t| !f.contains(t))), "{files:?}");
+    }
+    // A real duplicate within one dialect is still one.
+    let mut files = POP_FILES.to_vec();
+    files.push(("sql/migrations/20200101000002_rename.postgres.up.sql", "ALTER TABLE networks RENAME TO nets;\n"));
+    let tmp = project(&files);
+    let (_, found) = project_findings(tmp.path(), Config::default());
+    let duplicates: Vec<&String> =
+        found.iter().filter(|(_, rule)| *rule == "duplicate-migration-version").map(|(file, _)| file).collect();
+    assert!(
+        duplicates.iter().any(|f| f.as_str() == "20200101000002_rename.postgres.up.sql"),
+        "the second PostgreSQL file of version 2 is a duplicate: {found:?}"
+    );
+    assert!(duplicates.iter().all(|f| f.contains(".postgres.")), "{duplicates:?}");
+}
+
+#[test]
+fn pop_wraps_each_migration_unless_popx_autocommit_names_it() {
+    let index = "CREATE INDEX CONCURRENTLY networks_id ON networks (id);\n";
+    let mut files = POP_FILES.to_vec();
+    files.extend([
+        ("sql/migrations/20200101000004_index.postgres.up.sql", index),
+        ("sql/migrations/20200101000004_index.postgres.down.sql", "DROP INDEX networks_id;\n"),
+        ("sql/migrations/20200101000005_index.postgres.autocommit.up.sql", index),
+        ("sql/migrations/20200101000005_index.postgres.autocommit.down.sql", "DROP INDEX networks_id;\n"),
+    ]);
+    let tmp = project(&files);
+    let (_, found) = project_findings(tmp.path(), Config::default());
+    let in_transaction: Vec<&str> =
+        found.iter().filter(|(_, rule)| *rule == "concurrently-in-transaction").map(|(f, _)| f.as_str()).collect();
+    assert_eq!(in_transaction, ["20200101000004_index.postgres.up.sql"], "{found:?}");
+}
+
+#[test]
+fn golang_migrate_names_without_a_dialect_tag_stay_golang_migrate() {
+    let tmp = project(&[
+        ("go.mod", "module example.com/api\n"),
+        ("db/migrations/1_a.up.sql", "CREATE TABLE a (id int);\n"),
+        ("db/migrations/1_a.down.sql", "DROP TABLE a;\n"),
+        ("db/migrations/2_b.up.sql", "CREATE TABLE b (id int);\n"),
+    ]);
+    let d = discover_default(tmp.path());
+    assert_eq!(only_set(&d).framework, FrameworkKind::GolangMigrate);
+    assert_eq!(only_set(&d).migrations[1].version, num(2));
+}
+
 #[test]
 fn flyway_project() {
     let dir = "src/main/resources/db/migration";
@@ -748,20 +939,52 @@ fn corpus_frameworks_are_recognised() {
     assert!(sets.len() >= 6 && sets.iter().all(|s| s.1 == FrameworkKind::Sqlx), "{sets:?}");
     assert!(sets.iter().any(|s| s.0.contains("atuin-server-sqlite") && s.2 == Dialect::Sqlite), "{sets:?}");
 
-    let (d, sets) = corpus_sets("goose/triggerdotdev__trigger.dev");
-    assert_eq!(sets.len(), 1, "{sets:?}");
-    assert_eq!(sets[0].1, FrameworkKind::Goose);
-    assert!(sets[0].3 >= 30, "{sets:?}");
-    let first = d.sets[0].migrations[0].up.clone().expect("an up file");
-    let sections = sections_of(&d.sets[0], &first);
-    assert_eq!(sections.iter().map(|s| s.0).collect::<Vec<_>>(), [Direction::Up, Direction::Down]);
-
-    let (d, sets) = corpus_sets("golang-migrate/langfuse__langfuse");
-    assert_eq!(sets.len(), 2, "{sets:?}");
-    assert!(sets.iter().all(|s| s.1 == FrameworkKind::GolangMigrate && s.3 >= 40), "{sets:?}");
-    assert!(d.sets.iter().all(|s| s.migrations.iter().all(|m| m.up.is_some() && m.down.is_some())));
+    // ClickHouse migrations (trigger.dev's goose set, langfuse's golang-migrate sets): no set, an
+    // unchecked directory each, and a message. Read as PostgreSQL only when the config says so,
+    // and then in their framework's layout.
+    for (tree, kind, count, min) in [
+        ("goose/triggerdotdev__trigger.dev", FrameworkKind::Goose, 1, 30),
+        ("golang-migrate/langfuse__langfuse", FrameworkKind::GolangMigrate, 2, 40),
+    ] {
+        let (d, sets) = corpus_sets(tree);
+        assert!(sets.is_empty(), "{sets:?}");
+        assert_eq!(d.unchecked.len(), count, "{:?}", d.unchecked);
+        assert!(d.unchecked.iter().all(|u| u.database == safemig::sql::sniff::OtherDatabase::ClickHouse));
+        assert_eq!(
+            d.problems.iter().filter(|p| p.contains("ClickHouse migrations")).count(),
+            count,
+            "{:?}",
+            d.problems
+        );
+        let root = corpus::corpus_dir().join(tree);
+        let forced = discover(&root, &Config { dialect: Some(Dialect::Postgres), ..Config::default() });
+        assert_eq!(forced.sets.len(), count);
+        assert!(forced.sets.iter().all(|s| s.framework == kind && s.migrations.len() >= min), "{:?}", forced.sets);
+        assert!(forced
+            .sets
+            .iter()
+            .all(|s| s.migrations.iter().all(|m| m.up.is_some() && m.down.is_some()) || kind == FrameworkKind::Goose));
+        if kind == FrameworkKind::Goose {
+            let first = forced.sets[0].migrations[0].up.clone().expect("an up file");
+            let sections = sections_of(&forced.sets[0], &first);
+            assert_eq!(sections.iter().map(|s| s.0).collect::<Vec<_>>(), [Direction::Up, Direction::Down]);
+        }
+    }
 
     let (_, sets) = corpus_sets("drizzle/triggerdotdev__trigger.dev");
     assert_eq!(sets.len(), 1, "{sets:?}");
     assert_eq!(sets[0].1, FrameworkKind::Drizzle);
+
+    // Kratos: one file per dialect and version; the set is the PostgreSQL files and the untagged ones.
+    let (d, sets) = corpus_sets("ory-popx/ory__kratos");
+    assert_eq!(sets.len(), 2, "{sets:?}");
+    assert!(sets.iter().all(|s| s.1 == FrameworkKind::Pop && s.2 == Dialect::Postgres), "{sets:?}");
+    for set in &d.sets {
+        let names: Vec<String> =
+            set.migrations.iter().flat_map(|m| m.files()).map(|p| rel(&set.dir, Some(p))).collect();
+        assert!(names.iter().all(|n| !n.contains(".cockroach.") && !n.contains(".mysql.") && !n.contains(".sqlite")));
+        assert!(set.migrations.windows(2).all(|w| w[0].version < w[1].version), "one file per version and direction");
+    }
+    let (_, sets) = corpus_sets("pop-fizz-sql/supabase__auth");
+    assert_eq!(sets, [("migrations".to_string(), FrameworkKind::Pop, Dialect::Postgres, 70)]);
 }

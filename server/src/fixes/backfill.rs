@@ -7,7 +7,7 @@
 //!
 //! | where the statement runs | the fix |
 //! |---|---|
-//! | alone in its file (or part of it) | the loop in place; in the runner's transaction, with the framework's opt-out so each round commits (Supabase, Drizzle, node-pg-migrate: no opt-out, no `COMMIT`) |
+//! | alone in its file (or part of it) | the loop in place; in the runner's transaction, with the framework's opt-out so each round commits (Supabase, Drizzle, node-pg-migrate, pop: no opt-out, no `COMMIT`) |
 //! | statement by statement, no transaction | the loop in place, committing per round |
 //! | an explicit `BEGIN … COMMIT` | the loop after the `COMMIT`, when nothing after it in the block names the table |
 //! | the runner's transaction or one query string, with other statements | the loop in a new migration right after this one; outside a transaction (opt-out, or a file of its own for golang-migrate/Prisma) when it is alone there |

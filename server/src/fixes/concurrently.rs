@@ -8,7 +8,7 @@
 //! | the runner's transaction, the statement alone in its part of the file | the keyword and the framework's opt-out (goose `-- +goose NO TRANSACTION`, sqlx `-- no-transaction`, Atlas `-- atlas:txmode none`, dbmate `transaction:false`, Flyway `.sql.conf`, Diesel `metadata.toml`) |
 //! | the runner's transaction, with other statements | the statement moves into a new migration right after this one, with the opt-out; where the runner runs statements one by one (goose, Atlas, Flyway) also, unsafe, the opt-out for the whole file |
 //! | one query string (golang-migrate, Prisma) | the statement moves into a new migration of its own |
-//! | always a transaction (Supabase, Drizzle, node-pg-migrate), or no migration set | no fix |
+//! | always a transaction (Supabase, Drizzle, node-pg-migrate, pop), or no migration set | no fix |
 //!
 //! Moving the statement past later ones that name its table or index could change what they
 //! do: such a move is [`Safety::Unsafe`].

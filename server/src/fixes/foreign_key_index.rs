@@ -7,7 +7,7 @@
 //! | no transaction | `CREATE INDEX CONCURRENTLY` right before the statement |
 //! | explicit `BEGIN … COMMIT` | `CREATE INDEX CONCURRENTLY` right before the `BEGIN` |
 //! | the runner's transaction, or one query string | `CREATE INDEX CONCURRENTLY` in a new migration that sorts right before this one, under the framework's opt-out (golang-migrate, Prisma: a file of one statement runs in no transaction); when no version key fits in between, and the foreign key is the migration's only statement, the index goes before it under the opt-out (goose, Atlas, Flyway: runners that then run statement by statement) |
-//! | always a transaction (Supabase, Drizzle, node-pg-migrate) | no fix |
+//! | always a transaction (Supabase, Drizzle, node-pg-migrate, pop) | no fix |
 //! | a column this statement adds | `CREATE INDEX CONCURRENTLY` after the statement, where it stays in this migration (in place, after the `COMMIT`, under the opt-out); no fix that would put the index in a later migration |
 //! | a column an earlier statement of this migration adds | `CREATE INDEX CONCURRENTLY` where the foreign key stands, the foreign key after the build (like every concurrent statement with a follow-up) |
 //!

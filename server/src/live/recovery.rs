@@ -54,7 +54,7 @@
 //! | sqlx, dbmate | each `CONCURRENTLY` statement in a file of its own that starts with `-- no-transaction` / declares `-- migrate:up transaction:false`: both send a file as one query string, which PostgreSQL runs as one implicit transaction when it holds several statements |
 //! | Diesel | each `CONCURRENTLY` statement in a migration directory of its own with `metadata.toml` `run_in_transaction = false` |
 //! | golang-migrate, Prisma, plain | each `CONCURRENTLY` statement in a file of its own: a file holding a single statement runs outside any transaction |
-//! | Supabase, Drizzle, node-pg-migrate (SQL) | the runner always uses a transaction: the index is built without `CONCURRENTLY` (it blocks writes while it builds), and the header says how to build it concurrently by hand first, which makes the migration's `IF NOT EXISTS` a no-op |
+//! | Supabase, Drizzle, node-pg-migrate (SQL), pop | the runner always uses a transaction: the index is built without `CONCURRENTLY` (it blocks writes while it builds), and the header says how to build it concurrently by hand first, which makes the migration's `IF NOT EXISTS` a no-op |
 //!
 //! Files are named with the next version(s) after the set's newest migration, in the
 //! framework's format (`0004_recover_add_email.up.sql`, `20240102120001_recover_init/migration.sql`,
@@ -207,7 +207,9 @@ fn outside(kind: FrameworkKind) -> Outside {
         | FrameworkKind::Dbmate
         | FrameworkKind::Diesel
         | FrameworkKind::Plain => Outside::OwnFile,
-        FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::NodePgMigrate => Outside::Never,
+        FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::NodePgMigrate | FrameworkKind::Pop => {
+            Outside::Never
+        }
     }
 }
 
@@ -1018,6 +1020,7 @@ pub fn ledger_command(kind: FrameworkKind, set: &MigrationSet, migration: &Migra
             psql(format!("INSERT INTO goose_db_version (version_id, is_applied) VALUES ({version}, true)"))
         }
         FrameworkKind::Dbmate => psql(format!("INSERT INTO schema_migrations (version) VALUES ({})", lit(&version))),
+        FrameworkKind::Pop => psql(format!("INSERT INTO schema_migration (version) VALUES ({})", lit(&version))),
         FrameworkKind::Diesel => {
             psql(format!("INSERT INTO __diesel_schema_migrations (version) VALUES ({})", lit(&version)))
         }

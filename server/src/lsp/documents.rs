@@ -98,15 +98,7 @@ impl AnalysisJob {
                 Some(p) => p.model.project.database_for(&self.path, &text),
                 None => engine::database_for(&self.path, &text, &self.config),
             };
-            match database {
-                engine::Database::Checked(dialect) => {
-                    engine::analyze(&text, &self.config.settings(dialect), &self.config, previous)
-                }
-                engine::Database::Unchecked(other, evidence) => engine::FileAnalysis {
-                    findings: vec![engine::unchecked_finding(other, &evidence)],
-                    ..engine::FileAnalysis::default()
-                },
-            }
+            engine::analyze_in(database, &text, &self.config, previous)
         });
         let index = LineIndex::new(&text);
         let positions = Positions { text: &text, index: &index, encoding: self.encoding };

@@ -32,7 +32,7 @@ by hand, by a dump, or by another tool. The message names the framework's baseli
 | Supabase | `supabase migration repair --status applied <version>` for each |
 | node-pg-migrate | `node-pg-migrate up <count> --fake` |
 | goose | no command: `goose … version` creates `goose_db_version`, then an `INSERT` (labelled SQL) |
-| dbmate, sqlx, Diesel, Drizzle | no command: the `INSERT` into the ledger table (labelled SQL, with sqlx's and Drizzle's checksums) |
+| dbmate, sqlx, Diesel, Drizzle, pop | no command: the `INSERT` into the ledger table (labelled SQL, with sqlx's and Drizzle's checksums) |
 
 ## Why it hurts
 The runner sees an empty ledger and starts from the first migration: `CREATE TABLE users` fails

@@ -58,7 +58,7 @@ Run the statement outside any transaction:
   sqlx, Atlas, dbmate headers; Flyway `.sql.conf`; Diesel `metadata.toml`);
 - with other statements, or a runner that sends the file as one query string (golang-migrate,
   Prisma): the statement moves into a new migration of its own right after this one;
-- Supabase, Drizzle, node-pg-migrate (always a transaction): no fix.
+- Supabase, Drizzle, node-pg-migrate, pop (always a transaction): no fix.
 
 **Safe**, unless the move passes later statements that name the same table (unsafe: their order
 changes); never offered past a statement that names the same index.

@@ -65,7 +65,8 @@ An index on the referencing columns, named as PostgreSQL names an unnamed one
     transaction). When no version fits in between (consecutive numbers) and the foreign key is
     the migration's only statement, the index goes right before it and the migration opts out
     (goose, Atlas, Flyway, whose runners then run statement by statement);
-  - Supabase, Drizzle and node-pg-migrate SQL files always run in a transaction: no fix;
+  - Supabase, Drizzle and node-pg-migrate SQL files, and pop migrations (but popx's `.autocommit`
+    files), always run in a transaction: no fix;
 - on a column the statement (or this migration) adds: the index cannot come first, so
   `CREATE INDEX CONCURRENTLY` goes after the statement, placed as `create-index-blocking`'s fix
   places it.

@@ -33,8 +33,8 @@ migration tool does with such a file.
 ## Why it hurts
 Production has already run the newer migration. Runners disagree about an older pending one:
 golang-migrate and Drizzle never apply it, silently; Flyway, goose, Supabase, Atlas and
-node-pg-migrate refuse to migrate until it is dealt with; Prisma, sqlx, Diesel and dbmate apply it
-after the newer one, so production runs the migrations in a different order than every fresh
+node-pg-migrate refuse to migrate until it is dealt with; Prisma, sqlx, Diesel, dbmate and pop apply
+it after the newer one, so production runs the migrations in a different order than every fresh
 database.
 
 ## Example

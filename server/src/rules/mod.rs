@@ -24,7 +24,8 @@ macro_rules! concurrently_fix_docs {
   named in the framework's way (`0004_….up.sql`, `20240102120001_…/migration.sql`, `V3__….sql` with
   its `.sql.conf`, …) and opted out where the framework needs it. For goose, Atlas and Flyway,
   which run statements one by one, the opt-out for the whole file is offered too;
-- Supabase, Drizzle and node-pg-migrate SQL files always run in a transaction: no fix.
+- Supabase, Drizzle and node-pg-migrate SQL files, and pop migrations (but popx's `.autocommit`
+  files), always run in a transaction: no fix.
 
 **Safe** when the statement only gains the keyword, or moves without passing a later statement
 that names its table or index, and no other statement loses its transaction. **Unsafe** when it

@@ -74,7 +74,8 @@ The index build must run outside a transaction; where the statement runs decides
   build moves into a new migration right after this one (opted out where the framework needs it)
   and the steps after it go with it where the runner then runs statement by statement, else into
   a second new migration;
-- Supabase, Drizzle and node-pg-migrate SQL files always run in a transaction: no fix.
+- Supabase, Drizzle and node-pg-migrate SQL files, and pop migrations (but popx's `.autocommit`
+  files), always run in a transaction: no fix.
 
 **Safe** (same constraint, same name, no long lock) unless the statements move past a later one
 that names the table or constraint, or the opt-out takes other statements out of their

@@ -36,6 +36,8 @@ pub enum FrameworkKind {
     Diesel,
     Atlas,
     NodePgMigrate,
+    /// gobuffalo pop (`soda migrate`) and ory/x popx: one file per database dialect.
+    Pop,
     /// A directory of numbered `*.sql` files with no known tool.
     Plain,
 }
@@ -53,6 +55,7 @@ impl FrameworkKind {
         FrameworkKind::Diesel,
         FrameworkKind::Atlas,
         FrameworkKind::NodePgMigrate,
+        FrameworkKind::Pop,
         FrameworkKind::Plain,
     ];
 
@@ -70,6 +73,7 @@ impl FrameworkKind {
             FrameworkKind::Diesel => "diesel",
             FrameworkKind::Atlas => "atlas",
             FrameworkKind::NodePgMigrate => "node-pg-migrate",
+            FrameworkKind::Pop => "pop",
             FrameworkKind::Plain => "plain",
         }
     }

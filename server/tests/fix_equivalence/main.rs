@@ -149,6 +149,11 @@ fn runner(kind: FrameworkKind, path: &Path, text: &str) -> Run {
         FrameworkKind::Sqlx | FrameworkKind::Dbmate | FrameworkKind::Diesel => Run::Wrapped,
         FrameworkKind::GolangMigrate | FrameworkKind::Prisma => Run::Batch,
         FrameworkKind::Supabase | FrameworkKind::Drizzle | FrameworkKind::NodePgMigrate => Run::Wrapped,
+        // popx sends a `….autocommit.up.sql` file as one `Exec` outside a transaction.
+        FrameworkKind::Pop if path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".autocommit.up.sql")) => {
+            Run::Batch
+        }
+        FrameworkKind::Pop => Run::Wrapped,
         FrameworkKind::Plain => Run::EachStatement,
     }
 }

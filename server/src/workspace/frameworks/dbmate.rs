@@ -132,27 +132,14 @@ impl Framework for Dbmate {
             table: "schema_migrations",
             required_columns: &["version"],
             optional_columns: &[],
-            query: "SELECT version::text, NULL::text, NULL::timestamptz, 'applied', NULL::text, NULL::text, \
-                    NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER BY version",
+            query: super::VERSION_ROWS_QUERY,
             checksum: None,
             applied: AppliedBy::EachRow,
             key: |version, _| text_key(version),
             on_checksum_mismatch: |_, _, _| String::new(),
-            resolve_failed: |t| {
-                format!(
-                    "dbmate has no repair command: undo what it half-did and run it again, or record it by hand: INSERT \
-                     INTO {} (version) VALUES ({});",
-                    t.table,
-                    sql_literal(t.version)
-                )
-            },
+            resolve_failed: |t| super::insert_version_by_hand("dbmate", t),
             resolve_missing: |t| {
-                format!(
-                    "`dbmate rollback` cannot undo it without its file; restore the file, or delete the row by hand: \
-                     DELETE FROM {} WHERE version = {};",
-                    t.table,
-                    sql_literal(t.version)
-                )
+                super::delete_version_by_hand("`dbmate rollback` cannot undo it without its file; restore the file", t)
             },
             shared_version: super::SharedVersion::AppliedForAll,
             records_failures: false,

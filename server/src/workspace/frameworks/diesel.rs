@@ -139,20 +139,11 @@ impl Framework for Diesel {
             applied: AppliedBy::EachRow,
             key: |version, _| text_key(version),
             on_checksum_mismatch: |_, _, _| String::new(),
-            resolve_failed: |t| {
-                format!(
-                    "Diesel has no repair command: undo what it half-did and run it again, or record it by hand: INSERT \
-                     INTO {} (version) VALUES ({});",
-                    t.table,
-                    sql_literal(t.version)
-                )
-            },
+            resolve_failed: |t| super::insert_version_by_hand("Diesel", t),
             resolve_missing: |t| {
-                format!(
-                    "`diesel migration revert` cannot undo it without its directory; restore it, or delete the row by \
-                     hand: DELETE FROM {} WHERE version = {};",
-                    t.table,
-                    sql_literal(t.version)
+                super::delete_version_by_hand(
+                    "`diesel migration revert` cannot undo it without its directory; restore it",
+                    t,
                 )
             },
             shared_version: super::SharedVersion::AppliedForAll,

@@ -13,6 +13,7 @@ pub mod goose;
 pub mod naming;
 pub mod node_pg_migrate;
 pub mod plain;
+pub mod pop;
 pub mod prisma;
 pub mod sqlx;
 pub mod supabase;
@@ -376,6 +377,30 @@ pub(crate) fn record_by_hand(
     )
 }
 
+/// The ledger query of a table whose rows are the applied versions and nothing else (dbmate's
+/// `schema_migrations`, pop's `schema_migration`).
+pub(crate) const VERSION_ROWS_QUERY: &str =
+    "SELECT version::text, NULL::text, NULL::timestamptz, 'applied', NULL::text, \
+                                             NULL::text, NULL::bigint, NULL::bigint, NULL::text[] FROM {table} ORDER \
+                                             BY version";
+
+/// [`LedgerSpec::resolve_failed`] of a runner without a repair command whose ledger row is the
+/// migration's `version`: run it again, or write the row by hand.
+pub(crate) fn insert_version_by_hand(tool: &str, t: &LedgerTarget<'_>) -> String {
+    format!(
+        "{tool} has no repair command: undo what it half-did and run it again, or record it by hand: INSERT INTO {} \
+         (version) VALUES ({});",
+        t.table,
+        sql_literal(t.version)
+    )
+}
+
+/// [`LedgerSpec::resolve_missing`] of a ledger whose row is the migration's `version`: `why` the
+/// runner is stuck and what to restore, or the row deleted by hand.
+pub(crate) fn delete_version_by_hand(why: &str, t: &LedgerTarget<'_>) -> String {
+    format!("{why}, or delete the row by hand: DELETE FROM {} WHERE version = {};", t.table, sql_literal(t.version))
+}
+
 /// Whether a ledger's description or name column names `migration` (Flyway and sqlx store the
 /// file's description with spaces for underscores; Atlas and Supabase the name part as it is).
 pub(crate) fn description_names(row_name: &str, migration: &Migration) -> bool {
@@ -473,14 +498,16 @@ pub fn framework(kind: FrameworkKind) -> &'static dyn Framework {
         FrameworkKind::Diesel => &diesel::Diesel,
         FrameworkKind::Atlas => &atlas::Atlas,
         FrameworkKind::NodePgMigrate => &node_pg_migrate::NodePgMigrate,
+        FrameworkKind::Pop => &pop::Pop,
         FrameworkKind::Plain => &plain::Plain,
     }
 }
 
 /// Detection order, most specific first: marker files (`atlas.sum`, Drizzle's journal, Prisma and
 /// Diesel directory layouts), then path conventions (`supabase/migrations`, Flyway's `V1__`
-/// names), then file contents (goose, dbmate, node-pg-migrate markers), then the ecosystem and the
-/// `.up.sql`/`.down.sql` shape (sqlx, golang-migrate), and last a plain numbered directory.
+/// names), then file contents (goose, dbmate, node-pg-migrate markers), then pop's dialect-tagged
+/// or `.fizz` names, then the ecosystem and the `.up.sql`/`.down.sql` shape (sqlx,
+/// golang-migrate), and last a plain numbered directory.
 pub const DETECTION_ORDER: &[FrameworkKind] = &[
     FrameworkKind::Atlas,
     FrameworkKind::Drizzle,
@@ -491,6 +518,7 @@ pub const DETECTION_ORDER: &[FrameworkKind] = &[
     FrameworkKind::Goose,
     FrameworkKind::Dbmate,
     FrameworkKind::NodePgMigrate,
+    FrameworkKind::Pop,
     FrameworkKind::Sqlx,
     FrameworkKind::GolangMigrate,
     FrameworkKind::Plain,
@@ -750,7 +778,7 @@ mod tests {
             down: None,
             transaction: TransactionMode::default(),
         };
-        let cases: [(FrameworkKind, Migration, &str); 11] = [
+        let cases: [(FrameworkKind, Migration, &str); 12] = [
             (
                 FrameworkKind::Prisma,
                 migration(VersionKey::Text("0_init".into()), "init", "prisma/migrations/0_init/migration.sql"),
@@ -799,6 +827,11 @@ mod tests {
                 FrameworkKind::Drizzle,
                 migration(VersionKey::Numeric(vec![0]), "init", "drizzle/0000_init.sql"),
                 "', 1700000000000);",
+            ),
+            (
+                FrameworkKind::Pop,
+                migration(VersionKey::Text("20240101000000".into()), "init", "migrations/20240101000000_init.postgres.up.sql"),
+                "INSERT INTO schema_migration (version) VALUES ('20240101000000');",
             ),
             (
                 FrameworkKind::NodePgMigrate,

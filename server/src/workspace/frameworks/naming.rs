@@ -35,6 +35,8 @@ pub struct Namer {
     directories: bool,
     /// Versions count down from the base ([`Namer::before`]) instead of up.
     down: bool,
+    /// pop: the dialect tag of the new files (`postgres`).
+    tag: &'static str,
 }
 
 impl Namer {
@@ -85,6 +87,7 @@ impl Namer {
         };
         let version = if version.is_empty() { format!("{:04}", set.migrations.len()) } else { version };
         let reversible = set.framework == FrameworkKind::Sqlx && source.ends_with(".up.sql");
+        let tag = super::pop::new_file_tag(set.dialect, base);
         Namer {
             kind: set.framework,
             dir: set.dir.clone(),
@@ -93,6 +96,7 @@ impl Namer {
             reversible,
             directories,
             down: false,
+            tag,
         }
     }
 
@@ -214,6 +218,12 @@ impl Namer {
             FrameworkKind::Drizzle if self.directories => {
                 file(format!("{v}_{s}/migration.sql"), format!("{intro}\n{}", body(false)), false)
             }
+            FrameworkKind::Pop => {
+                // Tagged: the SQL is for this dialect; popx wants a down file for every up file.
+                let t = self.tag;
+                file(format!("{v}_{s}.{t}.up.sql"), format!("{intro}\n{}", body(false)), false);
+                file(format!("{v}_{s}.{t}.down.sql"), down.to_string(), false);
+            }
             FrameworkKind::NodePgMigrate => file(
                 format!("{v}_{s}.sql"),
                 format!("-- Up Migration\n{intro}\n{}\n-- Down Migration\n{down}", body(false)),
@@ -334,6 +344,24 @@ mod tests {
         let f = set(FrameworkKind::Flyway, &["V1_10__a.sql"]);
         assert_eq!(Namer::before(&f, 0, "z").files(0, &|_| String::new(), "", false, "")[0].name, "V1_9__z.sql");
         assert_eq!(lower("0000", 1), "0000");
+    }
+
+    #[test]
+    fn pop_writes_a_tagged_up_and_down_file() {
+        let s = set(FrameworkKind::Pop, &["20240101000000_a.postgres.up.sql", "20240102000000_b.up.sql"]);
+        let names = |n: &Namer| -> Vec<String> {
+            n.files(0, &|_| String::new(), "", false, "DROP INDEX i;\n").into_iter().map(|f| f.name).collect()
+        };
+        // After an untagged file: the set's dialect.
+        assert_eq!(
+            names(&Namer::after_newest(&s, "x")),
+            ["20240102000001_x.postgres.up.sql", "20240102000001_x.postgres.down.sql"]
+        );
+        assert_eq!(names(&Namer::after(&s, 0, "y"))[0], "20240101000001_y.postgres.up.sql");
+        assert_eq!(Namer::after(&s, 0, "y").version_key(0), Some(VersionKey::Text("20240101000001".into())));
+        let mut sqlite = set(FrameworkKind::Pop, &["1_a.sqlite.up.sql"]);
+        sqlite.dialect = Dialect::Sqlite;
+        assert_eq!(names(&Namer::after_newest(&sqlite, "z"))[0], "2_z.sqlite3.up.sql");
     }
 
     #[test]
