@@ -21,7 +21,7 @@
 //! constraint of a kept column that carries more than its kind (`CONSTRAINT name`, `DEFERRABLE`,
 //! `NULLS NOT DISTINCT`, `NO INHERIT`), or a dialect other than PostgreSQL.
 
-use crate::schema::{Column, Constraint, ConstraintType, Origin, Schema, Table};
+use crate::schema::{Column, Constraint, ConstraintType, History, Origin, Schema, Table};
 use crate::sql::facts::{ColumnDef, ConstraintKind, CreateTable, QualifiedName, Span, TableConstraint};
 use crate::sql::quote::ident;
 use crate::sql::{Dialect, Statement, StatementKind};
@@ -222,11 +222,20 @@ enum Inline {
     References(Span),
 }
 
-/// One side of the comparison: a replayed table and, when known, the `CREATE TABLE` that made it
-/// exactly what it is (nothing altered it since).
+/// One side of the comparison: a replayed table and, when known, the `CREATE TABLE` that created
+/// it. That statement's text tells how a column or constraint is defined only while the element
+/// is as it made it (created by it, altered by nothing since).
 pub(super) struct Side<'a> {
     pub table: &'a Table,
     pub declared: Option<Declared<'a>>,
+}
+
+impl<'a> Side<'a> {
+    /// The statement that declared an element with this history exactly as it is.
+    fn declared_for(&self, history: &History) -> Option<Declared<'a>> {
+        let made_by_it = history.created.is_some() && history.created == self.table.history.created;
+        (made_by_it && history.altered.is_empty()).then_some(self.declared?)
+    }
 }
 
 /// The `ALTER TABLE` statements (on `name`, as the new statement writes it) that take `old` to
@@ -258,11 +267,11 @@ pub(super) fn alter_table(name: &QualifiedName, old: &Side, new: &Side, dialect:
             }
             Some(n) => {
                 let def = new_decl.column(&n.name)?;
-                if unchanged_text(old, new_decl, &o.name, def) {
+                let old_def = old.declared_for(&o.history).and_then(|d| Some((d, d.column(&o.name)?)));
+                if unchanged_text(old_def, new_decl, def) {
                     continue;
                 }
                 let column = ident(&o.name);
-                let old_def = old.declared.and_then(|d| Some((d, d.column(&o.name)?)));
                 let in_pk = (in_pk(old.table, &o.name), in_pk(new.table, &n.name));
                 let statements = column_changes((o, old_def), (n, def, new_decl), in_pk)?;
                 if statements.iter().any(|s| s.starts_with("TYPE ")) {
@@ -288,7 +297,7 @@ pub(super) fn alter_table(name: &QualifiedName, old: &Side, new: &Side, dialect:
     for o in old.table.constraints.iter() {
         let n = new.table.constraint(&o.name);
         let same = match n {
-            Some(n) => same_constraint(o, old.declared.as_ref(), n, new_decl)?,
+            Some(n) => same_constraint(o, old.declared_for(&o.history).as_ref(), n, new_decl)?,
             None => false,
         };
         if !same && !dropped(o) {
@@ -318,9 +327,8 @@ pub(super) fn alter_table(name: &QualifiedName, old: &Side, new: &Side, dialect:
 
 /// The column's definition is the same text (layout and case aside) in both statements, and
 /// nothing altered it since the old one.
-fn unchanged_text(old: &Side, new: Declared, name: &str, def: &ColumnDef) -> bool {
-    let Some(old_decl) = old.declared else { return false };
-    let Some(old_def) = old_decl.column(name) else { return false };
+fn unchanged_text(old: Option<(Declared, &ColumnDef)>, new: Declared, def: &ColumnDef) -> bool {
+    let Some((old_decl, old_def)) = old else { return false };
     let words = |d: &Declared, c: &ColumnDef| d.span(c.span).map(|t| tokens(Dialect::Postgres, t, false));
     words(&old_decl, old_def).is_some() && words(&old_decl, old_def) == words(&new, def)
 }
