@@ -50,7 +50,6 @@ impl Derived {
     /// What the statements keep or change, for a fix's title: "keeps the new column email",
     /// "drops the column name and its data", "changes the type of age".
     pub fn summary(&self) -> String {
-        let list = |names: &[String]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
         let plural =
             |names: &[String], one: &'static str, many: &'static str| if names.len() == 1 { one } else { many };
         let mut parts = Vec::new();
@@ -58,11 +57,7 @@ impl Derived {
             let noun = plural(&self.added_columns, "column", "columns");
             parts.push(format!("keeps the new {noun} {}", list(&self.added_columns)));
         }
-        if !self.dropped_columns.is_empty() {
-            let noun = plural(&self.dropped_columns, "column", "columns");
-            let data = plural(&self.dropped_columns, "its", "their");
-            parts.push(format!("drops the {noun} {} and {data} data", list(&self.dropped_columns)));
-        }
+        parts.extend(self.losses());
         if !self.retyped_columns.is_empty() {
             parts.push(format!("changes the type of {}", list(&self.retyped_columns)));
         }
@@ -72,10 +67,17 @@ impl Derived {
         parts.join("; ")
     }
 
-    /// The statements, one per line.
-    pub fn sql(&self) -> String {
-        self.statements.iter().map(|s| format!("{s}\n")).collect()
+    /// What the statements lose: "drops the column `name` and its data".
+    pub fn losses(&self) -> Option<String> {
+        let dropped = &self.dropped_columns;
+        let (noun, data) = if dropped.len() == 1 { ("column", "its") } else { ("columns", "their") };
+        (!dropped.is_empty()).then(|| format!("drops the {noun} {} and {data} data", list(dropped)))
     }
+}
+
+/// Names as a title lists them: `` `a`, `b` ``.
+fn list(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// A `CREATE TABLE` with a column list: its facts and its text (the facts' spans are relative to

@@ -390,7 +390,8 @@ fn a_layout_or_comment_edit_is_reverted_safely_and_a_changed_statement_only_reve
     let got = fixes_at(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited", None);
     assert_eq!(got[0].safety, Safety::Unsafe);
 
-    let changed = USERS.replace("bigint", "int");
+    // A statement replaced by another (a table renamed in its CREATE TABLE): nothing to derive.
+    let changed = USERS.replace("TABLE users", "TABLE people");
     write(dir.path(), &[("db/migrations/00001_users.sql", &changed)]);
     let got = fixes_at(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited", None);
     assert_eq!(titles(&got), ["Revert the edit (drops the change: restores the text shipped in main)"]);
@@ -679,4 +680,121 @@ fn a_moved_function_keeps_goose_statement_markers() {
         created.contains(&format!("\n-- +goose StatementBegin\n{function}\n-- +goose StatementEnd\n")),
         "{created}"
     );
+}
+
+/// The shipped `USERS` edited into `edited`: the move's title, the restored file and the new
+/// migration, with the Verifier's verdict.
+fn moved(edited_sql: &str) -> (Applied, Result<(), Rejected>) {
+    let dir = repo(&[("go.mod", "module x\n"), ("db/migrations/00001_users.sql", USERS)]);
+    let edited = USERS.replace("CREATE TABLE users (id bigint PRIMARY KEY);\n", edited_sql);
+    write(dir.path(), &[("db/migrations/00001_users.sql", &edited)]);
+    let got = verified(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited");
+    let (fix, verdict) = got.into_iter().find(|(a, _)| a.title.starts_with("Move")).expect("a move is offered");
+    assert_eq!((fix.safety, fix.preferred), (Safety::Unsafe, true));
+    (fix, verdict)
+}
+
+/// The new goose migration holding `sql` moved from 00001_users.sql.
+fn followup(sql: &str) -> Vec<(String, String)> {
+    vec![(
+        "db/migrations/00002_users_followup.sql".to_string(),
+        format!(
+            "-- +goose Up\n-- Moved from 00001_users.sql by safemig: that migration already ran (shipped in main).\n\n\
+             SET LOCAL lock_timeout = '5s';\n{sql}\n-- +goose Down\n-- Undo the statements moved from 00001_users.sql here.\n"
+        ),
+    )]
+}
+
+#[test]
+fn a_column_added_inside_a_shipped_create_table_moves_as_add_column() {
+    let (fix, verdict) = moved("CREATE TABLE users (id bigint PRIMARY KEY, email text);\n");
+    assert_eq!(fix.title, "Move the change into a new migration 00002_users_followup.sql");
+    // The shipped file byte for byte.
+    assert_eq!(fix.text, USERS);
+    assert_eq!(fix.created, followup("ALTER TABLE users ADD COLUMN email text;\n"));
+    assert_eq!(verdict, Ok(()));
+}
+
+#[test]
+fn a_type_changed_in_a_shipped_create_table_moves_as_alter_column_type() {
+    let dir = repo(&[
+        ("go.mod", "module x\n"),
+        (
+            "db/migrations/00001_users.sql",
+            "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name varchar(100));\n",
+        ),
+    ]);
+    write(
+        dir.path(),
+        &[(
+            "db/migrations/00001_users.sql",
+            "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name varchar(200) NOT NULL DEFAULT '');\n",
+        )],
+    );
+    let got = verified(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited");
+    let (fix, _) = got.iter().find(|(a, _)| a.title.starts_with("Move")).expect("a move is offered");
+    assert_eq!(fix.text, "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name varchar(100));\n");
+    assert_eq!(
+        fix.created[0].1,
+        "-- +goose Up\n-- Moved from 00001_users.sql by safemig: that migration already ran (shipped in main).\n\n\
+         SET LOCAL lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN name TYPE varchar(200);\n\
+         ALTER TABLE users ALTER COLUMN name SET DEFAULT '';\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\n\n\
+         -- +goose Down\n-- Undo the statements moved from 00001_users.sql here.\n"
+    );
+    // The rules judge the moved statements on a table that has rows by now: SET NOT NULL scans it.
+    let verdict = got.iter().find(|(a, _)| a.title.starts_with("Move")).map(|(_, v)| v.clone());
+    assert!(matches!(verdict, Some(Err(Rejected::AddsFinding { rule: "set-not-null-scan", .. }))), "{verdict:?}");
+
+    // A longer varchar rewrites nothing: offered.
+    write(
+        dir.path(),
+        &[(
+            "db/migrations/00001_users.sql",
+            "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name varchar(200));\n",
+        )],
+    );
+    let got = verified(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited");
+    let (fix, verdict) = got.iter().find(|(a, _)| a.title.starts_with("Move")).expect("a move is offered");
+    assert!(
+        fix.created[0].1.contains("\nALTER TABLE users ALTER COLUMN name TYPE varchar(200);\n\n"),
+        "{:?}",
+        fix.created
+    );
+    assert_eq!(*verdict, Ok(()));
+}
+
+#[test]
+fn an_edited_create_table_and_added_statements_move_together_in_order() {
+    let (fix, verdict) = moved(
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text, CONSTRAINT email_lower CHECK (email = lower(email)));\nCREATE INDEX users_email ON users (email);\n",
+    );
+    assert_eq!(fix.text, USERS);
+    assert_eq!(
+        fix.created,
+        followup(
+            "ALTER TABLE users ADD COLUMN email text;\nALTER TABLE users ADD CONSTRAINT email_lower CHECK (email = lower(email));\nCREATE INDEX users_email ON users (email);\n"
+        )
+    );
+    // The rules judge the moved statements: a CHECK validated on add and a blocking index build.
+    assert!(matches!(verdict, Err(Rejected::AddsFinding { .. })), "{verdict:?}");
+}
+
+#[test]
+fn a_column_removed_from_a_shipped_create_table_moves_as_a_drop_that_the_title_names() {
+    let dir = repo(&[
+        ("go.mod", "module x\n"),
+        ("db/migrations/00001_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, legacy text);\n"),
+    ]);
+    write(
+        dir.path(),
+        &[("db/migrations/00001_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n")],
+    );
+    let got = verified(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited");
+    let (fix, _) = got.iter().find(|(a, _)| a.title.starts_with("Move")).expect("a move is offered");
+    assert_eq!(
+        fix.title,
+        "Move the change into a new migration 00002_users_followup.sql (drops the column `legacy` and its data)"
+    );
+    assert!(fix.created[0].1.contains("\nALTER TABLE users DROP COLUMN legacy;\n"), "{:?}", fix.created);
+    assert_eq!(fix.safety, Safety::Unsafe);
 }
