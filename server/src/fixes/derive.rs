@@ -19,10 +19,11 @@
 //! or a generation expression that differs from (or cannot be compared with) the old one, a kept
 //! check, foreign key or exclusion constraint whose old clause text is unknown, an inline
 //! constraint of a kept column that carries more than its kind (`CONSTRAINT name`, `DEFERRABLE`,
-//! `NULLS NOT DISTINCT`, `NO INHERIT`), or a dialect other than PostgreSQL.
+//! `NULLS NOT DISTINCT`, `NO INHERIT`), a type change PostgreSQL does not make without `USING`
+//! (`text` to `int`), or a dialect other than PostgreSQL.
 
 use crate::schema::{Column, Constraint, ConstraintType, History, Origin, Schema, Table};
-use crate::sql::facts::{ColumnDef, ConstraintKind, CreateTable, QualifiedName, Span, TableConstraint};
+use crate::sql::facts::{ColumnDef, ConstraintKind, CreateTable, QualifiedName, Span, TableConstraint, TypeName};
 use crate::sql::quote::ident;
 use crate::sql::{Dialect, Statement, StatementKind};
 
@@ -357,7 +358,7 @@ fn column_changes(
     let mut out = Vec::new();
     let retype =
         (&old_ty.canonical, &old_ty.modifiers, old_ty.array) != (&new_ty.canonical, &new_ty.modifiers, new_ty.array);
-    if retype && (o.generated || old_ty.is_serial() || new_ty.is_serial()) {
+    if retype && (o.generated || old_ty.is_serial() || new_ty.is_serial() || !converts(old_ty, new_ty)) {
         return None;
     }
     let default_words = |d: &Option<String>| d.as_deref().map(|t| tokens(Dialect::Postgres, t, false));
@@ -379,6 +380,40 @@ fn column_changes(
     }
     Some(out)
 }
+
+/// Whether PostgreSQL changes a column from type `from` to `to` without a `USING` clause: the
+/// same type with other modifiers (`varchar(100)` to `varchar(200)`), or two types with an
+/// implicit or assignment cast between them (PostgreSQL 15's `pg_cast`, for the common types).
+fn converts(from: &TypeName, to: &TypeName) -> bool {
+    if from.array != to.array {
+        return false;
+    }
+    if from.canonical == to.canonical {
+        return true;
+    }
+    !from.array && CASTS.iter().any(|(f, t)| *f == from.canonical && t.split(' ').any(|t| t == to.canonical))
+}
+
+/// Implicit and assignment casts: (from, the types it converts to).
+const CASTS: &[(&str, &str)] = &[
+    ("bool", "bpchar text varchar"),
+    ("bpchar", "text varchar"),
+    ("date", "timestamp timestamptz"),
+    ("float4", "float8 int2 int4 int8 numeric"),
+    ("float8", "float4 int2 int4 int8 numeric"),
+    ("int2", "float4 float8 int4 int8 numeric"),
+    ("int4", "float4 float8 int2 int8 numeric"),
+    ("int8", "float4 float8 int2 int4 numeric"),
+    ("json", "jsonb"),
+    ("jsonb", "json"),
+    ("numeric", "float4 float8 int2 int4 int8"),
+    ("text", "bpchar varchar"),
+    ("time", "timetz"),
+    ("timestamp", "date time timestamptz"),
+    ("timestamptz", "date time timestamp timetz"),
+    ("timetz", "time"),
+    ("varchar", "bpchar text"),
+];
 
 /// The `COLLATE name` words of a column definition's words.
 fn collation(words: &[String]) -> Option<Vec<String>> {
@@ -545,6 +580,8 @@ mod tests {
         );
         // A collation on a kept column whose old definition is unknown.
         assert_eq!(derive("CREATE TABLE t (a text);", "CREATE TABLE t (a text COLLATE \"C\");", false), None);
+        // text to int needs a USING clause nobody can guess.
+        assert_eq!(derive("CREATE TABLE t (a text);", "CREATE TABLE t (a int);", true), None);
         // serial to int.
         assert_eq!(derive("CREATE TABLE t (a serial);", "CREATE TABLE t (a int);", false), None);
         // An inline constraint with a name on a kept column.
