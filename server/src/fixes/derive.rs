@@ -469,6 +469,10 @@ mod tests {
     /// The statements that take the table of `old` (a `CREATE TABLE`, its text known or not) to
     /// the one of `new`.
     fn derive(old: &str, new: &str, old_text_known: bool) -> Option<Vec<String>> {
+        derived(old, new, old_text_known).map(|d| d.statements)
+    }
+
+    fn derived(old: &str, new: &str, old_text_known: bool) -> Option<Derived> {
         let old_file = SqlFile::parse(old, Dialect::Postgres, None);
         let new_file = SqlFile::parse(new, Dialect::Postgres, None);
         let (o, n) = (&old_file.statements[0], &new_file.statements[0]);
@@ -479,7 +483,7 @@ mod tests {
         let new_table = nd.table(n, Dialect::Postgres).expect("new");
         let old_side = Side { table: &old_table, declared: old_text_known.then_some(od) };
         let new_side = Side { table: &new_table, declared: Some(nd) };
-        alter_table(&nd.ct.name, &old_side, &new_side, Dialect::Postgres).map(|d| d.statements)
+        alter_table(&nd.ct.name, &old_side, &new_side, Dialect::Postgres)
     }
 
     #[test]
@@ -525,22 +529,8 @@ mod tests {
 
     #[test]
     fn a_missing_column_is_dropped_never_renamed() {
-        let old = "CREATE TABLE t (id int, name text);";
-        let new = "CREATE TABLE t (id int, full_name text);";
-        let file = SqlFile::parse(new, Dialect::Postgres, None);
-        let old_file = SqlFile::parse(old, Dialect::Postgres, None);
-        let nd = Declared::of(&file.statements[0], new).expect("create");
-        let mut schema = Schema::new(Dialect::Postgres);
-        schema.apply(&old_file.statements[0], &Origin::here(1));
-        let old_table = schema.table(&nd.ct.name).expect("old").clone();
-        let new_table = nd.table(&file.statements[0], Dialect::Postgres).expect("new");
-        let derived = alter_table(
-            &nd.ct.name,
-            &Side { table: &old_table, declared: None },
-            &Side { table: &new_table, declared: Some(nd) },
-            Dialect::Postgres,
-        )
-        .expect("derived");
+        let derived = derived("CREATE TABLE t (id int, name text);", "CREATE TABLE t (id int, full_name text);", false)
+            .expect("derived");
         assert_eq!(derived.statements, ["ALTER TABLE t ADD COLUMN full_name text;", "ALTER TABLE t DROP COLUMN name;"]);
         assert!(derived.destructive());
         assert_eq!(derived.summary(), "keeps the new column `full_name`; drops the column `name` and its data");

@@ -131,40 +131,52 @@ fn a_repeated_create_fails_and_the_fixed_set_builds_the_set_without_it() {
     }
 }
 
+/// A set whose `00001_users.sql` shipped (git `main`) as `goose(shipped)`, next to `others`, and was
+/// then edited to `goose(edited)`: after "Move the change into a new migration" (titled
+/// `title…`), the shipped file is back byte for byte and the set builds what the edited set
+/// built, on PostgreSQL. Returns the fixed workspace.
+fn moved_edit_builds_the_same(
+    name: &str,
+    shipped: &str,
+    edited: &str,
+    others: &[(&str, &str)],
+    title: &str,
+) -> tempfile::TempDir {
+    let rel = "db/migrations/00001_users.sql";
+    let mut files = vec![(rel, goose(shipped))];
+    files.extend(others.iter().map(|(p, t)| (*p, t.to_string())));
+    let edited_set = workspace(&files.iter().map(|(p, t)| (*p, t.as_str())).collect::<Vec<_>>());
+    git(edited_set.path(), &["init", "-q", "-b", "main"]);
+    git(edited_set.path(), &["add", "."]);
+    git(edited_set.path(), &["commit", "-q", "-m", "shipped"]);
+    git(edited_set.path(), &["checkout", "-q", "-b", "work"]);
+    std::fs::write(edited_set.path().join(rel), goose(edited)).expect("edit");
+    let fixed = tempfile::tempdir().expect("temp dir");
+    copy_tree(edited_set.path(), fixed.path());
+
+    fix_in(fixed.path(), rel, "shipped-migration-edited", title, Safety::Unsafe);
+    assert_eq!(std::fs::read_to_string(fixed.path().join(rel)).expect("read"), goose(shipped));
+    let a = TestDb::new(name);
+    let b = TestDb::new(name);
+    apply_set(&a, edited_set.path()).expect("the edited set applies");
+    apply_set(&b, fixed.path()).expect("the fixed set applies");
+    let diff = differences(&a, &b);
+    assert!(diff.is_empty(), "the moved change builds something else:\n{}", diff.join("\n"));
+    fixed
+}
+
 #[test]
 fn a_shipped_migration_and_the_moved_change_build_what_the_edited_file_built() {
     let users = "CREATE TABLE users (id bigint PRIMARY KEY);";
     let added = "CREATE TABLE notes (id bigint PRIMARY KEY, body text);\nCREATE INDEX notes_body ON notes (body);";
-    let edited = workspace(&[
-        ("db/migrations/00001_users.sql", goose(users).as_str()),
-        ("db/migrations/00002_orders.sql", goose("CREATE TABLE orders (id bigint PRIMARY KEY);").as_str()),
-    ]);
-    git(edited.path(), &["init", "-q", "-b", "main"]);
-    git(edited.path(), &["add", "."]);
-    git(edited.path(), &["commit", "-q", "-m", "shipped"]);
-    git(edited.path(), &["checkout", "-q", "-b", "work"]);
-    std::fs::write(edited.path().join("db/migrations/00001_users.sql"), goose(&format!("{users}\n{added}")))
-        .expect("edit");
-    let fixed = tempfile::tempdir().expect("temp dir");
-    copy_tree(edited.path(), fixed.path());
-
-    fix_in(
-        fixed.path(),
-        "db/migrations/00001_users.sql",
-        "shipped-migration-edited",
+    let orders = goose("CREATE TABLE orders (id bigint PRIMARY KEY);");
+    moved_edit_builds_the_same(
+        "moved_edit",
+        users,
+        &format!("{users}\n{added}"),
+        &[("db/migrations/00002_orders.sql", &orders)],
         "Move the change into a new migration 00003_users_followup.sql",
-        Safety::Unsafe,
     );
-    assert_eq!(
-        std::fs::read_to_string(fixed.path().join("db/migrations/00001_users.sql")).expect("read"),
-        goose(users)
-    );
-    let a = TestDb::new("moved_edit");
-    let b = TestDb::new("moved_edit");
-    apply_set(&a, edited.path()).expect("the edited set applies");
-    apply_set(&b, fixed.path()).expect("the fixed set applies");
-    let diff = differences(&a, &b);
-    assert!(diff.is_empty(), "the moved change builds something else:\n{}", diff.join("\n"));
 }
 
 /// An assistant's migration re-creates every table with one new column: the original set fails
@@ -221,33 +233,14 @@ fn re_created_tables_become_alter_table_and_build_the_new_definitions() {
 #[test]
 fn an_edited_shipped_create_table_and_the_derived_alters_build_the_same_table() {
     let shipped = "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(100) DEFAULT 'a', age int NOT NULL);";
-    let edited_sql = "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(200) DEFAULT 'b', age int, email text COLLATE \"C\" DEFAULT 'x');";
-    let edited = workspace(&[("db/migrations/00001_users.sql", goose(shipped).as_str())]);
-    git(edited.path(), &["init", "-q", "-b", "main"]);
-    git(edited.path(), &["add", "."]);
-    git(edited.path(), &["commit", "-q", "-m", "shipped"]);
-    git(edited.path(), &["checkout", "-q", "-b", "work"]);
-    std::fs::write(edited.path().join("db/migrations/00001_users.sql"), goose(edited_sql)).expect("edit");
-    let fixed = tempfile::tempdir().expect("temp dir");
-    copy_tree(edited.path(), fixed.path());
-
-    fix_in(
-        fixed.path(),
-        "db/migrations/00001_users.sql",
-        "shipped-migration-edited",
+    let edited = "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(200) DEFAULT 'b', age int, email text COLLATE \"C\" DEFAULT 'x');";
+    let fixed = moved_edit_builds_the_same(
+        "derived_edit",
+        shipped,
+        edited,
+        &[],
         "Move the change into a new migration 00002_users_followup.sql",
-        Safety::Unsafe,
-    );
-    assert_eq!(
-        std::fs::read_to_string(fixed.path().join("db/migrations/00001_users.sql")).expect("read"),
-        goose(shipped)
     );
     let moved = std::fs::read_to_string(fixed.path().join("db/migrations/00002_users_followup.sql")).expect("moved");
     assert!(moved.contains("ALTER TABLE users ADD COLUMN email text COLLATE \"C\" DEFAULT 'x';"), "{moved}");
-    let a = TestDb::new("derived_edit");
-    let b = TestDb::new("derived_edit");
-    apply_set(&a, edited.path()).expect("the edited set applies");
-    apply_set(&b, fixed.path()).expect("the fixed set applies");
-    let diff = differences(&a, &b);
-    assert!(diff.is_empty(), "the moved change builds something else:\n{}", diff.join("\n"));
 }
