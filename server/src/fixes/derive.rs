@@ -231,6 +231,9 @@ enum Inline {
 pub(super) struct Side<'a> {
     pub table: &'a Table,
     pub declared: Option<Declared<'a>>,
+    /// The schema the table is in, when known: the foreign keys of other tables that lean on its
+    /// keys (PostgreSQL refuses to drop a key one references).
+    pub schema: Option<&'a Schema>,
 }
 
 impl<'a> Side<'a> {
@@ -303,6 +306,10 @@ pub(super) fn alter_table(name: &QualifiedName, old: &Side, new: &Side, dialect:
             Some(n) => same_constraint(o, old.declared_for(&o.history).as_ref(), n, new_decl)?,
             None => false,
         };
+        let key = matches!(o.kind, ConstraintType::PrimaryKey | ConstraintType::Unique);
+        if !same && key && referenced(old, o) {
+            return None;
+        }
         if !same && !dropped(o) {
             drop_constraints.push((o, alter(format!("DROP CONSTRAINT {}", ident(&o.name)))));
         }
@@ -326,6 +333,18 @@ pub(super) fn alter_table(name: &QualifiedName, old: &Side, new: &Side, dialect:
     out.statements.extend(drop_columns);
     out.statements.extend(add_constraints.into_iter().filter_map(|(_, s)| s));
     Some(out)
+}
+
+/// Whether a foreign key of the schema (another table's, or the table's own) references the key
+/// `key` of the side's table.
+fn referenced(side: &Side, key: &Constraint) -> bool {
+    side.schema.is_some_and(|schema| {
+        schema.tables().any(|t| {
+            t.constraints.iter().any(|c| {
+                matches!(&c.kind, ConstraintType::ForeignKey { table, columns } if *table == side.table.name && *columns == key.columns)
+            })
+        })
+    })
 }
 
 /// The column's definition is the same text (layout and case aside) in both statements, and
@@ -481,8 +500,8 @@ mod tests {
         schema.apply(o, &Origin::here(1));
         let old_table = schema.table(&od.ct.name).expect("old").clone();
         let new_table = nd.table(n, Dialect::Postgres).expect("new");
-        let old_side = Side { table: &old_table, declared: old_text_known.then_some(od) };
-        let new_side = Side { table: &new_table, declared: Some(nd) };
+        let old_side = Side { table: &old_table, declared: old_text_known.then_some(od), schema: None };
+        let new_side = Side { table: &new_table, declared: Some(nd), schema: None };
         alter_table(&nd.ct.name, &old_side, &new_side, Dialect::Postgres)
     }
 
@@ -576,6 +595,36 @@ mod tests {
         assert_eq!(derive("CREATE TABLE t (a serial);", "CREATE TABLE t (a int);", false), None);
         // An inline constraint with a name on a kept column.
         assert_eq!(derive("CREATE TABLE t (a int);", "CREATE TABLE t (a int CONSTRAINT u UNIQUE);", true), None);
+    }
+
+    #[test]
+    fn a_key_another_table_references_is_not_dropped() {
+        let old = "CREATE TABLE t (id int PRIMARY KEY, code text UNIQUE);";
+        let old_file = SqlFile::parse(old, Dialect::Postgres, None);
+        let refs = SqlFile::parse("CREATE TABLE r (code text REFERENCES t (code));", Dialect::Postgres, None);
+        let mut schema = Schema::new(Dialect::Postgres);
+        schema.apply(&old_file.statements[0], &Origin::here(1));
+        schema.apply(&refs.statements[0], &Origin::here(2));
+        let derive_in = |new: &str| {
+            let file = SqlFile::parse(new, Dialect::Postgres, None);
+            let nd = Declared::of(&file.statements[0], new).expect("create");
+            let new_table = nd.table(&file.statements[0], Dialect::Postgres).expect("new");
+            let old_table = schema.table(&nd.ct.name).expect("old");
+            let old_side =
+                Side { table: old_table, declared: Declared::of(&old_file.statements[0], old), schema: Some(&schema) };
+            let new_side = Side { table: &new_table, declared: Some(nd), schema: None };
+            alter_table(&nd.ct.name, &old_side, &new_side, Dialect::Postgres).map(|d| d.statements)
+        };
+        // The unique key r references would go: PostgreSQL refuses.
+        assert_eq!(derive_in("CREATE TABLE t (id int PRIMARY KEY, code text);"), None);
+        // The primary key nobody references may go.
+        assert_eq!(
+            derive_in("CREATE TABLE t (id int, code text UNIQUE);"),
+            Some(vec![
+                "ALTER TABLE t DROP CONSTRAINT t_pkey;".to_string(),
+                "ALTER TABLE t ALTER COLUMN id DROP NOT NULL;".to_string()
+            ])
+        );
     }
 
     #[test]

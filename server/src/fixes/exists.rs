@@ -102,8 +102,8 @@ fn alter_instead(finding: &Finding, ctx: &FixContext, existing: &History) -> Opt
     let old_decl = statement_index_on_line(file, origin.line)
         .and_then(|i| file.statements.get(i))
         .and_then(|s| derive::Declared::of(s, &file.text));
-    let old = derive::Side { table: old_table, declared: old_decl };
-    let new_side = derive::Side { table: &new_table, declared: Some(new) };
+    let old = derive::Side { table: old_table, declared: old_decl, schema: Some(&before) };
+    let new_side = derive::Side { table: &new_table, declared: Some(new), schema: None };
     let derived = derive::alter_table(&new.ct.name, &old, &new_side, dialect)?;
     if derived.statements.is_empty() {
         return None;

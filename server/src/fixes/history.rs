@@ -233,8 +233,8 @@ fn edited_table(ctx: &FixContext, old: &Statement, old_text: &str, new: &Stateme
         return None;
     }
     let (old_table, new_table) = (old_decl.table(old, dialect)?, new_decl.table(new, dialect)?);
-    let old_side = derive::Side { table: &old_table, declared: Some(old_decl) };
-    let new_side = derive::Side { table: &new_table, declared: Some(new_decl) };
+    let old_side = derive::Side { table: &old_table, declared: Some(old_decl), schema: None };
+    let new_side = derive::Side { table: &new_table, declared: Some(new_decl), schema: None };
     derive::alter_table(&new_decl.ct.name, &old_side, &new_side, dialect)
 }
 
