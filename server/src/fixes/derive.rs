@@ -20,7 +20,8 @@
 //! check, foreign key or exclusion constraint whose old clause text is unknown, an inline
 //! constraint of a kept column that carries more than its kind (`CONSTRAINT name`, `DEFERRABLE`,
 //! `NULLS NOT DISTINCT`, `NO INHERIT`), a type change PostgreSQL does not make without `USING`
-//! (`text` to `int`), or a dialect other than PostgreSQL.
+//! (`text` to `int`), a key to drop that a foreign key references (where the schema is known), or
+//! a dialect other than PostgreSQL.
 
 use crate::schema::{Column, Constraint, ConstraintType, History, Origin, Schema, Table};
 use crate::sql::facts::{ColumnDef, ConstraintKind, CreateTable, QualifiedName, Span, TableConstraint, TypeName};
