@@ -20,8 +20,9 @@
 //! check, foreign key or exclusion constraint whose old clause text is unknown, an inline
 //! constraint of a kept column that carries more than its kind (`CONSTRAINT name`, `DEFERRABLE`,
 //! `NULLS NOT DISTINCT`, `NO INHERIT`), a type change PostgreSQL does not make without `USING`
-//! (`text` to `int`), a key to drop that a foreign key references (where the schema is known), or
-//! a dialect other than PostgreSQL.
+//! (`text` to `int`), a key to drop that a foreign key references (where the schema is known),
+//! table options that differ or cannot be compared (`UNLOGGED`, `PARTITION BY`, `INHERITS`,
+//! `WITH (…)`: only columns and constraints are derived), or a dialect other than PostgreSQL.
 
 use crate::schema::{Column, Constraint, ConstraintType, History, Origin, Schema, Table};
 use crate::sql::facts::{ColumnDef, ConstraintKind, CreateTable, QualifiedName, Span, TableConstraint, TypeName};
@@ -111,6 +112,25 @@ impl<'a> Declared<'a> {
         let mut schema = Schema::new(dialect);
         schema.apply(stmt, &Origin::here(0));
         schema.table(&self.ct.name).cloned()
+    }
+
+    /// The words of the statement outside its name and its list of columns and constraints:
+    /// `create unlogged table`, `partition by range ( day )`, `inherits ( p )`, `with ( … )`.
+    fn options(&self) -> Vec<String> {
+        let words = tokens(Dialect::Postgres, self.text, true);
+        let Some(open) = words.iter().position(|w| w == "(") else { return words };
+        let mut depth = 0usize;
+        let close = words[open..].iter().position(|w| {
+            match w.as_str() {
+                "(" => depth += 1,
+                ")" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            depth == 0
+        });
+        let head = words.iter().take_while(|w| *w != "table").cloned();
+        let tail = close.map_or(&[][..], |c| &words[(open + c + 1).min(words.len())..]);
+        head.chain(tail.iter().cloned()).collect()
     }
 
     fn column(&self, name: &str) -> Option<&'a ColumnDef> {
@@ -252,9 +272,20 @@ pub(super) fn alter_table(name: &QualifiedName, old: &Side, new: &Side, dialect:
     let new_decl = new.declared?;
     if dialect != Dialect::Postgres
         || !old.table.columns_known
+        || !new.table.columns_known
         || old.table.is_from_baseline()
         || old.table.temporary != new.table.temporary
     {
+        return None;
+    }
+    // What the table is beyond its columns (UNLOGGED, PARTITION BY, INHERITS, WITH, …) is not
+    // derived: it must be what it was.
+    let plain = ["create".to_string()];
+    let same_options = match old.declared {
+        Some(old_decl) => old_decl.options() == new_decl.options(),
+        None => new_decl.options() == plain,
+    };
+    if !same_options {
         return None;
     }
     let table = name.sql();
@@ -590,6 +621,16 @@ mod tests {
         );
         // A collation on a kept column whose old definition is unknown.
         assert_eq!(derive("CREATE TABLE t (a text);", "CREATE TABLE t (a text COLLATE \"C\");", false), None);
+        // Partitioning, inheritance, storage options are not derived.
+        let plain = "CREATE TABLE t (day date);";
+        assert_eq!(derive(plain, "CREATE TABLE t (day date, n int) PARTITION BY RANGE (day);", true), None);
+        assert_eq!(derive(plain, "CREATE UNLOGGED TABLE t (day date, n int);", true), None);
+        assert_eq!(derive(plain, "CREATE TABLE t (day date, n int) WITH (fillfactor = 70);", false), None);
+        let partitioned = "CREATE TABLE t (day date) PARTITION BY RANGE (day);";
+        assert_eq!(
+            derive(partitioned, "CREATE TABLE IF NOT EXISTS t (day date, n int) PARTITION BY RANGE (day);", true),
+            Some(vec!["ALTER TABLE t ADD COLUMN n int;".to_string()])
+        );
         // text to int needs a USING clause nobody can guess.
         assert_eq!(derive("CREATE TABLE t (a text);", "CREATE TABLE t (a int);", true), None);
         // serial to int.

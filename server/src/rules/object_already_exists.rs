@@ -78,7 +78,8 @@ is preferred when safe.
   PostgreSQL converts only `USING` an expression, a collation or generation expression, check,
   foreign key or exclusion constraint that cannot be compared with the earlier one (added by a
   later `ALTER TABLE`), an inline constraint carrying a name or options on a kept column, a key
-  to drop that a foreign key references. The
+  to drop that a foreign key references, table options that differ (`UNLOGGED`, `PARTITION BY`,
+  `INHERITS`, `WITH (…)`). The
   statements are checked like any fix: an `ADD COLUMN … NOT NULL` without a default or a `SET
   NOT NULL` on a table with rows makes the fix pipeline refuse it (no default is invented).
 
