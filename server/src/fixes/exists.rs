@@ -7,6 +7,14 @@
 //! altered it since; otherwise this statement's definition is silently dropped (`IF NOT EXISTS`
 //! skips it), so they are [`Safety::Unsafe`]. `CREATE OR REPLACE VIEW` instead replaces the
 //! earlier definition with this one: safe only when they are the same too.
+//!
+//! A `CREATE TABLE` of a table that exists with another definition (an assistant re-creating a
+//! table with one new column) also gets "Replace the CREATE TABLE with ALTER TABLE (keeps the new
+//! column …)": the statements [`super::derive`] finds from the table as the replay has it before
+//! this statement to the one this statement declares, in its place (after a `SET lock_timeout`
+//! when nothing covers them). Preferred and [`Safety::Safe`] when they drop no column and change
+//! no type; otherwise [`Safety::Unsafe`], and the title says what they drop. Not offered when the
+//! definitions are the same or the change cannot be derived exactly.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,10 +22,12 @@ use std::sync::Arc;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Finding;
-use crate::schema::{History, ObjectRef, ReplayEvent};
+use crate::schema::{History, ObjectRef, Origin, ReplayEvent, Schema};
 use crate::sql::{lexer, Dialect, SqlFile, StatementKind};
 
-use super::placement::removal;
+use super::derive;
+use super::lock_timeout::needed_before;
+use super::placement::{indentation, removal};
 use super::{FileEdit, Fix, FixContext, Safety};
 
 pub(super) fn object_already_exists(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
@@ -33,6 +43,9 @@ pub(super) fn object_already_exists(finding: &Finding, ctx: &FixContext, out: &m
         return;
     };
     let text = ctx.text();
+    if matches!(object, ObjectRef::Table(_)) {
+        out.extend(alter_instead(finding, ctx, existing));
+    }
     let same = same_definition(ctx, statement.range.clone(), existing);
     let safety = if same { Safety::Safe } else { Safety::Unsafe };
     let creator = creator(existing);
@@ -63,6 +76,69 @@ pub(super) fn object_already_exists(finding: &Finding, ctx: &FixContext, out: &m
             edits: vec![FileEdit::Replace { range: removal(text, statement.range.clone()), text: String::new() }],
         });
     }
+}
+
+/// "Replace the CREATE TABLE with ALTER TABLE": the statements that take the table as it is
+/// before this statement to the definition this `CREATE TABLE` declares (see [`derive`]), in its
+/// place, after a `SET lock_timeout` when nothing covers them. Preferred and [`Safety::Safe`]
+/// unless they drop a column or change a type. None when the definitions are the same (the
+/// guard and the removal are right then) or the change cannot be derived exactly.
+fn alter_instead(finding: &Finding, ctx: &FixContext, existing: &History) -> Option<Fix> {
+    let index = finding.statement;
+    let statement = ctx.file.statements.get(index)?;
+    let text = ctx.text();
+    let dialect = ctx.settings.dialect;
+    let new = derive::Declared::of(statement, text)?;
+    let new_table = new.table(statement, dialect)?;
+    let before = schema_before(ctx, index);
+    let old_table = before.table(&new.ct.name)?;
+    // The statement that created the table, for the definitions of what it made.
+    let origin = existing.created.as_ref()?;
+    let earlier = match &origin.path {
+        None => None,
+        Some(path) => Some(SqlFile::parse(&earlier_text(ctx, path)?, dialect, None)),
+    };
+    let file = earlier.as_ref().unwrap_or(ctx.file);
+    let old_decl = statement_index_on_line(file, origin.line)
+        .and_then(|i| file.statements.get(i))
+        .and_then(|s| derive::Declared::of(s, &file.text));
+    let old = derive::Side { table: old_table, declared: old_decl, schema: Some(&before) };
+    let new_side = derive::Side { table: &new_table, declared: Some(new), schema: None };
+    let derived = derive::alter_table(&new.ct.name, &old, &new_side, dialect)?;
+    if derived.statements.is_empty() {
+        return None;
+    }
+    let indent = indentation(text, statement.range.start);
+    let sql: Vec<String> = needed_before(ctx, index).into_iter().chain(derived.statements.iter().cloned()).collect();
+    let destructive = derived.destructive();
+    Some(Fix {
+        rule: finding.rule,
+        title: format!("Replace the CREATE TABLE with ALTER TABLE ({})", derived.summary()),
+        preferred: !destructive,
+        safety: if destructive { Safety::Unsafe } else { Safety::Safe },
+        edits: vec![FileEdit::Replace {
+            range: statement.range.clone(),
+            text: sql.join(&format!("{}{indent}", ctx.newline())),
+        }],
+    })
+}
+
+/// The schema right before statement `index` of the file: the schema before the file with the
+/// statements before it replayed (as the rules' replay does, lines and all).
+fn schema_before(ctx: &FixContext, index: usize) -> Schema {
+    let mut schema = ctx.schema.replayed().cloned().unwrap_or_else(|| Schema::new(ctx.settings.dialect));
+    let text = ctx.text();
+    let mut line = 1;
+    let mut at = 0;
+    for stmt in ctx.file.statements.iter().take(index) {
+        if matches!(stmt.kind(), StatementKind::Empty) {
+            continue;
+        }
+        line += text.get(at..stmt.range.start).map_or(0, |s| s.matches('\n').count() as u32);
+        at = stmt.range.start;
+        schema.apply(stmt, &Origin::here(line));
+    }
+    schema
 }
 
 /// Whether removing the whole statement removes only the duplicate: an `ALTER TABLE` with one
@@ -121,12 +197,17 @@ fn earlier_text(ctx: &FixContext, path: &Path) -> Option<Arc<str>> {
 
 /// The text of the statement that starts on 1-based `line` of `file`.
 fn statement_on_line(file: &SqlFile, line: u32) -> Option<&str> {
+    let statement = file.statements.get(statement_index_on_line(file, line)?)?;
+    file.text.get(statement.range.clone())
+}
+
+/// The index of the statement that starts on 1-based `line` of `file`.
+fn statement_index_on_line(file: &SqlFile, line: u32) -> Option<usize> {
     let text = &file.text;
-    file.statements
-        .iter()
-        .filter(|s| !matches!(s.kind(), StatementKind::Empty))
-        .find(|s| text.get(..s.range.start).is_some_and(|before| before.matches('\n').count() as u32 + 1 == line))
-        .and_then(|s| text.get(s.range.clone()))
+    file.statements.iter().position(|s| {
+        !matches!(s.kind(), StatementKind::Empty)
+            && text.get(..s.range.start).is_some_and(|before| before.matches('\n').count() as u32 + 1 == line)
+    })
 }
 
 /// SQL's tokens for comparing what runs: no whitespace, comments or final `;`, unquoted words in

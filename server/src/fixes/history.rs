@@ -6,13 +6,17 @@
 //!   drops the user's change, so it is [`Safety::Unsafe`] unless the change was only layout or
 //!   comments (the same tokens, the same framework directives): then nothing that runs changes
 //!   and it is [`Safety::Safe`].
-//! - "Move the change into a new migration" restores the old text and writes the statements the
-//!   edit added into a new migration after the newest one, in the framework's naming. It is only
-//!   derived when the edit only added statements (every old statement is still there, in order,
-//!   and the added ones are in the up part — not a separate down file — outside any explicit
-//!   transaction block); otherwise
+//! - "Move the change into a new migration" restores the old text and writes the change into a
+//!   new migration after the newest one, in the framework's naming: the statements the edit
+//!   added, and for a `CREATE TABLE` it edited (a column added inside it, a type or default
+//!   changed, a constraint added) the `ALTER TABLE` statements that take the old table to the
+//!   new one ([`super::derive`]), in the order of the edited file. It is only offered when every
+//!   old statement is still there, in order, as it was or as such an edited `CREATE TABLE`
+//!   whose change can be derived exactly, and what moves is in the up part — not a separate
+//!   down file — with the added statements outside any explicit transaction block; otherwise
 //!   only the revert is offered. Always [`Safety::Unsafe`]: databases that already ran the old
-//!   migration now also run the added statements, later and in their own migration.
+//!   migration now also run the change, later and in their own migration; when the derived
+//!   statements drop a column, the title says so.
 //!
 //! The old text comes from [`super::ProjectFacts`]: the blob at the shipped ref; for the ledger,
 //! the statements Supabase stored, or the file at HEAD when its checksum is the one the ledger
@@ -24,11 +28,12 @@ use std::sync::Arc;
 use crate::live::ledger::{self, MigrationState};
 use crate::rules::applied_migration_edited::compare_checksum;
 use crate::rules::Finding;
-use crate::sql::{SqlFile, StatementKind};
+use crate::sql::{SqlFile, Statement, StatementKind};
 use crate::workspace::frameworks::naming::slug;
 use crate::workspace::frameworks::{framework, ChecksumKind};
 use crate::workspace::Direction;
 
+use super::derive;
 use super::exists::tokens;
 use super::placement::new_last_migration;
 use super::{FileEdit, Fix, FixContext, Safety};
@@ -113,7 +118,7 @@ fn restore(finding: &Finding, ctx: &FixContext, old: &str, ran: &str, out: &mut 
         // A separate down file: what it gained undoes something, it is no new migration.
         return;
     }
-    let Some(body) = added_statements(ctx, old) else { return };
+    let Some((body, losses)) = moved_statements(ctx, old) else { return };
     let from = place.path.strip_prefix(&place.set.dir).unwrap_or(place.path).display().to_string();
     let intro = format!("-- Moved from {from} by safemig: that migration already ran ({ran}).\n");
     let down = format!("-- Undo the statements moved from {from} here.\n");
@@ -128,40 +133,54 @@ fn restore(finding: &Finding, ctx: &FixContext, old: &str, ran: &str, out: &mut 
     edits.extend(new.edits);
     out.push(Fix {
         rule: finding.rule,
-        title: format!("Move the change into a new migration {}", new.name),
+        title: match losses {
+            Some(losses) => format!("Move the change into a new migration {} ({losses})", new.name),
+            None => format!("Move the change into a new migration {}", new.name),
+        },
         preferred: true,
         safety: Safety::Unsafe,
         edits,
     });
 }
 
-/// The statements the edit added (their text, each on its own line), when it only added
-/// statements: every old statement is still there, in order; the added ones run up and are
-/// no transaction control. `None` otherwise, or when nothing was added.
-fn added_statements(ctx: &FixContext, old: &str) -> Option<String> {
+/// What the edit changed, as statements for a new migration (their text, each on its own line),
+/// and what they lose, for the title ("drops the column `x` and its data"): the statements it
+/// added, and for a `CREATE TABLE` it edited, the `ALTER TABLE` statements that take the old
+/// table to the new one ([`derive`]). Every old statement must still be there, in order, as it
+/// was or as such an edited `CREATE TABLE`; what moves runs up and is no transaction control.
+/// `None` otherwise, or when nothing changed that way.
+fn moved_statements(ctx: &FixContext, old: &str) -> Option<(String, Option<String>)> {
     let dialect = ctx.settings.dialect;
     let file = ctx.file;
     let text = ctx.text();
     let old_file = SqlFile::parse(old, dialect, None);
-    let signatures = |f: &SqlFile| -> Vec<(Range<usize>, Vec<String>)> {
+    let signatures = |f: &'_ SqlFile| -> Vec<(usize, Vec<String>)> {
         f.statements
             .iter()
-            .filter(|s| !matches!(s.kind(), StatementKind::Empty))
-            .filter_map(|s| Some((s.range.clone(), tokens(dialect, f.text.get(s.range.clone())?, false))))
+            .enumerate()
+            .filter(|(_, s)| !matches!(s.kind(), StatementKind::Empty))
+            .filter_map(|(i, s)| Some((i, tokens(dialect, f.text.get(s.range.clone())?, false))))
             .collect()
     };
     let before = signatures(&old_file);
     let now = signatures(file);
     let mut matched = 0;
-    let mut added = Vec::new();
-    for (range, sig) in &now {
+    let mut pieces = Vec::new();
+    for (index, sig) in &now {
+        let statement = file.statements.get(*index)?;
         if before.get(matched).is_some_and(|(_, old_sig)| old_sig == sig) {
             matched += 1;
+        } else if let Some(derived) = before
+            .get(matched)
+            .and_then(|(i, _)| edited_table(ctx, old_file.statements.get(*i)?, &old_file.text, statement))
+        {
+            matched += 1;
+            pieces.push((*index, Some(derived)));
         } else {
-            added.push(range.clone());
+            pieces.push((*index, None));
         }
     }
-    if matched != before.len() || added.is_empty() {
+    if matched != before.len() || pieces.is_empty() {
         return None;
     }
     let place = ctx.place?;
@@ -171,12 +190,7 @@ fn added_statements(ctx: &FixContext, old: &str) -> Option<String> {
     };
     let goose = place.set.framework == crate::workspace::FrameworkKind::Goose;
     let mut body = String::new();
-    for range in &added {
-        let statement = file.statements.iter().find(|s| s.range == *range)?;
-        if matches!(statement.kind(), StatementKind::Transaction(_)) || !runs_up(range) {
-            return None;
-        }
-        let sql = text.get(range.clone())?.trim();
+    let mut push = |sql: &str| {
         if goose && sql.contains('$') {
             // goose splits on `;` unless a dollar-quoted body is marked as one statement.
             body.push_str(&format!("-- +goose StatementBegin\n{sql}\n-- +goose StatementEnd\n"));
@@ -184,16 +198,44 @@ fn added_statements(ctx: &FixContext, old: &str) -> Option<String> {
             body.push_str(sql);
             body.push('\n');
         }
+    };
+    let mut losses = Vec::new();
+    for (index, derived) in &pieces {
+        let statement = file.statements.get(*index)?;
+        if matches!(statement.kind(), StatementKind::Transaction(_)) || !runs_up(&statement.range) {
+            return None;
+        }
+        match derived {
+            Some(derived) => {
+                derived.statements.iter().for_each(|sql| push(sql));
+                losses.extend(derived.losses());
+            }
+            None => push(text.get(statement.range.clone())?.trim()),
+        }
+    }
+    if body.is_empty() {
+        return None;
     }
     // An added statement inside an explicit block of the old file would leave it.
     let in_block = crate::rules::MigrationContext::new(file, ctx.settings, &crate::rules::NoSchema);
-    let explicit = added.iter().any(|r| {
-        file.statements
-            .iter()
-            .position(|s| s.range == *r)
-            .is_some_and(|i| matches!(in_block.statement(i).transaction(), Some(crate::rules::TxnOrigin::Explicit(_))))
+    let explicit = pieces.iter().any(|(i, derived)| {
+        derived.is_none() && matches!(in_block.statement(*i).transaction(), Some(crate::rules::TxnOrigin::Explicit(_)))
     });
-    (!explicit).then_some(body)
+    (!explicit).then(|| (body, (!losses.is_empty()).then(|| losses.join("; "))))
+}
+
+/// The statements that take the table of the old `CREATE TABLE` to the one the edited statement
+/// declares, when both create the same table and that can be derived.
+fn edited_table(ctx: &FixContext, old: &Statement, old_text: &str, new: &Statement) -> Option<derive::Derived> {
+    let dialect = ctx.settings.dialect;
+    let (old_decl, new_decl) = (derive::Declared::of(old, old_text)?, derive::Declared::of(new, ctx.text())?);
+    if old_decl.ct.name.key() != new_decl.ct.name.key() {
+        return None;
+    }
+    let (old_table, new_table) = (old_decl.table(old, dialect)?, new_decl.table(new, dialect)?);
+    let old_side = derive::Side { table: &old_table, declared: Some(old_decl), schema: None };
+    let new_side = derive::Side { table: &new_table, declared: Some(new_decl), schema: None };
+    derive::alter_table(&new_decl.ct.name, &old_side, &new_side, dialect)
 }
 
 /// Lines that are framework directives written as comments (`-- +goose …`, `-- migrate:up`,

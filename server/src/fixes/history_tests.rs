@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::engine;
 use crate::fixes::tests::{applied, pg, Applied};
+use crate::fixes::verify::{Rejected, Verifier};
 use crate::fixes::{for_finding, FixContext, Place, ProjectFacts, Safety};
 use crate::live::checksum;
 use crate::live::ledger::{EntryState, Ledger, LedgerEntry};
@@ -196,6 +197,147 @@ fn views_indexes_sequences_and_enum_values() {
     assert_eq!(got[0].safety, Safety::Safe);
 }
 
+/// The fixes of the first `rule` finding in `rel` as the fix pipeline sees them (git, the
+/// replayed schema), each with the Verifier's verdict.
+fn verified(root: &Path, rel: &str, rule: &str) -> Vec<(Applied, Result<(), Rejected>)> {
+    let project = Project::open(root, Config::default());
+    let path = root.join(rel);
+    let verifier = Verifier::new(&project, &Disk, None, None, &path).expect("a migration");
+    let analysis = verifier.analysis();
+    let schema = verifier.baseline().schema_for(&path).expect("a replayed schema");
+    let (set, _) = project.locate(&path).expect("in a set");
+    let place = Place { path: &path, set: &project.sets[set], sources: &Disk };
+    let facts = ProjectFacts { git: project.git.as_ref(), ledger: None };
+    let ctx = FixContext::of(analysis).with(facts).at(place).with_schema(&schema);
+    let finding = analysis.findings.iter().find(|f| f.rule == rule).unwrap_or_else(|| panic!("no {rule} in {rel}"));
+    let fixes = for_finding(finding, &ctx);
+    let verdicts: Vec<_> = fixes.iter().map(|fix| verifier.check(finding, fix, false)).collect();
+    applied(root, &analysis.file.text, fixes).into_iter().zip(verdicts).collect()
+}
+
+const INIT: &str = "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id));\nCREATE INDEX orders_user_id ON orders (user_id);\n";
+
+const ASSISTANT: &str = "db/migrations/00002_assistant.sql";
+
+/// A project whose second migration (written by an assistant) re-creates the tables of the
+/// first: `tables` is its SQL.
+fn recreated(tables: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        &[
+            ("go.mod", "module x\n"),
+            ("db/migrations/00001_init.sql", INIT),
+            (ASSISTANT, &format!("-- +goose Up\n{tables}")),
+        ],
+    );
+    dir
+}
+
+#[test]
+fn tables_re_created_with_a_new_column_become_alter_table_and_keep_it() {
+    let users = "CREATE TABLE users (\n  id bigint PRIMARY KEY,\n  email text NOT NULL,\n  nickname text\n);\n";
+    let orders = "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id), note text DEFAULT '');\n";
+    let dir = recreated(&format!("{users}{orders}"));
+    let got = verified(dir.path(), ASSISTANT, "object-already-exists");
+    let titles: Vec<&str> = got.iter().map(|(a, _)| a.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Replace the CREATE TABLE with ALTER TABLE (keeps the new column `nickname`)",
+            "Guard with IF NOT EXISTS (keeps the definition from migration 00001_init.sql, not this one)",
+            "Remove this statement (migration 00001_init.sql already creates it)",
+        ]
+    );
+    let (fix, verdict) = &got[0];
+    assert_eq!(
+        fix.text,
+        format!("-- +goose Up\nSET LOCAL lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text;\n{orders}")
+    );
+    assert_eq!((fix.safety, fix.preferred), (Safety::Safe, true));
+    assert_eq!(*verdict, Ok(()));
+    // The old fixes lose the new column: not preferred, unsafe.
+    assert!(got[1..].iter().all(|(a, _)| a.safety == Safety::Unsafe && !a.preferred));
+
+    // The second table, once the first is fixed: its lock_timeout is set already.
+    write(dir.path(), &[(ASSISTANT, &fix.text)]);
+    let got = verified(dir.path(), ASSISTANT, "object-already-exists");
+    let (fix, verdict) = &got[0];
+    assert_eq!(fix.title, "Replace the CREATE TABLE with ALTER TABLE (keeps the new column `note`)");
+    assert_eq!(
+        fix.text,
+        "-- +goose Up\nSET LOCAL lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text;\nALTER TABLE orders ADD COLUMN note text DEFAULT '';\n"
+    );
+    assert_eq!(*verdict, Ok(()));
+}
+
+#[test]
+fn a_re_created_table_with_a_not_null_column_without_default_is_refused_by_the_verifier() {
+    let dir = recreated("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, nickname text NOT NULL);\n");
+    let got = verified(dir.path(), ASSISTANT, "object-already-exists");
+    let (fix, verdict) = &got[0];
+    assert_eq!(
+        fix.text,
+        "-- +goose Up\nSET LOCAL lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text NOT NULL;\n"
+    );
+    // No default is invented: the statement fails on a table with rows, and the rules say so.
+    assert!(
+        matches!(verdict, Err(Rejected::AddsFinding { rule: "add-column-not-null-no-default", .. })),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn a_table_re_created_the_same_way_keeps_the_guard_and_the_removal() {
+    let dir = recreated("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n");
+    let got = verified(dir.path(), ASSISTANT, "object-already-exists");
+    let titles: Vec<&str> = got.iter().map(|(a, _)| a.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Guard with IF NOT EXISTS", "Remove this statement (migration 00001_init.sql already creates it)"]
+    );
+    assert!(got.iter().all(|(a, v)| a.safety == Safety::Safe && v.is_ok()));
+}
+
+#[test]
+fn a_re_created_table_without_a_column_drops_it_unsafely_and_says_so() {
+    let dir = recreated("CREATE TABLE users (id bigint PRIMARY KEY, nickname text);\n");
+    let got = verified(dir.path(), ASSISTANT, "object-already-exists");
+    let (fix, _) = &got[0];
+    assert_eq!(
+        fix.title,
+        "Replace the CREATE TABLE with ALTER TABLE (keeps the new column `nickname`; drops the column `email` and its data)"
+    );
+    assert_eq!(
+        fix.text,
+        "-- +goose Up\nSET LOCAL lock_timeout = '5s';\nALTER TABLE users ADD COLUMN nickname text;\nALTER TABLE users DROP COLUMN email;\n"
+    );
+    assert_eq!((fix.safety, fix.preferred), (Safety::Unsafe, false));
+}
+
+#[test]
+fn a_re_created_table_whose_change_cannot_be_derived_gets_no_alter_fix() {
+    // A check constraint the first migration added later: its expression is unknown.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        &[
+            ("go.mod", "module x\n"),
+            (
+                "db/migrations/00001_init.sql",
+                "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, age int);\nALTER TABLE users ADD CONSTRAINT adult CHECK (age >= 18);\n",
+            ),
+            (
+                ASSISTANT,
+                "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, age int, nickname text, CONSTRAINT adult CHECK (age >= 21));\n",
+            ),
+        ],
+    );
+    let got = verified(dir.path(), ASSISTANT, "object-already-exists");
+    assert!(got.iter().all(|(a, _)| !a.title.starts_with("Replace")), "{got:#?}");
+    assert_eq!(got.len(), 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // shipped-migration-edited
 
@@ -248,7 +390,8 @@ fn a_layout_or_comment_edit_is_reverted_safely_and_a_changed_statement_only_reve
     let got = fixes_at(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited", None);
     assert_eq!(got[0].safety, Safety::Unsafe);
 
-    let changed = USERS.replace("bigint", "int");
+    // A statement replaced by another (a table renamed in its CREATE TABLE): nothing to derive.
+    let changed = USERS.replace("TABLE users", "TABLE people");
     write(dir.path(), &[("db/migrations/00001_users.sql", &changed)]);
     let got = fixes_at(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited", None);
     assert_eq!(titles(&got), ["Revert the edit (drops the change: restores the text shipped in main)"]);
@@ -537,4 +680,121 @@ fn a_moved_function_keeps_goose_statement_markers() {
         created.contains(&format!("\n-- +goose StatementBegin\n{function}\n-- +goose StatementEnd\n")),
         "{created}"
     );
+}
+
+/// The shipped `USERS` edited into `edited`: the move's title, the restored file and the new
+/// migration, with the Verifier's verdict.
+fn moved(edited_sql: &str) -> (Applied, Result<(), Rejected>) {
+    let dir = repo(&[("go.mod", "module x\n"), ("db/migrations/00001_users.sql", USERS)]);
+    let edited = USERS.replace("CREATE TABLE users (id bigint PRIMARY KEY);\n", edited_sql);
+    write(dir.path(), &[("db/migrations/00001_users.sql", &edited)]);
+    let got = verified(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited");
+    let (fix, verdict) = got.into_iter().find(|(a, _)| a.title.starts_with("Move")).expect("a move is offered");
+    assert_eq!((fix.safety, fix.preferred), (Safety::Unsafe, true));
+    (fix, verdict)
+}
+
+/// The new goose migration holding `sql` moved from 00001_users.sql.
+fn followup(sql: &str) -> Vec<(String, String)> {
+    vec![(
+        "db/migrations/00002_users_followup.sql".to_string(),
+        format!(
+            "-- +goose Up\n-- Moved from 00001_users.sql by safemig: that migration already ran (shipped in main).\n\n\
+             SET LOCAL lock_timeout = '5s';\n{sql}\n-- +goose Down\n-- Undo the statements moved from 00001_users.sql here.\n"
+        ),
+    )]
+}
+
+#[test]
+fn a_column_added_inside_a_shipped_create_table_moves_as_add_column() {
+    let (fix, verdict) = moved("CREATE TABLE users (id bigint PRIMARY KEY, email text);\n");
+    assert_eq!(fix.title, "Move the change into a new migration 00002_users_followup.sql");
+    // The shipped file byte for byte.
+    assert_eq!(fix.text, USERS);
+    assert_eq!(fix.created, followup("ALTER TABLE users ADD COLUMN email text;\n"));
+    assert_eq!(verdict, Ok(()));
+}
+
+#[test]
+fn a_type_changed_in_a_shipped_create_table_moves_as_alter_column_type() {
+    let dir = repo(&[
+        ("go.mod", "module x\n"),
+        (
+            "db/migrations/00001_users.sql",
+            "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name varchar(100));\n",
+        ),
+    ]);
+    write(
+        dir.path(),
+        &[(
+            "db/migrations/00001_users.sql",
+            "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name varchar(200) NOT NULL DEFAULT '');\n",
+        )],
+    );
+    let got = verified(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited");
+    let (fix, _) = got.iter().find(|(a, _)| a.title.starts_with("Move")).expect("a move is offered");
+    assert_eq!(fix.text, "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name varchar(100));\n");
+    assert_eq!(
+        fix.created[0].1,
+        "-- +goose Up\n-- Moved from 00001_users.sql by safemig: that migration already ran (shipped in main).\n\n\
+         SET LOCAL lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN name TYPE varchar(200);\n\
+         ALTER TABLE users ALTER COLUMN name SET DEFAULT '';\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\n\n\
+         -- +goose Down\n-- Undo the statements moved from 00001_users.sql here.\n"
+    );
+    // The rules judge the moved statements on a table that has rows by now: SET NOT NULL scans it.
+    let verdict = got.iter().find(|(a, _)| a.title.starts_with("Move")).map(|(_, v)| v.clone());
+    assert!(matches!(verdict, Some(Err(Rejected::AddsFinding { rule: "set-not-null-scan", .. }))), "{verdict:?}");
+
+    // A longer varchar rewrites nothing: offered.
+    write(
+        dir.path(),
+        &[(
+            "db/migrations/00001_users.sql",
+            "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, name varchar(200));\n",
+        )],
+    );
+    let got = verified(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited");
+    let (fix, verdict) = got.iter().find(|(a, _)| a.title.starts_with("Move")).expect("a move is offered");
+    assert!(
+        fix.created[0].1.contains("\nALTER TABLE users ALTER COLUMN name TYPE varchar(200);\n\n"),
+        "{:?}",
+        fix.created
+    );
+    assert_eq!(*verdict, Ok(()));
+}
+
+#[test]
+fn an_edited_create_table_and_added_statements_move_together_in_order() {
+    let (fix, verdict) = moved(
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text, CONSTRAINT email_lower CHECK (email = lower(email)));\nCREATE INDEX users_email ON users (email);\n",
+    );
+    assert_eq!(fix.text, USERS);
+    assert_eq!(
+        fix.created,
+        followup(
+            "ALTER TABLE users ADD COLUMN email text;\nALTER TABLE users ADD CONSTRAINT email_lower CHECK (email = lower(email));\nCREATE INDEX users_email ON users (email);\n"
+        )
+    );
+    // The rules judge the moved statements: a CHECK validated on add and a blocking index build.
+    assert!(matches!(verdict, Err(Rejected::AddsFinding { .. })), "{verdict:?}");
+}
+
+#[test]
+fn a_column_removed_from_a_shipped_create_table_moves_as_a_drop_that_the_title_names() {
+    let dir = repo(&[
+        ("go.mod", "module x\n"),
+        ("db/migrations/00001_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, legacy text);\n"),
+    ]);
+    write(
+        dir.path(),
+        &[("db/migrations/00001_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n")],
+    );
+    let got = verified(dir.path(), "db/migrations/00001_users.sql", "shipped-migration-edited");
+    let (fix, _) = got.iter().find(|(a, _)| a.title.starts_with("Move")).expect("a move is offered");
+    assert_eq!(
+        fix.title,
+        "Move the change into a new migration 00002_users_followup.sql (drops the column `legacy` and its data)"
+    );
+    assert!(fix.created[0].1.contains("\nALTER TABLE users DROP COLUMN legacy;\n"), "{:?}", fix.created);
+    assert_eq!(fix.safety, Safety::Unsafe);
 }

@@ -10,6 +10,7 @@ mod backfill;
 mod batched;
 mod columns;
 mod concurrently;
+mod derive;
 mod exists;
 mod expand;
 mod foreign_key_index;

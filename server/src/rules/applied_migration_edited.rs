@@ -66,8 +66,9 @@ through every file, or a HEAD that is not what ran) no fix is offered.
 - **Revert the edit**: restores the applied text; **unsafe** (drops the change) unless only layout
   or comments changed.
 - **Move the change into a new migration**: restores the applied text and writes the added
-  statements into a new migration after the newest one; only when the edit only added
-  statements. **Unsafe**.
+  statements, and the `ALTER TABLE` statements derived from a `CREATE TABLE` edited in place, into
+  a new migration after the newest one; only when the change can be derived that way.
+  **Unsafe**.
 "#;
 
 fn check(_ctx: &StatementContext, _out: &mut Emitter) {}

@@ -95,9 +95,26 @@ fn disruptive_lock(ctx: &StatementContext) -> Option<TableLock> {
         .min_by_key(|l| Reverse(l.mode))
 }
 
+/// Whether a statement at `index` that took a disruptive lock (a fix's rewrite of it) would add
+/// no finding of this rule: a `lock_timeout` is in effect there, an earlier statement is the one
+/// reported already, or the runner sets timeouts.
+pub fn covered_at(migration: &MigrationContext, index: usize) -> bool {
+    migration.settings.runner_sets_timeouts
+        || first_unprotected_as(migration, index, Some(index)).is_none_or(|(first, _)| first != index)
+}
+
 /// The first statement up to `until` that takes a disruptive lock on an existing table with no
 /// `lock_timeout` in effect, and why an earlier `SET lock_timeout` does not cover it.
 fn first_unprotected(migration: &MigrationContext, until: usize) -> Option<(usize, Option<&'static str>)> {
+    first_unprotected_as(migration, until, None)
+}
+
+/// [`first_unprotected`], as if statement `locking` took a disruptive lock.
+fn first_unprotected_as(
+    migration: &MigrationContext,
+    until: usize,
+    locking: Option<usize>,
+) -> Option<(usize, Option<&'static str>)> {
     // (statement index of the SET, SET LOCAL)
     let mut timeout: Option<(usize, bool)> = None;
     let mut why = None;
@@ -119,7 +136,7 @@ fn first_unprotected(migration: &MigrationContext, until: usize) -> Option<(usiz
             Some(_) => true,
             None => false,
         };
-        if !protected && disruptive_lock(&ctx).is_some() {
+        if !protected && (locking == Some(index) || disruptive_lock(&ctx).is_some()) {
             return Some((index, why));
         }
     }

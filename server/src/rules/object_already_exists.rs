@@ -63,6 +63,26 @@ tokens, case, layout and the guard aside) and nothing altered it since. Otherwis
 column keeps its old type), and `OR REPLACE` replaces the earlier view with this one. The removal
 is preferred when safe.
 
+- **Replace the CREATE TABLE with ALTER TABLE (keeps the new column x)**: for a `CREATE TABLE` of
+  a table that exists with another definition (a migration that re-creates a table with one more
+  column), the statement becomes the `ALTER TABLE` statements that take the table as the earlier
+  migrations left it to this definition: `DROP CONSTRAINT` of the constraints it no longer has or
+  changes, `ADD COLUMN` with the column's whole definition as written, `ALTER COLUMN … DROP
+  DEFAULT / TYPE / SET DEFAULT / SET|DROP NOT NULL`, `DROP COLUMN`, then `ADD` of the new
+  constraints (keys before foreign keys), after a `SET [LOCAL] lock_timeout` when none is in
+  effect. **Safe** and preferred when they drop no column and change no type; otherwise
+  **unsafe**, and the title says what they drop ("drops the column `email` and its data") or
+  change. A column missing from the new definition is dropped, never taken for a rename. Not
+  offered when the definitions are the same, or when the change cannot be derived exactly: an
+  old column of unknown type, a column that becomes or stops being identity or serial, a type
+  PostgreSQL converts only `USING` an expression, a collation or generation expression, check,
+  foreign key or exclusion constraint that cannot be compared with the earlier one (added by a
+  later `ALTER TABLE`), an inline constraint carrying a name or options on a kept column, a key
+  to drop that a foreign key references, table options that differ (`UNLOGGED`, `PARTITION BY`,
+  `INHERITS`, `WITH (…)`). The
+  statements are checked like any fix: an `ADD COLUMN … NOT NULL` without a default or a `SET
+  NOT NULL` on a table with rows makes the fix pipeline refuse it (no default is invented).
+
 A second primary key is reported as a **warning**: the first one is often dropped where replay
 cannot look (a Java or application migration, a `DO` block that builds the constraint name).
 "#;

@@ -59,15 +59,20 @@ CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
   keeping the file's line endings). It drops your change, so it is **unsafe**, except when only
   layout or comments changed (the same tokens and the same framework directives such as
   `-- +goose NO TRANSACTION`): then nothing that runs changes and it is **safe**.
-- **Move the change into a new migration**: reverts the file and writes the statements the edit
-  added into a new migration after the newest one of the set, in the framework's naming
+- **Move the change into a new migration**: reverts the file and writes the change into a new
+  migration after the newest one of the set, in the framework's naming
   (`00009_create_users_followup.sql`, a Prisma or Diesel directory, Flyway `V9__…`; with a
   comment for the down part where the framework has one, and the file's transaction opt-out when
-  it had one). Offered only when the edit only added statements: every shipped statement is still
-  there, in order, and the added ones are in the up part, outside an explicit `BEGIN … COMMIT`;
-  otherwise the new migration cannot be derived and only the revert is offered. Not for Drizzle
-  (its journal lists the migrations). **Unsafe**: the databases that already ran the migration
-  now run the added statements too, later, in a migration of their own.
+  it had one): the statements the edit added, and for a `CREATE TABLE` edited in place (a column
+  added inside it, a type, default or NOT NULL changed, a constraint added or changed) the `ALTER
+  TABLE` statements that take the shipped table to the edited one (`ADD COLUMN …` as written,
+  `ALTER COLUMN … TYPE`, …; derived as for `object-already-exists`), in the edited file's order.
+  Offered only when every shipped statement is still there, in order, as it was or as such an
+  edited `CREATE TABLE` whose change can be derived exactly, and what moves is in the up part,
+  the added statements outside an explicit `BEGIN … COMMIT`; otherwise only the revert is
+  offered. Not for Drizzle (its journal lists the migrations). **Unsafe**: the databases that
+  already ran the migration now run the change too, later, in a migration of their own; when it
+  drops a column the title says so ("drops the column `legacy` and its data").
 
 Both need git history; the editor and `safemig check --fix --unsafe` apply them.
 "#;
