@@ -551,3 +551,126 @@ fn every_keyword_that_may_name_a_column_is_kept_as_one() {
     }
     assert!(lost.is_empty(), "{} keywords lost:\n{}", lost.len(), lost.join("\n"));
 }
+
+// ---- add-column-rewrite: the volatility of user functions in defaults ----------------------------
+
+const ADD_REWRITE: &str = "add-column-rewrite";
+const USERS: &str = "CREATE TABLE users (id bigint PRIMARY KEY);\n";
+const ADD_CODE: &str = "ALTER TABLE users ADD COLUMN code text DEFAULT next_code();\n";
+
+fn code_function(volatility: &str) -> String {
+    format!("CREATE FUNCTION next_code() RETURNS text LANGUAGE sql {volatility} AS $$ SELECT md5(random()::text) $$;\n")
+}
+
+#[test]
+fn a_default_calling_a_replayed_volatile_function_rewrites_the_table() {
+    let s = set(&[("users", USERS), ("fn", &code_function("VOLATILE")), ("add", ADD_CODE)]);
+    assert_eq!(
+        s.findings(2, ADD_REWRITE),
+        ["warning: the default calls `next_code()`, which is VOLATILE (declared VOLATILE; created by 0002_fn.sql:1) and so computed for every existing row, so adding `code` rewrites all of `users` under an ACCESS EXCLUSIVE lock, which blocks reads and writes until the rewrite finishes; add the column without the default, SET DEFAULT afterwards (it applies to new rows only) and backfill existing rows in batches @ `DEFAULT next_code()`"]
+    );
+    // No clause: PostgreSQL's default, VOLATILE.
+    let s = set(&[("users", USERS), ("fn", &code_function("")), ("add", ADD_CODE)]);
+    let found = s.findings(2, ADD_REWRITE);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("warning: the default calls `next_code()`, which is VOLATILE (declared without IMMUTABLE or STABLE, which PostgreSQL takes as VOLATILE; created by 0002_fn.sql:1)"),
+        "{found:?}"
+    );
+    // Quick fix offered as for a built-in volatile default.
+    let analysis = s.analyze(2);
+    assert!(analysis.findings.iter().any(|f| f.rule == ADD_REWRITE && f.fix.is_some()));
+}
+
+#[test]
+fn a_default_calling_an_immutable_or_stable_function_adds_instantly() {
+    for volatility in ["IMMUTABLE", "STABLE", "STRICT IMMUTABLE PARALLEL SAFE"] {
+        let s = set(&[("users", USERS), ("fn", &code_function(volatility)), ("add", ADD_CODE)]);
+        assert!(s.findings(2, ADD_REWRITE).is_empty(), "{volatility}: {:?}", s.findings(2, ADD_REWRITE));
+    }
+    // The same function defined earlier in the same migration counts too.
+    let s = set(&[("users", USERS), ("add", &format!("{}{ADD_CODE}", code_function("IMMUTABLE")))]);
+    assert!(s.findings(1, ADD_REWRITE).is_empty(), "{:?}", s.findings(1, ADD_REWRITE));
+    let s = set(&[("users", USERS), ("add", &format!("{}{ADD_CODE}", code_function("VOLATILE")))]);
+    let found = s.findings(1, ADD_REWRITE);
+    assert!(found.len() == 1 && found[0].contains("created on line 1 of this migration"), "{found:?}");
+}
+
+#[test]
+fn a_function_no_migration_defines_is_a_hedged_hint() {
+    let s = set(&[("users", USERS), ("add", ADD_CODE)]);
+    assert_eq!(
+        s.findings(1, ADD_REWRITE),
+        ["hint: the default calls `next_code()`, which no migration before this one defines: if it is VOLATILE (PostgreSQL's default for a function declared without IMMUTABLE or STABLE), adding `code` may rewrite all of `users` under an ACCESS EXCLUSIVE lock, which blocks reads and writes until the rewrite finishes @ `DEFAULT next_code()`"]
+    );
+    assert!(s.analyze(1).findings.iter().all(|f| f.rule != ADD_REWRITE || f.fix.is_none()));
+    // Built-ins keep their verdicts: a stable one is no finding, a volatile one a warning.
+    let s = set(&[("users", USERS), ("add", "ALTER TABLE users ADD COLUMN at timestamptz DEFAULT now();\nALTER TABLE users ADD COLUMN k text DEFAULT lower('X');\n")]);
+    assert!(s.findings(1, ADD_REWRITE).is_empty(), "{:?}", s.findings(1, ADD_REWRITE));
+    let s = set(&[("users", USERS), ("add", "ALTER TABLE users ADD COLUMN r float8 DEFAULT random();\n")]);
+    assert!(s.findings(1, ADD_REWRITE)[0].starts_with("warning: the volatile default `random()`"));
+    // A cast's type modifiers are no call.
+    let s =
+        set(&[("users", USERS), ("add", "ALTER TABLE users ADD COLUMN n text DEFAULT 'x'::character varying(10);\n")]);
+    assert!(s.findings(1, ADD_REWRITE).is_empty(), "{:?}", s.findings(1, ADD_REWRITE));
+}
+
+#[test]
+fn schema_qualified_functions_match_by_schema_when_given() {
+    let defs = "CREATE SCHEMA util;\n\
+                CREATE FUNCTION util.next_code() RETURNS text LANGUAGE plpgsql VOLATILE AS $$ BEGIN RETURN md5(random()::text); END $$;\n\
+                CREATE FUNCTION public.next_code() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'x' $$;\n";
+    let qualified = "ALTER TABLE users ADD COLUMN code text DEFAULT util.next_code();\n";
+    let s = set(&[("users", USERS), ("fn", defs), ("add", qualified), ("add_public", ADD_CODE)]);
+    let found = s.findings(2, ADD_REWRITE);
+    assert!(
+        found.len() == 1 && found[0].starts_with("warning: the default calls `util.next_code()`, which is VOLATILE"),
+        "{found:?}"
+    );
+    assert!(s.findings(3, ADD_REWRITE).is_empty(), "{:?}", s.findings(3, ADD_REWRITE));
+    // Only in another schema: the unqualified call may reach it through the search path.
+    let only_util =
+        "CREATE SCHEMA util;\nCREATE FUNCTION util.next_code() RETURNS text LANGUAGE sql AS 'SELECT 1::text';\n";
+    let s = set(&[("users", USERS), ("fn", only_util), ("add", ADD_CODE)]);
+    assert_eq!(s.findings(2, ADD_REWRITE).len(), 1);
+}
+
+#[test]
+fn alter_function_and_drop_function_change_the_verdict() {
+    let s = set(&[
+        ("users", USERS),
+        ("fn", &code_function("VOLATILE")),
+        ("stable", "ALTER FUNCTION next_code() IMMUTABLE;\n"),
+        ("add", ADD_CODE),
+    ]);
+    assert!(s.findings(3, ADD_REWRITE).is_empty(), "{:?}", s.findings(3, ADD_REWRITE));
+    let s = set(&[
+        ("users", USERS),
+        ("fn", &code_function("STABLE")),
+        ("volatile", "ALTER FUNCTION public.next_code() VOLATILE;\n"),
+        ("add", ADD_CODE),
+    ]);
+    let found = s.findings(3, ADD_REWRITE);
+    assert!(
+        found.len() == 1
+            && found[0].contains("(declared VOLATILE; created by 0002_fn.sql:1 · altered by 0003_volatile.sql:1)"),
+        "{found:?}"
+    );
+    // Dropped: nothing defines it any more.
+    let s = set(&[
+        ("users", USERS),
+        ("fn", &code_function("IMMUTABLE")),
+        ("drop", "DROP FUNCTION next_code();\n"),
+        ("add", ADD_CODE),
+    ]);
+    let found = s.findings(3, ADD_REWRITE);
+    assert!(found.len() == 1 && found[0].starts_with("hint: "), "{found:?}");
+    // Created inside a DO block.
+    let in_do = "DO $$ BEGIN CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS $f$ SELECT 'x' $f$; END $$;\n";
+    let s = set(&[("users", USERS), ("fn", in_do), ("add", ADD_CODE)]);
+    let found = s.findings(2, ADD_REWRITE);
+    assert!(
+        found.len() == 1 && found[0].starts_with("warning: ") && found[0].contains("declared without"),
+        "{found:?}"
+    );
+}

@@ -101,6 +101,18 @@ pub trait SchemaView: Sync {
     fn table(&self, table: &QualifiedName) -> Option<&Table> {
         self.replayed()?.table(table)
     }
+    /// Facts from a connected dev database are part of this view.
+    fn is_live(&self) -> bool {
+        false
+    }
+    /// The volatility of the function a call to `name` reaches in the connected database.
+    fn live_function_volatility(&self, _name: &QualifiedName) -> Option<Volatility> {
+        None
+    }
+    /// Whether the connected database has the extension installed; `None` without one.
+    fn live_has_extension(&self, _name: &str) -> Option<bool> {
+        None
+    }
     /// How much of the schema before the first migration is known.
     fn baseline(&self) -> Baseline {
         self.replayed().map_or(Baseline::Unseen, Schema::baseline)
