@@ -421,6 +421,7 @@ impl Config {
             lock_timeout: self.lock_timeout.clone(),
             runner_opt_out: None,
             undoes: None,
+            preinstalled_extensions: &[],
         }
     }
 }

@@ -186,6 +186,7 @@ impl Project {
         settings.wraps_in_transaction |= mode.wraps && !opted_out;
         settings.implicit_transaction = mode.implicit_batch && !opted_out;
         settings.runner_opt_out = mode.how_to_opt_out;
+        settings.preinstalled_extensions = framework(set.framework).preinstalled_extensions();
         // A separate down file undoes its up file (the index lookup, not a scan of the set).
         settings.undoes = workspace::set_of(std::slice::from_ref(set), path)
             .and_then(|(_, mi)| set.migrations.get(mi))

@@ -674,3 +674,86 @@ fn alter_function_and_drop_function_change_the_verdict() {
         "{found:?}"
     );
 }
+
+// ---- extension-missing -------------------------------------------------------------------------
+
+const EXT: &str = "extension-missing";
+const USERS_EXT: &str = "CREATE TABLE users (\n    id uuid PRIMARY KEY DEFAULT uuid_generate_v4(),\n    email citext NOT NULL, -- citext, gin_trgm_ops\n    name text\n);\n";
+
+#[test]
+fn an_extension_object_used_before_any_create_extension_fails_a_fresh_install() {
+    let s = set(&[("users", USERS_EXT)]);
+    assert_eq!(
+        s.findings(0, EXT),
+        [
+            "warning: `uuid_generate_v4` is a function of the `uuid-ossp` extension, and no earlier migration runs `CREATE EXTENSION \"uuid-ossp\"`: on a fresh database this statement fails @ `uuid_generate_v4`",
+            "warning: `citext` is a type of the `citext` extension, and no earlier migration runs `CREATE EXTENSION citext`: on a fresh database this statement fails @ `citext`",
+        ]
+    );
+    let analysis = s.analyze(0);
+    let titles: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule == EXT)
+        .filter_map(|f| f.fix.as_ref())
+        .map(|f| f.title.clone())
+        .collect();
+    assert_eq!(titles[0], "Add `CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\";` at the top of this migration");
+
+    // An index opclass, an exclusion constraint's `=` on a scalar, a PostGIS type and function.
+    let s = set(&[
+        ("users", "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n"),
+        ("trgm", "-- USING gin (name gin_trgm_ops)\nCREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops);\nCOMMENT ON INDEX users_name_trgm IS 'gin_trgm_ops';\n"),
+        ("bookings", "CREATE TABLE bookings (room_id int, during tstzrange, EXCLUDE USING gist (room_id WITH =, during WITH &&));\n"),
+        ("places", "CREATE TABLE places (id bigint PRIMARY KEY, at geometry(Point, 4326) CHECK (ST_IsValid(at)));\n"),
+    ]);
+    assert_eq!(
+        s.findings(1, EXT),
+        ["warning: `gin_trgm_ops` is an operator class of the `pg_trgm` extension, and no earlier migration runs `CREATE EXTENSION pg_trgm`: on a fresh database this statement fails @ `gin_trgm_ops`"]
+    );
+    assert_eq!(
+        s.findings(2, EXT),
+        ["warning: an `=` on a plain column in a gist index needs the `btree_gist` extension, and no earlier migration runs `CREATE EXTENSION btree_gist`: on a fresh database this statement fails @ `room_id WITH =`"]
+    );
+    let places = s.findings(3, EXT);
+    assert_eq!(places.len(), 1, "one finding per extension: {places:?}");
+    assert!(places[0].contains("`geometry` is a type of the `postgis` extension"), "{places:?}");
+}
+
+#[test]
+fn an_extension_created_earlier_or_a_look_alike_of_the_chain_is_no_finding() {
+    // Earlier in the chain, schema-qualified, guarded.
+    let ext = "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA extensions;\nCREATE EXTENSION citext;\n";
+    let s = set(&[("ext", ext), ("users", USERS_EXT)]);
+    assert!(s.findings(1, EXT).is_empty(), "{:?}", s.findings(1, EXT));
+    // Earlier in the same migration; in a DO block.
+    let s = set(&[("users", &format!("{ext}{USERS_EXT}"))]);
+    assert!(s.findings(0, EXT).is_empty(), "{:?}", s.findings(0, EXT));
+    let in_do =
+        "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"; CREATE EXTENSION IF NOT EXISTS citext; END $$;\n";
+    let s = set(&[("ext", in_do), ("users", USERS_EXT)]);
+    assert!(s.findings(1, EXT).is_empty(), "{:?}", s.findings(1, EXT));
+    // Later in the same migration is too late; dropped since is gone.
+    let s = set(&[("users", &format!("{USERS_EXT}{ext}"))]);
+    assert_eq!(s.findings(0, EXT).len(), 2);
+    let s = set(&[("ext", ext), ("drop", "DROP EXTENSION citext;\n"), ("users", USERS_EXT)]);
+    let found = s.findings(2, EXT);
+    assert!(found.len() == 1 && found[0].contains("`citext` extension"), "{found:?}");
+    // The chain's own type and function of the same names.
+    let own = "CREATE DOMAIN citext AS text;\nCREATE FUNCTION uuid_generate_v4() RETURNS uuid LANGUAGE sql AS 'SELECT gen_random_uuid()';\n";
+    let s = set(&[("own", own), ("users", USERS_EXT)]);
+    assert!(s.findings(1, EXT).is_empty(), "{:?}", s.findings(1, EXT));
+    // A gist exclusion on ranges only, a btree index: nothing needed.
+    let s = set(&[(
+        "bookings",
+        "CREATE TABLE bookings (room_id int, during tstzrange, EXCLUDE USING gist (during WITH &&));\nCREATE INDEX bookings_room ON bookings (room_id);\n",
+    )]);
+    assert!(s.findings(0, EXT).is_empty(), "{:?}", s.findings(0, EXT));
+    // gen_random_uuid() is core since PostgreSQL 13 (the default version here).
+    let s = set(&[("t", "CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\n")]);
+    assert!(s.findings(0, EXT).is_empty(), "{:?}", s.findings(0, EXT));
+    // A set that starts from a baseline safemig cannot see (it alters tables nobody created).
+    let s =
+        set(&[("alter", "ALTER TABLE accounts ADD COLUMN email citext;\nALTER TABLE orders ADD COLUMN tag citext;\n")]);
+    assert!(s.findings(0, EXT).is_empty(), "{:?}", s.findings(0, EXT));
+}

@@ -35,6 +35,9 @@ pub struct MigrationSettings {
     /// For a separate down file: its migration's up file, whose changes it undoes. Dropping what
     /// that file created is the inverse, not a hazard.
     pub undoes: Option<std::sync::Arc<std::path::Path>>,
+    /// Extensions the platform installs before the first migration (the framework's
+    /// `preinstalled_extensions`: Supabase's).
+    pub preinstalled_extensions: &'static [&'static str],
 }
 
 impl Default for MigrationSettings {
@@ -48,6 +51,7 @@ impl Default for MigrationSettings {
             lock_timeout: "5s".into(),
             undoes: None,
             runner_opt_out: None,
+            preinstalled_extensions: &[],
         }
     }
 }
