@@ -524,3 +524,41 @@ fn a_default_function_only_the_database_defines_is_judged_by_its_provolatile() {
     assert_eq!(unknown[0].0, "hint");
     assert!(unknown[0].1.contains("which neither the migrations nor the dev database define"), "{unknown:?}");
 }
+
+/// `extension-missing` with a dev database that has the extension: the finding stays (a fresh
+/// database still fails) and says it was installed there by hand.
+#[test]
+fn an_extension_installed_by_hand_is_still_missing_from_the_chain() {
+    let db = TestDb::with("ext_by_hand", "CREATE EXTENSION citext;");
+    let rt = runtime();
+    let snap = rt.block_on(async { snapshot(&client(&url(&db, "")).await).await });
+    assert!(snap.extensions.contains("citext"), "{:?}", snap.extensions);
+    let facts = safemig::live::LiveFacts { snapshot: std::sync::Arc::new(snap), ..Default::default() };
+    let mut replayed = safemig::schema::Schema::new(Dialect::Postgres);
+    replayed.set_baseline(safemig::schema::Baseline::Empty);
+    let config = safemig::config::Config::default();
+    let settings = config.settings(Dialect::Postgres);
+    let missing = |live: Option<&safemig::live::LiveFacts>| -> Vec<String> {
+        let view = safemig::live::LiveView { replayed: &replayed, live };
+        let sql = "CREATE TABLE users (id bigint PRIMARY KEY, email citext, tags hstore);";
+        safemig::engine::analyze_with_schema(sql, &settings, &config, &view, None)
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == "extension-missing")
+            .map(|f| f.message)
+            .collect()
+    };
+    let with_db = missing(Some(&facts));
+    assert_eq!(with_db.len(), 2, "{with_db:?}");
+    assert!(
+        with_db[0].starts_with("`citext` is a type of the `citext` extension")
+            && with_db[0].ends_with(
+                "(the dev database has it, installed by hand: a database built from the migrations will not)"
+            ),
+        "{with_db:?}"
+    );
+    // hstore is not installed there: no such clause.
+    assert!(with_db[1].contains("`hstore` extension") && !with_db[1].contains("by hand"), "{with_db:?}");
+    let without = missing(None);
+    assert!(without.len() == 2 && !without[0].contains("by hand"), "{without:?}");
+}

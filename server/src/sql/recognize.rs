@@ -1135,11 +1135,9 @@ fn create_index(c: &mut Cursor, unique: bool, head: Span) -> (StatementKind, Str
                 break;
             }
             let key_start = c.pos;
-            let simple = c.peek_at(1).is_some_and(|t| {
-                matches!(t.token, Token::Comma | Token::RParen)
-                    || word_of(t)
-                        .is_some_and(|w| ["ASC", "DESC", "NULLS", "COLLATE"].iter().any(|k| w.eq_ignore_ascii_case(k)))
-            });
+            // A column alone, or followed by its options: ASC, DESC, NULLS, COLLATE or an
+            // operator class (`name gin_trgm_ops`); an expression key is a call or in brackets.
+            let simple = c.peek_at(1).is_some_and(|t| matches!(t.token, Token::Comma | Token::RParen | Token::Word(_)));
             let key = if simple { c.eat_name().map(|n| n.value) } else { None };
             let span = c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)));
             let text = key.unwrap_or_else(|| {
@@ -1989,6 +1987,15 @@ mod tests {
         let StatementKind::AlterTable(at) = &f.kind else { panic!() };
         let AlterAction::AddColumn { column, .. } = &at.actions[0].action else { panic!() };
         assert_eq!(column.default.as_ref().unwrap().volatile, None);
+    }
+
+    #[test]
+    fn index_keys_with_an_operator_class_are_their_column() {
+        let (f, _) = facts(
+            "CREATE INDEX i ON t USING gin (name gin_trgm_ops, email public.text_pattern_ops DESC, (lower(x)), id);",
+        );
+        let StatementKind::CreateIndex(ci) = f.kind else { panic!("{f:?}") };
+        assert_eq!(ci.columns, ["name", "email", "(lower(x))", "id"]);
     }
 
     #[test]
