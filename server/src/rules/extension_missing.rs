@@ -226,34 +226,17 @@ pub fn extension_object(kind: UseKind, name: &str) -> Option<&'static ExtensionO
 }
 
 /// One use of an extension's object in the statement.
-struct Use {
-    extension: &'static str,
-    kind: UseKind,
+pub(crate) struct Use {
+    pub extension: &'static str,
+    pub kind: UseKind,
     /// As written (lower case).
-    name: String,
-    span: Span,
+    pub name: String,
+    /// Statement-relative.
+    pub span: Span,
 }
 
 fn check(ctx: &StatementContext, out: &mut Emitter) {
-    if !matches!(ctx.kind(), StatementKind::CreateTable(_) | StatementKind::AlterTable(_) | StatementKind::CreateIndex(_))
-    {
-        return;
-    }
-    let events = ctx.replay_events();
-    let Some(schema) = events.schema_before(ctx.index) else { return };
-    // Only a chain that starts from an empty database says what a fresh install has.
-    if schema.baseline() != Baseline::Empty {
-        return;
-    }
-    let mut reported: Vec<&str> = Vec::new();
-    for u in uses(ctx, schema) {
-        if reported.contains(&u.extension)
-            || schema.extension(u.extension).is_some()
-            || ctx.settings().preinstalled_extensions.contains(&u.extension)
-        {
-            continue;
-        }
-        reported.push(u.extension);
+    for u in missing(ctx) {
         let ext_sql = crate::sql::quote::ident(u.extension);
         let by_hand = if ctx.migration.schema.live_has_extension(u.extension) == Some(true) {
             " (the dev database has it, installed by hand: a database built from the migrations will not)"
@@ -275,6 +258,32 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         )
         .with_fix(format!("Add `CREATE EXTENSION IF NOT EXISTS {ext_sql};` at the top of this migration"));
     }
+}
+
+/// The extensions this statement uses that the chain has not created by then, each with its
+/// first use: what the rule reports, and what its quick fix creates.
+pub(crate) fn missing(ctx: &StatementContext) -> Vec<Use> {
+    if !matches!(ctx.kind(), StatementKind::CreateTable(_) | StatementKind::AlterTable(_) | StatementKind::CreateIndex(_))
+    {
+        return Vec::new();
+    }
+    let events = ctx.replay_events();
+    let Some(schema) = events.schema_before(ctx.index) else { return Vec::new() };
+    // Only a chain that starts from an empty database says what a fresh install has.
+    if schema.baseline() != Baseline::Empty {
+        return Vec::new();
+    }
+    let mut out: Vec<Use> = Vec::new();
+    for u in uses(ctx, schema) {
+        if out.iter().any(|o| o.extension == u.extension)
+            || schema.extension(u.extension).is_some()
+            || ctx.settings().preinstalled_extensions.contains(&u.extension)
+        {
+            continue;
+        }
+        out.push(u);
+    }
+    out
 }
 
 /// An `EXCLUDE` constraint: its span, the columns of the `CREATE TABLE` it is in, its table.
