@@ -20,6 +20,13 @@ const DOCS: &str = r#"## What it flags
 value computed for every existing row:
 - a volatile default: `random()`, `gen_random_uuid()`, `uuid_generate_v4()`, `clock_timestamp()`,
   `nextval(…)`, …;
+- a default that calls a user function that is `VOLATILE`, or declares no volatility (PostgreSQL
+  then makes it volatile): as the earlier migrations and the statements above it define it
+  (`CREATE [OR REPLACE] FUNCTION`, `ALTER FUNCTION … IMMUTABLE | STABLE | VOLATILE`, `DROP
+  FUNCTION`, in `DO` blocks too; a schema-qualified call matches that schema, a bare one `public`
+  first, then any schema), else as the connected dev database's `pg_proc.provolatile` says. An
+  `IMMUTABLE` or `STABLE` one adds instantly. A function neither knows is a **hint** ("may
+  rewrite"), without a fix;
 - a `serial` / `bigserial` / `smallserial` type (a `nextval` default in disguise);
 - an identity column (`GENERATED … AS IDENTITY`);
 - a `GENERATED ALWAYS AS (…) STORED` column;
