@@ -4,6 +4,7 @@ use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES
 use crate::sql::facts::{AlterAction, ColumnDef, QualifiedName, Span, Volatility};
 use crate::sql::recognize::builtin_volatility;
 use crate::sql::locks::LockMode;
+use crate::sql::ParseOutcome;
 
 pub static RULE: Rule = Rule {
     id: "add-column-rewrite",
@@ -26,7 +27,7 @@ value computed for every existing row:
   FUNCTION`, in `DO` blocks too; a schema-qualified call matches that schema, a bare one `public`
   first, then any schema), else as the connected dev database's `pg_proc.provolatile` says. An
   `IMMUTABLE` or `STABLE` one adds instantly. A function neither knows is a **hint** ("may
-  rewrite"), without a fix;
+  rewrite"), without a fix (and nothing when PostgreSQL rejects the statement anyway);
 - a `serial` / `bigserial` / `smallserial` type (a `nextval` default in disguise);
 - an identity column (`GENERATED … AS IDENTITY`);
 - a `GENERATED ALWAYS AS (…) STORED` column;
@@ -102,6 +103,8 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
             rewrite.instead,
         );
         let f = match rewrite.hedged {
+            // A guess about a statement PostgreSQL rejects anyway (`syntax-error` says so) is noise.
+            Some(_) if matches!(ctx.stmt.parsed.outcome, ParseOutcome::Invalid { .. }) => continue,
             Some(function) => {
                 let message = format!(
                     "the default calls `{function}()`, which {}: if it is VOLATILE (PostgreSQL's default for a function declared without IMMUTABLE or STABLE), adding `{}` may rewrite all of `{}` under an {mode} lock, which {} until the rewrite finishes",
