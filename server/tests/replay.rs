@@ -717,11 +717,20 @@ fn an_extension_object_used_before_any_create_extension_fails_a_fresh_install() 
     );
     assert_eq!(
         s.findings(2, EXT),
-        ["warning: an `=` on a plain column in a gist index needs the `btree_gist` extension, and no earlier migration runs `CREATE EXTENSION btree_gist`: on a fresh database this statement fails @ `room_id WITH =`"]
+        ["warning: `room_id WITH =` in a gist exclusion constraint (`room_id` is int4) needs the `btree_gist` extension, and no earlier migration runs `CREATE EXTENSION btree_gist`: on a fresh database this statement fails @ `room_id WITH =`"]
     );
     let places = s.findings(3, EXT);
     assert_eq!(places.len(), 1, "one finding per extension: {places:?}");
     assert!(places[0].contains("`geometry` is a type of the `postgis` extension"), "{places:?}");
+    // A gin index on a scalar column the replay knows: btree_gin (an array column is no scalar).
+    let s = set(&[
+        ("t", "CREATE TABLE events (id bigint PRIMARY KEY, kind int NOT NULL, tags text[]);\n"),
+        ("idx", "CREATE INDEX events_kind_tags ON events USING gin (kind, tags);\nCREATE INDEX events_tags ON events USING gin (tags);\n"),
+    ]);
+    assert_eq!(
+        s.findings(1, EXT),
+        ["warning: a gin index on the int4 column `kind` needs the `btree_gin` extension, and no earlier migration runs `CREATE EXTENSION btree_gin`: on a fresh database this statement fails @ `kind`"]
+    );
 }
 
 #[test]

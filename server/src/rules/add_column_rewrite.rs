@@ -234,10 +234,5 @@ fn user_function_volatility(ctx: &StatementContext, call: &QualifiedName) -> Opt
         return Some((f.volatility(), format!("{declared}; {}", f.history)));
     }
     let v = ctx.migration.schema.live_function_volatility(call)?;
-    let letter = match v {
-        Volatility::Immutable => 'i',
-        Volatility::Stable => 's',
-        Volatility::Volatile => 'v',
-    };
-    Some((v, format!("`pg_proc.provolatile` is '{letter}' in the dev database")))
+    Some((v, format!("`pg_proc.provolatile` is '{}' in the dev database", v.provolatile())))
 }

@@ -81,6 +81,9 @@ pub enum UseKind {
     Type,
     OperatorClass,
     Function,
+    /// A plain scalar column as a `gist` or `gin` key (btree_gist, btree_gin); the use's name
+    /// says what it is.
+    ScalarKey,
 }
 
 impl UseKind {
@@ -89,6 +92,7 @@ impl UseKind {
             UseKind::Type => "a type",
             UseKind::OperatorClass => "an operator class",
             UseKind::Function => "a function",
+            UseKind::ScalarKey => "a scalar key",
         }
     }
 }
@@ -229,7 +233,7 @@ pub fn extension_object(kind: UseKind, name: &str) -> Option<&'static ExtensionO
 pub(crate) struct Use {
     pub extension: &'static str,
     pub kind: UseKind,
-    /// As written (lower case).
+    /// As written (lower case); for a [`UseKind::ScalarKey`] what it is.
     pub name: String,
     /// Statement-relative.
     pub span: Span,
@@ -243,10 +247,8 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         } else {
             ""
         };
-        let what = if u.name == "=" {
-            format!("an `=` on a plain column in a gist index needs the `{}` extension", u.extension)
-        } else if u.kind == UseKind::OperatorClass && u.name.is_empty() {
-            format!("a plain scalar column in this index needs the `{}` extension", u.extension)
+        let what = if u.kind == UseKind::ScalarKey {
+            format!("{} needs the `{}` extension", u.name, u.extension)
         } else {
             format!("`{}` is {} of the `{}` extension", u.name, u.kind.phrase(), u.extension)
         };
@@ -467,7 +469,8 @@ fn element_uses(
         }
         let Some(first) = el.first() else { continue };
         let Some(col) = word(first) else { continue };
-        let scalar = || type_of(&col).is_some_and(|ty| !ty.array && BTREE_SCALARS.contains(&ty.canonical.as_str()));
+        let scalar = type_of(&col).filter(|ty| !ty.array && BTREE_SCALARS.contains(&ty.canonical.as_str()));
+        let Some(ty) = scalar else { continue };
         let span = Span::new(first.start, el.last().map_or(first.end, |t| t.end));
         let plain = el.len() == 1 || (el.len() == 2 && word(el[1]).is_some_and(|w| matches!(w.as_str(), "asc" | "desc")));
         let needs = match method {
@@ -475,14 +478,14 @@ fn element_uses(
                 let is_eq = el.len() == 3
                     && word(el[1]).as_deref() == Some("with")
                     && matches!(el[2].token, Token::Eq);
-                (is_eq && scalar()).then_some(("btree_gist", "="))
+                is_eq.then_some(("btree_gist", format!("`{col} WITH =` in a gist exclusion constraint (`{col}` is {})", ty.canonical)))
             }
-            Some("gist") if plain && scalar() => Some(("btree_gist", "")),
-            Some("gin") if plain && scalar() => Some(("btree_gin", "")),
+            Some("gist") if plain => Some(("btree_gist", format!("a gist index on the {} column `{col}`", ty.canonical))),
+            Some("gin") if plain => Some(("btree_gin", format!("a gin index on the {} column `{col}`", ty.canonical))),
             _ => None,
         };
-        if let Some((extension, name)) = needs {
-            out.push(Use { extension, kind: UseKind::OperatorClass, name: name.into(), span });
+        if let Some((extension, what)) = needs {
+            out.push(Use { extension, kind: UseKind::ScalarKey, name: what, span });
         }
     }
     out

@@ -135,6 +135,14 @@ impl Volatility {
             Volatility::Volatile => "VOLATILE",
         }
     }
+    /// Its `pg_proc.provolatile` letter.
+    pub fn provolatile(self) -> char {
+        match self {
+            Volatility::Immutable => 'i',
+            Volatility::Stable => 's',
+            Volatility::Volatile => 'v',
+        }
+    }
     /// From `pg_proc.provolatile` (`i`, `s`, `v`).
     pub fn from_provolatile(c: char) -> Option<Volatility> {
         match c {
