@@ -422,6 +422,7 @@ impl Config {
             runner_opt_out: None,
             renders_templates: false,
             undoes: None,
+            preinstalled_extensions: &[],
         }
     }
 }

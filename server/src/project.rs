@@ -206,6 +206,7 @@ impl Project {
         settings.implicit_transaction = mode.implicit_batch && !opted_out;
         settings.runner_opt_out = mode.how_to_opt_out;
         settings.renders_templates = framework(set.framework).renders_templates();
+        settings.preinstalled_extensions = framework(set.framework).preinstalled_extensions();
         // A separate down file undoes its up file (the index lookup, not a scan of the set).
         settings.undoes = workspace::set_of(std::slice::from_ref(set), path)
             .and_then(|(_, mi)| set.migrations.get(mi))

@@ -227,3 +227,36 @@ fn a_down_file_that_drops_what_its_own_up_file_created_is_its_inverse() {
     let cleanup = &rules["migrations/000003_cleanup.down.sql"];
     assert!(cleanup.iter().any(|r| r == "drop-table") && cleanup.iter().any(|r| r == "drop-column"), "{rules:?}");
 }
+
+/// `extension-missing`: `check --fix` adds the `CREATE EXTENSION` to the unshipped migration that
+/// uses the extension first, and leaves a shipped one alone (saying so).
+#[test]
+fn create_extension_is_added_to_an_unshipped_migration_only() {
+    const TRGM: &str = "-- +goose Up\nCREATE INDEX users_email_trgm ON users USING gin (email gin_trgm_ops);\n-- +goose Down\nDROP INDEX users_email_trgm;\n";
+    const CITEXT: &str =
+        "-- +goose Up\nALTER TABLE users ADD COLUMN handle citext;\n-- +goose Down\nALTER TABLE users DROP COLUMN handle;\n";
+    let repo = goose_project();
+    repo.write("db/migrations/00002_trgm.sql", TRGM);
+    repo.ship();
+    repo.write("db/migrations/00003_handle.sql", CITEXT);
+    let rules = repo.rules();
+    assert!(rules["db/migrations/00002_trgm.sql"].contains(&"extension-missing".to_string()), "{rules:?}");
+    assert!(rules["db/migrations/00003_handle.sql"].contains(&"extension-missing".to_string()), "{rules:?}");
+    let log = repo.fix(&[]);
+    let after = repo.files();
+    assert_eq!(after["db/migrations/00002_trgm.sql"], TRGM, "{log}");
+    assert_eq!(
+        after["db/migrations/00003_handle.sql"],
+        "-- +goose Up\nCREATE EXTENSION IF NOT EXISTS citext;\nSET LOCAL lock_timeout = '5s';\nALTER TABLE users ADD COLUMN handle citext;\n-- +goose Down\nALTER TABLE users DROP COLUMN handle;\n",
+        "{log} (lock-timeout-missing's fix applies too)"
+    );
+    assert!(log.contains("not fixed") && log.contains("00002_trgm.sql") && log.contains("shipped"), "{log}");
+    let rules = repo.rules();
+    assert!(
+        !rules.get("db/migrations/00003_handle.sql").is_some_and(|r| r.contains(&"extension-missing".to_string())),
+        "{rules:?}"
+    );
+    // A second run changes nothing.
+    repo.fix(&[]);
+    assert_eq!(repo.files(), after);
+}

@@ -477,3 +477,88 @@ fn probes_that_cannot_run_fail_quietly() {
     let row = db.sync().query_one("SELECT is_called FROM s", &[]).expect("sequence state");
     assert!(!row.get::<_, bool>(0));
 }
+
+/// `add-column-rewrite` asks the database about a function the migrations never define: its
+/// `pg_proc.provolatile`.
+#[test]
+fn a_default_function_only_the_database_defines_is_judged_by_its_provolatile() {
+    let db = TestDb::with(
+        "fn_volatility",
+        "CREATE TABLE users (id bigint PRIMARY KEY);
+         CREATE FUNCTION vol_code() RETURNS text LANGUAGE sql AS $$ SELECT md5(random()::text) $$;
+         CREATE FUNCTION imm_code() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'x' $$;",
+    );
+    let rt = runtime();
+    let snap = rt.block_on(async { snapshot(&client(&url(&db, "")).await).await });
+    use safemig::sql::facts::Volatility;
+    assert_eq!(snap.functions.get("vol_code"), Some(&Volatility::Volatile));
+    assert_eq!(snap.functions.get("imm_code"), Some(&Volatility::Immutable));
+    assert_eq!(snap.functions.get("pg_catalog.random"), Some(&Volatility::Volatile));
+    assert!(snap.extensions.contains("plpgsql"), "{:?}", snap.extensions);
+
+    let facts = safemig::live::LiveFacts { snapshot: std::sync::Arc::new(snap), ..Default::default() };
+    let replayed = safemig::schema::Schema::new(Dialect::Postgres);
+    let view = safemig::live::LiveView { replayed: &replayed, live: Some(&facts) };
+    let config = safemig::config::Config::default();
+    let settings = config.settings(Dialect::Postgres);
+    let rewrite = |sql: &str| -> Vec<(String, String)> {
+        safemig::engine::analyze_with_schema(sql, &settings, &config, &view, None)
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == "add-column-rewrite")
+            .map(|f| (f.severity.name().to_string(), f.message))
+            .collect()
+    };
+    let volatile = rewrite("ALTER TABLE users ADD COLUMN a text DEFAULT vol_code();");
+    assert_eq!(volatile.len(), 1, "{volatile:?}");
+    assert_eq!(volatile[0].0, "warning");
+    assert!(
+        volatile[0].1.starts_with(
+            "the default calls `vol_code()`, which is VOLATILE (`pg_proc.provolatile` is 'v' in the dev database)"
+        ),
+        "{volatile:?}"
+    );
+    assert_eq!(rewrite("ALTER TABLE users ADD COLUMN a text DEFAULT imm_code();"), vec![]);
+    let unknown = rewrite("ALTER TABLE users ADD COLUMN a text DEFAULT nowhere_code();");
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(unknown[0].0, "hint");
+    assert!(unknown[0].1.contains("which neither the migrations nor the dev database define"), "{unknown:?}");
+}
+
+/// `extension-missing` with a dev database that has the extension: the finding stays (a fresh
+/// database still fails) and says it was installed there by hand.
+#[test]
+fn an_extension_installed_by_hand_is_still_missing_from_the_chain() {
+    let db = TestDb::with("ext_by_hand", "CREATE EXTENSION citext;");
+    let rt = runtime();
+    let snap = rt.block_on(async { snapshot(&client(&url(&db, "")).await).await });
+    assert!(snap.extensions.contains("citext"), "{:?}", snap.extensions);
+    let facts = safemig::live::LiveFacts { snapshot: std::sync::Arc::new(snap), ..Default::default() };
+    let mut replayed = safemig::schema::Schema::new(Dialect::Postgres);
+    replayed.set_baseline(safemig::schema::Baseline::Empty);
+    let config = safemig::config::Config::default();
+    let settings = config.settings(Dialect::Postgres);
+    let missing = |live: Option<&safemig::live::LiveFacts>| -> Vec<String> {
+        let view = safemig::live::LiveView { replayed: &replayed, live };
+        let sql = "CREATE TABLE users (id bigint PRIMARY KEY, email citext, tags hstore);";
+        safemig::engine::analyze_with_schema(sql, &settings, &config, &view, None)
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == "extension-missing")
+            .map(|f| f.message)
+            .collect()
+    };
+    let with_db = missing(Some(&facts));
+    assert_eq!(with_db.len(), 2, "{with_db:?}");
+    assert!(
+        with_db[0].starts_with("`citext` is a type of the `citext` extension")
+            && with_db[0].ends_with(
+                "(the dev database has it, installed by hand: a database built from the migrations will not)"
+            ),
+        "{with_db:?}"
+    );
+    // hstore is not installed there: no such clause.
+    assert!(with_db[1].contains("`hstore` extension") && !with_db[1].contains("by hand"), "{with_db:?}");
+    let without = missing(None);
+    assert!(without.len() == 2 && !without[0].contains("by hand"), "{without:?}");
+}

@@ -861,3 +861,45 @@ fn a_prisma_database_built_by_db_push_gets_migrate_resolve() {
     assert!(found[0].2.contains("of the first migration (0_init)"), "{}", found[0].2);
     assert!(found[0].2.ends_with("npx prisma migrate resolve --applied 0_init"), "{}", found[0].2);
 }
+
+/// Indexes with an extension's operator class, a collation, a non-default opclass or DESC NULLS
+/// LAST read back (through `pg_get_indexdef`) as the indexes the migrations build: no drift.
+#[test]
+fn opclass_collation_and_order_of_index_keys_are_no_drift() {
+    let db = TestDb::new("drift_opclass");
+    let files = vec![
+        (
+            "0001_users.up.sql",
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm;\nCREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, email text);\n",
+        ),
+        (
+            "0002_indexes.up.sql",
+            "CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops);\n\
+             CREATE INDEX users_name_gist ON public.users USING GIST (name public.gist_trgm_ops);\n\
+             CREATE INDEX users_name_desc ON users (name COLLATE \"C\" DESC NULLS LAST);\n\
+             CREATE INDEX users_email_pattern ON users (email text_pattern_ops, id DESC);\n\
+             CREATE INDEX users_lower_email ON users USING btree (lower(email) DESC NULLS LAST) WHERE email IS NOT NULL;\n",
+        ),
+    ];
+    let dir = project(&files);
+    migrate_up(&db, &files);
+    let (project, analysis) = analyse(dir.path());
+    let live = snapshot(&db);
+    let defs: Vec<&str> = live.table("users").expect("users").indexes.iter().map(|i| i.definition.as_str()).collect();
+    assert!(defs.iter().any(|d| d.contains("USING gin (name gin_trgm_ops)")), "{defs:?}");
+    assert!(defs.iter().any(|d| d.contains("(name COLLATE \"C\" DESC NULLS LAST)")), "{defs:?}");
+    let clean = diff(analysis.replays[0].final_schema(), &live);
+    assert_eq!(clean, Vec::new(), "{clean:#?}");
+    // extension-missing is quiet: the chain creates pg_trgm first.
+    assert!(live_findings(
+        &project.analyze_live(&Disk, None, Some(facts(&db, &project))),
+        &["extension-missing", "schema-drift"]
+    )
+    .is_empty());
+
+    // A real difference still shows: the trigram index dropped by hand.
+    db.sync().batch_execute("DROP INDEX users_name_trgm;").expect("drop");
+    let drift = diff(analysis.replays[0].final_schema(), &snapshot(&db));
+    let got: Vec<(&DriftObject, DriftKind)> = drift.iter().map(|d| (&d.object, d.kind)).collect();
+    assert_eq!(got, [(&DriftObject::Index("users_name_trgm".into()), DriftKind::Missing)]);
+}

@@ -55,3 +55,66 @@ fn the_framework_decides_transactions_and_the_replay_decides_existing_tables() {
     assert_eq!(exists.len(), 1, "{fourth:?}");
     assert!(exists[0].1.contains("00001_users.sql:2"), "{}", exists[0].1);
 }
+
+/// `extension-missing` and the platform: Supabase creates `uuid-ossp` and `pgcrypto` (in its
+/// `extensions` schema) before the first migration; `citext` it does not.
+#[test]
+fn supabase_preinstalled_extensions_need_no_create_extension() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(
+        root,
+        "supabase/migrations/20240101000000_users.sql",
+        "CREATE TABLE users (\n  id uuid PRIMARY KEY DEFAULT extensions.uuid_generate_v4(),\n  secret text CHECK (secret = crypt(secret, gen_salt('bf'))),\n  email citext\n);\n",
+    );
+    let project = Project::open(root, Config::default());
+    assert_eq!(project.sets.len(), 1);
+    let analysis = project.analyze(&Disk, None);
+    let file = analysis.files.get(&project.sets[0].dir.join("20240101000000_users.sql")).expect("analysed");
+    let ext: Vec<&str> =
+        file.analysis.findings.iter().filter(|f| f.rule == "extension-missing").map(|f| f.message.as_str()).collect();
+    assert_eq!(ext.len(), 1, "{ext:?}");
+    assert!(ext[0].starts_with("`citext` is a type of the `citext` extension"), "{ext:?}");
+
+    // The same file in a plain set: every extension is missing.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(
+        root,
+        "migrations/0001_users.sql",
+        &fs::read_to_string(project.sets[0].dir.join("20240101000000_users.sql")).expect("read"),
+    );
+    let project = Project::open(root, Config::default());
+    let analysis = project.analyze(&Disk, None);
+    let file = analysis.files.get(&project.sets[0].dir.join("0001_users.sql")).expect("analysed");
+    let mut missing: Vec<&str> = file
+        .analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule == "extension-missing")
+        .map(|f| f.message.split('`').nth(3).unwrap_or_default())
+        .collect();
+    missing.sort();
+    assert_eq!(missing, ["citext", "pgcrypto", "uuid-ossp"]);
+}
+
+/// `gen_random_uuid()` needs pgcrypto only before PostgreSQL 13.
+#[test]
+fn gen_random_uuid_needs_pgcrypto_only_before_postgres_13() {
+    let findings = |version: &str| -> Vec<String> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        write(root, "safemig.toml", &format!("postgres_version = \"{version}\"\n"));
+        write(root, "migrations/0001_t.sql", "CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\n");
+        let project = Project::open(root, Config::discover(root).0);
+        let analysis = project.analyze(&Disk, None);
+        let file = analysis.files.get(&project.sets[0].dir.join("0001_t.sql")).expect("analysed");
+        file.analysis.findings.iter().filter(|f| f.rule == "extension-missing").map(|f| f.message.clone()).collect()
+    };
+    let old = findings("12");
+    assert!(
+        old.len() == 1 && old[0].starts_with("`gen_random_uuid` is a function of the `pgcrypto` extension"),
+        "{old:?}"
+    );
+    assert!(findings("13").is_empty());
+}

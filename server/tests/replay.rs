@@ -551,3 +551,222 @@ fn every_keyword_that_may_name_a_column_is_kept_as_one() {
     }
     assert!(lost.is_empty(), "{} keywords lost:\n{}", lost.len(), lost.join("\n"));
 }
+
+// ---- add-column-rewrite: the volatility of user functions in defaults ----------------------------
+
+const ADD_REWRITE: &str = "add-column-rewrite";
+const USERS: &str = "CREATE TABLE users (id bigint PRIMARY KEY);\n";
+const ADD_CODE: &str = "ALTER TABLE users ADD COLUMN code text DEFAULT next_code();\n";
+
+fn code_function(volatility: &str) -> String {
+    format!("CREATE FUNCTION next_code() RETURNS text LANGUAGE sql {volatility} AS $$ SELECT md5(random()::text) $$;\n")
+}
+
+#[test]
+fn a_default_calling_a_replayed_volatile_function_rewrites_the_table() {
+    let s = set(&[("users", USERS), ("fn", &code_function("VOLATILE")), ("add", ADD_CODE)]);
+    assert_eq!(
+        s.findings(2, ADD_REWRITE),
+        ["warning: the default calls `next_code()`, which is VOLATILE (declared VOLATILE; created by 0002_fn.sql:1) and so computed for every existing row, so adding `code` rewrites all of `users` under an ACCESS EXCLUSIVE lock, which blocks reads and writes until the rewrite finishes; add the column without the default, SET DEFAULT afterwards (it applies to new rows only) and backfill existing rows in batches @ `DEFAULT next_code()`"]
+    );
+    // No clause: PostgreSQL's default, VOLATILE.
+    let s = set(&[("users", USERS), ("fn", &code_function("")), ("add", ADD_CODE)]);
+    let found = s.findings(2, ADD_REWRITE);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("warning: the default calls `next_code()`, which is VOLATILE (declared without IMMUTABLE or STABLE, which PostgreSQL takes as VOLATILE; created by 0002_fn.sql:1)"),
+        "{found:?}"
+    );
+    // Quick fix offered as for a built-in volatile default.
+    let analysis = s.analyze(2);
+    assert!(analysis.findings.iter().any(|f| f.rule == ADD_REWRITE && f.fix.is_some()));
+}
+
+#[test]
+fn a_default_calling_an_immutable_or_stable_function_adds_instantly() {
+    for volatility in ["IMMUTABLE", "STABLE", "STRICT IMMUTABLE PARALLEL SAFE"] {
+        let s = set(&[("users", USERS), ("fn", &code_function(volatility)), ("add", ADD_CODE)]);
+        assert!(s.findings(2, ADD_REWRITE).is_empty(), "{volatility}: {:?}", s.findings(2, ADD_REWRITE));
+    }
+    // The same function defined earlier in the same migration counts too.
+    let s = set(&[("users", USERS), ("add", &format!("{}{ADD_CODE}", code_function("IMMUTABLE")))]);
+    assert!(s.findings(1, ADD_REWRITE).is_empty(), "{:?}", s.findings(1, ADD_REWRITE));
+    let s = set(&[("users", USERS), ("add", &format!("{}{ADD_CODE}", code_function("VOLATILE")))]);
+    let found = s.findings(1, ADD_REWRITE);
+    assert!(found.len() == 1 && found[0].contains("created on line 1 of this migration"), "{found:?}");
+}
+
+#[test]
+fn a_function_no_migration_defines_is_a_hedged_hint() {
+    let s = set(&[("users", USERS), ("add", ADD_CODE)]);
+    assert_eq!(
+        s.findings(1, ADD_REWRITE),
+        ["hint: the default calls `next_code()`, which no migration before this one defines: if it is VOLATILE (PostgreSQL's default for a function declared without IMMUTABLE or STABLE), adding `code` may rewrite all of `users` under an ACCESS EXCLUSIVE lock, which blocks reads and writes until the rewrite finishes @ `DEFAULT next_code()`"]
+    );
+    assert!(s.analyze(1).findings.iter().all(|f| f.rule != ADD_REWRITE || f.fix.is_none()));
+    // Built-ins keep their verdicts: a stable one is no finding, a volatile one a warning.
+    let s = set(&[("users", USERS), ("add", "ALTER TABLE users ADD COLUMN at timestamptz DEFAULT now();\nALTER TABLE users ADD COLUMN k text DEFAULT lower('X');\n")]);
+    assert!(s.findings(1, ADD_REWRITE).is_empty(), "{:?}", s.findings(1, ADD_REWRITE));
+    let s = set(&[("users", USERS), ("add", "ALTER TABLE users ADD COLUMN r float8 DEFAULT random();\n")]);
+    assert!(s.findings(1, ADD_REWRITE)[0].starts_with("warning: the volatile default `random()`"));
+    // Not for a statement PostgreSQL rejects (here ClickHouse's CODEC): syntax-error says it all.
+    let s =
+        set(&[("users", USERS), ("add", "ALTER TABLE users ADD COLUMN m text DEFAULT next_code() CODEC(ZSTD(1));\n")]);
+    assert!(s.findings(1, ADD_REWRITE).is_empty(), "{:?}", s.findings(1, ADD_REWRITE));
+    // A cast's type modifiers are no call.
+    let s =
+        set(&[("users", USERS), ("add", "ALTER TABLE users ADD COLUMN n text DEFAULT 'x'::character varying(10);\n")]);
+    assert!(s.findings(1, ADD_REWRITE).is_empty(), "{:?}", s.findings(1, ADD_REWRITE));
+}
+
+#[test]
+fn schema_qualified_functions_match_by_schema_when_given() {
+    let defs = "CREATE SCHEMA util;\n\
+                CREATE FUNCTION util.next_code() RETURNS text LANGUAGE plpgsql VOLATILE AS $$ BEGIN RETURN md5(random()::text); END $$;\n\
+                CREATE FUNCTION public.next_code() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'x' $$;\n";
+    let qualified = "ALTER TABLE users ADD COLUMN code text DEFAULT util.next_code();\n";
+    let s = set(&[("users", USERS), ("fn", defs), ("add", qualified), ("add_public", ADD_CODE)]);
+    let found = s.findings(2, ADD_REWRITE);
+    assert!(
+        found.len() == 1 && found[0].starts_with("warning: the default calls `util.next_code()`, which is VOLATILE"),
+        "{found:?}"
+    );
+    assert!(s.findings(3, ADD_REWRITE).is_empty(), "{:?}", s.findings(3, ADD_REWRITE));
+    // Only in another schema: the unqualified call may reach it through the search path.
+    let only_util =
+        "CREATE SCHEMA util;\nCREATE FUNCTION util.next_code() RETURNS text LANGUAGE sql AS 'SELECT 1::text';\n";
+    let s = set(&[("users", USERS), ("fn", only_util), ("add", ADD_CODE)]);
+    assert_eq!(s.findings(2, ADD_REWRITE).len(), 1);
+}
+
+#[test]
+fn alter_function_and_drop_function_change_the_verdict() {
+    let s = set(&[
+        ("users", USERS),
+        ("fn", &code_function("VOLATILE")),
+        ("stable", "ALTER FUNCTION next_code() IMMUTABLE;\n"),
+        ("add", ADD_CODE),
+    ]);
+    assert!(s.findings(3, ADD_REWRITE).is_empty(), "{:?}", s.findings(3, ADD_REWRITE));
+    let s = set(&[
+        ("users", USERS),
+        ("fn", &code_function("STABLE")),
+        ("volatile", "ALTER FUNCTION public.next_code() VOLATILE;\n"),
+        ("add", ADD_CODE),
+    ]);
+    let found = s.findings(3, ADD_REWRITE);
+    assert!(
+        found.len() == 1
+            && found[0].contains("(declared VOLATILE; created by 0002_fn.sql:1 · altered by 0003_volatile.sql:1)"),
+        "{found:?}"
+    );
+    // Dropped: nothing defines it any more.
+    let s = set(&[
+        ("users", USERS),
+        ("fn", &code_function("IMMUTABLE")),
+        ("drop", "DROP FUNCTION next_code();\n"),
+        ("add", ADD_CODE),
+    ]);
+    let found = s.findings(3, ADD_REWRITE);
+    assert!(found.len() == 1 && found[0].starts_with("hint: "), "{found:?}");
+    // Created inside a DO block.
+    let in_do = "DO $$ BEGIN CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS $f$ SELECT 'x' $f$; END $$;\n";
+    let s = set(&[("users", USERS), ("fn", in_do), ("add", ADD_CODE)]);
+    let found = s.findings(2, ADD_REWRITE);
+    assert!(
+        found.len() == 1 && found[0].starts_with("warning: ") && found[0].contains("declared without"),
+        "{found:?}"
+    );
+}
+
+// ---- extension-missing -------------------------------------------------------------------------
+
+const EXT: &str = "extension-missing";
+const USERS_EXT: &str = "CREATE TABLE users (\n    id uuid PRIMARY KEY DEFAULT uuid_generate_v4(),\n    email citext NOT NULL, -- citext, gin_trgm_ops\n    name text\n);\n";
+
+#[test]
+fn an_extension_object_used_before_any_create_extension_fails_a_fresh_install() {
+    let s = set(&[("users", USERS_EXT)]);
+    assert_eq!(
+        s.findings(0, EXT),
+        [
+            "warning: `uuid_generate_v4` is a function of the `uuid-ossp` extension, and no earlier migration runs `CREATE EXTENSION \"uuid-ossp\"`: on a fresh database this statement fails @ `uuid_generate_v4`",
+            "warning: `citext` is a type of the `citext` extension, and no earlier migration runs `CREATE EXTENSION citext`: on a fresh database this statement fails @ `citext`",
+        ]
+    );
+    let analysis = s.analyze(0);
+    let titles: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule == EXT)
+        .filter_map(|f| f.fix.as_ref())
+        .map(|f| f.title.clone())
+        .collect();
+    assert_eq!(titles[0], "Add `CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\";` at the top of this migration");
+
+    // An index opclass, an exclusion constraint's `=` on a scalar, a PostGIS type and function.
+    let s = set(&[
+        ("users", "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n"),
+        ("trgm", "-- USING gin (name gin_trgm_ops)\nCREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops);\nCOMMENT ON INDEX users_name_trgm IS 'gin_trgm_ops';\n"),
+        ("bookings", "CREATE TABLE bookings (room_id int, during tstzrange, EXCLUDE USING gist (room_id WITH =, during WITH &&));\n"),
+        ("places", "CREATE TABLE places (id bigint PRIMARY KEY, at geometry(Point, 4326) CHECK (ST_IsValid(at)));\n"),
+    ]);
+    assert_eq!(
+        s.findings(1, EXT),
+        ["warning: `gin_trgm_ops` is an operator class of the `pg_trgm` extension, and no earlier migration runs `CREATE EXTENSION pg_trgm`: on a fresh database this statement fails @ `gin_trgm_ops`"]
+    );
+    assert_eq!(
+        s.findings(2, EXT),
+        ["warning: `room_id WITH =` in a gist exclusion constraint (`room_id` is int4) needs the `btree_gist` extension, and no earlier migration runs `CREATE EXTENSION btree_gist`: on a fresh database this statement fails @ `room_id WITH =`"]
+    );
+    let places = s.findings(3, EXT);
+    assert_eq!(places.len(), 1, "one finding per extension: {places:?}");
+    assert!(places[0].contains("`geometry` is a type of the `postgis` extension"), "{places:?}");
+    // A gin index on a scalar column the replay knows: btree_gin (an array column is no scalar).
+    let s = set(&[
+        ("t", "CREATE TABLE events (id bigint PRIMARY KEY, kind int NOT NULL, tags text[]);\n"),
+        ("idx", "CREATE INDEX events_kind_tags ON events USING gin (kind, tags);\nCREATE INDEX events_tags ON events USING gin (tags);\n"),
+    ]);
+    assert_eq!(
+        s.findings(1, EXT),
+        ["warning: a gin index on the int4 column `kind` needs the `btree_gin` extension, and no earlier migration runs `CREATE EXTENSION btree_gin`: on a fresh database this statement fails @ `kind`"]
+    );
+}
+
+#[test]
+fn an_extension_created_earlier_or_a_look_alike_of_the_chain_is_no_finding() {
+    // Earlier in the chain, schema-qualified, guarded.
+    let ext = "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA extensions;\nCREATE EXTENSION citext;\n";
+    let s = set(&[("ext", ext), ("users", USERS_EXT)]);
+    assert!(s.findings(1, EXT).is_empty(), "{:?}", s.findings(1, EXT));
+    // Earlier in the same migration; in a DO block.
+    let s = set(&[("users", &format!("{ext}{USERS_EXT}"))]);
+    assert!(s.findings(0, EXT).is_empty(), "{:?}", s.findings(0, EXT));
+    let in_do =
+        "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"; CREATE EXTENSION IF NOT EXISTS citext; END $$;\n";
+    let s = set(&[("ext", in_do), ("users", USERS_EXT)]);
+    assert!(s.findings(1, EXT).is_empty(), "{:?}", s.findings(1, EXT));
+    // Later in the same migration is too late; dropped since is gone.
+    let s = set(&[("users", &format!("{USERS_EXT}{ext}"))]);
+    assert_eq!(s.findings(0, EXT).len(), 2);
+    let s = set(&[("ext", ext), ("drop", "DROP EXTENSION citext;\n"), ("users", USERS_EXT)]);
+    let found = s.findings(2, EXT);
+    assert!(found.len() == 1 && found[0].contains("`citext` extension"), "{found:?}");
+    // The chain's own type and function of the same names.
+    let own = "CREATE DOMAIN citext AS text;\nCREATE FUNCTION uuid_generate_v4() RETURNS uuid LANGUAGE sql AS 'SELECT gen_random_uuid()';\n";
+    let s = set(&[("own", own), ("users", USERS_EXT)]);
+    assert!(s.findings(1, EXT).is_empty(), "{:?}", s.findings(1, EXT));
+    // A gist exclusion on ranges only, a btree index: nothing needed.
+    let s = set(&[(
+        "bookings",
+        "CREATE TABLE bookings (room_id int, during tstzrange, EXCLUDE USING gist (during WITH &&));\nCREATE INDEX bookings_room ON bookings (room_id);\n",
+    )]);
+    assert!(s.findings(0, EXT).is_empty(), "{:?}", s.findings(0, EXT));
+    // gen_random_uuid() is core since PostgreSQL 13 (the default version here).
+    let s = set(&[("t", "CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\n")]);
+    assert!(s.findings(0, EXT).is_empty(), "{:?}", s.findings(0, EXT));
+    // A set that starts from a baseline safemig cannot see (it alters tables nobody created).
+    let s =
+        set(&[("alter", "ALTER TABLE accounts ADD COLUMN email citext;\nALTER TABLE orders ADD COLUMN tag citext;\n")]);
+    assert!(s.findings(0, EXT).is_empty(), "{:?}", s.findings(0, EXT));
+}

@@ -199,6 +199,10 @@ fn nullable_then_backfill(finding: &Finding, ctx: &FixContext, added: &Added) ->
 /// without it, `SET DEFAULT` right after, a batched backfill of the existing rows with the same
 /// expression, and the NOT NULL steps when the column was NOT NULL.
 pub(super) fn rewrite(finding: &Finding, ctx: &FixContext, out: &mut Vec<Fix>) {
+    // The rule offers none for a default that only may rewrite (a function of unknown volatility).
+    if finding.fix.is_none() {
+        return;
+    }
     let Some(added) = Added::find(finding, ctx, |c| c.default.as_ref().map(|d| d.span)) else { return };
     let column = added.column;
     let Some(default) = &column.default else { return };

@@ -13,6 +13,7 @@ mod concurrently;
 mod derive;
 mod exists;
 mod expand;
+mod extension;
 mod foreign_key_index;
 mod history;
 mod lock_timeout;
@@ -189,6 +190,7 @@ const FIXERS: &[(&str, Fixer)] = &[
     ("rename-column", expand::rename_column),
     ("rename-table", expand::rename_table),
     ("column-type-rewrite", expand::column_type),
+    ("extension-missing", extension::create_extension),
 ];
 
 /// Rules whose fixes rename or restore whole files: they apply whatever the statements say.

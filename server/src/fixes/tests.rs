@@ -675,3 +675,29 @@ fn a_statement_postgres_rejects_gets_no_fix() {
     let valid = "CREATE INDEX users_email_idx ON \"Namespace\".users (email);\n";
     assert!(fixed(valid, "create-index-blocking", &pg()).is_some_and(|t| t.contains("CONCURRENTLY")));
 }
+
+// ---- extension-missing -----------------------------------------------------------------------
+
+#[test]
+fn create_extension_goes_before_the_first_statement_of_the_up_part() {
+    let goose = "-- +goose Up\n-- users\nCREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN email citext;\n-- +goose Down\nDROP TABLE users;\n";
+    let fix = only(fixes_in(
+        &[("db/migrations/00001_users.sql", goose)],
+        "db/migrations/00001_users.sql",
+        "extension-missing",
+    ));
+    assert_eq!(fix.title, "Add `CREATE EXTENSION IF NOT EXISTS citext;` at the top of this migration");
+    assert_eq!(fix.safety, Safety::Safe);
+    assert_eq!(
+        fix.text,
+        "-- +goose Up\n-- users\nCREATE EXTENSION IF NOT EXISTS citext;\nCREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN email citext;\n-- +goose Down\nDROP TABLE users;\n"
+    );
+    // A name that needs quotes, CRLF line ends, indentation kept.
+    let plain = "  CREATE TABLE a (id int);\r\n  CREATE TABLE b (id uuid DEFAULT uuid_generate_v4());\r\n";
+    let fix = only(fixes_in(&[("migrations/0001_init.sql", plain)], "migrations/0001_init.sql", "extension-missing"));
+    assert_eq!(
+        fix.text,
+        "  CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\";\r\n  CREATE TABLE a (id int);\r\n  CREATE TABLE b (id uuid DEFAULT uuid_generate_v4());\r\n"
+    );
+    assert!(fix.created.is_empty() && fix.edited.is_empty() && fix.renamed.is_empty());
+}

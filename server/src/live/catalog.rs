@@ -151,6 +151,13 @@ async fn load_in(txn: &ReadTxn) -> Result<LiveSnapshot, LiveError> {
     );
     let partitions_sql = "SELECT i.inhrelid, i.inhparent FROM pg_inherits i \
                           JOIN pg_class p ON p.oid = i.inhparent WHERE p.relkind = 'p'";
+    // Functions by name with their most volatile overload ('i' < 's' < 'v'), for defaults that
+    // call a function the migrations do not define; bounded.
+    let functions_sql = "SELECT n.nspname::text, p.proname::text, max(p.provolatile::text) \
+                         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                         WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(toast|temp_)' \
+                         GROUP BY 1, 2 LIMIT 50000";
+    let extensions_sql = "SELECT extname::text FROM pg_extension LIMIT 10000";
     // One after the other: each statement is bounded by the transaction's statement_timeout.
     let relations = txn.query(&relations_sql, &[]).await?;
     let columns = txn.query(&columns_sql, &[]).await?;
@@ -159,6 +166,20 @@ async fn load_in(txn: &ReadTxn) -> Result<LiveSnapshot, LiveError> {
     let constraints = txn.query(&constraints_sql, &[]).await?;
     let triggers = txn.query(&triggers_sql, &[]).await?;
     let partitions = txn.query(partitions_sql, &[]).await?;
+    let functions = txn.query(functions_sql, &[]).await?;
+    let extensions = txn.query(extensions_sql, &[]).await?;
+    for row in &functions {
+        let schema: String = get(row, 0)?;
+        let name: String = get(row, 1)?;
+        let provolatile: String = get(row, 2)?;
+        let volatility = provolatile.chars().next().and_then(crate::sql::facts::Volatility::from_provolatile);
+        if let Some(v) = volatility {
+            snapshot.functions.insert(table_key(&schema, &name), v);
+        }
+    }
+    for row in &extensions {
+        snapshot.extensions.insert(get(row, 0)?);
+    }
 
     // Relations.
     let mut tables: HashMap<u32, LiveTable> = HashMap::with_capacity(relations.len());

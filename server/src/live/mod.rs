@@ -46,11 +46,33 @@ pub struct LiveSnapshot {
     /// [`crate::sql::facts::QualifiedName::key`] keys them: `name` in `public`, else
     /// `schema.name`.
     pub tables: BTreeMap<String, LiveTable>,
+    /// Functions by key (`name` in `public`, else `schema.name`, `pg_catalog` included), with
+    /// the most volatile class among a name's overloads.
+    pub functions: BTreeMap<String, crate::sql::facts::Volatility>,
+    /// The installed extensions (`pg_extension.extname`).
+    pub extensions: std::collections::BTreeSet<String>,
 }
 
 impl LiveSnapshot {
     pub fn table(&self, key: &str) -> Option<&LiveTable> {
         self.tables.get(key)
+    }
+
+    /// The volatility of the function a call to `name` reaches: by its key when the call names a
+    /// schema, else `pg_catalog`'s, `public`'s, or the most volatile of that name in any schema.
+    pub fn function_volatility(
+        &self,
+        name: &crate::sql::facts::QualifiedName,
+    ) -> Option<crate::sql::facts::Volatility> {
+        let key = name.key();
+        if name.schema().is_some() {
+            return self.functions.get(&key).copied();
+        }
+        if let Some(v) = self.functions.get(&format!("pg_catalog.{key}")).or_else(|| self.functions.get(&key)) {
+            return Some(*v);
+        }
+        let suffix = format!(".{key}");
+        self.functions.iter().filter(|(k, _)| k.ends_with(&suffix)).map(|(_, v)| *v).max()
     }
 }
 
@@ -222,6 +244,18 @@ impl crate::rules::SchemaView for LiveView<'_> {
     }
     fn probe(&self, key: &probe::ProbeKey) -> Option<&probe::ProbeOutcome> {
         self.live?.probes.get(key)
+    }
+    fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+    fn live_function_volatility(
+        &self,
+        name: &crate::sql::facts::QualifiedName,
+    ) -> Option<crate::sql::facts::Volatility> {
+        self.live?.snapshot.function_volatility(name)
+    }
+    fn live_has_extension(&self, name: &str) -> Option<bool> {
+        Some(self.live?.snapshot.extensions.contains(name))
     }
 }
 

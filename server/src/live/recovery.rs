@@ -696,7 +696,7 @@ fn guarded(stmt: &Statement, e: &StatementEffect, ctx: &Known) -> Made {
                 None => as_is(stmt),
             }
         }
-        StatementKind::Other => {
+        StatementKind::Other | StatementKind::CreateFunction(_) | StatementKind::CreateExtension(_) => {
             if let Some(at) = after_words(text, &["CREATE", "EXTENSION"]) {
                 if after_words(text, &["CREATE", "EXTENSION", "IF"]).is_none() {
                     return made(insert(text, at, " IF NOT EXISTS"));

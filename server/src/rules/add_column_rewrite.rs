@@ -1,8 +1,10 @@
 //! `add-column-rewrite`: `ADD COLUMN` that makes PostgreSQL rewrite every row of an existing table.
 
 use crate::rules::{Category, Emitter, Rule, Severity, StatementContext, POSTGRES};
-use crate::sql::facts::{AlterAction, ColumnDef, Span};
+use crate::sql::facts::{AlterAction, ColumnDef, QualifiedName, Span, Volatility};
+use crate::sql::recognize::builtin_volatility;
 use crate::sql::locks::LockMode;
+use crate::sql::ParseOutcome;
 
 pub static RULE: Rule = Rule {
     id: "add-column-rewrite",
@@ -19,6 +21,13 @@ const DOCS: &str = r#"## What it flags
 value computed for every existing row:
 - a volatile default: `random()`, `gen_random_uuid()`, `uuid_generate_v4()`, `clock_timestamp()`,
   `nextval(…)`, …;
+- a default that calls a user function that is `VOLATILE`, or declares no volatility (PostgreSQL
+  then makes it volatile): as the earlier migrations and the statements above it define it
+  (`CREATE [OR REPLACE] FUNCTION`, `ALTER FUNCTION … IMMUTABLE | STABLE | VOLATILE`, `DROP
+  FUNCTION`, in `DO` blocks too; a schema-qualified call matches that schema, a bare one `public`
+  first, then any schema), else as the connected dev database's `pg_proc.provolatile` says. An
+  `IMMUTABLE` or `STABLE` one adds instantly. A function neither knows is a **hint** ("may
+  rewrite"), without a fix (and nothing when PostgreSQL rejects the statement anyway);
 - a `serial` / `bigserial` / `smallserial` type (a `nextval` default in disguise);
 - an identity column (`GENERATED … AS IDENTITY`);
 - a `GENERATED ALWAYS AS (…) STORED` column;
@@ -93,7 +102,26 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
             mode.blocks(),
             rewrite.instead,
         );
-        let f = out.report(rewrite.span, message);
+        let f = match rewrite.hedged {
+            // A guess about a statement PostgreSQL rejects anyway (`syntax-error` says so) is noise.
+            Some(_) if matches!(ctx.stmt.parsed.outcome, ParseOutcome::Invalid { .. }) => continue,
+            Some(function) => {
+                let message = format!(
+                    "the default calls `{function}()`, which {}: if it is VOLATILE (PostgreSQL's default for a function declared without IMMUTABLE or STABLE), adding `{}` may rewrite all of `{}` under an {mode} lock, which {} until the rewrite finishes",
+                    if ctx.migration.schema.is_live() {
+                        "neither the migrations nor the dev database define"
+                    } else {
+                        "no migration before this one defines"
+                    },
+                    column.name,
+                    at.table,
+                    mode.blocks(),
+                );
+                out.report_at(Severity::Hint, rewrite.span, message);
+                continue;
+            }
+            None => out.report(rewrite.span, message),
+        };
         // What `fixes::columns` offers: not for a key, and NOT NULL needs PostgreSQL 12+.
         let keyed = column.primary_key.is_some() || column.unique.is_some();
         if rewrite.is_default && !keyed && (column.not_null.is_none() || ctx.pg_at_least(12)) {
@@ -108,6 +136,9 @@ struct Rewrite {
     span: Span,
     /// The default expression is the cause (the quick fix moves it to `SET DEFAULT`).
     is_default: bool,
+    /// The default calls a function neither the replay nor the dev database knows: it may be
+    /// volatile (a hint, without a fix).
+    hedged: Option<String>,
 }
 
 fn rewrite_cause(ctx: &StatementContext, column: &ColumnDef) -> Option<Rewrite> {
@@ -121,6 +152,7 @@ fn rewrite_cause(ctx: &StatementContext, column: &ColumnDef) -> Option<Rewrite> 
             instead: format!("add a plain column kept current by a trigger and backfill it in batches{virtual_hint}"),
             span: generated.span,
             is_default: false,
+            hedged: None,
         });
     }
     if let Some(generated) = column.generated.as_ref().filter(|g| g.identity) {
@@ -129,6 +161,7 @@ fn rewrite_cause(ctx: &StatementContext, column: &ColumnDef) -> Option<Rewrite> 
             instead: "add a plain column, backfill it in batches, make it NOT NULL, then ALTER COLUMN … ADD GENERATED … AS IDENTITY and move the sequence past the highest value".into(),
             span: generated.span,
             is_default: false,
+            hedged: None,
         });
     }
     if let Some(ty) = column.ty.as_ref().filter(|t| t.is_serial()) {
@@ -144,6 +177,7 @@ fn rewrite_cause(ctx: &StatementContext, column: &ColumnDef) -> Option<Rewrite> 
             ),
             span: ty.span,
             is_default: false,
+            hedged: None,
         });
     }
     let default = column.default.as_ref().filter(|d| !d.is_null)?;
@@ -153,6 +187,7 @@ fn rewrite_cause(ctx: &StatementContext, column: &ColumnDef) -> Option<Rewrite> 
             instead: SPLIT_DEFAULT.into(),
             span: default.span,
             is_default: true,
+            hedged: None,
         });
     }
     if !ctx.pg_at_least(11) {
@@ -164,7 +199,40 @@ fn rewrite_cause(ctx: &StatementContext, column: &ColumnDef) -> Option<Rewrite> 
             instead: SPLIT_DEFAULT.into(),
             span: default.span,
             is_default: true,
+            hedged: None,
         });
     }
-    None
+    let mut unknown = None;
+    for call in default.calls.iter().filter(|c| builtin_volatility(c.name()).is_none()) {
+        match user_function_volatility(ctx, call) {
+            Some((Volatility::Volatile, source)) => {
+                return Some(Rewrite {
+                    cause: format!("the default calls `{call}()`, which is VOLATILE ({source}) and so computed for every existing row"),
+                    instead: SPLIT_DEFAULT.into(),
+                    span: default.span,
+                    is_default: true,
+                    hedged: None,
+                });
+            }
+            Some(_) => {}
+            None => unknown = unknown.or(Some(call.to_string())),
+        }
+    }
+    let function = unknown?;
+    Some(Rewrite { cause: String::new(), instead: String::new(), span: default.span, is_default: true, hedged: Some(function) })
+}
+
+/// The volatility of a function a default calls and where it comes from: the replayed
+/// migrations (this one's earlier statements included), else the dev database's `pg_proc`.
+fn user_function_volatility(ctx: &StatementContext, call: &QualifiedName) -> Option<(Volatility, String)> {
+    let events = ctx.replay_events();
+    if let Some(f) = events.schema_before(ctx.index).and_then(|s| s.function(call)) {
+        let declared = match f.declared {
+            Some(v) => format!("declared {}", v.keyword()),
+            None => "declared without IMMUTABLE or STABLE, which PostgreSQL takes as VOLATILE".into(),
+        };
+        return Some((f.volatility(), format!("{declared}; {}", f.history)));
+    }
+    let v = ctx.migration.schema.live_function_volatility(call)?;
+    Some((v, format!("`pg_proc.provolatile` is '{}' in the dev database", v.provolatile())))
 }

@@ -38,6 +38,9 @@ pub struct MigrationSettings {
     /// The runner renders each migration as a Go template first (gobuffalo pop): `{{ … }}` is
     /// no syntax error there.
     pub renders_templates: bool,
+    /// Extensions the platform installs before the first migration (the framework's
+    /// `preinstalled_extensions`: Supabase's).
+    pub preinstalled_extensions: &'static [&'static str],
 }
 
 impl Default for MigrationSettings {
@@ -52,6 +55,7 @@ impl Default for MigrationSettings {
             undoes: None,
             runner_opt_out: None,
             renders_templates: false,
+            preinstalled_extensions: &[],
         }
     }
 }
@@ -104,6 +108,18 @@ pub trait SchemaView: Sync {
     /// which statements created and altered them.
     fn table(&self, table: &QualifiedName) -> Option<&Table> {
         self.replayed()?.table(table)
+    }
+    /// Facts from a connected dev database are part of this view.
+    fn is_live(&self) -> bool {
+        false
+    }
+    /// The volatility of the function a call to `name` reaches in the connected database.
+    fn live_function_volatility(&self, _name: &QualifiedName) -> Option<Volatility> {
+        None
+    }
+    /// Whether the connected database has the extension installed; `None` without one.
+    fn live_has_extension(&self, _name: &str) -> Option<bool> {
+        None
     }
     /// How much of the schema before the first migration is known.
     fn baseline(&self) -> Baseline {

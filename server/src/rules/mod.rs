@@ -265,6 +265,7 @@ rule_modules! {
     migration_partially_applied,
     migration_will_fail,
     baseline_needed,
+    extension_missing,
 }
 
 #[cfg(test)]

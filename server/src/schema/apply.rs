@@ -48,6 +48,9 @@ impl Schema {
             StatementKind::CreateTrigger { table: Some(table), name: Some(name), or_replace } => {
                 a.create_trigger(table, name, *or_replace)
             }
+            StatementKind::CreateFunction(cf) => a.create_function(cf),
+            StatementKind::AlterFunction(af) => a.alter_function(af),
+            StatementKind::CreateExtension(ce) => a.create_extension(ce),
             _ => {}
         }
         a.events
@@ -960,6 +963,12 @@ impl<'a> Applier<'a> {
                 ObjectKind::Type => {
                     self.s.types.remove(&key);
                 }
+                ObjectKind::Function => {
+                    self.s.functions.remove(&key);
+                }
+                ObjectKind::Extension => {
+                    self.s.extensions.remove(name.name());
+                }
                 ObjectKind::Schema if d.cascade => self.drop_schema(name),
                 ObjectKind::Schema => {
                     let s = self.col(name.name());
@@ -987,6 +996,7 @@ impl<'a> Applier<'a> {
         self.s.drop_dependents(tables.into_iter().chain(views).collect(), self.origin);
         self.s.sequences.retain(|k, _| !k.starts_with(&prefix));
         self.s.types.retain(|k, _| !k.starts_with(&prefix));
+        self.s.functions.retain(|k, _| !k.starts_with(&prefix));
         self.s.indexes.retain(|k, _| !k.starts_with(&prefix));
         let s = self.col(name.name());
         self.s.schemas.remove(&s);
@@ -1054,6 +1064,53 @@ impl<'a> Applier<'a> {
             }
             _ => {}
         }
+    }
+
+    // ---- functions, extensions ---------------------------------------------------------------
+
+    /// `CREATE [OR REPLACE] FUNCTION`: an overload of a name replaces what is known of it.
+    fn create_function(&mut self, cf: &CreateFunction) {
+        let key = self.s.key(&cf.name);
+        let history = match self.s.functions.get(&key) {
+            Some(f) => {
+                let mut h = f.history.clone();
+                h.touch(self.origin);
+                h
+            }
+            None => History::created_by(self.origin),
+        };
+        let function = Function { name: key.clone(), declared: cf.volatility, history };
+        self.s.functions.insert(key, Arc::new(function));
+    }
+
+    /// `ALTER FUNCTION … IMMUTABLE|STABLE|VOLATILE` (of a function the migrations did not create
+    /// too: from here on its volatility is known) or `… RENAME TO`.
+    fn alter_function(&mut self, af: &AlterFunction) {
+        let key = self.s.key(&af.name);
+        let existing = self.s.functions.get(&key).map(|f| (**f).clone());
+        if let Some(to) = &af.rename_to {
+            let Some(mut f) = existing else { return };
+            self.s.functions.remove(&key);
+            let new_key = self.s.renamed_key(&af.name, &to.value);
+            f.name = new_key.clone();
+            f.history.touch(self.origin);
+            self.s.functions.insert(new_key, Arc::new(f));
+            return;
+        }
+        let mut f = existing.unwrap_or(Function { name: key.clone(), declared: None, history: History::baseline() });
+        f.declared = af.volatility.or(f.declared);
+        f.history.touch(self.origin);
+        self.s.functions.insert(key, Arc::new(f));
+    }
+
+    fn create_extension(&mut self, ce: &CreateExtension) {
+        let name = ce.name.value.clone();
+        if self.s.extensions.contains_key(&name) {
+            return;
+        }
+        let schema = ce.schema.as_ref().map(|s| s.value.clone());
+        let extension = Extension { name: name.clone(), schema, history: History::created_by(self.origin) };
+        self.s.extensions.insert(name, Arc::new(extension));
     }
 
     fn alter_object(&mut self, ao: &AlterObject) {

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use rustc_hash::FxHasher;
 
 use crate::rules::context::{SchemaView, TableSize};
-use crate::sql::facts::{QualifiedName, Span, TypeName};
+use crate::sql::facts::{QualifiedName, Span, TypeName, Volatility};
 use crate::sql::Dialect;
 
 pub use replay::{replay, replay_continued, replay_file, replay_onto, FileEvents, Replay, ReplayInput, StatementEvent};
@@ -415,6 +415,32 @@ pub struct TypeDef {
     pub history: History,
 }
 
+/// A user function (or procedure) as the migrations define it. Overloads share one entry: the
+/// last definition of the name wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    pub name: String,
+    /// `IMMUTABLE`, `STABLE` or `VOLATILE`; `None` when its definition says none (PostgreSQL then
+    /// makes it volatile).
+    pub declared: Option<Volatility>,
+    pub history: History,
+}
+
+impl Function {
+    pub fn volatility(&self) -> Volatility {
+        self.declared.unwrap_or(Volatility::Volatile)
+    }
+}
+
+/// An extension `CREATE EXTENSION` installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    pub name: String,
+    /// `WITH SCHEMA s`.
+    pub schema: Option<String>,
+    pub history: History,
+}
+
 /// Why a name that once existed is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gone {
@@ -525,6 +551,10 @@ pub struct Schema {
     sequences: Map<Arc<Sequence>>,
     types: Map<Arc<TypeDef>>,
     indexes: Map<Arc<Index>>,
+    /// User functions by key (overloads share one).
+    functions: Map<Arc<Function>>,
+    /// Extensions by name (extension names are per database, not per schema).
+    extensions: Map<Arc<Extension>>,
     /// Tables and views dropped, renamed or moved away, by their old key.
     gone: Map<Gone>,
     /// Non-`public` schemas the set creates (or creates objects in): names in other schemas
@@ -577,6 +607,27 @@ impl Schema {
     }
     pub fn type_def(&self, name: &QualifiedName) -> Option<&TypeDef> {
         self.types.get(&self.key(name)).map(|t| &**t)
+    }
+    /// The function a call to `name` reaches: by its key when the call names a schema, else the
+    /// one in `public`, else one of that name in any schema (the search path may hold it); of
+    /// several, the most volatile.
+    pub fn function(&self, name: &QualifiedName) -> Option<&Function> {
+        let key = self.key(name);
+        if let Some(f) = self.functions.get(&key) {
+            return Some(f);
+        }
+        if name.schema().is_some() {
+            return None;
+        }
+        let suffix = format!(".{key}");
+        self.functions.iter().filter(|(k, _)| k.ends_with(&suffix)).map(|(_, f)| &**f).max_by_key(|f| f.volatility())
+    }
+    pub fn functions(&self) -> impl Iterator<Item = &Function> {
+        self.functions.values().map(|f| &**f)
+    }
+    /// The extension `CREATE EXTENSION name` installed (and nothing dropped since).
+    pub fn extension(&self, name: &str) -> Option<&Extension> {
+        self.extensions.get(name).map(|e| &**e)
     }
     /// An index by its key (its name, qualified by its table's schema unless `public`).
     pub fn index(&self, key: &str) -> Option<&Index> {

@@ -279,28 +279,36 @@ pub fn replay_onto(start: &Schema, inputs: &[ReplayInput]) -> Vec<Vec<StatementE
 pub struct FileEvents {
     /// Indexed by statement.
     pub per_statement: Vec<Vec<ReplayEvent>>,
+    /// The schema before each statement (the file's earlier statements applied); O(1) clones.
+    pub before: Vec<Schema>,
 }
 
 impl FileEvents {
     pub fn of(&self, statement: usize) -> &[ReplayEvent] {
         self.per_statement.get(statement).map_or(&[], Vec::as_slice)
     }
+    /// The schema right before `statement`: what the statements above it in this file made.
+    pub fn schema_before(&self, statement: usize) -> Option<&Schema> {
+        self.before.get(statement)
+    }
 }
 
 pub fn replay_file(start: &Schema, file: &SqlFile) -> FileEvents {
     let mut schema = start.clone();
     let mut lines = LineCounter::new(&file.text);
+    let mut before = Vec::with_capacity(file.statements.len());
     let per_statement = file
         .statements
         .iter()
         .map(|stmt| {
+            before.push(schema.clone());
             if matches!(stmt.kind(), StatementKind::Empty) {
                 return Vec::new();
             }
             schema.apply(stmt, &Origin::here(lines.line_at(stmt.range.start)))
         })
         .collect();
-    FileEvents { per_statement }
+    FileEvents { per_statement, before }
 }
 
 /// 1-based line numbers for increasing byte offsets, in one pass over the text.

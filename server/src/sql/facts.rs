@@ -113,6 +113,71 @@ pub struct DefaultExpr {
     pub volatile: Option<String>,
     /// The literal `NULL`.
     pub is_null: bool,
+    /// The functions it calls (a name followed by `(`, not a type's modifiers), in order: a user
+    /// function here may be volatile too.
+    pub calls: Vec<QualifiedName>,
+}
+
+/// A function's volatility class (`pg_proc.provolatile`). A function declared without one is
+/// `Volatile`, PostgreSQL's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Volatility {
+    Immutable,
+    Stable,
+    Volatile,
+}
+
+impl Volatility {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Volatility::Immutable => "IMMUTABLE",
+            Volatility::Stable => "STABLE",
+            Volatility::Volatile => "VOLATILE",
+        }
+    }
+    /// Its `pg_proc.provolatile` letter.
+    pub fn provolatile(self) -> char {
+        match self {
+            Volatility::Immutable => 'i',
+            Volatility::Stable => 's',
+            Volatility::Volatile => 'v',
+        }
+    }
+    /// From `pg_proc.provolatile` (`i`, `s`, `v`).
+    pub fn from_provolatile(c: char) -> Option<Volatility> {
+        match c {
+            'i' => Some(Volatility::Immutable),
+            's' => Some(Volatility::Stable),
+            'v' => Some(Volatility::Volatile),
+            _ => None,
+        }
+    }
+}
+
+/// `CREATE [OR REPLACE] FUNCTION|PROCEDURE name (…) …`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateFunction {
+    pub name: QualifiedName,
+    pub or_replace: bool,
+    /// `IMMUTABLE`, `STABLE` or `VOLATILE` as written; `None` when the statement says none
+    /// (PostgreSQL then makes it volatile).
+    pub volatility: Option<Volatility>,
+}
+
+/// `ALTER FUNCTION name [(…)] IMMUTABLE|STABLE|VOLATILE …` or `… RENAME TO new_name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterFunction {
+    pub name: QualifiedName,
+    pub volatility: Option<Volatility>,
+    pub rename_to: Option<Name>,
+}
+
+/// `CREATE EXTENSION [IF NOT EXISTS] name [WITH] [SCHEMA s] …`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateExtension {
+    pub name: Name,
+    pub if_not_exists: bool,
+    pub schema: Option<Name>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -466,7 +531,11 @@ pub enum StatementKind {
     },
     CreateObject(CreateObject),
     AlterObject(AlterObject),
-    /// Recognised but not modelled further (`CREATE FUNCTION`, `DO`, `COMMENT ON`, `GRANT`, …).
+    CreateFunction(CreateFunction),
+    /// Only when it changes the volatility or the name (else `Other`).
+    AlterFunction(AlterFunction),
+    CreateExtension(CreateExtension),
+    /// Recognised but not modelled further (`DO`, `COMMENT ON`, `GRANT`, …).
     Other,
     /// No statement (only comments).
     Empty,

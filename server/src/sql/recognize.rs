@@ -9,6 +9,8 @@ use super::facts::*;
 use super::lexer::Tok;
 
 /// Functions whose value differs per row: a column added with such a default rewrites the table.
+/// (Extension functions that migrations call by their bare name are here too: `uuid-ossp`'s,
+/// `pgcrypto`'s `gen_random_bytes`.)
 const VOLATILE_FUNCTIONS: &[&str] = &[
     "random",
     "gen_random_uuid",
@@ -24,6 +26,206 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
     "txid_current",
     "statement_timestamp",
 ];
+
+/// Built-in functions (and function-like keywords) a default, check or index expression commonly
+/// calls that are not volatile: a call to one of them says nothing about a rewrite. Any other
+/// name is a user or extension function whose volatility the schema must tell.
+const NON_VOLATILE_BUILTINS: &[&str] = &[
+    "abs",
+    "age",
+    "array_fill",
+    "array_length",
+    "array_to_json",
+    "array_to_string",
+    "btrim",
+    "cardinality",
+    "cast",
+    "ceil",
+    "ceiling",
+    "char_length",
+    "character_length",
+    "coalesce",
+    "concat",
+    "concat_ws",
+    "current_date",
+    "current_schema",
+    "current_setting",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "date",
+    "date_part",
+    "date_trunc",
+    "daterange",
+    "decode",
+    "encode",
+    "extract",
+    "floor",
+    "format",
+    "greatest",
+    "inet",
+    "int4range",
+    "int8range",
+    "interval",
+    "json_build_array",
+    "json_build_object",
+    "jsonb_build_array",
+    "jsonb_build_object",
+    "left",
+    "least",
+    "length",
+    "localtime",
+    "localtimestamp",
+    "lower",
+    "ltrim",
+    "make_date",
+    "make_interval",
+    "make_time",
+    "make_timestamp",
+    "make_timestamptz",
+    "md5",
+    "mod",
+    "now",
+    "nullif",
+    "numrange",
+    "overlay",
+    "point",
+    "position",
+    "power",
+    "regexp_replace",
+    "repeat",
+    "replace",
+    "right",
+    "round",
+    "row",
+    "rtrim",
+    "session_user",
+    "setweight",
+    "sqrt",
+    "string_to_array",
+    "strpos",
+    "substr",
+    "substring",
+    "timezone",
+    "to_char",
+    "to_date",
+    "to_json",
+    "to_jsonb",
+    "to_number",
+    "to_timestamp",
+    "to_tsvector",
+    "transaction_timestamp",
+    "trim",
+    "trunc",
+    "tsrange",
+    "tstzrange",
+    "upper",
+    "uuid_nil",
+    "uuid_ns_dns",
+    "uuid_ns_oid",
+    "uuid_ns_url",
+    "uuid_ns_x500",
+    "uuid_generate_v3",
+    "uuid_generate_v5",
+];
+
+/// The volatility of a built-in function by its name, when safemig knows it: `Volatile` for
+/// [`VOLATILE_FUNCTIONS`], `Stable` for the others it lists; `None` for any other name.
+pub fn builtin_volatility(name: &str) -> Option<Volatility> {
+    let is = |list: &[&str]| list.iter().any(|f| name.eq_ignore_ascii_case(f));
+    if is(VOLATILE_FUNCTIONS) {
+        Some(Volatility::Volatile)
+    } else if is(NON_VOLATILE_BUILTINS) {
+        Some(Volatility::Stable)
+    } else {
+        None
+    }
+}
+
+/// Words followed by `(` that call no function: operators, clauses and type names with
+/// modifiers (`numeric(10, 2)` after `AS` or `::`).
+const NOT_CALLS: &[&str] = &[
+    "all",
+    "and",
+    "any",
+    "array",
+    "as",
+    "between",
+    "bit",
+    "by",
+    "case",
+    "char",
+    "character",
+    "check",
+    "decimal",
+    "default",
+    "else",
+    "exists",
+    "filter",
+    "float",
+    "in",
+    "include",
+    "is",
+    "like",
+    "not",
+    "numeric",
+    "on",
+    "or",
+    "over",
+    "precision",
+    "references",
+    "select",
+    "some",
+    "then",
+    "time",
+    "timestamp",
+    "unique",
+    "using",
+    "values",
+    "varchar",
+    "varying",
+    "when",
+    "where",
+    "with",
+    "within",
+];
+
+/// The functions called in `toks` (significant tokens of an expression): a name followed by `(`,
+/// with its schema when written `schema.name(`, that is not a keyword or a type's modifiers.
+pub fn function_calls(toks: &[&Tok]) -> Vec<QualifiedName> {
+    let name_of = |t: &Tok| match &t.token {
+        Token::Word(w) => Some(Name {
+            value: if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() },
+            quoted: w.quote_style.is_some(),
+            span: span_of(t),
+        }),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for i in 0..toks.len().saturating_sub(1) {
+        if !matches!(toks[i + 1].token, Token::LParen) {
+            continue;
+        }
+        let Some(name) = name_of(toks[i]) else { continue };
+        if !name.quoted && NOT_CALLS.contains(&name.value.as_str()) {
+            continue;
+        }
+        let before = i.checked_sub(1).map(|j| &toks[j].token);
+        if matches!(before, Some(Token::DoubleColon)) {
+            continue;
+        }
+        let mut parts = vec![name];
+        if matches!(before, Some(Token::Period)) {
+            match i.checked_sub(2).and_then(|j| name_of(toks[j])) {
+                Some(schema) => parts.insert(0, schema),
+                None => continue,
+            }
+        }
+        let span = parts[0].span.to(parts[parts.len() - 1].span);
+        out.push(QualifiedName { parts, span });
+    }
+    out
+}
 
 /// Keywords that end a column's type or default expression.
 const COLUMN_CONSTRAINT_WORDS: &[&str] = &[
@@ -66,7 +268,15 @@ pub fn recognize(tokens: &[Tok]) -> StatementFacts {
         };
     }
     let (kind, label, mut head) = statement(&mut c);
-    if matches!(kind, StatementKind::Other | StatementKind::CreateObject(_) | StatementKind::AlterObject(_)) {
+    if matches!(
+        kind,
+        StatementKind::Other
+            | StatementKind::CreateObject(_)
+            | StatementKind::AlterObject(_)
+            | StatementKind::CreateFunction(_)
+            | StatementKind::AlterFunction(_)
+            | StatementKind::CreateExtension(_)
+    ) {
         // Cover the label's words (`ALTER SEQUENCE`, `COMMENT ON`), not just the first one.
         let words = label.split(' ').filter(|w| !w.is_empty()).count().max(1);
         if let Some(last) = c.toks.iter().take(words).take_while(|t| word_of(t).is_some()).last() {
@@ -786,6 +996,26 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
         let table = c.eat_kw("ON").and_then(|_| c.eat_qualified());
         return (StatementKind::CreateTrigger { table, name, or_replace }, "CREATE TRIGGER".into(), first);
     }
+    if c.is_kw("FUNCTION") || c.is_kw("PROCEDURE") {
+        let label = format!("CREATE {}", c.upper_words(c.pos, 1));
+        c.pos += 1;
+        return match c.eat_qualified() {
+            Some(name) => {
+                let volatility = volatility_clause(c);
+                (StatementKind::CreateFunction(CreateFunction { name, or_replace, volatility }), label, first)
+            }
+            None => (StatementKind::Other, label, first),
+        };
+    }
+    if c.is_kw("EXTENSION") {
+        c.pos += 1;
+        let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
+        let Some(name) = c.eat_name() else { return (StatementKind::Other, "CREATE EXTENSION".into(), first) };
+        c.eat_kw("WITH");
+        let schema = c.eat_kw("SCHEMA").and_then(|_| c.eat_name());
+        let ext = CreateExtension { name, if_not_exists, schema };
+        return (StatementKind::CreateExtension(ext), "CREATE EXTENSION".into(), first);
+    }
     let mut label = String::from("CREATE");
     for w in c.toks[c.pos..].iter().take(2).map_while(|t| word_of(t)) {
         let up = w.to_ascii_uppercase();
@@ -808,6 +1038,31 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
         Some(co) if !temporary => (StatementKind::CreateObject(co), label, first),
         _ => (StatementKind::Other, label, first),
     }
+}
+
+/// The `IMMUTABLE`, `STABLE` or `VOLATILE` among a function's options, with the cursor after its
+/// name: the argument list and the body (a string, or `BEGIN ATOMIC … END` / `RETURN expr`, where
+/// the search stops) are skipped. The last one written wins, as in PostgreSQL.
+fn volatility_clause(c: &mut Cursor) -> Option<Volatility> {
+    let mut found = None;
+    while !c.at_end() {
+        if c.skip_group().is_some() {
+            continue;
+        }
+        let Some(w) = c.peek().and_then(word_of) else {
+            c.pos += 1;
+            continue;
+        };
+        match w.to_ascii_uppercase().as_str() {
+            "BEGIN" | "RETURN" => break,
+            "IMMUTABLE" => found = Some(Volatility::Immutable),
+            "STABLE" => found = Some(Volatility::Stable),
+            "VOLATILE" => found = Some(Volatility::Volatile),
+            _ => {}
+        }
+        c.pos += 1;
+    }
+    found
 }
 
 /// `CREATE [OR REPLACE] VIEW|MATERIALIZED VIEW|SEQUENCE|TYPE|DOMAIN|SCHEMA [IF NOT EXISTS] name …`,
@@ -990,11 +1245,9 @@ fn create_index(c: &mut Cursor, unique: bool, head: Span) -> (StatementKind, Str
                 break;
             }
             let key_start = c.pos;
-            let simple = c.peek_at(1).is_some_and(|t| {
-                matches!(t.token, Token::Comma | Token::RParen)
-                    || word_of(t)
-                        .is_some_and(|w| ["ASC", "DESC", "NULLS", "COLLATE"].iter().any(|k| w.eq_ignore_ascii_case(k)))
-            });
+            // A column alone, or followed by its options: ASC, DESC, NULLS, COLLATE or an
+            // operator class (`name gin_trgm_ops`); an expression key is a call or in brackets.
+            let simple = c.peek_at(1).is_some_and(|t| matches!(t.token, Token::Comma | Token::RParen | Token::Word(_)));
             let key = if simple { c.eat_name().map(|n| n.value) } else { None };
             let span = c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)));
             let text = key.unwrap_or_else(|| {
@@ -1273,13 +1526,13 @@ fn default_expr(c: &mut Cursor, kw: Span) -> DefaultExpr {
     let toks = &c.toks[start..c.pos];
     let text = toks.iter().map(|t| t.token.to_string()).collect::<Vec<_>>().join(" ");
     let is_null = toks.len() == 1 && word_of(toks[0]).is_some_and(|w| w.eq_ignore_ascii_case("NULL"));
-    let volatile = toks.windows(2).find_map(|w| {
-        let name = word_of(w[0])?;
-        (matches!(w[1].token, Token::LParen) && VOLATILE_FUNCTIONS.iter().any(|f| name.eq_ignore_ascii_case(f)))
-            .then(|| format!("{}()", name.to_lowercase()))
-    });
+    let calls = function_calls(toks);
+    let volatile = calls
+        .iter()
+        .find(|f| builtin_volatility(f.name()) == Some(Volatility::Volatile))
+        .map(|f| format!("{}()", f.name()));
     let span = kw.to(c.last_span());
-    DefaultExpr { text, span, volatile, is_null }
+    DefaultExpr { text, span, volatile, is_null, calls }
 }
 
 fn column_def(c: &mut Cursor) -> Option<ColumnDef> {
@@ -1501,6 +1754,12 @@ fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
             "ALTER TYPE" | "ALTER DOMAIN" => ObjectKind::Type,
             "ALTER TRIGGER" => ObjectKind::Trigger,
             "ALTER STATISTICS" => ObjectKind::Statistics,
+            "ALTER FUNCTION" => {
+                return match alter_function(c) {
+                    Some(af) => (StatementKind::AlterFunction(af), label, first),
+                    None => (StatementKind::Other, label, first),
+                }
+            }
             _ => return (StatementKind::Other, label, first),
         };
         return match alter_object(c, object) {
@@ -1563,6 +1822,17 @@ fn alter_object(c: &mut Cursor, object: ObjectKind) -> Option<AlterObject> {
         AlterObjectAction::Other
     };
     Some(AlterObject { object, name, if_exists, action, on })
+}
+
+/// `ALTER FUNCTION name [(…)] …` that sets a volatility or renames the function; `None` for
+/// anything else (`OWNER TO`, `SET search_path`, …).
+fn alter_function(c: &mut Cursor) -> Option<AlterFunction> {
+    c.pos += 2;
+    let name = c.eat_qualified()?;
+    c.skip_group();
+    let rename_to = c.eat_kws(&["RENAME", "TO"]).and_then(|_| c.eat_name());
+    let volatility = if rename_to.is_none() { volatility_clause(c) } else { None };
+    (rename_to.is_some() || volatility.is_some()).then_some(AlterFunction { name, volatility, rename_to })
 }
 
 fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
@@ -1827,6 +2097,59 @@ mod tests {
         let StatementKind::AlterTable(at) = &f.kind else { panic!() };
         let AlterAction::AddColumn { column, .. } = &at.actions[0].action else { panic!() };
         assert_eq!(column.default.as_ref().unwrap().volatile, None);
+    }
+
+    #[test]
+    fn index_keys_with_an_operator_class_are_their_column() {
+        let (f, _) = facts(
+            "CREATE INDEX i ON t USING gin (name gin_trgm_ops, email public.text_pattern_ops DESC, (lower(x)), id);",
+        );
+        let StatementKind::CreateIndex(ci) = f.kind else { panic!("{f:?}") };
+        assert_eq!(ci.columns, ["name", "email", "(lower(x))", "id"]);
+    }
+
+    #[test]
+    fn functions_and_extensions() {
+        let create = |sql: &str| match facts(sql).0.kind {
+            StatementKind::CreateFunction(cf) => (cf.name.key(), cf.or_replace, cf.volatility),
+            other => panic!("{sql}: {other:?}"),
+        };
+        let body = "RETURNS text LANGUAGE sql AS $$ SELECT 'VOLATILE' $$";
+        assert_eq!(create(&format!("CREATE FUNCTION f() {body};")), ("f".into(), false, None));
+        assert_eq!(
+            create(&format!("CREATE OR REPLACE FUNCTION util.f(a int DEFAULT 1) {body} STABLE STRICT;")),
+            ("util.f".into(), true, Some(Volatility::Stable))
+        );
+        assert_eq!(
+            create("CREATE FUNCTION f() RETURNS int LANGUAGE sql IMMUTABLE BEGIN ATOMIC SELECT 1; END;"),
+            ("f".into(), false, Some(Volatility::Immutable))
+        );
+        let alter = |sql: &str| facts(sql).0.kind;
+        assert!(matches!(
+            alter("ALTER FUNCTION f(int) VOLATILE;"),
+            StatementKind::AlterFunction(AlterFunction { volatility: Some(Volatility::Volatile), rename_to: None, .. })
+        ));
+        assert!(matches!(
+            alter("ALTER FUNCTION f RENAME TO g;"),
+            StatementKind::AlterFunction(AlterFunction { volatility: None, rename_to: Some(_), .. })
+        ));
+        assert_eq!(alter("ALTER FUNCTION f() SET search_path = public;"), StatementKind::Other);
+        let (f, sql) = facts("CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA extensions;");
+        let StatementKind::CreateExtension(ce) = f.kind else { panic!("{f:?}") };
+        assert_eq!((ce.name.value.as_str(), ce.if_not_exists), ("uuid-ossp", true));
+        assert_eq!(ce.schema.map(|s| s.value), Some("extensions".into()));
+        assert_eq!(text(&sql, f.head), "CREATE EXTENSION");
+    }
+
+    #[test]
+    fn function_calls_skip_keywords_and_type_modifiers() {
+        let lexed = tokenize(
+            &PostgreSqlDialect {},
+            "coalesce(util.f(x), g (1), 'a'::varchar(3), CAST(y AS numeric(4)), x IN (1))",
+        );
+        let toks: Vec<&Tok> = lexed.tokens.iter().filter(|t| !t.is_trivia()).collect();
+        let names: Vec<String> = function_calls(&toks).iter().map(|q| q.to_string()).collect();
+        assert_eq!(names, ["coalesce", "util.f", "g", "cast"]);
     }
 
     #[test]

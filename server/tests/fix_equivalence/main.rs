@@ -760,6 +760,7 @@ mod backfill;
 mod columns;
 mod concurrently;
 mod expand;
+mod extension;
 mod history;
 mod not_valid;
 mod unique;

@@ -136,6 +136,12 @@ pub trait Framework: Sync {
         Vec::new()
     }
 
+    /// The extensions the platform installs in every database before the first migration runs
+    /// (Supabase's `extensions` schema): using them needs no `CREATE EXTENSION`.
+    fn preinstalled_extensions(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The applied-migrations table the runner keeps in the database, `None` for a runner
     /// without one (plain numbered files).
     fn ledger(&self) -> Option<LedgerSpec> {

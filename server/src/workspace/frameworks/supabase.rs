@@ -92,6 +92,13 @@ impl Framework for Supabase {
         parse_name(file_name(path)?).map(|(v, _)| VersionKey::Text(v.to_string()))
     }
 
+    /// What a new Supabase database has before any migration: `uuid-ossp`, `pgcrypto`,
+    /// `pg_stat_statements` (and on older projects `pgjwt`) in the `extensions` schema,
+    /// `pg_graphql`, `supabase_vault`, `pgsodium`, and `plpgsql`.
+    fn preinstalled_extensions(&self) -> &'static [&'static str] {
+        &["uuid-ossp", "pgcrypto", "pg_stat_statements", "pgjwt", "pg_graphql", "supabase_vault", "pgsodium", "plpgsql"]
+    }
+
     /// `supabase_migrations.schema_migrations(version, statements, name)`: one row per applied
     /// file with the statements the CLI ran (`statements` and `name` were added later, so older
     /// databases lack them). A failure leaves no row.
