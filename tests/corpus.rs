@@ -35,7 +35,9 @@ fn check_binary_reads_the_whole_corpus() {
     let sql_on_disk = walk_sql(&dir);
     assert_eq!(files.len(), sql_on_disk, "every .sql file is reported once");
     let statements: u64 = files.iter().map(|f| f["statements"].as_u64().unwrap_or(0)).sum();
-    assert!(statements > 14_000, "the corpus has ~15k statements, got {statements}");
+    // ~15k statements, less those of the files safemig does not check (ClickHouse, CockroachDB:
+    // one note each, no statements) and of the other dialects' files of pop sets.
+    assert!(statements > 12_500, "the corpus has ~13k statements safemig reads, got {statements}");
     assert!(json["diagnostics"].as_array().is_some_and(|d| !d.is_empty()));
 
     // What a user sees: safemig's own choice of database, from the layout and the text. A
