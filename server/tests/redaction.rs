@@ -15,8 +15,10 @@ use lsp_client::{file_uri, LspClient};
 
 const SECRET: &str = "Sup3rSecretPw";
 
-/// (name, safemig.toml, .env, environment) of each misconfiguration.
-fn matrix() -> Vec<(&'static str, String, Option<String>, Vec<(&'static str, String)>)> {
+/// One misconfiguration: its name, `safemig.toml`, `.env` and environment variables.
+type Case = (&'static str, String, Option<String>, Vec<(&'static str, String)>);
+
+fn matrix() -> Vec<Case> {
     let url = format!("postgres://app:{SECRET}@127.0.0.1:1/dev");
     let bare = format!("app:{SECRET}@127.0.0.1:1/dev");
     let kv = format!("host=127.0.0.1 port=1 user=app password={SECRET} dbname=dev");
