@@ -173,6 +173,15 @@ pub struct ConfigProblem {
     pub message: String,
 }
 
+impl ConfigProblem {
+    /// The problem with every connection string in its key and message redacted: a URL put under
+    /// any key (or a misspelled one) is quoted in the message.
+    fn redacted(self) -> ConfigProblem {
+        use crate::live::connect::redact;
+        ConfigProblem { key: redact(&self.key), message: redact(&self.message), ..self }
+    }
+}
+
 impl fmt::Display for ConfigProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
@@ -233,13 +242,14 @@ impl Config {
                     line,
                     key: String::new(),
                     message: format!("not valid TOML: {}", e.message()),
-                }];
+                }
+                .redacted()];
             }
         };
         let root = toml_table(doc.as_table(), text);
         let mut problems = Vec::new();
         self.apply(root, source, &mut problems);
-        problems
+        problems.into_iter().map(ConfigProblem::redacted).collect()
     }
 
     /// Applies LSP settings (`initializationOptions` or `didChangeConfiguration`). Accepts the
@@ -266,7 +276,7 @@ impl Config {
                 message: "settings must be an object".into(),
             }),
         }
-        problems
+        problems.into_iter().map(ConfigProblem::redacted).collect()
     }
 
     fn apply(&mut self, root: Value, source: &str, problems: &mut Vec<ConfigProblem>) {

@@ -146,7 +146,8 @@ impl Project {
     /// Discovers the migration sets under `root` and loads git history for them.
     pub fn open(root: &Path, config: Config) -> Project {
         let discovery = workspace::discover(root, &config);
-        let mut messages = discovery.problems;
+        // A path in safemig.toml may be a connection string put in the wrong place.
+        let mut messages: Vec<String> = discovery.problems.iter().map(|m| crate::live::connect::redact(m)).collect();
         let mut unresolved_ref = None;
         let git = match GitHistory::load(root, &discovery.sets, config.shipped_ref.as_deref()) {
             Ok(git) => Some(git),

@@ -282,6 +282,11 @@ impl LspClient {
         }
     }
 
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.server_stderr.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+
     /// Closes the server's stdin, as a client that went away would.
     pub fn close_stdin(&mut self) {
         self.stdin = None;

@@ -70,7 +70,7 @@ pub(super) fn run(args: &DriftArgs, out: &mut dyn Write) -> io::Result<Status> {
             eprintln!(
                 "error: no dev database is configured: set `url` in the [database] section of safemig.toml, or the \
                  {} environment variable (also read from .env)",
-                config.database.url_env
+                crate::live::connect::redact(&config.database.url_env)
             );
             return Ok(Status::Trouble);
         }

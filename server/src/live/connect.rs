@@ -47,25 +47,25 @@ const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LiveError {
     /// The URL (or key=value string) cannot be read.
-    #[error("the database URL is not valid: {0}")]
+    #[error("the database URL is not valid: {}", redact(.0))]
     InvalidUrl(String),
     /// The `.env` file or the environment variable holding the URL cannot be read.
-    #[error("cannot read the database URL from {source_name}: {reason}")]
+    #[error("cannot read the database URL from {}: {}", redact(source_name), redact(reason))]
     UrlSource { source_name: String, reason: String },
     /// Nothing answers at the address (refused, timed out, no such host), or the server cannot
     /// take a connection now.
-    #[error("cannot reach the database at {target}: {reason}")]
+    #[error("cannot reach the database at {}: {}", redact(target), redact(reason))]
     Unreachable { target: String, reason: String },
     /// The server answered and refused the login: wrong password, unknown role or database, no
     /// `pg_hba.conf` entry, no `CONNECT` privilege.
-    #[error("the database at {target} refused the login: {reason}")]
+    #[error("the database at {} refused the login: {}", redact(target), redact(reason))]
     LoginRefused { target: String, reason: String },
     /// TLS could not be set up (the server has none under `sslmode=require`, a certificate
     /// failed verification, an unreadable `sslrootcert`).
-    #[error("TLS with the database at {target} failed: {reason}")]
+    #[error("TLS with the database at {} failed: {}", redact(target), redact(reason))]
     Tls { target: String, reason: String },
     /// The statement was canceled: `statement_timeout` or `lock_timeout`.
-    #[error("the query was canceled after {}: {reason}", millis(*after))]
+    #[error("the query was canceled after {}: {}", millis(*after), redact(reason))]
     Timeout {
         after: Duration,
         reason: String,
@@ -74,7 +74,7 @@ pub enum LiveError {
         lock: bool,
     },
     /// The server rejected the query.
-    #[error("the query failed: {message}{}", sqlstate_suffix(code))]
+    #[error("the query failed: {}{}", redact(message), sqlstate_suffix(code))]
     QueryFailed {
         /// The SQLSTATE, e.g. `25006` (read-only transaction); empty when the error did not come
         /// from the server.
@@ -187,23 +187,36 @@ fn dotenv_value(path: &Path, name: &str) -> Result<Option<Secret>, LiveError> {
 // Redaction
 // ---------------------------------------------------------------------------------------------
 
-/// The URL with its password replaced by `***`: the user-info password of a URL
-/// (`postgres://app:***@host/db`), and every `password=` parameter (key=value form or query
-/// string). Anything that is not a connection string comes back with only `password=` values
-/// masked.
-pub fn redact(url: &str) -> String {
-    let mut out = url.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let start = scheme_end + 3;
-        let rest = &out[start..];
-        let base_end = rest.find(['?', '#']).unwrap_or(rest.len());
-        if let Some(at) = rest[..base_end].rfind('@') {
-            if let Some(colon) = rest[..at].find(':') {
-                out.replace_range(start + colon + 1..start + at, "***");
-            }
-        }
+/// `text` (a URL, or any message that may quote one) with every password replaced by `***`: the
+/// user-info password of each word that looks like a connection string, with or without its
+/// scheme (`postgres://app:***@host/db`, `app:***@host/db`), and every `password=` parameter
+/// (key=value form or query string). The one redaction every message about configuration,
+/// settings or the database goes through.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        out.push_str(&redact_userinfo(&rest[..word_end]));
+        let space_end = rest[word_end..].find(|c: char| !c.is_whitespace()).map_or(rest.len(), |n| word_end + n);
+        out.push_str(&rest[word_end..space_end]);
+        rest = &rest[space_end..];
     }
     mask_password_params(&out)
+}
+
+/// One word with the password of its `user:password@` masked.
+fn redact_userinfo(word: &str) -> String {
+    let start = word.find("://").map_or(0, |s| s + 3);
+    let rest = &word[start..];
+    let base_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let mut out = word.to_string();
+    if let Some(at) = rest[..base_end].rfind('@') {
+        if let Some(colon) = rest[..at].find(':').filter(|c| c + 1 < at) {
+            out.replace_range(start + colon + 1..start + at, "***");
+        }
+    }
+    out
 }
 
 /// `message` with every trace of `secret` (a connection string) removed: the whole string
@@ -1165,6 +1178,21 @@ mod tests {
         assert_eq!(redact("host=h password = plain dbname=d"), "host=h password = *** dbname=d");
         // An `@` in the password (unencoded) still leaves nothing of it.
         assert!(!redact("postgres://app:p@ss@host/db").contains("ss@"));
+    }
+
+    #[test]
+    fn redact_masks_connection_strings_anywhere_in_a_message() {
+        assert_eq!(
+            redact("found \"app:hunter2@db:5432/dev\" under `database`"),
+            "found \"app:***@db:5432/dev\" under `database`"
+        );
+        assert_eq!(redact("no `postgres://a:b@h/d` entry"), "no `postgres://a:***@h/d` entry");
+        assert_eq!(redact("/tmp/x/postgres:/a:pw@h:1/dev is not"), "/tmp/x/postgres:***@h:1/dev is not");
+        assert_eq!(redact("lock_timeout: host=h password=s3 user=u"), "lock_timeout: host=h password=*** user=u");
+        // Not connection strings: unchanged.
+        for text in ["mail u1@x.io, id=5", "12:30 at noon", "a:@b", "@:x"] {
+            assert_eq!(redact(text), text);
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod checksum;
 pub mod connect;
 pub mod drift;
 pub mod effects;
+pub mod harmless;
 pub mod ledger;
 pub mod load;
 pub mod pending;

@@ -8,8 +8,11 @@
 //!   its probe: identifiers quoted, a `CHECK` expression taken from the statement; `COUNT(*)`
 //!   on a table under [`EXACT_ROWS`] rows, else a `TABLESAMPLE` scan whose count is a lower
 //!   bound.
-//! - [`run`]: one probe in a read-only transaction with a short `statement_timeout`. Expressions
-//!   from the migration only ever run there, one statement per call.
+//! - [`run`]: one probe in a read-only transaction with a short `statement_timeout`, its
+//!   `search_path` fixed to `pg_catalog`. Expressions from the migration only ever run there, one
+//!   statement per call, and only those [`harmless`] lets through (column references, literals,
+//!   operators, casts to built-in types, immutable built-in functions, sent schema-qualified);
+//!   any other is [`ProbeOutcome::NotProbed`] and never reaches the database.
 //!
 //! A target is skipped when an earlier statement of the migration changes what the probe would
 //! read (data changes, renames, type changes, `DO` blocks), and [`plan`] skips what the live
@@ -29,6 +32,7 @@ use crate::sql::lexer::{self, Tok};
 use crate::sql::{Dialect, SqlFile};
 
 use super::connect::{LiveClient, LiveError};
+use super::harmless::harmless;
 use super::{LiveConstraintKind, LiveSnapshot, LiveTable, RelationKind};
 
 /// Tables with fewer rows than this (by the planner's estimate) are counted exactly.
@@ -103,6 +107,10 @@ pub struct ProbeRequest {
     /// The columns the example names (the table's primary key; for a foreign key also the
     /// referencing columns; for duplicates the key).
     pub example_columns: Vec<String>,
+    /// Why this probe must not run (an expression calls a function that is not an immutable
+    /// built-in, …): [`run`] answers [`ProbeOutcome::NotProbed`] without touching the database,
+    /// and `sql` is empty.
+    pub not_probed: Option<String>,
 }
 
 /// How far a probe's count can be trusted.
@@ -129,6 +137,9 @@ pub enum ProbeOutcome {
     /// The probe could not run: a timeout, an expression that does not evaluate on the live
     /// schema, a lost connection. Never a finding.
     Failed(String),
+    /// The probe was refused: an expression from the migration (or the catalog) is not one a
+    /// probe may evaluate. The reason reads "calls `f()`", "contains a subquery", ….
+    NotProbed(String),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,15 +346,19 @@ fn plan_target(file: &SqlFile, target: ProbeTarget, snapshot: &LiveSnapshot) -> 
             if constraint.as_ref().is_some_and(|n| has_constraint(table, n)) {
                 return None;
             }
-            let expression = check_expression(clause)?;
-            Shape::Rows { predicate: format!("NOT {expression}"), alias: None, example: pk.clone() }
+            match harmless(&check_expression(clause)?) {
+                Ok(expression) => {
+                    Shape::Rows { predicate: format!("NOT {expression}"), alias: None, example: pk.clone() }
+                }
+                Err(why) => return Some(refused(target, table, why)),
+            }
         }
         ProbeCheck::Duplicates { constraint, columns } => {
             if constraint.as_ref().is_some_and(|n| has_constraint(table, n)) {
                 return None;
             }
             columns.iter().try_for_each(|c| table.column(c).map(|_| ()))?;
-            let keys = columns.iter().map(|c| Key::Column(c.clone())).collect();
+            let keys = columns.iter().map(|c| GroupKey { label: c.clone(), sql: ident(c) }).collect();
             Shape::Groups { keys, predicate: None, nulls_distinct: true }
         }
         ProbeCheck::UniqueIndex { name } => {
@@ -357,7 +372,15 @@ fn plan_target(file: &SqlFile, target: ProbeTarget, snapshot: &LiveSnapshot) -> 
                     table.column(c)?;
                 }
             }
-            Shape::Groups { keys: spec.keys, predicate: spec.predicate, nulls_distinct: spec.nulls_distinct }
+            let keys = match spec.keys.into_iter().map(Key::group_key).collect::<Result<Vec<_>, _>>() {
+                Ok(keys) => keys,
+                Err(why) => return Some(refused(target, table, why)),
+            };
+            let predicate = match spec.predicate.as_deref().map(harmless).transpose() {
+                Ok(p) => p,
+                Err(why) => return Some(refused(target, table, why)),
+            };
+            Shape::Groups { keys, predicate, nulls_distinct: spec.nulls_distinct }
         }
         ProbeCheck::Orphans { constraint, columns, table: parent, ref_columns } => {
             if constraint.as_ref().is_some_and(|n| has_constraint(table, n)) {
@@ -368,10 +391,11 @@ fn plan_target(file: &SqlFile, target: ProbeTarget, snapshot: &LiveSnapshot) -> 
         ProbeCheck::Validate { constraint } => {
             let live = table.constraints.iter().find(|c| &c.name == constraint && !c.validated)?;
             match &live.kind {
-                LiveConstraintKind::Check => Shape::Rows {
-                    predicate: format!("NOT {}", check_expression(&live.definition)?),
-                    alias: None,
-                    example: pk.clone(),
+                LiveConstraintKind::Check => match harmless(&check_expression(&live.definition)?) {
+                    Ok(expression) => {
+                        Shape::Rows { predicate: format!("NOT {expression}"), alias: None, example: pk.clone() }
+                    }
+                    Err(why) => return Some(refused(target, table, why)),
                 },
                 LiveConstraintKind::ForeignKey { table: parent, columns: ref_columns } => {
                     orphans_shape(table, &live.columns, snapshot.table(parent)?, ref_columns, &pk)?
@@ -395,7 +419,22 @@ fn plan_target(file: &SqlFile, target: ProbeTarget, snapshot: &LiveSnapshot) -> 
         sql,
         bound,
         example_columns,
+        not_probed: None,
     })
+}
+
+/// A request [`run`] answers with [`ProbeOutcome::NotProbed`]: `why` it must not run.
+fn refused(target: ProbeTarget, table: &LiveTable, why: String) -> ProbeRequest {
+    ProbeRequest {
+        key: target.key,
+        statement: target.statement,
+        table: table.key.clone(),
+        check: target.check,
+        sql: String::new(),
+        bound: Bound::Exact,
+        example_columns: Vec::new(),
+        not_probed: Some(why),
+    }
 }
 
 fn primary_key(table: &LiveTable) -> Vec<String> {
@@ -449,17 +488,19 @@ enum Key {
 }
 
 impl Key {
-    fn sql(&self) -> String {
+    /// The key as a probe sends it: an expression only when [`harmless`], else why not.
+    fn group_key(self) -> Result<GroupKey, String> {
         match self {
-            Key::Column(c) => ident(c),
-            Key::Expression(e) => format!("({e})"),
+            Key::Column(c) => Ok(GroupKey { sql: ident(&c), label: c }),
+            Key::Expression(e) => Ok(GroupKey { sql: format!("({})", harmless(&e)?), label: e }),
         }
     }
-    fn label(&self) -> &str {
-        match self {
-            Key::Column(c) | Key::Expression(c) => c,
-        }
-    }
+}
+
+/// A key a duplicates probe groups by: its SQL as sent, its label (as written) in the example.
+struct GroupKey {
+    label: String,
+    sql: String,
 }
 
 /// The query a probe runs.
@@ -467,7 +508,7 @@ enum Shape {
     /// Rows matching `predicate` violate.
     Rows { predicate: String, alias: Option<&'static str>, example: Vec<String> },
     /// Groups of rows sharing `keys` (among those matching `predicate`) violate.
-    Groups { keys: Vec<Key>, predicate: Option<String>, nulls_distinct: bool },
+    Groups { keys: Vec<GroupKey>, predicate: Option<String>, nulls_distinct: bool },
 }
 
 impl Shape {
@@ -489,19 +530,19 @@ impl Shape {
                 if every_row && large {
                     let limit = EXACT_ROWS as u32;
                     let sql = format!(
-                        "SELECT (SELECT count(*) FROM (SELECT 1 FROM {from} LIMIT {limit}) AS _s)::int8, \
+                        "SELECT (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM {from} LIMIT {limit}) AS _s)::int8, \
                          (SELECT {ex} FROM {from} LIMIT 1)"
                     );
                     (sql, Bound::Limit(limit), example.clone())
                 } else if large {
                     let sql = format!(
-                        "SELECT count(*)::int8, min(_e) FROM \
+                        "SELECT pg_catalog.count(*)::int8, pg_catalog.min(_e) FROM \
                          (SELECT {ex} AS _e FROM {sample} WHERE {predicate} LIMIT {SAMPLE_LIMIT}) AS _s"
                     );
                     (sql, Bound::Sampled, example.clone())
                 } else {
                     let sql = format!(
-                        "SELECT (SELECT count(*) FROM {from} WHERE {predicate})::int8, \
+                        "SELECT (SELECT pg_catalog.count(*) FROM {from} WHERE {predicate})::int8, \
                          (SELECT {ex} FROM {from} WHERE {predicate}{order} LIMIT 1)"
                     );
                     (sql, Bound::Exact, example.clone())
@@ -510,37 +551,39 @@ impl Shape {
             Shape::Groups { keys, predicate, nulls_distinct } => {
                 let mut filters: Vec<String> = Vec::new();
                 if *nulls_distinct {
-                    filters.extend(keys.iter().map(|k| format!("{} IS NOT NULL", k.sql())));
+                    filters.extend(keys.iter().map(|k| format!("{} IS NOT NULL", k.sql)));
                 }
                 if let Some(p) = predicate {
                     filters.push(format!("({p})"));
                 }
                 let filter =
                     if filters.is_empty() { String::new() } else { format!(" WHERE {}", filters.join(" AND ")) };
-                let group = keys.iter().map(Key::sql).collect::<Vec<_>>().join(", ");
-                let ex = example_sql(keys.iter().map(|k| (k.label(), k.sql())));
-                let ex = format!("{ex} || ' (' || count(*) || ' rows)'");
+                let group = keys.iter().map(|k| k.sql.as_str()).collect::<Vec<_>>().join(", ");
+                let ex = example_sql(keys.iter().map(|k| (k.label.as_str(), k.sql.clone())));
+                let ex = format!("{ex} || ' (' || pg_catalog.count(*) || ' rows)'");
                 let source = if large { &sample } else { &from };
                 let sql = format!(
-                    "SELECT count(*)::int8, min(_e) FROM \
-                     (SELECT {ex} AS _e FROM {source}{filter} GROUP BY {group} HAVING count(*) > 1) AS _d"
+                    "SELECT pg_catalog.count(*)::int8, pg_catalog.min(_e) FROM \
+                     (SELECT {ex} AS _e FROM {source}{filter} GROUP BY {group} HAVING pg_catalog.count(*) > 1) AS _d"
                 );
                 let bound = if large { Bound::Sampled } else { Bound::Exact };
-                (sql, bound, keys.iter().map(|k| k.label().to_string()).collect())
+                (sql, bound, keys.iter().map(|k| k.label.clone()).collect())
             }
         }
     }
 }
 
-/// `concat_ws(', ', 'id=' || …)`: an example row's key as text, or NULL without columns.
+/// `pg_catalog.concat_ws(', ', 'id=' || …)`: an example row's key as text, or NULL without columns.
 fn example_sql<'a>(columns: impl Iterator<Item = (&'a str, String)>) -> String {
     let parts: Vec<String> = columns
-        .map(|(label, sql)| format!("{} || coalesce(left(({sql})::text, 60), 'NULL')", literal(&format!("{label}="))))
+        .map(|(label, sql)| {
+            format!("{} || coalesce(pg_catalog.left(({sql})::text, 60), 'NULL')", literal(&format!("{label}=")))
+        })
         .collect();
     if parts.is_empty() {
         "NULL::text".into()
     } else {
-        format!("concat_ws(', ', {})", parts.join(", "))
+        format!("pg_catalog.concat_ws(', ', {})", parts.join(", "))
     }
 }
 
@@ -667,14 +710,22 @@ fn index_key(text: &str, toks: &[Tok]) -> Option<Key> {
 // Running
 // ---------------------------------------------------------------------------------------------
 
-/// Runs one probe in its own read-only transaction, canceled after `timeout`. Never fails: a
-/// problem is [`ProbeOutcome::Failed`].
+/// Runs one probe in its own read-only transaction, canceled after `timeout`, with `search_path`
+/// fixed to `pg_catalog` for that transaction (no operator, type or function of another schema is
+/// found by name). Never fails: a problem is [`ProbeOutcome::Failed`]; a refused probe is
+/// [`ProbeOutcome::NotProbed`] and sends nothing.
 pub async fn run(client: &LiveClient, req: &ProbeRequest, timeout: Duration) -> ProbeOutcome {
+    if let Some(why) = &req.not_probed {
+        return ProbeOutcome::NotProbed(why.clone());
+    }
     let txn = match client.read_with_timeout(timeout).await {
         Ok(txn) => txn,
         Err(e) => return ProbeOutcome::Failed(e.to_string()),
     };
-    let result = txn.query_one(&req.sql, &[]).await;
+    let result = match txn.query("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)", &[]).await {
+        Ok(_) => txn.query_one(&req.sql, &[]).await,
+        Err(e) => Err(e),
+    };
     let _ = txn.finish().await;
     let row = match result {
         Ok(row) => row,

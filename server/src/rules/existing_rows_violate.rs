@@ -35,7 +35,11 @@ The message gives the count and one example key, e.g. "47 existing rows of `orde
 CHECK (e.g. id=1831): this migration will fail". On a large table (about a million rows or more)
 safemig reads a sample and says "at least". Probes run in a read-only transaction with a short
 timeout; a probe that cannot run (timeout, an expression the live schema cannot evaluate) reports
-nothing. Statements after a data change of the same table in the migration (`UPDATE`, `DELETE`,
+nothing. A probe evaluates an expression from the migration (a CHECK clause, a unique index's keys
+and predicate) only when it is built from column references, literals, operators, casts to
+built-in types and immutable built-in functions (sent as `pg_catalog.lower(…)`, with `search_path`
+fixed to `pg_catalog`); anything else, such as a call of your own function, is not run, and an
+info finding says so: "not probed: calls `f()`". Statements after a data change of the same table in the migration (`UPDATE`, `DELETE`,
 `INSERT`, a `DO` block) are not probed: the backfill may fix the rows first.
 
 ## Why it hurts
@@ -70,9 +74,13 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
     let all = ctx.migration.memo(RULE.id, |m| probe::targets(m.file));
     let first = all.partition_point(|t| t.statement < ctx.index);
     for target in all[first..].iter().take_while(|t| t.statement == ctx.index) {
-        let Some(ProbeOutcome::Violations { count, lower_bound, example }) = ctx.migration.schema.probe(&target.key)
-        else {
-            continue;
+        let (count, lower_bound, example) = match ctx.migration.schema.probe(&target.key) {
+            Some(ProbeOutcome::Violations { count, lower_bound, example }) => (count, lower_bound, example),
+            Some(ProbeOutcome::NotProbed(why)) => {
+                out.report_at(Severity::Info, target.span, not_probed(why));
+                continue;
+            }
+            _ => continue,
         };
         let mut text = message(target, *count, *lower_bound, example.as_deref());
         // Moving the statement (NOT VALID, a later VALIDATE, a new migration) does not make it
@@ -83,6 +91,14 @@ fn check(ctx: &StatementContext, out: &mut Emitter) {
         }
         out.report_at(Severity::Error, target.span, text);
     }
+}
+
+/// "not probed: calls `f()` — …": what a refused probe's finding says.
+fn not_probed(why: &str) -> String {
+    format!(
+        "not probed: {why} — on the dev database, safemig evaluates only column references, literals, operators, \
+         casts to built-in types and immutable built-in functions"
+    )
 }
 
 fn message(target: &ProbeTarget, count: u64, lower_bound: bool, example: Option<&str>) -> String {
@@ -268,6 +284,16 @@ mod tests {
             "{}",
             found[0].2
         );
+    }
+
+    #[test]
+    fn refused_probes_say_what_was_not_run() {
+        let sql = "ALTER TABLE users ADD CONSTRAINT c CHECK (grab());\nALTER TABLE users ADD CONSTRAINT d CHECK (price > 0);";
+        let found = findings(sql, vec![ProbeOutcome::NotProbed("calls `grab()`".into()), ProbeOutcome::Clean]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, Severity::Info);
+        assert_eq!(found[0].1, "CHECK");
+        assert!(found[0].2.starts_with("not probed: calls `grab()` — "), "{}", found[0].2);
     }
 
     #[test]
