@@ -259,7 +259,7 @@ impl Project {
             .filter(|(si, _)| in_scope(*si))
             .flat_map(|(_, set)| set.migrations.iter().flat_map(|m| m.files()).map(move |p| (p, set)))
             .collect();
-        let read: Vec<(PathBuf, Arc<str>, crate::sql::Dialect, Result<Arc<SqlFile>, String>)> = jobs
+        let read: Vec<ReadFile> = jobs
             .par_iter()
             .filter_map(|&(path, set)| {
                 let text = sources.text(path)?;
@@ -600,6 +600,10 @@ impl Project {
         out
     }
 }
+
+/// A file read in step 1 of `analyze_sets`: its text, its set's dialect, and its parse (`Err`: the
+/// panic's message).
+type ReadFile = (PathBuf, Arc<str>, crate::sql::Dialect, Result<Arc<SqlFile>, String>);
 
 /// How many schemas an analysis folds in one pass (see `analyze_sets`).
 const FOLD_AT_ONCE: usize = 512;

@@ -6,7 +6,7 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 use super::facts::{DropIndex, StatementFacts, StatementKind};
 use super::lexer::{self, LexError, Tok};
 use super::pg_grammar::{self, Verdict};
-use super::recognize::recognize;
+use super::recognize::{literal_token, recognize};
 use super::Dialect;
 
 /// How deep sqlparser may recurse; deeper input is reported as a parser limitation.
@@ -367,18 +367,9 @@ fn operator_chain(tokens: &[Tok]) -> usize {
                     *top = 0;
                 }
             }
-            Token::Word(_)
-            | Token::Number(..)
-            | Token::SingleQuotedString(_)
-            | Token::DoubleQuotedString(_)
-            | Token::DollarQuotedString(_)
-            | Token::NationalStringLiteral(_)
-            | Token::EscapedStringLiteral(_)
-            | Token::HexStringLiteral(_)
-            | Token::Placeholder(_)
-            | Token::Period
-            | Token::Whitespace(_)
-                if !operator_word(t) => {}
+            Token::Word(_) if !operator_word(t) => {}
+            Token::Period | Token::Whitespace(_) => {}
+            _ if literal_token(t) => {}
             _ => {
                 if let Some(top) = levels.last_mut() {
                     *top += 1;

@@ -916,7 +916,7 @@ enum Operand {
     Other,
 }
 
-fn literal_token(t: &Tok) -> bool {
+pub(crate) fn literal_token(t: &Tok) -> bool {
     matches!(
         t.token,
         Token::Number(..)
