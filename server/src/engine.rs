@@ -171,6 +171,60 @@ pub fn unchecked_analysis(other: OtherDatabase, evidence: &str, config: &Config)
     FileAnalysis { findings, ..FileAnalysis::default() }
 }
 
+/// Runs one file's analysis, containing a panic in it: a bug in safemig must cost that file its
+/// findings, not every other file theirs (nor the language server its project analysis). On a
+/// panic the file gets one `internal-error` finding, at its start, with the panic's message and a
+/// request for a bug report; `text` and `dialect` are the file's.
+pub fn contained(text: &str, dialect: Dialect, analysis: impl FnOnce() -> FileAnalysis) -> FileAnalysis {
+    match catch_panic(analysis) {
+        Ok(analysis) => analysis,
+        Err(panic) => internal_error(text, dialect, &panic),
+    }
+}
+
+/// Runs `work`, turning a panic in it into `Err(its message)`.
+pub fn catch_panic<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    // Unwind safety: the work builds its result from shared, read-only inputs (texts, parses,
+    // schemas); a half-run analysis leaves nothing behind but what it allocated.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(panic_message)
+}
+
+/// A panic's message, from its payload.
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-text payload".to_string()
+    }
+}
+
+/// The analysis of a file safemig failed on: its text, no statements, and the `internal-error`
+/// finding (reported whatever the config says: the file was not checked either way).
+pub fn internal_error(text: &str, dialect: Dialect, panic: &str) -> FileAnalysis {
+    let finding = Finding {
+        rule: rules::internal_error::RULE.id,
+        severity: rules::internal_error::RULE.default_severity,
+        range: 0..0,
+        statement: 0,
+        message: rules::internal_error::message(panic),
+        fix: None,
+    };
+    let file = Arc::new(SqlFile { dialect, text: Arc::from(text), statements: Vec::new(), comments: Vec::new() });
+    let settings = MigrationSettings { dialect, ..MigrationSettings::default() };
+    FileAnalysis { file, findings: vec![finding], suppressed: Vec::new(), settings }
+}
+
+/// Unit tests only: a text that holds `-- safemig-test: panic in <stage>` makes that stage panic,
+/// so the containment of a bug can be tested without keeping one.
+#[cfg(test)]
+pub(crate) fn test_panic(text: &str, stage: &str) {
+    if text.contains(&format!("-- safemig-test: panic in {stage}")) {
+        panic!("a test panic in {stage}");
+    }
+}
+
 /// A file outside every migration set, from its text, for the database [`database_for`] (or
 /// `Project::database_for`) gives it.
 pub fn analyze_in(database: Database, text: &str, config: &Config, previous: Option<&SqlFile>) -> FileAnalysis {
@@ -231,6 +285,8 @@ pub fn analyze_parsed(
     schema: &dyn SchemaView,
     external: Vec<Finding>,
 ) -> FileAnalysis {
+    #[cfg(test)]
+    test_panic(&file.text, "rules");
     let ctx = MigrationContext::new(&file, settings, schema);
     let active: Vec<(&rules::Rule, Severity)> = rules::all()
         .iter()
@@ -344,6 +400,24 @@ pub fn has_invalid_statements(file: &SqlFile) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_contained_panic_is_an_internal_error_finding_and_a_clean_run_is_untouched() {
+        let config = Config::default();
+        let text = "-- safemig-test: panic in rules\nCREATE INDEX i ON t (a);\n";
+        let analysis =
+            contained(text, Dialect::Postgres, || analyze(text, &config.settings(Dialect::Postgres), &config, None));
+        let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["internal-error"]);
+        assert!(analysis.findings[0].message.contains("a test panic in rules"));
+        assert_eq!(&*analysis.file.text, text);
+        // Negative: without a panic the analysis is the engine's own.
+        let clean = "CREATE INDEX i ON t (a);\n";
+        let analysis =
+            contained(clean, Dialect::Postgres, || analyze(clean, &config.settings(Dialect::Postgres), &config, None));
+        let rules: Vec<_> = analysis.findings.iter().map(|f| f.rule).collect();
+        assert!(rules.contains(&"create-index-blocking") && !rules.contains(&"internal-error"), "{rules:?}");
+    }
 
     /// A live snapshot where `users` has `rows` rows.
     fn live_with_users(rows: f64) -> crate::live::LiveFacts {

@@ -18,7 +18,7 @@ use crate::engine::{self, FileAnalysis};
 use crate::history::{self, GitHistory};
 use crate::live::ledger::Ran;
 use crate::live::{LiveFacts, LiveView};
-use crate::rules::{Finding, MigrationSettings};
+use crate::rules::{internal_error, Finding, MigrationSettings};
 use crate::schema::{self, ReplayInput};
 use crate::sql::SqlFile;
 use crate::workspace::frameworks::{framework, BaselineMigration, BaselineTarget};
@@ -251,26 +251,41 @@ impl Project {
             let (set, migration) = workspace::set_of(sets, path)?;
             Some((sets.iter().position(|s| std::ptr::eq(s, set))?, migration))
         };
-        // 1. Parse every file (reusing the previous parse of unchanged text).
+        // 1. Parse every file (reusing the previous parse of unchanged text). A file safemig
+        //    fails on (a panic) takes part with no statements, and gets an `internal-error`
+        //    finding in step 5: the other files keep theirs.
         let jobs: Vec<(&Path, &MigrationSet)> = sets
             .iter()
             .enumerate()
             .filter(|(si, _)| in_scope(*si))
             .flat_map(|(_, set)| set.migrations.iter().flat_map(|m| m.files()).map(move |p| (p, set)))
             .collect();
-        let parsed: FxHashMap<PathBuf, (Arc<str>, Arc<SqlFile>)> = jobs
+        let read: Vec<ReadFile> = jobs
             .par_iter()
             .filter_map(|&(path, set)| {
                 let text = sources.text(path)?;
-                let prev = previous.and_then(|p| p.files.get(path)).map(|f| &f.analysis.file);
+                // A previous analysis that failed has no parse to share or to start from.
+                let prev = previous
+                    .and_then(|p| p.files.get(path))
+                    .filter(|f| !f.analysis.findings.iter().any(|f| f.rule == internal_error::RULE.id))
+                    .map(|f| &f.analysis.file);
                 let file = match prev {
                     // Unchanged text: share the previous parse as it is.
-                    Some(p) if *p.text == *text && p.dialect == set.dialect => Arc::clone(p),
-                    _ => Arc::new(SqlFile::parse(&text, set.dialect, prev.map(|p| &**p))),
+                    Some(p) if *p.text == *text && p.dialect == set.dialect => Ok(Arc::clone(p)),
+                    _ => engine::catch_panic(|| Arc::new(SqlFile::parse(&text, set.dialect, prev.map(|p| &**p)))),
                 };
-                Some((path.to_path_buf(), (text, file)))
+                Some((path.to_path_buf(), text, set.dialect, file))
             })
             .collect();
+        let mut failed: FxHashMap<PathBuf, String> = FxHashMap::default();
+        let mut parsed: FxHashMap<PathBuf, (Arc<str>, Arc<SqlFile>)> = FxHashMap::default();
+        for (path, text, dialect, file) in read {
+            let file = file.unwrap_or_else(|panic| {
+                failed.insert(path.clone(), panic);
+                Arc::new(SqlFile { dialect, text: Arc::clone(&text), statements: Vec::new(), comments: Vec::new() })
+            });
+            parsed.insert(path, (text, file));
+        }
         // 2. History findings across the sets (git, versions, ordering).
         let lookup = |path: &Path| parsed.get(path).cloned();
         let mut external: FxHashMap<PathBuf, Vec<Finding>> = FxHashMap::default();
@@ -440,14 +455,15 @@ impl Project {
                             && p.analysis.settings == settings
                             && p.external == extra
                     });
-                    let analysis = match reused {
-                        Some(p) => Arc::clone(&p.analysis),
-                        None => {
+                    let analysis = match (reused, failed.get(path)) {
+                        (_, Some(panic)) => Arc::new(engine::internal_error(text, set.dialect, panic)),
+                        (Some(p), None) => Arc::clone(&p.analysis),
+                        (None, None) => Arc::new(engine::contained(text, set.dialect, || {
                             let schema = schema_at(point);
                             let view = LiveView { replayed: &schema, live: live.as_deref() };
                             let ext = extra.clone();
-                            Arc::new(engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &view, ext))
-                        }
+                            engine::analyze_parsed(Arc::clone(file), &settings, &self.config, &view, ext)
+                        })),
                     };
                     let pf = ProjectFile { set: si, migration: mi, schema: point, analysis, external: extra };
                     Some((path.to_path_buf(), pf))
@@ -586,6 +602,10 @@ impl Project {
     }
 }
 
+/// A file read in step 1 of `analyze_sets`: its text, its set's dialect, and its parse (`Err`: the
+/// panic's message).
+type ReadFile = (PathBuf, Arc<str>, crate::sql::Dialect, Result<Arc<SqlFile>, String>);
+
 /// How many schemas an analysis folds in one pass (see `analyze_sets`).
 const FOLD_AT_ONCE: usize = 512;
 
@@ -669,5 +689,51 @@ fn describe_effects(file: &SqlFile, effects: &[crate::live::effects::StatementEf
         String::new()
     } else {
         format!(" Statements — {}.", parts.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    /// A panic while one file is parsed, or while its rules run, costs that file its findings
+    /// (it gets `internal-error`), not the other files theirs; the next pass tries it again.
+    #[test]
+    fn a_panic_on_one_file_is_an_internal_error_on_that_file_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let index = "CREATE INDEX orders_customer_idx ON orders (customer_id);\n";
+        write(root, "migrations/0001_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n");
+        write(root, "migrations/0002_parse.sql", &format!("-- safemig-test: panic in parse\n{index}"));
+        write(root, "migrations/0003_rules.sql", &format!("-- safemig-test: panic in rules\n{index}"));
+        write(root, "migrations/0004_index.sql", index);
+        let project = Project::open(root, Config::default());
+        assert_eq!(project.sets.len(), 1, "{:?}", project.messages);
+        let rules_of = |analysis: &ProjectAnalysis, name: &str| -> Vec<(&'static str, String)> {
+            let path = project.sets[0].dir.join(name);
+            let file = analysis.files.get(&path).unwrap_or_else(|| panic!("{name} analysed"));
+            file.analysis.findings.iter().map(|f| (f.rule, f.message.clone())).collect()
+        };
+        let first = project.analyze(&Disk, None);
+        for (analysis, pass) in [(&first, "first"), (&project.analyze(&Disk, Some(&first)), "second")] {
+            for (name, stage) in [("0002_parse.sql", "parse"), ("0003_rules.sql", "rules")] {
+                let found = rules_of(analysis, name);
+                assert_eq!(found.len(), 1, "{pass} pass, {name}: {found:?}");
+                assert_eq!(found[0].0, "internal-error");
+                assert!(found[0].1.contains(&format!("a test panic in {stage}")), "{}", found[0].1);
+                assert!(found[0].1.contains("please report it"), "{}", found[0].1);
+            }
+            // Negative: the other files keep their findings, and have no internal error.
+            let fourth = rules_of(analysis, "0004_index.sql");
+            assert!(fourth.iter().any(|(r, _)| *r == "create-index-blocking"), "{pass} pass: {fourth:?}");
+            assert!(fourth.iter().all(|(r, _)| *r != "internal-error"), "{fourth:?}");
+            assert!(rules_of(analysis, "0001_orders.sql").iter().all(|(r, _)| *r != "internal-error"));
+        }
     }
 }

@@ -143,9 +143,18 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
                 (Arc::unwrap_or_clone(analysis), Some(text))
             }
             _ => {
-                let (analysis, text, _) =
-                    engine::analyze_standalone(&bytes, CLI_MAX_BYTES, &config, |t| project.database_for(&path, t));
-                (analysis, text)
+                let standalone = engine::catch_panic(|| {
+                    engine::analyze_standalone(&bytes, CLI_MAX_BYTES, &config, |t| project.database_for(&path, t))
+                });
+                match standalone {
+                    Ok((analysis, text, _)) => (analysis, text),
+                    // A bug in safemig costs this file its findings, not the others theirs.
+                    Err(panic) => {
+                        let text = engine::decode(&bytes, CLI_MAX_BYTES).0.map(|t| t.into_owned());
+                        let dialect = engine::dialect_for_path(&path, &config);
+                        (engine::internal_error(text.as_deref().unwrap_or(""), dialect, &panic), text)
+                    }
+                }
             }
         };
         drop(bytes);

@@ -91,14 +91,18 @@ impl AnalysisJob {
         }
         let text = self.document.text();
         let previous = self.previous.as_deref().map(|a| &*a.file);
-        let in_project =
-            self.project.as_ref().and_then(|p| p.model.analyze_buffer(&p.analysis, &self.path, &text, previous));
-        let analysis = in_project.unwrap_or_else(|| {
-            let database = match &self.project {
-                Some(p) => p.model.project.database_for(&self.path, &text),
-                None => engine::database_for(&self.path, &text, &self.config),
-            };
-            engine::analyze_in(database, &text, &self.config, previous)
+        // A bug in safemig on this text becomes an `internal-error` diagnostic, not silence.
+        let dialect = engine::dialect_for_path(&self.path, &self.config);
+        let analysis = engine::contained(&text, dialect, || {
+            let in_project =
+                self.project.as_ref().and_then(|p| p.model.analyze_buffer(&p.analysis, &self.path, &text, previous));
+            in_project.unwrap_or_else(|| {
+                let database = match &self.project {
+                    Some(p) => p.model.project.database_for(&self.path, &text),
+                    None => engine::database_for(&self.path, &text, &self.config),
+                };
+                engine::analyze_in(database, &text, &self.config, previous)
+            })
         });
         let index = LineIndex::new(&text);
         let positions = Positions { text: &text, index: &index, encoding: self.encoding };

@@ -2,7 +2,6 @@
 //! tower-lsp polls every handler inside its single serve future, so an uncaught panic there would
 //! end the process.
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
@@ -29,15 +28,7 @@ where
     }
 }
 
-pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-text payload".to_string()
-    }
-}
+pub(crate) use crate::engine::panic_message;
 
 #[cfg(test)]
 mod tests {

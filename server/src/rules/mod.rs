@@ -266,6 +266,7 @@ rule_modules! {
     migration_will_fail,
     baseline_needed,
     extension_missing,
+    internal_error,
 }
 
 #[cfg(test)]

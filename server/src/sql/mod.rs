@@ -113,6 +113,8 @@ impl SqlFile {
     /// Statements outside that region keep their parse and move by the edit's length; statements
     /// inside it reuse any parse whose text is unchanged.
     pub fn parse(text: &str, dialect: Dialect, previous: Option<&SqlFile>) -> SqlFile {
+        #[cfg(test)]
+        crate::engine::test_panic(text, "parse");
         let previous = previous.filter(|p| p.dialect == dialect);
         if let Some(prev) = previous {
             if let Some(file) = Self::reparse_edit(text, prev) {

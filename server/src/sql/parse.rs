@@ -6,11 +6,18 @@ use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 use super::facts::{DropIndex, StatementFacts, StatementKind};
 use super::lexer::{self, LexError, Tok};
 use super::pg_grammar::{self, Verdict};
-use super::recognize::recognize;
+use super::recognize::{literal_token, recognize};
 use super::Dialect;
 
 /// How deep sqlparser may recurse; deeper input is reported as a parser limitation.
 const RECURSION_LIMIT: usize = 64;
+
+/// How long a chain of operators sqlparser is given. It reads `a AND b AND c …` (or `+`, `||`,
+/// `::`…) in a loop but builds a tree one level deeper per operator, and dropping that tree
+/// recurses once per level: ~32,500 operators overflowed a 2 MiB thread (the language server's),
+/// ~130,000 the CLI's main thread. A longer chain is a parser limitation: a hint, and the rules
+/// run on the statement's tokens (PostgreSQL's own parser still judges it valid or not).
+const OPERATOR_CHAIN_LIMIT: usize = 5_000;
 
 /// PostgreSQL's top-level commands: a statement that starts with one of these, has balanced
 /// brackets and no stray characters, is assumed valid when sqlparser cannot read it.
@@ -301,6 +308,13 @@ fn parse_tokens(dialect: Dialect, tokens: Vec<Tok>, facts: &StatementFacts) -> R
         }
         _ => None,
     };
+    let chain = operator_chain(&tokens);
+    if chain > OPERATOR_CHAIN_LIMIT {
+        return Err(ParserError::ParserError(format!(
+            "the statement chains {chain} operators in one expression, more than safemig's parser follows \
+             ({OPERATOR_CHAIN_LIMIT})"
+        )));
+    }
     let parse = |tokens: Vec<Tok>| {
         let with_spans: Vec<TokenWithSpan> =
             tokens.into_iter().map(|t| TokenWithSpan { token: t.token, span: t.loc }).collect();
@@ -314,6 +328,58 @@ fn parse_tokens(dialect: Dialect, tokens: Vec<Tok>, facts: &StatementFacts) -> R
         Err(_) if without_concurrently.is_some_and(|t| parse(t).is_ok()) => Ok(()),
         result => result,
     }
+}
+
+/// How deep sqlparser's tree for `tokens` can grow from chains of operators: the most operators
+/// on any path from the statement down to one expression, counting each list item (between
+/// commas) of each bracket level separately, and the levels around it together. One pass over the
+/// tokens, no recursion.
+fn operator_chain(tokens: &[Tok]) -> usize {
+    let operator_word = |t: &Tok| match &t.token {
+        Token::Word(w) if w.quote_style.is_none() => {
+            ["AND", "OR", "NOT", "IS", "LIKE", "ILIKE", "SIMILAR", "BETWEEN", "IN", "COLLATE", "AT"]
+                .iter()
+                .any(|k| w.value.eq_ignore_ascii_case(k))
+        }
+        _ => false,
+    };
+    // Per open bracket level: the operators of its current list item.
+    let mut levels: Vec<usize> = vec![0];
+    let (mut open, mut longest) = (0usize, 0usize);
+    for t in tokens {
+        match &t.token {
+            Token::LParen | Token::LBracket => {
+                // A subscript or call is one more level of the tree too.
+                if let Some(top) = levels.last_mut() {
+                    *top += 1;
+                    open += 1;
+                }
+                levels.push(0);
+            }
+            Token::RParen | Token::RBracket => {
+                if levels.len() > 1 {
+                    open -= levels.pop().unwrap_or(0);
+                }
+            }
+            Token::Comma | Token::SemiColon => {
+                if let Some(top) = levels.last_mut() {
+                    open -= *top;
+                    *top = 0;
+                }
+            }
+            Token::Word(_) if !operator_word(t) => {}
+            Token::Period | Token::Whitespace(_) => {}
+            _ if literal_token(t) => {}
+            _ => {
+                if let Some(top) = levels.last_mut() {
+                    *top += 1;
+                    open += 1;
+                }
+            }
+        }
+        longest = longest.max(open);
+    }
+    longest
 }
 
 /// sqlparser's message and the offset it points at, from the statement's tokens read again
@@ -456,11 +522,51 @@ fn offset_of_location(tokens: &[Tok], loc: Location) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    use super::{operator_chain, OPERATOR_CHAIN_LIMIT};
+    use crate::sql::lexer::{self, Tok};
     use crate::sql::syntax_cases::{TYPOS, VALID};
-    use crate::sql::{Dialect, ParseOutcome, SqlFile};
+    use crate::sql::{Dialect, ParseOutcome, SqlFile, StatementKind};
 
     fn outcomes(sql: &str) -> Vec<ParseOutcome> {
         SqlFile::parse(sql, Dialect::Postgres, None).statements.iter().map(|s| s.parsed.outcome.clone()).collect()
+    }
+
+    fn chain_of(sql: &str) -> usize {
+        let lexed = lexer::tokenize(Dialect::Postgres.sqlparser(), sql);
+        let tokens: Vec<Tok> = lexed.tokens.into_iter().filter(|t| !t.is_trivia()).collect();
+        operator_chain(&tokens)
+    }
+
+    #[test]
+    fn operator_chains_count_one_path_not_the_whole_statement() {
+        assert_eq!(chain_of("SELECT a AND b AND c;"), 2);
+        assert_eq!(chain_of("SELECT 1::int::bigint || 'x';"), 3);
+        // Levels add up along a path; list items and rows do not.
+        assert_eq!(chain_of("SELECT a + (b + (c + d));"), 5);
+        assert_eq!(chain_of("SELECT a + b, c + d, e + f;"), 1);
+        let rows = vec!["(-1, 'a' || 'b')"; 50_000].join(", ");
+        assert!(chain_of(&format!("INSERT INTO t VALUES {rows};")) <= 2);
+        // A stray closer does not underflow.
+        assert_eq!(chain_of("SELECT a + b) + c];"), 2);
+    }
+
+    /// A chain past the limit is a parser limitation (a hint; the tokens' facts stand), and one
+    /// below it is read on a test thread's 2 MiB stack, as the language server's threads have.
+    #[test]
+    fn long_operator_chains_are_a_parser_limitation_not_a_stack_overflow() {
+        let chain = |n: usize| format!("UPDATE t SET a = 1 WHERE {};", vec!["b = 1"; n].join(" AND "));
+        let long = SqlFile::parse(&chain(OPERATOR_CHAIN_LIMIT), Dialect::Postgres, None);
+        let ParseOutcome::Unsupported { message, .. } = &long.statements[0].parsed.outcome else {
+            panic!("{:?}", long.statements[0].parsed.outcome)
+        };
+        assert!(message.contains("chains") && message.contains("operators"), "{message}");
+        assert!(matches!(long.statements[0].kind(), StatementKind::Update(_)));
+        // Negative: below the limit the statement is parsed as before.
+        let short = SqlFile::parse(&chain(OPERATOR_CHAIN_LIMIT / 4), Dialect::Postgres, None);
+        assert!(short.statements[0].parsed.is_parsed(), "{:?}", short.statements[0].parsed.outcome);
+        // MySQL: the same limitation, not a syntax error.
+        let mysql = SqlFile::parse(&chain(OPERATOR_CHAIN_LIMIT), Dialect::Mysql, None);
+        assert!(matches!(mysql.statements[0].parsed.outcome, ParseOutcome::Unsupported { .. }));
     }
 
     #[test]

@@ -390,7 +390,34 @@ fn span_of(t: &Tok) -> Span {
     Span::new(t.start, t.end)
 }
 
+/// Guards one token loop of the recogniser: every turn must consume a token, or the loop stops.
+/// A loop's state is the cursor's position, so a turn that consumed nothing would repeat itself
+/// forever (a stray `]` once did that, allocating on every turn). Call [`Progress::stalled`] at
+/// the top of each turn: it ends the loop in a release build and fails the debug assertion in a
+/// test or fuzz run, where a stall is a missed case to fix.
+struct Progress(Option<usize>);
+
+impl Progress {
+    fn new() -> Progress {
+        Progress(None)
+    }
+    fn stalled(&mut self, c: &Cursor) -> bool {
+        let stalled = self.0 == Some(c.pos);
+        debug_assert!(!stalled, "a recogniser loop made no progress at token {} of {:?}", c.pos, c.peek());
+        self.0 = Some(c.pos);
+        stalled
+    }
+}
+
 impl<'a> Cursor<'a> {
+    /// Moves `n` tokens on, never past the end (a statement cut off after its first words).
+    fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.toks.len());
+    }
+    /// The tokens from the cursor on.
+    fn rest(&self) -> &[&'a Tok] {
+        &self.toks[self.pos.min(self.toks.len())..]
+    }
     fn peek(&self) -> Option<&'a Tok> {
         self.toks.get(self.pos).copied()
     }
@@ -509,8 +536,9 @@ impl<'a> Cursor<'a> {
         if self.eat_tok(|t| matches!(t, Token::LParen)).is_none() {
             return out;
         }
+        let mut progress = Progress::new();
         loop {
-            if self.at_end() {
+            if self.at_end() || progress.stalled(self) {
                 break;
             }
             if self.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
@@ -528,17 +556,20 @@ impl<'a> Cursor<'a> {
     /// Returns the span covered.
     fn skip_until_top_level(&mut self, stop: impl Fn(&Self) -> bool) -> Option<Span> {
         let start = self.pos;
-        while !self.at_end() {
+        let mut progress = Progress::new();
+        while !self.at_end() && !progress.stalled(self) {
             if stop(self) {
                 break;
             }
             if self.is_tok(|t| matches!(t, Token::LParen | Token::LBracket)) {
                 self.skip_group();
-            } else if self.is_tok(|t| matches!(t, Token::RParen | Token::RBracket)) {
-                // Unbalanced closer: belongs to an enclosing construct.
+            } else if self.is_tok(|t| matches!(t, Token::RParen)) {
+                // Unbalanced `)`: it closes an enclosing construct (every caller reads inside
+                // parentheses or at the top level, none inside brackets, so a stray `]` here
+                // closes nothing and is passed over like any other token).
                 break;
             } else {
-                self.pos += 1;
+                self.advance(1);
             }
         }
         (self.pos > start).then(|| span_of(self.toks[start]).to(span_of(self.toks[self.pos - 1])))
@@ -549,7 +580,7 @@ impl<'a> Cursor<'a> {
         span_of(self.toks[from.min(self.toks.len() - 1)]).to(span_of(self.toks[end_tok]))
     }
     fn upper_words(&self, from: usize, n: usize) -> String {
-        self.toks[from..]
+        self.toks[from.min(self.toks.len())..]
             .iter()
             .take(n)
             .map_while(|t| word_of(t).map(str::to_ascii_uppercase))
@@ -568,27 +599,27 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
         "ALTER" => alter(c),
         "DROP" => drop(c),
         "TRUNCATE" => {
-            c.pos += 1;
+            c.advance(1);
             c.eat_kw("TABLE");
             let tables = name_list(c);
             let cascade = has_kw_ahead(c, "CASCADE");
             (StatementKind::Truncate { tables, cascade }, "TRUNCATE".into(), first)
         }
         "UPDATE" => {
-            c.pos += 1;
+            c.advance(1);
             c.eat_kw("ONLY");
             let Some(table) = c.eat_qualified() else { return (StatementKind::Other, "UPDATE".into(), first) };
             (StatementKind::Update(data_change(c, table)), "UPDATE".into(), first)
         }
         "DELETE" => {
-            c.pos += 1;
+            c.advance(1);
             c.eat_kw("FROM");
             c.eat_kw("ONLY");
             let Some(table) = c.eat_qualified() else { return (StatementKind::Other, "DELETE".into(), first) };
             (StatementKind::Delete(data_change(c, table)), "DELETE".into(), first)
         }
         "INSERT" | "REPLACE" => {
-            c.pos += 1;
+            c.advance(1);
             c.eat_kw("IGNORE");
             c.eat_kw("INTO");
             let Some(table) = c.eat_qualified() else { return (StatementKind::Other, w, first) };
@@ -619,7 +650,8 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             let from_select = rows.is_none() && c.is_any_kw(&["SELECT", "WITH", "TABLE"]);
             // `ON CONFLICT …` and `RETURNING …` follow the rows at the top level.
             let (mut on_conflict, mut returning) = (None, None);
-            while !c.at_end() {
+            let mut progress = Progress::new();
+            while !c.at_end() && !progress.stalled(c) {
                 c.skip_until_top_level(|c| c.is_kw("RETURNING") || c.is_kw("ON") && c.is_kw_at(1, "CONFLICT"));
                 if let Some(s) = c.eat_kws(&["ON", "CONFLICT"]) {
                     on_conflict = on_conflict.or(Some(s));
@@ -628,21 +660,21 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
                     break;
                 } else {
                     // A closer of the parentheses around the query.
-                    c.pos += 1;
+                    c.advance(1);
                 }
             }
             let insert = Insert { table, from_select, rows, columns, on_conflict, returning };
             (StatementKind::Insert(insert), "INSERT".into(), first)
         }
         "BEGIN" | "START" => {
-            c.pos += 1;
+            c.advance(1);
             // `START TRANSACTION` is one command: cover both words.
             let head = if w == "START" { c.eat_kw("TRANSACTION").map_or(first, |t| first.to(t)) } else { first };
             (StatementKind::Transaction(TransactionControl::Begin), "BEGIN".into(), head)
         }
         "COMMIT" | "END" => (StatementKind::Transaction(TransactionControl::Commit), "COMMIT".into(), first),
         "ROLLBACK" | "ABORT" => {
-            c.pos += 1;
+            c.advance(1);
             c.eat_kw("WORK");
             c.eat_kw("TRANSACTION");
             if c.eat_kw("TO").is_some() {
@@ -661,9 +693,10 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
         }
         "SET" => set(c),
         "VACUUM" => {
-            c.pos += 1;
+            c.advance(1);
             let mut full = false;
-            loop {
+            let mut progress = Progress::new();
+            while !progress.stalled(c) {
                 if c.eat_kw("FULL").is_some() {
                     full = true;
                 } else if c.is_tok(|t| matches!(t, Token::LParen)) {
@@ -682,7 +715,7 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             (StatementKind::Vacuum { full, tables }, label.into(), head)
         }
         "CLUSTER" => {
-            c.pos += 1;
+            c.advance(1);
             c.eat_kw("VERBOSE");
             if c.is_tok(|t| matches!(t, Token::LParen)) {
                 c.skip_group();
@@ -691,7 +724,7 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             (StatementKind::Cluster { table }, w, first)
         }
         "REINDEX" => {
-            c.pos += 1;
+            c.advance(1);
             if c.is_tok(|t| matches!(t, Token::LParen)) {
                 // REINDEX (CONCURRENTLY, VERBOSE) INDEX …  (PostgreSQL 14 option list)
                 let start = c.pos;
@@ -710,7 +743,7 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
             None => (StatementKind::Other, w, first),
         },
         "REFRESH" => {
-            c.pos += 1;
+            c.advance(1);
             c.eat_kws(&["MATERIALIZED", "VIEW"]);
             let concurrently = c.eat_kw("CONCURRENTLY").is_some();
             match c.eat_qualified() {
@@ -736,10 +769,11 @@ fn statement(c: &mut Cursor) -> (StatementKind, String, Span) {
 /// first pair). A list that moves another table into a renamed table's name is the atomic swap
 /// online schema-change tools finish with: no name disappears, so it stays `Other`.
 fn rename_tables(c: &mut Cursor, first: Span) -> (StatementKind, String, Span) {
-    c.pos += 2;
+    c.advance(2);
     let head = first.to(c.last_span());
     let mut pairs = Vec::new();
-    loop {
+    let mut progress = Progress::new();
+    while !progress.stalled(c) {
         let start = c.pos;
         let Some(from) = c.eat_qualified() else { break };
         if c.eat_kw("TO").is_none() {
@@ -768,20 +802,21 @@ fn rename_tables(c: &mut Cursor, first: Span) -> (StatementKind, String, Span) {
 /// The `INTO` must come before any top-level `FROM` (MySQL's `… FROM t INTO OUTFILE` and `INTO
 /// @variable` are not tables).
 fn select_into(c: &mut Cursor) -> Option<CreateTable> {
-    c.pos += 1;
-    while !c.at_end() && !c.is_kw("INTO") {
+    c.advance(1);
+    let mut progress = Progress::new();
+    while !c.at_end() && !c.is_kw("INTO") && !progress.stalled(c) {
         if c.is_any_kw(&["FROM", "UNION", "WHERE"]) {
             return None;
         }
         if c.skip_group().is_none() {
-            c.pos += 1;
+            c.advance(1);
         }
     }
     c.eat_kw("INTO")?;
     let mut temporary = false;
     while let Some(w) = ["TEMP", "TEMPORARY", "UNLOGGED", "TABLE"].iter().find(|w| c.is_kw(w)) {
         temporary |= w.starts_with("TEMP");
-        c.pos += 1;
+        c.advance(1);
     }
     if c.is_any_kw(&["OUTFILE", "DUMPFILE"]) {
         return None;
@@ -805,7 +840,7 @@ fn select_into(c: &mut Cursor) -> Option<CreateTable> {
 fn reindex_target(c: &mut Cursor, first: Span, mut concurrently: Option<Span>) -> (StatementKind, String, Span) {
     let target = c.peek().and_then(word_of).map(str::to_ascii_uppercase).unwrap_or_default();
     if matches!(target.as_str(), "INDEX" | "TABLE" | "SCHEMA" | "DATABASE" | "SYSTEM") {
-        c.pos += 1;
+        c.advance(1);
     }
     if let Some(s) = c.eat_kw("CONCURRENTLY") {
         concurrently = Some(s);
@@ -816,12 +851,13 @@ fn reindex_target(c: &mut Cursor, first: Span, mut concurrently: Option<Span>) -
 }
 
 fn has_kw_ahead(c: &Cursor, kw: &str) -> bool {
-    c.toks[c.pos..].iter().any(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case(kw)))
+    c.rest().iter().any(|t| word_of(t).is_some_and(|w| w.eq_ignore_ascii_case(kw)))
 }
 
 fn name_list(c: &mut Cursor) -> Vec<QualifiedName> {
     let mut out = Vec::new();
-    loop {
+    let mut progress = Progress::new();
+    while !progress.stalled(c) {
         c.eat_kw("ONLY");
         if c.is_any_kw(&["CASCADE", "RESTRICT", "RESTART", "CONTINUE"]) {
             break;
@@ -840,7 +876,8 @@ fn data_change(c: &mut Cursor, table: QualifiedName) -> DataChange {
     // Find a top-level WHERE.
     let mut where_clause = None;
     let mut whole_table = true;
-    while !c.at_end() {
+    let mut progress = Progress::new();
+    while !c.at_end() && !progress.stalled(c) {
         if c.is_tok(|t| matches!(t, Token::LParen)) {
             c.skip_group();
             continue;
@@ -865,7 +902,7 @@ fn data_change(c: &mut Cursor, table: QualifiedName) -> DataChange {
             // MySQL `UPDATE … LIMIT n` / `DELETE … LIMIT n` without WHERE: one batch.
             whole_table = false;
         }
-        c.pos += 1;
+        c.advance(1);
     }
     DataChange { table, where_clause, whole_table }
 }
@@ -879,7 +916,7 @@ enum Operand {
     Other,
 }
 
-fn literal_token(t: &Tok) -> bool {
+pub(crate) fn literal_token(t: &Tok) -> bool {
     matches!(
         t.token,
         Token::Number(..)
@@ -929,7 +966,7 @@ fn bounding_comparison(toks: &[&Tok], i: usize) -> bool {
 
 fn set(c: &mut Cursor) -> (StatementKind, String, Span) {
     let first = c.here();
-    c.pos += 1;
+    c.advance(1);
     let local = c.eat_kw("LOCAL").is_some();
     c.eat_kw("SESSION");
     // `SET TIME ZONE x` is `SET timezone = x`.
@@ -955,14 +992,14 @@ fn set(c: &mut Cursor) -> (StatementKind, String, Span) {
             value.push(' ');
         }
         value.push_str(&piece);
-        c.pos += 1;
+        c.advance(1);
     }
     (StatementKind::Set(SetParameter { name, value, local }), "SET".into(), first)
 }
 
 fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
     let first = c.here();
-    c.pos += 1; // CREATE
+    c.advance(1); // CREATE
     let or_replace = c.eat_kws(&["OR", "REPLACE"]).is_some();
     let mut temporary = false;
     loop {
@@ -974,31 +1011,31 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
     }
     let unique = c.eat_kw("UNIQUE").is_some();
     if c.is_kw("INDEX") {
-        c.pos += 1;
+        c.advance(1);
         let head = first.to(c.last_span());
         return create_index(c, unique, head);
     }
     if c.is_kw("TABLE") {
-        c.pos += 1;
+        c.advance(1);
         let head = first.to(c.last_span());
         return create_table(c, temporary, head);
     }
     // CREATE [OR REPLACE] [CONSTRAINT] TRIGGER name … ON table
     if c.is_kw("TRIGGER") || (c.is_kw("CONSTRAINT") && c.is_kw_at(1, "TRIGGER")) {
         while !c.at_end() && !c.is_kw("TRIGGER") {
-            c.pos += 1;
+            c.advance(1);
         }
         c.eat_kw("TRIGGER");
         let name = if c.is_kw("ON") { None } else { c.eat_name() };
         while !c.at_end() && !c.is_kw("ON") {
-            c.pos += 1;
+            c.advance(1);
         }
         let table = c.eat_kw("ON").and_then(|_| c.eat_qualified());
         return (StatementKind::CreateTrigger { table, name, or_replace }, "CREATE TRIGGER".into(), first);
     }
     if c.is_kw("FUNCTION") || c.is_kw("PROCEDURE") {
         let label = format!("CREATE {}", c.upper_words(c.pos, 1));
-        c.pos += 1;
+        c.advance(1);
         return match c.eat_qualified() {
             Some(name) => {
                 let volatility = volatility_clause(c);
@@ -1008,7 +1045,7 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
         };
     }
     if c.is_kw("EXTENSION") {
-        c.pos += 1;
+        c.advance(1);
         let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
         let Some(name) = c.eat_name() else { return (StatementKind::Other, "CREATE EXTENSION".into(), first) };
         c.eat_kw("WITH");
@@ -1017,7 +1054,7 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
         return (StatementKind::CreateExtension(ext), "CREATE EXTENSION".into(), first);
     }
     let mut label = String::from("CREATE");
-    for w in c.toks[c.pos..].iter().take(2).map_while(|t| word_of(t)) {
+    for w in c.rest().iter().take(2).map_while(|t| word_of(t)) {
         let up = w.to_ascii_uppercase();
         label.push(' ');
         label.push_str(&up);
@@ -1045,12 +1082,13 @@ fn create(c: &mut Cursor) -> (StatementKind, String, Span) {
 /// the search stops) are skipped. The last one written wins, as in PostgreSQL.
 fn volatility_clause(c: &mut Cursor) -> Option<Volatility> {
     let mut found = None;
-    while !c.at_end() {
+    let mut progress = Progress::new();
+    while !c.at_end() && !progress.stalled(c) {
         if c.skip_group().is_some() {
             continue;
         }
         let Some(w) = c.peek().and_then(word_of) else {
-            c.pos += 1;
+            c.advance(1);
             continue;
         };
         match w.to_ascii_uppercase().as_str() {
@@ -1060,7 +1098,7 @@ fn volatility_clause(c: &mut Cursor) -> Option<Volatility> {
             "VOLATILE" => found = Some(Volatility::Volatile),
             _ => {}
         }
-        c.pos += 1;
+        c.advance(1);
     }
     found
 }
@@ -1068,7 +1106,7 @@ fn volatility_clause(c: &mut Cursor) -> Option<Volatility> {
 /// `CREATE [OR REPLACE] VIEW|MATERIALIZED VIEW|SEQUENCE|TYPE|DOMAIN|SCHEMA [IF NOT EXISTS] name …`,
 /// with the cursor on the object keyword.
 fn create_object(c: &mut Cursor, object: ObjectKind, or_replace: bool) -> Option<CreateObject> {
-    c.pos += if object == ObjectKind::MaterializedView { 2 } else { 1 };
+    c.advance(if object == ObjectKind::MaterializedView { 2 } else { 1 });
     let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
     // `CREATE SCHEMA AUTHORIZATION role` names the schema after the role: not modelled.
     if object == ObjectKind::Schema && c.is_kw("AUTHORIZATION") {
@@ -1106,7 +1144,8 @@ fn create_object(c: &mut Cursor, object: ObjectKind, or_replace: bool) -> Option
 /// `OWNED BY table.column` or `OWNED BY NONE` among a sequence's options: `None` when the
 /// statement does not say, `Some(None)` for `NONE`.
 fn owned_by_clause(c: &mut Cursor) -> Option<Option<QualifiedName>> {
-    while !c.at_end() {
+    let mut progress = Progress::new();
+    while !c.at_end() && !progress.stalled(c) {
         if c.eat_kws(&["OWNED", "BY"]).is_some() {
             if c.eat_kw("NONE").is_some() {
                 return Some(None);
@@ -1114,7 +1153,7 @@ fn owned_by_clause(c: &mut Cursor) -> Option<Option<QualifiedName>> {
             return c.eat_qualified().map(Some);
         }
         if c.skip_group().is_none() {
-            c.pos += 1;
+            c.advance(1);
         }
     }
     None
@@ -1158,7 +1197,8 @@ fn relations_read(c: &mut Cursor) -> Vec<QualifiedName> {
     let mut out = Vec::new();
     // Per parenthesis depth: whether a FROM list is open there (its commas start relations).
     let mut in_from = vec![false];
-    while !c.at_end() {
+    let mut progress = Progress::new();
+    while !c.at_end() && !progress.stalled(c) {
         if c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {
             in_from.push(false);
             continue;
@@ -1172,7 +1212,7 @@ fn relations_read(c: &mut Cursor) -> Vec<QualifiedName> {
         }
         let open = in_from.last().copied().unwrap_or(false);
         if c.is_kw("FROM") || c.is_kw("JOIN") || (open && c.is_tok(|t| matches!(t, Token::Comma))) {
-            c.pos += 1;
+            c.advance(1);
             if let Some(top) = in_from.last_mut() {
                 *top = true;
             }
@@ -1199,7 +1239,7 @@ fn relations_read(c: &mut Cursor) -> Vec<QualifiedName> {
                 *top = false;
             }
         }
-        c.pos += 1;
+        c.advance(1);
     }
     c.identifiers.truncate(seen);
     out
@@ -1220,7 +1260,7 @@ fn relation(c: &mut Cursor) -> Option<QualifiedName> {
         _ => false,
     });
     if alias {
-        c.pos += 1;
+        c.advance(1);
     }
     Some(name)
 }
@@ -1240,8 +1280,9 @@ fn create_index(c: &mut Cursor, unique: bool, head: Span) -> (StatementKind, Str
     }
     let mut columns = Vec::new();
     if c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {
+        let mut progress = Progress::new();
         loop {
-            if c.at_end() || c.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
+            if c.at_end() || progress.stalled(c) || c.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
                 break;
             }
             let key_start = c.pos;
@@ -1286,8 +1327,9 @@ fn create_table(c: &mut Cursor, temporary: bool, head: Span) -> (StatementKind, 
         columns_implicit = true;
     } else if c.eat_tok(|t| matches!(t, Token::LParen)).is_some() {
         columns_implicit = false;
+        let mut progress = Progress::new();
         loop {
-            if c.at_end() || c.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
+            if c.at_end() || progress.stalled(c) || c.eat_tok(|t| matches!(t, Token::RParen)).is_some() {
                 break;
             }
             if let Some(nn) = not_null_constraint(c) {
@@ -1335,7 +1377,8 @@ fn create_table(c: &mut Cursor, temporary: bool, head: Span) -> (StatementKind, 
 
 /// `… WITH NO DATA` ends the statement: `CREATE TABLE … AS` makes the table empty.
 fn ends_with_no_data(c: &Cursor) -> bool {
-    let words: Vec<String> = c.toks[c.pos..]
+    let words: Vec<String> = c
+        .rest()
         .iter()
         .filter(|t| !matches!(t.token, Token::SemiColon))
         .rev()
@@ -1361,10 +1404,11 @@ fn not_null_constraint(c: &mut Cursor) -> Option<NotNullConstraint> {
     }
     let start = c.here();
     let seen = c.identifiers.len();
-    c.pos += at + 2;
+    let back = c.pos;
+    c.advance(at + 2);
     let Some(column) = c.eat_name() else {
         c.identifiers.truncate(seen);
-        c.pos -= at + 2;
+        c.pos = back;
         return None;
     };
     let span = start.to(column.span);
@@ -1434,12 +1478,13 @@ fn type_name(c: &mut Cursor) -> Option<TypeName> {
     // Multi-word types.
     let multi: &[&[&str]] = &[&["VARYING"], &["PRECISION"], &["WITH", "TIME", "ZONE"], &["WITHOUT", "TIME", "ZONE"]];
     let mut modifiers = Vec::new();
-    loop {
+    let mut progress = Progress::new();
+    while !progress.stalled(c) {
         if let Some(group) = multi.iter().find(|g| g.iter().enumerate().all(|(i, k)| c.is_kw_at(i, k))) {
             for k in group.iter() {
                 words.push(k.to_ascii_lowercase());
             }
-            c.pos += group.len();
+            c.advance(group.len());
             continue;
         }
         if c.is_tok(|t| matches!(t, Token::LParen)) {
@@ -1514,7 +1559,7 @@ fn default_expr(c: &mut Cursor, kw: Span) -> DefaultExpr {
     if c.is_tok(|t| matches!(t, Token::LParen)) {
         c.skip_group();
     } else if !c.at_end() {
-        c.pos += 1;
+        c.advance(1);
     }
     c.skip_until_top_level(|c| {
         c.is_tok(|t| matches!(t, Token::Comma))
@@ -1550,8 +1595,9 @@ fn column_def(c: &mut Cursor) -> Option<ColumnDef> {
         check: None,
         span: name.span,
     };
+    let mut progress = Progress::new();
     loop {
-        if c.at_end() || c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)) {
+        if c.at_end() || c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)) || progress.stalled(c) {
             break;
         }
         if c.eat_kw("CONSTRAINT").is_some() {
@@ -1603,7 +1649,7 @@ fn column_def(c: &mut Cursor) -> Option<ColumnDef> {
         } else if c.is_tok(|t| matches!(t, Token::LParen)) {
             c.skip_group();
         } else {
-            c.pos += 1;
+            c.advance(1);
         }
     }
     col.span = name.span.to(c.last_span());
@@ -1615,24 +1661,25 @@ fn references(c: &mut Cursor, columns: Vec<Name>) -> Option<ForeignKey> {
     let ref_table = c.eat_qualified()?;
     let ref_columns = if c.is_tok(|t| matches!(t, Token::LParen)) { c.paren_names() } else { Vec::new() };
     // MATCH …, ON DELETE …, ON UPDATE …, [NOT] DEFERRABLE, INITIALLY …
-    loop {
+    let mut progress = Progress::new();
+    while !progress.stalled(c) {
         if c.eat_kw("MATCH").is_some() {
-            c.pos += 1;
+            c.advance(1);
         } else if c.eat_kw("ON").is_some() {
-            c.pos += 1; // DELETE / UPDATE
+            c.advance(1); // DELETE / UPDATE
             if c.eat_kws(&["SET", "NULL"])
                 .or_else(|| c.eat_kws(&["SET", "DEFAULT"]))
                 .or_else(|| c.eat_kws(&["NO", "ACTION"]))
                 .is_none()
             {
-                c.pos += 1;
+                c.advance(1);
             }
             if c.is_tok(|t| matches!(t, Token::LParen)) {
                 c.skip_group();
             }
         } else if c.eat_kws(&["NOT", "DEFERRABLE"]).or_else(|| c.eat_kw("DEFERRABLE")).is_some() {
         } else if c.eat_kw("INITIALLY").is_some() {
-            c.pos += 1;
+            c.advance(1);
         } else {
             break;
         }
@@ -1729,13 +1776,14 @@ fn table_constraint(c: &mut Cursor) -> Option<TableConstraint> {
     };
     // The rest of the constraint: options, deferrability, NOT VALID.
     let mut not_valid = None;
-    while !c.at_end() && !c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)) {
+    let mut progress = Progress::new();
+    while !c.at_end() && !c.is_tok(|t| matches!(t, Token::Comma | Token::RParen)) && !progress.stalled(c) {
         if let Some(s) = c.eat_kws(&["NOT", "VALID"]) {
             not_valid = Some(s);
         } else if c.is_tok(|t| matches!(t, Token::LParen)) {
             c.skip_group();
         } else {
-            c.pos += 1;
+            c.advance(1);
         }
     }
     Some(TableConstraint { name, kind, not_valid, using_index, check_words, span: start.to(c.last_span()), kind_span })
@@ -1767,14 +1815,15 @@ fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
             None => (StatementKind::Other, label, first),
         };
     }
-    c.pos += 2;
+    c.advance(2);
     let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
     let only = c.eat_kw("ONLY").is_some();
     let head = first.to(c.last_span());
     let Some(table) = c.eat_qualified() else { return (StatementKind::Other, "ALTER TABLE".into(), head) };
     c.eat_tok(|t| matches!(t, Token::Mul));
     let mut actions = Vec::new();
-    while !c.at_end() {
+    let mut progress = Progress::new();
+    while !c.at_end() && !progress.stalled(c) {
         let start = c.pos;
         if let Some(action) = alter_action(c) {
             actions.push(action);
@@ -1782,7 +1831,7 @@ fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
         // Move to the next top-level comma.
         c.skip_until_top_level(|c| c.is_tok(|t| matches!(t, Token::Comma)));
         if c.eat_tok(|t| matches!(t, Token::Comma)).is_none() && c.pos == start {
-            c.pos += 1;
+            c.advance(1);
         }
     }
     (StatementKind::AlterTable(AlterTable { table, if_exists, only, actions }), "ALTER TABLE".into(), head)
@@ -1791,7 +1840,7 @@ fn alter(c: &mut Cursor) -> (StatementKind, String, Span) {
 /// `ALTER INDEX|VIEW|MATERIALIZED VIEW|SEQUENCE|TYPE|DOMAIN [IF EXISTS] name …`, with the cursor on
 /// `ALTER`.
 fn alter_object(c: &mut Cursor, object: ObjectKind) -> Option<AlterObject> {
-    c.pos += if object == ObjectKind::MaterializedView { 3 } else { 2 };
+    c.advance(if object == ObjectKind::MaterializedView { 3 } else { 2 });
     let if_exists = c.eat_kws(&["IF", "EXISTS"]).is_some();
     let name = c.eat_qualified()?;
     let on = if object == ObjectKind::Trigger { c.eat_kw("ON").and_then(|_| c.eat_qualified()) } else { None };
@@ -1805,11 +1854,11 @@ fn alter_object(c: &mut Cursor, object: ObjectKind) -> Option<AlterObject> {
         let if_not_exists = c.eat_kws(&["IF", "NOT", "EXISTS"]).is_some();
         let label = string_at(c)?;
         let span = c.here();
-        c.pos += 1;
+        c.advance(1);
         AlterObjectAction::AddValue { label, if_not_exists, span }
     } else if c.eat_kws(&["RENAME", "VALUE"]).is_some() {
         let from = string_at(c)?;
-        c.pos += 1;
+        c.advance(1);
         c.eat_kw("TO")?;
         let to = string_at(c)?;
         AlterObjectAction::RenameValue { from, to }
@@ -1827,7 +1876,7 @@ fn alter_object(c: &mut Cursor, object: ObjectKind) -> Option<AlterObject> {
 /// `ALTER FUNCTION name [(…)] …` that sets a volatility or renames the function; `None` for
 /// anything else (`OWNER TO`, `SET search_path`, …).
 fn alter_function(c: &mut Cursor) -> Option<AlterFunction> {
-    c.pos += 2;
+    c.advance(2);
     let name = c.eat_qualified()?;
     c.skip_group();
     let rename_to = c.eat_kws(&["RENAME", "TO"]).and_then(|_| c.eat_name());
@@ -1895,7 +1944,7 @@ fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
         return done(c, AlterAction::Other("ALTER CONSTRAINT".into()), kw);
     }
     if c.is_kw("ALTER") {
-        c.pos += 1;
+        c.advance(1);
         c.eat_kw("COLUMN");
         let column = c.eat_name()?;
         let sub = c.here();
@@ -1997,7 +2046,7 @@ fn alter_action(c: &mut Cursor) -> Option<AlterTableAction> {
 
 fn drop(c: &mut Cursor) -> (StatementKind, String, Span) {
     let first = c.here();
-    c.pos += 1;
+    c.advance(1);
     let object_word = c.peek().and_then(word_of).map(str::to_ascii_uppercase).unwrap_or_default();
     let (object, words) = match object_word.as_str() {
         "TABLE" => (ObjectKind::Table, 1),
@@ -2015,7 +2064,7 @@ fn drop(c: &mut Cursor) -> (StatementKind, String, Span) {
         _ => (ObjectKind::Other, 1),
     };
     let label = c.upper_words(c.pos - 1, words + 1);
-    c.pos += words;
+    c.advance(words);
     if object == ObjectKind::Index {
         let concurrently = c.eat_kw("CONCURRENTLY");
         let head = first.to(c.last_span());
@@ -2218,6 +2267,115 @@ mod tests {
         let sql = format!("CREATE TABLE t (a int DEFAULT {}1{});", "(".repeat(10_000), ")".repeat(10_000));
         let (f, _) = facts(&sql);
         assert!(matches!(f.kind, StatementKind::CreateTable(_)));
+    }
+
+    /// Recognises `sql` on a thread that must finish within `secs`. A loop that stops making
+    /// progress fails the run at once (the process exits) instead of spinning and allocating while
+    /// the other tests go on; a panic (the progress assertion) is an `Err`.
+    fn facts_within(sql: &str, secs: u64) -> Result<StatementFacts, String> {
+        let owned = sql.to_string();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(facts(&owned).0);
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+            Ok(f) => Ok(f),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(format!("recognising {sql:?} panicked")),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // Past the harness's capture: the process ends before it would print.
+                let message =
+                    format!("recognising {sql:?} did not finish within {secs} s: a token loop made no progress\n");
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), message.as_bytes());
+                std::process::exit(101);
+            }
+        }
+    }
+
+    #[test]
+    fn unbalanced_brackets_end_every_loop() {
+        // The reproducers: each hung (or allocated without bound) on the stray `]`.
+        let index = facts_within("CREATE INDEX ON o(];", 10).unwrap();
+        assert!(matches!(index.kind, StatementKind::CreateIndex(_)), "{index:?}");
+        let unique = facts_within("ALTER TABLE t ADD CONSTRAINT c UNIQUE (a ]);", 10).unwrap();
+        let StatementKind::AlterTable(at) = &unique.kind else { panic!("{unique:?}") };
+        let AlterAction::AddConstraint(tc) = &at.actions[0].action else { panic!("{at:?}") };
+        let ConstraintKind::Unique { columns } = &tc.kind else { panic!("{tc:?}") };
+        assert_eq!(columns.iter().map(|n| n.value.as_str()).collect::<Vec<_>>(), ["a"]);
+        let table = facts_within("CREATE TABLE t (]);", 10).unwrap();
+        let StatementKind::CreateTable(ct) = &table.kind else { panic!("{table:?}") };
+        assert!(ct.columns.is_empty());
+        let fk = facts_within("ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES u (id]);", 10).unwrap();
+        let StatementKind::AlterTable(at) = &fk.kind else { panic!("{fk:?}") };
+        let AlterAction::AddConstraint(TableConstraint { kind: ConstraintKind::ForeignKey(fk), .. }) =
+            &at.actions[0].action
+        else {
+            panic!("{at:?}")
+        };
+        assert_eq!(fk.ref_columns.iter().map(|n| n.value.as_str()).collect::<Vec<_>>(), ["id"]);
+        // Negative: balanced brackets keep reading as before.
+        let good = facts_within("CREATE INDEX ON o (a, b);", 10).unwrap();
+        let StatementKind::CreateIndex(ci) = &good.kind else { panic!("{good:?}") };
+        assert_eq!(ci.columns, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_statement_cut_off_after_its_object_words_reads_what_is_there() {
+        // `DROP MATERIALIZED` at the end of a file moved the cursor past the end and sliced there.
+        for sql in ["DROP MATERIALIZED", "DROP MATERIALIZED\n", "ALTER MATERIALIZED", "CREATE MATERIALIZED", "DROP"] {
+            let f = facts_within(sql, 10).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                !matches!(f.kind, StatementKind::Drop(DropObjects { ref names, .. }) if !names.is_empty()),
+                "{f:?}"
+            );
+        }
+        let f = facts_within("DROP MATERIALIZED", 10).unwrap();
+        assert_eq!(f.label, "DROP MATERIALIZED");
+        // Negative: the whole command still names its view.
+        let f = facts_within("DROP MATERIALIZED VIEW v;", 10).unwrap();
+        let StatementKind::Drop(d) = &f.kind else { panic!("{f:?}") };
+        assert_eq!(d.names.iter().map(|n| n.key()).collect::<Vec<_>>(), ["v"]);
+    }
+
+    /// The class, not the instances: a stray closer or opener at every token boundary of
+    /// statements that reach each loop of the recogniser. Each must finish, without a panic (in a
+    /// debug build a loop turn that consumes nothing fails its progress assertion).
+    #[test]
+    fn a_stray_bracket_anywhere_never_stalls_a_loop() {
+        let statements = [
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON ONLY s.t USING btree (lower(a), b DESC, (c + 1)) WHERE d IS NULL;",
+            "CREATE TABLE t (id bigint PRIMARY KEY, a text NOT NULL DEFAULT 'x' CHECK (a <> ''), b int REFERENCES u (id) ON DELETE SET NULL, CONSTRAINT c UNIQUE (a, b), FOREIGN KEY (b) REFERENCES u (id) MATCH FULL, NOT NULL a, KEY k (a), c numeric(10, 2)[] GENERATED ALWAYS AS (b * 2) STORED) INHERITS (p);",
+            "ALTER TABLE ONLY t ADD COLUMN a int DEFAULT nextval('s'), ALTER COLUMN b TYPE bigint USING b::bigint, ADD CONSTRAINT c PRIMARY KEY (a), DROP CONSTRAINT IF EXISTS d, RENAME COLUMN x TO y;",
+            "INSERT INTO t (a, b) OVERRIDING SYSTEM VALUE VALUES (1, 2), (3, 4) ON CONFLICT (a) DO UPDATE SET b = 1 RETURNING a;",
+            "UPDATE t SET a = 1 WHERE id IN (SELECT id FROM u WHERE b < 10) RETURNING id;",
+            "CREATE MATERIALIZED VIEW v AS SELECT a FROM t JOIN u ON t.a = u.a, (SELECT 1) s WHERE a > 1 UNION SELECT b FROM w;",
+            "CREATE OR REPLACE FUNCTION f(a int, b text) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;",
+            "VACUUM (FULL, ANALYZE) VERBOSE t, u;",
+            "SELECT a, b INTO TEMP TABLE t FROM u;",
+            "CREATE SEQUENCE s INCREMENT 1 OWNED BY t.id;",
+            "RENAME TABLE a TO b, c TO d;",
+            "DROP MATERIALIZED VIEW IF EXISTS v, w CASCADE;",
+            "TRUNCATE ONLY a, b * RESTART IDENTITY CASCADE;",
+            "SET LOCAL statement_timeout TO '5s';",
+        ];
+        let strays = ["]", ")", "[", "(", ";"];
+        for sql in statements {
+            let lexed = tokenize(&PostgreSqlDialect {}, sql);
+            let cuts: Vec<usize> = lexed.tokens.iter().map(|t| t.start as usize).chain([sql.len()]).collect();
+            for cut in cuts {
+                for stray in strays {
+                    let mutated = format!("{}{stray}{}", &sql[..cut], &sql[cut..]);
+                    if let Err(e) = facts_within(&mutated, 10) {
+                        panic!("{e}");
+                    }
+                }
+            }
+            // Every prefix: a statement cut off anywhere (the end of a file being typed).
+            for cut in (0..=sql.len()).filter(|&i| sql.is_char_boundary(i)) {
+                if let Err(e) = facts_within(&sql[..cut], 10) {
+                    panic!("{e}");
+                }
+            }
+        }
     }
 
     fn whole_table(sql: &str) -> bool {
