@@ -318,7 +318,7 @@ fn pop_files_opened_alone_follow_their_dialect_tag() {
     let published = client.diagnostics(cockroach, Some(1));
     let all = published["diagnostics"].as_array().expect("a diagnostics array");
     assert_eq!(all.len(), 1, "{published:#}");
-    assert_eq!((&all[0]["code"], &all[0]["severity"]), (&json!("syntax-error"), &json!(4)), "{published:#}");
+    assert_eq!((&all[0]["code"], &all[0]["severity"]), (&json!("syntax-error"), &json!(3)), "{published:#}");
     assert!(all[0]["message"].as_str().unwrap_or_default().contains("CockroachDB"), "{published:#}");
 
     let mysql = "file:///tmp/safemig-e2e/pop/20200101000001_networks.mysql.up.sql";
