@@ -110,6 +110,9 @@ fn check_mapping(text: &str, doc: &Document) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// How many edits were applied and checked (reported at the end of the run).
+static EDITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn run(initial: &str, edits: &[RawEdit]) -> Result<(), TestCaseError> {
     let mut doc = Document::new(initial, 1);
     let mut model = initial.to_string();
@@ -132,6 +135,7 @@ fn run(initial: &str, edits: &[RawEdit]) -> Result<(), TestCaseError> {
         }
         prop_assert_eq!(doc.text(), model.as_str());
         check_mapping(&model, &doc)?;
+        EDITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     Ok(())
 }
