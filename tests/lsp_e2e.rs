@@ -683,18 +683,7 @@ fn quick_fix_rewrites_the_statement_and_silences_the_rule() {
     client.open(uri, 1, text);
     let published = client.diagnostics(uri, Some(1));
     assert_eq!(with_rule(&published, "create-index-blocking").len(), 1, "{published}");
-    let actions = client
-        .request(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": uri}, "range": {"start": position(1, 3), "end": position(1, 3)},
-                   "context": {"diagnostics": []}}),
-        )
-        .expect("codeAction answers");
-    let actions = actions.as_array().expect("an array of actions");
-    let fix = actions
-        .iter()
-        .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Use CREATE INDEX CONCURRENTLY")))
-        .unwrap_or_else(|| panic!("no CONCURRENTLY fix in {actions:?}"));
+    let fix = concurrently_fix(&mut client, uri, 1, 3);
     assert_eq!(fix["kind"], "quickfix");
     assert_eq!(fix["isPreferred"], true);
     assert_eq!(fix["diagnostics"][0]["code"], "create-index-blocking");
@@ -1003,8 +992,8 @@ fn blocking_range(published: &Value) -> Value {
     found[0]["range"].clone()
 }
 
-/// The text edits of the CONCURRENTLY quick fix offered at `line`, `character`.
-fn concurrently_edits(client: &mut LspClient, uri: &str, line: u32, character: u32) -> Vec<Value> {
+/// The CONCURRENTLY quick fix offered at `line`, `character`.
+fn concurrently_fix(client: &mut LspClient, uri: &str, line: u32, character: u32) -> Value {
     let actions = client
         .request(
             "textDocument/codeAction",
@@ -1013,10 +1002,16 @@ fn concurrently_edits(client: &mut LspClient, uri: &str, line: u32, character: u
         )
         .expect("codeAction answers");
     let actions = actions.as_array().expect("an array of actions");
-    let fix = actions
+    actions
         .iter()
         .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Use CREATE INDEX CONCURRENTLY")))
-        .unwrap_or_else(|| panic!("no CONCURRENTLY fix in {actions:?}"));
+        .unwrap_or_else(|| panic!("no CONCURRENTLY fix in {actions:?}"))
+        .clone()
+}
+
+/// The text edits of the CONCURRENTLY quick fix offered at `line`, `character`.
+fn concurrently_edits(client: &mut LspClient, uri: &str, line: u32, character: u32) -> Vec<Value> {
+    let fix = concurrently_fix(client, uri, line, character);
     fix["edit"]["documentChanges"][0]["edits"].as_array().expect("text edits").clone()
 }
 
