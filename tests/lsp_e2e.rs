@@ -683,18 +683,7 @@ fn quick_fix_rewrites_the_statement_and_silences_the_rule() {
     client.open(uri, 1, text);
     let published = client.diagnostics(uri, Some(1));
     assert_eq!(with_rule(&published, "create-index-blocking").len(), 1, "{published}");
-    let actions = client
-        .request(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": uri}, "range": {"start": position(1, 3), "end": position(1, 3)},
-                   "context": {"diagnostics": []}}),
-        )
-        .expect("codeAction answers");
-    let actions = actions.as_array().expect("an array of actions");
-    let fix = actions
-        .iter()
-        .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Use CREATE INDEX CONCURRENTLY")))
-        .unwrap_or_else(|| panic!("no CONCURRENTLY fix in {actions:?}"));
+    let fix = concurrently_fix(&mut client, uri, 1, 3);
     assert_eq!(fix["kind"], "quickfix");
     assert_eq!(fix["isPreferred"], true);
     assert_eq!(fix["diagnostics"][0]["code"], "create-index-blocking");
@@ -994,3 +983,89 @@ mod expand;
 mod transactions;
 #[path = "lsp_e2e/trust.rs"]
 mod trust;
+
+/// The range of `create-index-blocking` in a publication, and that nothing reads as a syntax error.
+fn blocking_range(published: &Value) -> Value {
+    assert!(with_rule(published, "syntax-error").is_empty(), "{published:#}");
+    let found = with_rule(published, "create-index-blocking");
+    assert_eq!(found.len(), 1, "{published:#}");
+    found[0]["range"].clone()
+}
+
+/// The CONCURRENTLY quick fix offered at `line`, `character`.
+fn concurrently_fix(client: &mut LspClient, uri: &str, line: u32, character: u32) -> Value {
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": position(line, character), "end": position(line, character)},
+                   "context": {"diagnostics": []}}),
+        )
+        .expect("codeAction answers");
+    let actions = actions.as_array().expect("an array of actions");
+    actions
+        .iter()
+        .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Use CREATE INDEX CONCURRENTLY")))
+        .unwrap_or_else(|| panic!("no CONCURRENTLY fix in {actions:?}"))
+        .clone()
+}
+
+/// The text edits of the CONCURRENTLY quick fix offered at `line`, `character`.
+fn concurrently_edits(client: &mut LspClient, uri: &str, line: u32, character: u32) -> Vec<Value> {
+    let fix = concurrently_fix(client, uri, line, character);
+    fix["edit"]["documentChanges"][0]["edits"].as_array().expect("text edits").clone()
+}
+
+/// Issue 12, items 7 and 8. LSP lines end at `\n`, `\r\n` and `\r` only: a U+2028 (or U+2029,
+/// NEL, VT, FF) in a comment does not move a later incremental edit or the quick fix to another
+/// line, and a CR-only file gets its diagnostics on the right line. A byte order mark the client
+/// kept in its buffer is a character of line 0; one in a file read from disk is not.
+#[test]
+fn odd_line_breaks_and_a_byte_order_mark_keep_edits_and_positions_right() {
+    let dir = workspace(&[("db/migrations/001_index.sql", format!("\u{feff}{}", blocking_index("disk")))]);
+    let mut client = start_in(dir.path(), json!({"workspace": {"workspaceEdit": {"documentChanges": true}}}));
+    let range = |l1: u32, c1: u32, l2: u32, c2: u32| json!({"start": position(l1, c1), "end": position(l2, c2)});
+
+    // A file from disk with a byte order mark: the index at column 0, as editors show it.
+    let disk = client.diagnostics(&file_uri(&dir.path().join("db/migrations/001_index.sql")), None);
+    assert_eq!(blocking_range(&disk), range(0, 0, 0, 12));
+
+    for separator in ["\u{2028}", "\u{2029}", "\u{85}", "\u{b}", "\u{c}"] {
+        let uri = format!("file:///tmp/safemig-e2e-lines/u{:04x}.sql", separator.chars().next().map_or(0, u32::from));
+        client.open(&uri, 1, &format!("-- note{separator}more\nSELECT 1;\nCREATE INDEX i ON orders (a);\n"));
+        assert_eq!(blocking_range(&client.diagnostics(&uri, Some(1))), range(2, 0, 2, 12));
+        // Rename the index on line 2: the edit lands on line 2.
+        client.change(&uri, 2, (2, 13), (2, 14), "orders_a_idx");
+        assert_eq!(blocking_range(&client.diagnostics(&uri, Some(2))), range(2, 0, 2, 12));
+        let edits = concurrently_edits(&mut client, &uri, 2, 3);
+        assert_eq!(edits, [json!({"range": range(2, 12, 2, 12), "newText": " CONCURRENTLY"})]);
+        client.change(&uri, 3, (2, 12), (2, 12), " CONCURRENTLY");
+        let fixed = client.diagnostics(&uri, Some(3));
+        assert!(
+            with_rule(&fixed, "create-index-blocking").is_empty() && with_rule(&fixed, "syntax-error").is_empty(),
+            "{fixed:#}"
+        );
+    }
+
+    // CR-only line ends.
+    let cr = "file:///tmp/safemig-e2e-lines/cr.sql";
+    client.open(cr, 1, "-- one\rSELECT 1;\rCREATE INDEX i ON orders (a);\r");
+    assert_eq!(blocking_range(&client.diagnostics(cr, Some(1))), range(2, 0, 2, 12));
+    client.change(cr, 2, (2, 13), (2, 14), "orders_a_idx");
+    assert_eq!(blocking_range(&client.diagnostics(cr, Some(2))), range(2, 0, 2, 12));
+    assert_eq!(
+        concurrently_edits(&mut client, cr, 2, 3),
+        [json!({"range": range(2, 12, 2, 12), "newText": " CONCURRENTLY"})]
+    );
+
+    // A byte order mark the client kept in its buffer: one UTF-16 unit of line 0, no syntax error.
+    let bom = "file:///tmp/safemig-e2e-lines/bom.sql";
+    client.open(bom, 1, "\u{feff}CREATE INDEX i ON orders (a);\n");
+    assert_eq!(blocking_range(&client.diagnostics(bom, Some(1))), range(0, 1, 0, 13));
+    assert_eq!(
+        concurrently_edits(&mut client, bom, 0, 3),
+        [json!({"range": range(0, 13, 0, 13), "newText": " CONCURRENTLY"})]
+    );
+    client.change(bom, 2, (0, 13), (0, 13), " CONCURRENTLY");
+    assert!(with_rule(&client.diagnostics(bom, Some(2)), "create-index-blocking").is_empty());
+    client.shutdown_and_exit();
+}

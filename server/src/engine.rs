@@ -490,6 +490,36 @@ mod tests {
             .is_empty());
     }
 
+    /// A leading byte order mark is skipped, not read as SQL: the same findings and suppressions
+    /// as without it, three bytes later, and no syntax error.
+    #[test]
+    fn a_byte_order_mark_is_not_sql() {
+        let config = Config::default();
+        let settings = config.settings(Dialect::Postgres);
+        let texts = [
+            "CREATE INDEX i ON t (a);\n",
+            "-- safemig: ignore create-index-blocking\nCREATE INDEX i ON t (a);\nALTER TABLE t ADD COLUMN c int NOT NULL;\n",
+            "ALTER TABLE t ADD COLUMN c int NOT NULL;\r\nCREATE INDEX CONCURRENTLY j ON t (c);\r\n",
+            "/* header */ UPDATE t SET a = 1;",
+        ];
+        let shifted = |a: &FileAnalysis, by: usize| -> (Vec<String>, Vec<String>) {
+            let show = |f: &Finding| {
+                format!("{} {:?} {:?} {}", f.rule, f.severity, f.range.start + by..f.range.end + by, f.message)
+            };
+            (a.findings.iter().map(show).collect(), a.suppressed.iter().map(|s| show(&s.finding)).collect())
+        };
+        for text in texts {
+            let plain = analyze(text, &settings, &config, None);
+            let with_bom = analyze(&format!("{}{text}", crate::text::BOM), &settings, &config, None);
+            assert!(!plain.findings.is_empty() || !plain.suppressed.is_empty(), "{text}");
+            assert_eq!(shifted(&with_bom, 0), shifted(&plain, 3), "{text}");
+            assert_eq!(with_bom.parse_errors(), 0, "{text}");
+        }
+        // A U+FEFF anywhere else is not a byte order mark: PostgreSQL reads it as part of a name.
+        let inside = analyze("SELECT 1;\n\u{feff}CREATE INDEX i ON t (a);\n", &settings, &config, None);
+        assert_eq!(inside.parse_errors(), 1);
+    }
+
     /// Keyword soup: every rule and the recogniser see statements that stop anywhere, repeat
     /// clauses, and nest oddly. None of it may panic.
     #[test]

@@ -919,3 +919,42 @@ fn migrations_for_other_databases_are_not_read_as_postgresql() {
     let json = safemig(dir.path(), &["check", "analytics", "--format", "json", "--fail-on", "never"]).json();
     assert!(find(&json, "syntax-error").iter().any(|d| d["severity"] == "error"), "{json:#}");
 }
+
+/// A leading byte order mark is the file's encoding mark, not SQL: the real finding at line 1,
+/// column 1 (the mark is not a column), no syntax error, and `check --fix` keeps the mark.
+#[test]
+fn a_byte_order_mark_is_skipped_and_check_fix_keeps_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let path = write(root, "migrations/001_index.sql", format!("\u{feff}{INDEX_ON_ORDERS}"));
+    let run = safemig(root, &["check", "--format", "json", "migrations"]);
+    let json = run.json();
+    let found = diagnostics(&json);
+    assert!(found.contains(&("create-index-blocking".into(), "warning".into(), 1, 1)), "{json}");
+    assert!(found.iter().all(|d| d.0 != "syntax-error"), "{json}");
+    let human = safemig(root, &["check", "migrations"]);
+    assert!(human.stdout.contains(" --> migrations/001_index.sql:1:1\n"), "{}", human.stdout);
+
+    let fix = safemig(root, &["check", "--fix", "migrations"]);
+    assert!(fix.stdout.starts_with("fixed migrations/001_index.sql: "), "{}\n{}", fix.stdout, fix.stderr);
+    let fixed = std::fs::read(&path).expect("read");
+    let expected = format!("\u{feff}{}", INDEX_ON_ORDERS.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY"));
+    assert_eq!(String::from_utf8_lossy(&fixed), expected);
+}
+
+/// Lines end at `\n`, `\r\n` and a lone `\r` (old Mac files), and nowhere else: not at U+2028,
+/// U+2029, NEL, VT or FF, which sit inside their line.
+#[test]
+fn findings_are_on_their_line_whatever_ends_the_lines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(root, "cr.sql", format!("-- one\rSELECT 1;\r{INDEX_ON_ORDERS}"));
+    write(root, "crlf.sql", format!("-- one\r\nSELECT 1;\r\n{}", INDEX_ON_ORDERS.replace('\n', "\r\n")));
+    write(root, "separators.sql", format!("-- a\u{2028}b\u{2029}c\u{85}d\u{b}e\u{c}f\nSELECT 1; {INDEX_ON_ORDERS}"));
+    for (file, line, column) in [("cr.sql", 3, 1), ("crlf.sql", 3, 1), ("separators.sql", 2, 11)] {
+        let json = safemig(root, &["check", "--format", "json", file]).json();
+        assert_eq!(diagnostics(&json), [("create-index-blocking".into(), "warning".into(), line, column)], "{file}");
+        let human = safemig(root, &["check", file]);
+        assert!(human.stdout.contains(&format!(" --> {file}:{line}:{column}\n")), "{}", human.stdout);
+    }
+}

@@ -27,7 +27,7 @@ pub(crate) fn write_file(out: &mut dyn Write, file: &CheckedFile, root: &RepoRoo
         return Ok(());
     }
     let text = file.text.as_deref().unwrap_or("");
-    let index = LineIndex::new(text);
+    let index = LineIndex::for_file(text);
     let path = root.display(&file.path);
     for f in &file.analysis.findings {
         let start = index.position(text, f.range.start, PositionEncoding::Utf16);

@@ -34,7 +34,7 @@ pub(crate) fn write_file(out: &mut dyn Write, file: &CheckedFile, colour: bool) 
     }
     let renderer = if colour { Renderer::styled() } else { Renderer::plain() };
     let text = file.text.as_deref().unwrap_or("");
-    let index = LineIndex::new(text);
+    let index = LineIndex::for_file(text);
     for finding in &file.analysis.findings {
         let report = [group(&file.path, text, &index, finding)];
         writeln!(out, "{}\n", renderer.render(&report))?;

@@ -63,7 +63,7 @@ struct Position {
 impl Report {
     pub(crate) fn add(&mut self, file: &CheckedFile) {
         let text = file.text.as_deref().unwrap_or("");
-        let index = LineIndex::new(text);
+        let index = LineIndex::for_file(text);
         let range =
             |r: &ByteRange<usize>| Range { start: position(&index, text, r.start), end: position(&index, text, r.end) };
         self.files.push(FileEntry {

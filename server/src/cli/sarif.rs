@@ -153,7 +153,7 @@ impl Report {
 
     pub(crate) fn add(&mut self, file: &CheckedFile) {
         let text = file.text.as_deref().unwrap_or("");
-        let index = LineIndex::new(text);
+        let index = LineIndex::for_file(text);
         let (uri, uri_base_id) = match self.root.relative(&file.path) {
             Some(rel) => (encode_relative(&rel), Some(SRCROOT)),
             None => match absolute(Path::new(&file.path)) {

@@ -315,7 +315,7 @@ fn workspace_edit(
                 text_edits.push(TextEdit { range: positions.range(range.clone()), new_text: text.clone() })
             }
             FileEdit::ReplaceIn { path, range, text, expected } => {
-                let index = crate::text::LineIndex::new(expected);
+                let index = crate::text::LineIndex::for_file(expected);
                 let theirs = super::convert::Positions { text: expected, index: &index, encoding: positions.encoding };
                 let range = theirs.range(range.clone());
                 others.push((Url::from_file_path(path).ok()?, TextEdit { range, new_text: text.clone() }));

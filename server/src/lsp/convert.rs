@@ -97,7 +97,7 @@ pub(crate) fn config_diagnostic(problem: &ConfigProblem, toml_text: &str, encodi
     } else {
         format!("`{}`: {}", problem.key, problem.message)
     };
-    let index = LineIndex::new(toml_text);
+    let index = LineIndex::for_file(toml_text);
     let positions = Positions { text: toml_text, index: &index, encoding };
     // ConfigProblem lines are 1-based; a line past the end (the file changed since) clamps.
     let range = match problem.line {

@@ -276,7 +276,7 @@ fn statement_location(ctx: &Context, path: &Path, line: u32) -> Option<Location>
         let at = Position::new(line.saturating_sub(1), 0);
         return Some(Location { uri, range: tower_lsp::lsp_types::Range { start: at, end: at } });
     };
-    let index = LineIndex::new(&file.text);
+    let index = if path == ctx.path { LineIndex::new(&file.text) } else { LineIndex::for_file(&file.text) };
     let positions = Positions { text: &file.text, index: &index, encoding: ctx.encoding };
     let wanted = line.saturating_sub(1) as usize;
     let stmt = file.statements.iter().find(|s| index.line_of(s.range.start) == wanted)?;
@@ -313,7 +313,7 @@ pub(crate) fn references(ctx: &Context, pos: Position) -> Option<Vec<Location>> 
     let mut out = Vec::new();
     for (path, file) in files {
         let Ok(uri) = Url::from_file_path(&path) else { continue };
-        let index = LineIndex::new(&file.text);
+        let index = if path == ctx.path { LineIndex::new(&file.text) } else { LineIndex::for_file(&file.text) };
         let positions = Positions { text: &file.text, index: &index, encoding: ctx.encoding };
         for stmt in &file.statements {
             let Some(name) = table_refs(stmt.kind()).into_iter().find(|n| schema.key(n) == table) else { continue };

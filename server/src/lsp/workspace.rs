@@ -219,10 +219,11 @@ fn changed_region(old: &str, new: &str) -> Option<(Range<usize>, Range<usize>)> 
     Some((prefix..old.len() - suffix, prefix..new.len() - suffix))
 }
 
-/// A file's findings as diagnostics.
+/// A file's findings as diagnostics, at the positions an editor shows for the file as read from
+/// disk (a byte order mark is before line 0: editors strip it on load).
 pub(crate) fn diagnostics(analysis: &FileAnalysis, encoding: PositionEncoding) -> Vec<Diagnostic> {
     let text = &*analysis.file.text;
-    let index = LineIndex::new(text);
+    let index = LineIndex::for_file(text);
     let positions = Positions { text, index: &index, encoding };
     analysis.findings.iter().map(|f| convert::diagnostic(f, &positions)).collect()
 }

@@ -17,6 +17,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHasher};
+
+use crate::text::bom_len;
 use serde::{Deserialize, Serialize};
 use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 
@@ -105,7 +107,8 @@ pub struct SqlFile {
 }
 
 impl SqlFile {
-    /// Splits and parses `text`.
+    /// Splits and parses `text`. A leading byte order mark is skipped: the statements and
+    /// comments start after it, with offsets into `text`.
     ///
     /// With `previous` (the same document before an edit), only the region the edit touched is
     /// tokenized again: from the statement boundary before the first changed byte to the first
@@ -124,7 +127,8 @@ impl SqlFile {
             }
         }
         let reuse = ReuseMap::new(previous);
-        let region = lex_region(text, 0..text.len(), dialect, &reuse);
+        // A leading byte order mark says how the file is encoded; it is not SQL.
+        let region = lex_region(text, bom_len(text)..text.len(), dialect, &reuse);
         SqlFile { dialect, text: text.into(), statements: region.statements, comments: region.comments }
     }
 
@@ -143,7 +147,7 @@ impl SqlFile {
         while keep > 0 && old.as_bytes().get(prev.statements[keep - 1].range.end.wrapping_sub(1)) != Some(&b';') {
             keep -= 1;
         }
-        let restart = keep.checked_sub(1).map(|i| prev.statements[i].range.end).unwrap_or(0);
+        let restart = keep.checked_sub(1).map(|i| prev.statements[i].range.end).unwrap_or_else(|| bom_len(text));
         let reuse = ReuseMap::new(Some(prev));
         // Try to resynchronise at the end of the first few `;`-terminated old statements after
         // the edit; an edit that opens a string or a `$$` body reaches further.
@@ -382,6 +386,24 @@ DROP INDEX CONCURRENTLY users_email_idx;\n";
         // Most edits must take the incremental path (a few open a `$$` or string and re-lex all).
         let incremental = INCREMENTAL.with(|n| n.get());
         assert!(incremental > 900, "only {incremental} of 1200 edits were re-lexed incrementally");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_edits_around_it_reparse_the_same() {
+        let bom = crate::text::BOM;
+        let v1 = SqlFile::parse(&format!("{bom}{BASE}"), Dialect::Postgres, None);
+        assert_eq!(v1.statements[0].range.start, BASE.find("CREATE").map_or(0, |at| at + 3));
+        assert_eq!(v1.comments[0].range, 3..BASE.find('\n').map_or(0, |at| at + 3));
+        assert!(v1.statements.iter().all(|s| !matches!(s.parsed.outcome, ParseOutcome::Invalid { .. })));
+        // Typing after the mark, removing it, putting it back: each equals a parse from scratch.
+        let edits =
+            [format!("{bom}SELECT 1;\n{BASE}"), BASE.to_string(), format!("{bom}{BASE}"), format!("{bom} {BASE}")];
+        let mut prev = v1;
+        for text in edits {
+            let incremental = SqlFile::parse(&text, Dialect::Postgres, Some(&prev));
+            assert_eq!(summary(&incremental), summary(&SqlFile::parse(&text, Dialect::Postgres, None)), "{text}");
+            prev = incremental;
+        }
     }
 
     #[test]

@@ -1,4 +1,7 @@
 //! An open editor buffer: a rope, so that incremental edits cost O(log n) instead of a copy.
+//!
+//! Its lines are the LSP's: ropey is built without `unicode_lines` (server/Cargo.toml), so a line
+//! ends at `\n`, `\r\n` or `\r` only, exactly as in [`super::LineIndex`].
 
 use ropey::Rope;
 
@@ -51,6 +54,17 @@ impl Document {
         Ok(())
     }
 
+    /// The number of lines, as the LSP counts them (a text ending in a line break has an empty
+    /// last line).
+    pub fn line_count(&self) -> usize {
+        self.rope.len_lines()
+    }
+
+    /// A client position to a byte offset, clamped like [`super::LineIndex::offset`].
+    pub fn offset(&self, pos: LineCol, encoding: PositionEncoding) -> usize {
+        self.rope.char_to_byte(self.char_index(pos, encoding))
+    }
+
     fn char_index(&self, pos: LineCol, encoding: PositionEncoding) -> usize {
         let line = pos.line as usize;
         if line >= self.rope.len_lines() {
@@ -101,6 +115,26 @@ mod tests {
         // Replace the emoji (2 UTF-16 units at col 8..10) with x.
         doc.apply_change(Some((lc(0, 8), lc(0, 10))), "x", PositionEncoding::Utf16).unwrap();
         assert_eq!(doc.text(), "SELECT 'x';\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
+    }
+
+    #[test]
+    fn a_line_separator_in_a_comment_does_not_move_later_edits() {
+        for separator in ["\u{2028}", "\u{2029}", "\u{85}", "\u{b}", "\u{c}"] {
+            let text = format!("-- note{separator}more\nCREATE INDEX i ON t (a);\n");
+            let mut doc = Document::new(&text, 1);
+            assert_eq!(doc.line_count(), 3);
+            doc.apply_change(Some((lc(1, 13), lc(1, 13))), "CONCURRENTLY ", PositionEncoding::Utf16).unwrap();
+            assert_eq!(doc.text(), format!("-- note{separator}more\nCREATE INDEX CONCURRENTLY i ON t (a);\n"));
+        }
+    }
+
+    #[test]
+    fn a_cr_only_buffer_has_its_lines() {
+        let mut doc = Document::new("SELECT 1;\rCREATE INDEX i ON t (a);\r", 1);
+        doc.apply_change(Some((lc(1, 13), lc(1, 13))), "CONCURRENTLY ", PositionEncoding::Utf16).unwrap();
+        assert_eq!(doc.text(), "SELECT 1;\rCREATE INDEX CONCURRENTLY i ON t (a);\r");
+        // A column past the end of line 0 stops before its `\r`.
+        assert_eq!(doc.offset(lc(0, 40), PositionEncoding::Utf16), 9);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! character columns) show to people.
 
 mod document;
+#[cfg(test)]
+mod edit_properties;
 
 pub use document::{Document, EditError};
 
@@ -21,19 +23,49 @@ pub struct LineCol {
     pub col: u32,
 }
 
+/// A UTF-8 byte order mark. At the start of a file it says how the file is encoded; it is not part
+/// of the file's first line.
+pub const BOM: &str = "\u{feff}";
+
+/// The length of the byte order mark `text` starts with (0 or 3).
+pub fn bom_len(text: &str) -> usize {
+    if text.starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    }
+}
+
 /// Line starts of one text, for converting byte offsets to line/column and back.
+///
+/// Lines end where the LSP says they end: at `\n`, `\r\n` and `\r`, and nowhere else (not at
+/// U+2028, U+2029, NEL, VT or FF, which are ordinary characters of their line).
 #[derive(Debug, Clone)]
 pub struct LineIndex {
-    /// Byte offset at which each line starts; `line_starts[0] == 0`.
+    /// Byte offset at which each line starts; `line_starts[0]` is 0, or 3 after a byte order mark
+    /// of a file ([`LineIndex::for_file`]).
     line_starts: Vec<usize>,
     len: usize,
 }
 
 impl LineIndex {
+    /// The lines of `text` exactly as given: an editor buffer, where every character the client
+    /// sent is content (a U+FEFF at its start is a character of line 0).
     pub fn new(text: &str) -> Self {
+        Self::from(text, 0)
+    }
+
+    /// The lines of a file's decoded bytes: a leading byte order mark is the file's encoding mark,
+    /// before line 0, as editors show it (they strip it on load and write it back on save), so
+    /// columns on line 0 start after it.
+    pub fn for_file(text: &str) -> Self {
+        Self::from(text, bom_len(text))
+    }
+
+    fn from(text: &str, first: usize) -> Self {
         let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
-        line_starts.push(0);
-        line_starts.extend(memchr_newlines(text.as_bytes()).map(|i| i + 1));
+        line_starts.push(first);
+        line_starts.extend(line_breaks(text.as_bytes()));
         LineIndex { line_starts, len: text.len() }
     }
 
@@ -44,28 +76,41 @@ impl LineIndex {
     /// Byte range of a zero-based line, without its terminator.
     pub fn line_range(&self, text: &str, line: usize) -> std::ops::Range<usize> {
         let start = self.line_starts.get(line).copied().unwrap_or(self.len);
-        let mut end = self.line_starts.get(line + 1).map(|n| n - 1).unwrap_or(self.len);
-        if end > start && text.as_bytes().get(end - 1) == Some(&b'\r') {
-            end -= 1;
+        start..self.content_end(text, line).max(start)
+    }
+
+    /// Where the content of `line` ends: before its `\n`, `\r\n` or `\r`, or at the end of the text.
+    fn content_end(&self, text: &str, line: usize) -> usize {
+        let Some(&next) = self.line_starts.get(line + 1) else {
+            return self.len;
+        };
+        let bytes = text.as_bytes();
+        if next >= 2 && bytes.get(next - 2..next) == Some(b"\r\n".as_slice()) {
+            next - 2
+        } else {
+            next - 1
         }
-        start..end
     }
 
     /// Zero-based line containing `offset` (clamped to the text).
     pub fn line_of(&self, offset: usize) -> usize {
         let offset = offset.min(self.len);
-        match self.line_starts.binary_search(&offset) {
-            Ok(line) => line,
-            Err(next) => next - 1,
-        }
+        self.line_starts.partition_point(|&start| start <= offset).saturating_sub(1)
+    }
+
+    /// The byte offset `offset` stands for on its line: inside a `\r\n` it is before the pair,
+    /// before the start of line 0 (a byte order mark) it is the start.
+    fn on_line(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset.min(self.len));
+        let line = self.line_of(offset);
+        let start = self.line_starts[line];
+        (line, offset.clamp(start, self.content_end(text, line).max(start)))
     }
 
     /// Byte offset to a position whose column counts code units of `encoding`.
     pub fn position(&self, text: &str, offset: usize, encoding: PositionEncoding) -> LineCol {
-        let offset = floor_char_boundary(text, offset.min(self.len));
-        let line = self.line_of(offset);
-        let start = self.line_starts[line];
-        let prefix = &text[start..offset];
+        let (line, offset) = self.on_line(text, offset);
+        let prefix = &text[self.line_starts[line]..offset];
         let col = match encoding {
             PositionEncoding::Utf8 => prefix.len(),
             PositionEncoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
@@ -75,8 +120,7 @@ impl LineIndex {
 
     /// Byte offset to a zero-based line and a column counted in characters (for people and JSON).
     pub fn char_position(&self, text: &str, offset: usize) -> LineCol {
-        let offset = floor_char_boundary(text, offset.min(self.len));
-        let line = self.line_of(offset);
+        let (line, offset) = self.on_line(text, offset);
         let col = text[self.line_starts[line]..offset].chars().count();
         LineCol { line: line as u32, col: col as u32 }
     }
@@ -88,7 +132,7 @@ impl LineIndex {
         let Some(&start) = self.line_starts.get(pos.line as usize) else {
             return self.len;
         };
-        let end = self.line_starts.get(pos.line as usize + 1).map(|n| n - 1).unwrap_or(self.len);
+        let end = self.content_end(text, pos.line as usize).max(start);
         let line = &text[start..end];
         let want = pos.col as usize;
         match encoding {
@@ -110,8 +154,13 @@ impl LineIndex {
     }
 }
 
-fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
+/// The byte offsets at which a new line starts: after each `\n`, `\r\n` and lone `\r`.
+fn line_breaks(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes.iter().enumerate().filter_map(|(i, b)| match b {
+        b'\n' => Some(i + 1),
+        b'\r' if bytes.get(i + 1) != Some(&b'\n') => Some(i + 1),
+        _ => None,
+    })
 }
 
 /// The closest of `candidates` to a mistyped `word`, for "did you mean" hints: only near misses
@@ -167,6 +216,64 @@ mod tests {
         assert_eq!(closest("create-index-blockin", ids), Some("create-index-blocking"));
         assert_eq!(closest("drop-tabel", ids), Some("drop-table"));
         assert_eq!(closest("vacuum", ids), None);
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_cr_only() {
+        // U+2028, U+2029, NEL, VT and FF are characters of their line, not line breaks.
+        let text = "-- a\u{2028}b\u{2029}c\u{85}d\u{b}e\u{c}f\rg\r\nh\ni";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 4);
+        let lines: Vec<&str> = (0..4).map(|n| &text[idx.line_range(text, n)]).collect();
+        assert_eq!(lines, ["-- a\u{2028}b\u{2029}c\u{85}d\u{b}e\u{c}f", "g", "h", "i"]);
+        let g = text.find('g').unwrap_or_default();
+        assert_eq!(idx.position(text, g, PositionEncoding::Utf16), LineCol { line: 1, col: 0 });
+        assert_eq!(idx.offset(text, LineCol { line: 1, col: 9 }, PositionEncoding::Utf16), g + 1);
+        let f = text.find('f').unwrap_or_default();
+        assert_eq!(idx.position(text, f, PositionEncoding::Utf16), LineCol { line: 0, col: 13 });
+    }
+
+    #[test]
+    fn a_cr_only_file_has_its_lines() {
+        let text = "-- one\rSELECT 1;\rCREATE INDEX i ON t (a);\r";
+        let idx = LineIndex::new(text);
+        let create = text.find("CREATE").unwrap_or_default();
+        assert_eq!(idx.char_position(text, create), LineCol { line: 2, col: 0 });
+        assert_eq!(idx.line_count(), 4);
+        assert_eq!(&text[idx.line_range(text, 1)], "SELECT 1;");
+        // A column past the end of a line stops before its `\r`.
+        assert_eq!(idx.offset(text, LineCol { line: 0, col: 40 }, PositionEncoding::Utf16), 6);
+    }
+
+    #[test]
+    fn a_crlf_line_ends_before_its_cr() {
+        let text = "ab\r\ncd";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.offset(text, LineCol { line: 0, col: 9 }, PositionEncoding::Utf16), 2);
+        assert_eq!(idx.position(text, 3, PositionEncoding::Utf16), LineCol { line: 0, col: 2 });
+        assert_eq!(idx.position(text, 4, PositionEncoding::Utf16), LineCol { line: 1, col: 0 });
+    }
+
+    #[test]
+    fn a_files_byte_order_mark_is_before_its_first_line() {
+        let text = "\u{feff}CREATE INDEX i ON t (a);\nSELECT 1;";
+        let file = LineIndex::for_file(text);
+        assert_eq!(file.position(text, 3, PositionEncoding::Utf16), LineCol { line: 0, col: 0 });
+        assert_eq!(file.position(text, 0, PositionEncoding::Utf16), LineCol { line: 0, col: 0 });
+        assert_eq!(file.char_position(text, 3 + "CREATE ".len()), LineCol { line: 0, col: 7 });
+        assert_eq!(file.offset(text, LineCol { line: 0, col: 0 }, PositionEncoding::Utf16), 3);
+        assert_eq!(&text[file.line_range(text, 0)], "CREATE INDEX i ON t (a);");
+        assert_eq!(file.line_of(0), 0);
+        // In a buffer the client sent, a U+FEFF is a character like any other.
+        let buffer = LineIndex::new(text);
+        assert_eq!(buffer.position(text, 3, PositionEncoding::Utf16), LineCol { line: 0, col: 1 });
+        // Not a BOM: a U+FEFF anywhere else, or a text without one.
+        let later = "SELECT 1;\n\u{feff}x";
+        assert_eq!(
+            LineIndex::for_file(later).position(later, 13, PositionEncoding::Utf16),
+            LineCol { line: 1, col: 1 }
+        );
+        assert_eq!(LineIndex::for_file("ab").offset("ab", LineCol { line: 0, col: 1 }, PositionEncoding::Utf8), 1);
     }
 
     #[test]
