@@ -227,7 +227,7 @@ impl Config {
         let doc = match toml_edit::Document::parse(text) {
             Ok(doc) => doc,
             Err(e) => {
-                let line = e.span().map(|s| line_of(text, s.start));
+                let line = e.span().map(|s| Lines::new(text).of(s.start));
                 return vec![ConfigProblem {
                     source: source.into(),
                     line,
@@ -236,7 +236,7 @@ impl Config {
                 }];
             }
         };
-        let root = toml_table(doc.as_table(), text);
+        let root = toml_table(doc.as_table(), &Lines::new(text));
         let mut problems = Vec::new();
         self.apply(root, source, &mut problems);
         problems
@@ -272,6 +272,7 @@ impl Config {
     fn apply(&mut self, root: Value, source: &str, problems: &mut Vec<ConfigProblem>) {
         let Value::Table(entries) = root else { return };
         for (key, value, line) in entries {
+            let so_far = problems.len();
             let mut problem = |message: String| {
                 problems.push(ConfigProblem { source: source.into(), line, key: key.clone(), message });
             };
@@ -329,6 +330,7 @@ impl Config {
                 "rules" => match value {
                     Value::Table(rules) => {
                         for (id, level, rule_line) in rules {
+                            let hint = suggest(&id, problems.len());
                             let mut rule_problem = |message: String| {
                                 problems.push(ConfigProblem {
                                     source: source.into(),
@@ -338,7 +340,7 @@ impl Config {
                                 });
                             };
                             if !rules::is_known_id(&id) {
-                                rule_problem(format!("unknown rule id; `safemig rules` lists them{}", suggest(&id)));
+                                rule_problem(format!("unknown rule id; `safemig rules` lists them{hint}"));
                                 continue;
                             }
                             match level {
@@ -397,7 +399,7 @@ impl Config {
                     Value::Table(entries) => self.database.apply(entries, source, problems),
                     other => problem(format!("expected a [database] table, found {}", describe(&other))),
                 },
-                _ => problem(format!("unknown key; expected one of {}{}", KEYS.join(", "), suggest_key(&key))),
+                _ => problem(format!("unknown key; expected one of {}{}", KEYS.join(", "), suggest_key(&key, so_far))),
             }
         }
     }
@@ -430,6 +432,7 @@ impl Config {
 impl DatabaseConfig {
     fn apply(&mut self, entries: Vec<(String, Value, Option<usize>)>, source: &str, problems: &mut Vec<ConfigProblem>) {
         for (key, value, line) in entries {
+            let so_far = problems.len();
             let mut problem = |message: String| {
                 problems.push(ConfigProblem { source: source.into(), line, key: format!("database.{key}"), message });
             };
@@ -467,7 +470,7 @@ impl DatabaseConfig {
                     None => problem(format!("expected seconds such as 60, found {}", describe(&value))),
                 },
                 _ => {
-                    let hint = did_you_mean(crate::text::closest(&key, DATABASE_KEYS.iter().copied()));
+                    let hint = near_miss(&key, DATABASE_KEYS.iter().copied(), so_far);
                     problem(format!("unknown key; expected one of {}{hint}", DATABASE_KEYS.join(", ")))
                 }
             }
@@ -547,9 +550,26 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn suggest(id: &str) -> String {
+/// Problems after which a wrong key or id gets no "did you mean": each costs an edit distance to
+/// every candidate, and a file of thousands of wrong keys is not a typo.
+const SUGGESTED_AT_MOST: usize = 100;
+
+/// "did you mean" the closest of `candidates`, while fewer than [`SUGGESTED_AT_MOST`] problems
+/// were found.
+fn near_miss<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>, problems: usize) -> String {
+    if problems >= SUGGESTED_AT_MOST {
+        return String::new();
+    }
+    did_you_mean(crate::text::closest(word, candidates))
+}
+
+/// "did you mean" a rule id, for an unknown one (empty for a known id).
+fn suggest(id: &str, problems: usize) -> String {
+    if rules::is_known_id(id) {
+        return String::new();
+    }
     let ids = rules::all().iter().map(|r| r.id).chain(rules::RESERVED_IDS.iter().copied());
-    did_you_mean(crate::text::closest(id, ids))
+    near_miss(id, ids, problems)
 }
 
 /// Every top-level key of `safemig.toml`.
@@ -566,8 +586,8 @@ const KEYS: &[&str] = &[
     "database",
 ];
 
-fn suggest_key(key: &str) -> String {
-    did_you_mean(crate::text::closest(key, KEYS.iter().copied()))
+fn suggest_key(key: &str, problems: usize) -> String {
+    near_miss(key, KEYS.iter().copied(), problems)
 }
 
 /// One `[[migrations]]` entry, or the field that is wrong and why.
@@ -607,30 +627,40 @@ fn did_you_mean(best: Option<&str>) -> String {
     best.map(|b| format!(" (did you mean `{b}`?)")).unwrap_or_default()
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+/// The newlines of a TOML text: the 1-based line of an offset in O(log n), so that a file of many
+/// keys costs linear time, not a count from the top per key.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect())
+    }
+
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&newline| newline < offset) + 1
+    }
 }
 
-fn toml_table<'v>(table: &'v toml_edit::Table, text: &str) -> Value<'v> {
+fn toml_table<'v>(table: &'v toml_edit::Table, lines: &Lines) -> Value<'v> {
     let entries = table
         .iter()
         .map(|(k, item)| {
-            let line = table.key(k).and_then(|key| key.span()).map(|s| line_of(text, s.start));
-            (k.to_string(), toml_item(item, text), line)
+            let line = table.key(k).and_then(|key| key.span()).map(|s| lines.of(s.start));
+            (k.to_string(), toml_item(item, lines), line)
         })
         .collect();
     Value::Table(entries)
 }
 
-fn toml_item<'v>(item: &'v toml_edit::Item, text: &str) -> Value<'v> {
+fn toml_item<'v>(item: &'v toml_edit::Item, lines: &Lines) -> Value<'v> {
     use toml_edit::{Item, Value as V};
     match item {
-        Item::Table(t) => toml_table(t, text),
+        Item::Table(t) => toml_table(t, lines),
         Item::Value(V::InlineTable(t)) => {
             let entries = t
                 .iter()
                 .map(|(k, v)| {
-                    let line = t.key(k).and_then(|key| key.span()).map(|s| line_of(text, s.start));
+                    let line = t.key(k).and_then(|key| key.span()).map(|s| lines.of(s.start));
                     (k.to_string(), toml_value(v), line)
                 })
                 .collect();
@@ -638,7 +668,7 @@ fn toml_item<'v>(item: &'v toml_edit::Item, text: &str) -> Value<'v> {
         }
         Item::Value(v) => toml_value(v),
         Item::ArrayOfTables(tables) => Value::Tables(
-            tables.iter().map(|t| (toml_table(t, text), t.span().map(|s| line_of(text, s.start)))).collect(),
+            tables.iter().map(|t| (toml_table(t, lines), t.span().map(|s| lines.of(s.start)))).collect(),
         ),
         Item::None => Value::Other("nothing"),
     }

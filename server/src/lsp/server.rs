@@ -428,7 +428,7 @@ impl Inner {
         // The problems carry line numbers; the text gives those lines their extent.
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let encoding = self.encoding();
-        let diagnostics = problems.iter().map(|p| convert::config_diagnostic(p, &text, encoding)).collect();
+        let diagnostics = convert::config_diagnostics(problems, &text, encoding);
         let _order = self.publishing.lock().await;
         self.client.publish_diagnostics(uri, diagnostics, None).await;
     }
