@@ -667,9 +667,9 @@ fn toml_item<'v>(item: &'v toml_edit::Item, lines: &Lines) -> Value<'v> {
             Value::Table(entries)
         }
         Item::Value(v) => toml_value(v),
-        Item::ArrayOfTables(tables) => Value::Tables(
-            tables.iter().map(|t| (toml_table(t, lines), t.span().map(|s| lines.of(s.start)))).collect(),
-        ),
+        Item::ArrayOfTables(tables) => {
+            Value::Tables(tables.iter().map(|t| (toml_table(t, lines), t.span().map(|s| lines.of(s.start)))).collect())
+        }
         Item::None => Value::Other("nothing"),
     }
 }

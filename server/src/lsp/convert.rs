@@ -92,7 +92,11 @@ pub(crate) fn file_diagnostic(severity: DiagnosticSeverity, message: String) -> 
 
 /// The problems in `safemig.toml`, each on the line it names (`toml_text` is the file as read from
 /// disk; its line index is built once for all of them).
-pub(crate) fn config_diagnostics(problems: &[ConfigProblem], toml_text: &str, encoding: PositionEncoding) -> Vec<Diagnostic> {
+pub(crate) fn config_diagnostics(
+    problems: &[ConfigProblem],
+    toml_text: &str,
+    encoding: PositionEncoding,
+) -> Vec<Diagnostic> {
     let index = LineIndex::new(toml_text);
     let positions = Positions { text: toml_text, index: &index, encoding };
     problems

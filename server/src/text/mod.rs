@@ -215,7 +215,10 @@ mod tests {
             let line = idx.line_of(offset);
             let prefix = &text[idx.line_starts[line]..offset];
             let utf16 = idx.position(&text, offset, PositionEncoding::Utf16);
-            assert_eq!(utf16, LineCol { line: line as u32, col: prefix.chars().map(char::len_utf16).sum::<usize>() as u32 });
+            assert_eq!(
+                utf16,
+                LineCol { line: line as u32, col: prefix.chars().map(char::len_utf16).sum::<usize>() as u32 }
+            );
             assert_eq!(idx.char_position(&text, offset).col as usize, prefix.chars().count());
             assert_eq!(idx.position(&text, offset, PositionEncoding::Utf8).col as usize, prefix.len());
         }
