@@ -194,11 +194,51 @@ enum Value<'v> {
     Other(&'static str),
 }
 
+/// The most a configuration file (`safemig.toml`, `.env`) may hold.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a configuration file (`safemig.toml`, `.env`): a regular file (a symlink is followed only
+/// to one) of at most [`MAX_CONFIG_BYTES`], as UTF-8. A FIFO, a device (`/dev/zero`), a directory
+/// or a larger file is an error of kind `InvalidData` that says why, and is never read: the type
+/// is checked before opening (opening a FIFO would wait for a writer) and again on the opened
+/// file, and the read stops one byte past the limit.
+pub fn read_config_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let refuse = |metadata: &std::fs::Metadata| -> std::io::Result<()> {
+        if !metadata.is_file() {
+            return Err(Error::new(ErrorKind::InvalidData, "not a regular file"));
+        }
+        if metadata.len() > MAX_CONFIG_BYTES {
+            return Err(Error::new(
+                ErrorKind::InvalidData,
+                format!("{} bytes, more than the {MAX_CONFIG_BYTES} a configuration file may hold", metadata.len()),
+            ));
+        }
+        Ok(())
+    };
+    refuse(&std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    refuse(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(Error::new(ErrorKind::InvalidData, format!("more than {MAX_CONFIG_BYTES} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Whether a `safemig.toml` found while searching upwards is the configuration: anything there
+/// but a directory, so that a FIFO or a device in its place is reported ([`read_config_file`]
+/// refuses it), not skipped for a file further up.
+pub fn config_candidate(path: &Path) -> bool {
+    path.exists() && !path.is_dir()
+}
+
 impl Config {
     /// Loads `safemig.toml` from `dir` if it exists.
     pub fn discover(dir: &Path) -> (Config, Option<PathBuf>, Vec<ConfigProblem>) {
         let path = dir.join(FILE_NAME);
-        match std::fs::read_to_string(&path) {
+        match read_config_file(&path) {
             Ok(text) => {
                 let (cfg, problems) = Config::from_toml(&text, &path.display().to_string());
                 (cfg, Some(path), problems)

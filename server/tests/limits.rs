@@ -204,3 +204,91 @@ fn the_server_answers_many_findings_on_one_line_and_many_config_problems() {
     assert_eq!(published["diagnostics"].as_array().map(Vec::len), Some(9_999));
     client.shutdown_and_exit();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Item 5: configuration files are read with a size cap, and only when they are regular files.
+
+/// The hostile things a `safemig.toml` or `.env` can be, made at `path`, each with the word its
+/// refusal names.
+fn hostile_files() -> [(&'static str, fn(&Path), &'static str); 3] {
+    [
+        (
+            "a symlink to /dev/zero",
+            |p: &Path| std::os::unix::fs::symlink("/dev/zero", p).expect("symlink"),
+            "not a regular file",
+        ),
+        (
+            "a FIFO without a writer",
+            |p: &Path| {
+                let made = Command::new("mkfifo").arg(p).status().expect("mkfifo runs");
+                assert!(made.success(), "mkfifo {}", p.display());
+            },
+            "not a regular file",
+        ),
+        (
+            "a 2 MB file",
+            |p: &Path| std::fs::write(p, format!("# {}\n", "x".repeat(2 << 20))).expect("write"),
+            "more than the 1048576",
+        ),
+    ]
+}
+
+#[test]
+fn the_cli_refuses_a_config_file_that_is_a_device_a_fifo_or_huge() {
+    for (what, make, why) in hostile_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        make(&dir.path().join("safemig.toml"));
+        write(dir.path(), "m.sql", "CREATE INDEX i ON t (a);\n");
+        // Found by the upward search: a warning, the defaults, the check runs.
+        let run = run_bounded(dir.path(), &["check", "m.sql", "--format", "json"], Duration::from_secs(60));
+        assert_eq!(run.code, Some(1), "{what}: the defaults find the index build\n{}", run.stderr);
+        assert!(run.stderr.contains("safemig.toml") && run.stderr.contains(why), "{what}: {}", run.stderr);
+        // Named with --config: an error (exit 2) that says why.
+        let run = run_bounded(dir.path(), &["check", "m.sql", "--config", "safemig.toml"], Duration::from_secs(60));
+        assert_eq!(run.code, Some(2), "{what}\n{}", run.stderr);
+        assert!(run.stderr.contains(why), "{what}: {}", run.stderr);
+    }
+    // Negative: a regular safemig.toml just under the cap is read and applied.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let padding = format!("# {}\n", "x".repeat(1_000_000));
+    write(dir.path(), "safemig.toml", format!("{padding}[rules]\ncreate-index-blocking = \"off\"\n"));
+    write(dir.path(), "m.sql", "CREATE INDEX i ON t (a);\n");
+    let run = run_bounded(dir.path(), &["check", "m.sql"], Duration::from_secs(60));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn the_cli_refuses_a_dotenv_that_is_a_device_a_fifo_or_huge() {
+    for (what, make, why) in hostile_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), "safemig.toml", "[database]\nurl_env = \"SAFEMIG_LIMITS_TEST_URL\"\n");
+        make(&dir.path().join(".env"));
+        write(dir.path(), "m.sql", "SELECT 1;\n");
+        let run = run_bounded(dir.path(), &["check", "m.sql"], Duration::from_secs(60));
+        assert_eq!(run.code, Some(0), "{what}: the static check decides\n{}", run.stderr);
+        assert!(run.stderr.contains(".env") && run.stderr.contains(why), "{what}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn the_server_initializes_beside_a_config_file_that_is_a_device_a_fifo_or_huge() {
+    for (what, make, why) in hostile_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        make(&dir.path().join("safemig.toml"));
+        write(dir.path(), "migrations/001_index.sql", "CREATE INDEX i ON t (a);\n");
+        // `initialize` is answered within the client's 30 s wait, and the file is reported.
+        let mut client = start_in(dir.path());
+        let toml = client.diagnostics(&file_uri(&dir.path().join("safemig.toml")), None);
+        let message = toml["diagnostics"][0]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains(why), "{what}: {message}");
+        // The defaults apply to the migrations.
+        let uri = file_uri(&dir.path().join("migrations/001_index.sql"));
+        client.open(&uri, 1, "CREATE INDEX i ON t (a);\n");
+        let published = client.diagnostics(&uri, Some(1));
+        assert!(
+            published["diagnostics"].as_array().is_some_and(|d| d.iter().any(|d| d["code"] == "create-index-blocking")),
+            "{what}"
+        );
+        client.shutdown_and_exit();
+    }
+}

@@ -426,7 +426,7 @@ impl Inner {
         }
         let Ok(uri) = Url::from_file_path(&path) else { return };
         // The problems carry line numbers; the text gives those lines their extent.
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let text = crate::config::read_config_file(&path).unwrap_or_default();
         let encoding = self.encoding();
         let diagnostics = convert::config_diagnostics(problems, &text, encoding);
         let _order = self.publishing.lock().await;
