@@ -292,3 +292,73 @@ fn the_server_initializes_beside_a_config_file_that_is_a_device_a_fifo_or_huge()
         client.shutdown_and_exit();
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Items 11 and 12: configured migration sets, absolute or through symlinks, inside the workspace
+// only, read the same way by the CLI and the language server.
+
+/// A goose migration whose `CONCURRENTLY` runs in goose's transaction: `concurrently-in-
+/// transaction` fires only when the directory is read as a goose set.
+const GOOSE_CONCURRENTLY: &str = "-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n";
+
+fn rules_of(json: &Value, file: &str) -> Vec<String> {
+    let diagnostics = json["diagnostics"].as_array().expect("diagnostics");
+    diagnostics.iter().filter(|d| d["path"] == file).filter_map(|d| d["rule"].as_str().map(str::to_string)).collect()
+}
+
+#[test]
+fn an_absolute_migrations_path_inside_the_workspace_is_read_like_a_relative_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical temp dir");
+    write(&root, "db/001_index.sql", GOOSE_CONCURRENTLY);
+    let absolute = root.join("db");
+    for path in ["db".to_string(), absolute.display().to_string()] {
+        write(&root, "safemig.toml", format!("[[migrations]]\npath = \"{path}\"\nframework = \"goose\"\n"));
+        let run = run_bounded(&root, &["check", "--format", "json"], Duration::from_secs(60));
+        let json: Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+        assert!(
+            rules_of(&json, "db/001_index.sql").contains(&"concurrently-in-transaction".to_string()),
+            "{path}: {json}"
+        );
+        assert!(!run.stderr.contains("outside the workspace"), "{path}: {}", run.stderr);
+    }
+    // The language server reads the absolute entry the same way.
+    let mut client = start_in(&root);
+    let published = client.diagnostics(&file_uri(&absolute.join("001_index.sql")), None);
+    let codes: Vec<&Value> =
+        published["diagnostics"].as_array().expect("diagnostics").iter().map(|d| &d["code"]).collect();
+    assert!(codes.contains(&&json!("concurrently-in-transaction")), "{codes:?}");
+    client.shutdown_and_exit();
+}
+
+#[test]
+fn a_migrations_path_outside_the_workspace_is_refused_by_the_cli_and_the_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let top = dir.path().canonicalize().expect("canonical temp dir");
+    let root = top.join("project");
+    write(&top, "outside/db/001_index.sql", GOOSE_CONCURRENTLY);
+    write(&root, "local.sql", "SELECT 1;\n");
+    std::os::unix::fs::symlink(top.join("outside/db"), root.join("linked")).expect("symlink");
+    let outside = top.join("outside/db").display().to_string();
+    for path in [outside.as_str(), "../outside/db", "linked"] {
+        write(&root, "safemig.toml", format!("[[migrations]]\npath = \"{path}\"\nframework = \"goose\"\n"));
+        // The CLI says so, and reads the outside file (named explicitly) as no goose set.
+        let named = top.join("outside/db/001_index.sql").display().to_string();
+        let run = run_bounded(&root, &["check", ".", &named, "--format", "json"], Duration::from_secs(60));
+        assert!(run.stderr.contains("outside the workspace"), "{path}: {}", run.stderr);
+        let json: Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+        assert!(!rules_of(&json, &named).contains(&"concurrently-in-transaction".to_string()), "{path}: {json}");
+        // The server says so in its log, and publishes nothing for the outside set.
+        let mut client = start_in(&root);
+        let logged = client.notification("window/logMessage", |p| {
+            p["message"].as_str().is_some_and(|m| m.contains("outside the workspace"))
+        });
+        assert!(logged["message"].as_str().is_some_and(|m| m.contains(path)), "{path}: {logged}");
+        let outside_uri = file_uri(&top.join("outside/db/001_index.sql"));
+        assert!(
+            !client.seen(|m| m["params"]["uri"] == outside_uri.as_str()),
+            "{path}: published outside the workspace"
+        );
+        client.shutdown_and_exit();
+    }
+}
