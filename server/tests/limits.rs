@@ -362,3 +362,26 @@ fn a_migrations_path_outside_the_workspace_is_refused_by_the_cli_and_the_server(
         client.shutdown_and_exit();
     }
 }
+
+/// `check --fix` on a migration that is a symlink to a file outside the repository: refused with
+/// a message, the outside file untouched; the same migration as a real file is fixed.
+#[test]
+fn check_fix_never_writes_through_a_symlink_to_outside_the_workspace() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let top = dir.path().canonicalize().expect("canonical temp dir");
+    let (root, elsewhere) = (top.join("repo"), top.join("elsewhere"));
+    let index = "CREATE INDEX i ON orders (customer_id);\n";
+    let target = write(&elsewhere, "001_index.sql", index);
+    write(&root, "safemig.toml", "");
+    std::fs::create_dir_all(root.join("db")).expect("mkdir");
+    std::os::unix::fs::symlink(&target, root.join("db/001_index.sql")).expect("symlink");
+    let run = run_bounded(&root, &["check", "--fix"], Duration::from_secs(60));
+    assert!(run.stderr.contains("outside the workspace"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), index, "written through the symlink");
+    // Negative: a real file in its place is fixed.
+    std::fs::remove_file(root.join("db/001_index.sql")).expect("unlink");
+    write(&root, "db/001_index.sql", index);
+    let run = run_bounded(&root, &["check", "--fix"], Duration::from_secs(60));
+    let fixed = std::fs::read_to_string(root.join("db/001_index.sql")).expect("read");
+    assert!(fixed.contains("CONCURRENTLY"), "{fixed}\n{}", run.stderr);
+}
