@@ -203,11 +203,51 @@ enum Value<'v> {
     Other(&'static str),
 }
 
+/// The most a configuration file (`safemig.toml`, `.env`) may hold.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a configuration file (`safemig.toml`, `.env`): a regular file (a symlink is followed only
+/// to one) of at most [`MAX_CONFIG_BYTES`], as UTF-8. A FIFO, a device (`/dev/zero`), a directory
+/// or a larger file is an error of kind `InvalidData` that says why, and is never read: the type
+/// is checked before opening (opening a FIFO would wait for a writer) and again on the opened
+/// file, and the read stops one byte past the limit.
+pub fn read_config_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let refuse = |metadata: &std::fs::Metadata| -> std::io::Result<()> {
+        if !metadata.is_file() {
+            return Err(Error::new(ErrorKind::InvalidData, "not a regular file"));
+        }
+        if metadata.len() > MAX_CONFIG_BYTES {
+            return Err(Error::new(
+                ErrorKind::InvalidData,
+                format!("{} bytes, more than the {MAX_CONFIG_BYTES} a configuration file may hold", metadata.len()),
+            ));
+        }
+        Ok(())
+    };
+    refuse(&std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    refuse(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(Error::new(ErrorKind::InvalidData, format!("more than {MAX_CONFIG_BYTES} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Whether a `safemig.toml` found while searching upwards is the configuration: anything there
+/// but a directory, so that a FIFO or a device in its place is reported ([`read_config_file`]
+/// refuses it), not skipped for a file further up.
+pub fn config_candidate(path: &Path) -> bool {
+    path.exists() && !path.is_dir()
+}
+
 impl Config {
     /// Loads `safemig.toml` from `dir` if it exists.
     pub fn discover(dir: &Path) -> (Config, Option<PathBuf>, Vec<ConfigProblem>) {
         let path = dir.join(FILE_NAME);
-        match std::fs::read_to_string(&path) {
+        match read_config_file(&path) {
             Ok(text) => {
                 let (cfg, problems) = Config::from_toml(&text, &path.display().to_string());
                 (cfg, Some(path), problems)
@@ -236,7 +276,7 @@ impl Config {
         let doc = match toml_edit::Document::parse(text) {
             Ok(doc) => doc,
             Err(e) => {
-                let line = e.span().map(|s| line_of(text, s.start));
+                let line = e.span().map(|s| Lines::new(text).of(s.start));
                 return vec![ConfigProblem {
                     source: source.into(),
                     line,
@@ -246,7 +286,7 @@ impl Config {
                 .redacted()];
             }
         };
-        let root = toml_table(doc.as_table(), text);
+        let root = toml_table(doc.as_table(), &Lines::new(text));
         let mut problems = Vec::new();
         self.apply(root, source, &mut problems);
         problems.into_iter().map(ConfigProblem::redacted).collect()
@@ -282,6 +322,7 @@ impl Config {
     fn apply(&mut self, root: Value, source: &str, problems: &mut Vec<ConfigProblem>) {
         let Value::Table(entries) = root else { return };
         for (key, value, line) in entries {
+            let so_far = problems.len();
             let mut problem = |message: String| {
                 problems.push(ConfigProblem { source: source.into(), line, key: key.clone(), message });
             };
@@ -339,6 +380,7 @@ impl Config {
                 "rules" => match value {
                     Value::Table(rules) => {
                         for (id, level, rule_line) in rules {
+                            let hint = suggest(&id, problems.len());
                             let mut rule_problem = |message: String| {
                                 problems.push(ConfigProblem {
                                     source: source.into(),
@@ -348,7 +390,7 @@ impl Config {
                                 });
                             };
                             if !rules::is_known_id(&id) {
-                                rule_problem(format!("unknown rule id; `safemig rules` lists them{}", suggest(&id)));
+                                rule_problem(format!("unknown rule id; `safemig rules` lists them{hint}"));
                                 continue;
                             }
                             match level {
@@ -407,7 +449,7 @@ impl Config {
                     Value::Table(entries) => self.database.apply(entries, source, problems),
                     other => problem(format!("expected a [database] table, found {}", describe(&other))),
                 },
-                _ => problem(format!("unknown key; expected one of {}{}", KEYS.join(", "), suggest_key(&key))),
+                _ => problem(format!("unknown key; expected one of {}{}", KEYS.join(", "), suggest_key(&key, so_far))),
             }
         }
     }
@@ -440,6 +482,7 @@ impl Config {
 impl DatabaseConfig {
     fn apply(&mut self, entries: Vec<(String, Value, Option<usize>)>, source: &str, problems: &mut Vec<ConfigProblem>) {
         for (key, value, line) in entries {
+            let so_far = problems.len();
             let mut problem = |message: String| {
                 problems.push(ConfigProblem { source: source.into(), line, key: format!("database.{key}"), message });
             };
@@ -477,7 +520,7 @@ impl DatabaseConfig {
                     None => problem(format!("expected seconds such as 60, found {}", describe(&value))),
                 },
                 _ => {
-                    let hint = did_you_mean(crate::text::closest(&key, DATABASE_KEYS.iter().copied()));
+                    let hint = near_miss(&key, DATABASE_KEYS.iter().copied(), so_far);
                     problem(format!("unknown key; expected one of {}{hint}", DATABASE_KEYS.join(", ")))
                 }
             }
@@ -557,9 +600,26 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn suggest(id: &str) -> String {
+/// Problems after which a wrong key or id gets no "did you mean": each costs an edit distance to
+/// every candidate, and a file of thousands of wrong keys is not a typo.
+const SUGGESTED_AT_MOST: usize = 100;
+
+/// "did you mean" the closest of `candidates`, while fewer than [`SUGGESTED_AT_MOST`] problems
+/// were found.
+fn near_miss<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>, problems: usize) -> String {
+    if problems >= SUGGESTED_AT_MOST {
+        return String::new();
+    }
+    did_you_mean(crate::text::closest(word, candidates))
+}
+
+/// "did you mean" a rule id, for an unknown one (empty for a known id).
+fn suggest(id: &str, problems: usize) -> String {
+    if rules::is_known_id(id) {
+        return String::new();
+    }
     let ids = rules::all().iter().map(|r| r.id).chain(rules::RESERVED_IDS.iter().copied());
-    did_you_mean(crate::text::closest(id, ids))
+    near_miss(id, ids, problems)
 }
 
 /// Every top-level key of `safemig.toml`.
@@ -576,8 +636,8 @@ const KEYS: &[&str] = &[
     "database",
 ];
 
-fn suggest_key(key: &str) -> String {
-    did_you_mean(crate::text::closest(key, KEYS.iter().copied()))
+fn suggest_key(key: &str, problems: usize) -> String {
+    near_miss(key, KEYS.iter().copied(), problems)
 }
 
 /// One `[[migrations]]` entry, or the field that is wrong and why.
@@ -617,39 +677,49 @@ fn did_you_mean(best: Option<&str>) -> String {
     best.map(|b| format!(" (did you mean `{b}`?)")).unwrap_or_default()
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+/// The newlines of a TOML text: the 1-based line of an offset in O(log n), so that a file of many
+/// keys costs linear time, not a count from the top per key.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect())
+    }
+
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&newline| newline < offset) + 1
+    }
 }
 
-fn toml_table<'v>(table: &'v toml_edit::Table, text: &str) -> Value<'v> {
+fn toml_table<'v>(table: &'v toml_edit::Table, lines: &Lines) -> Value<'v> {
     let entries = table
         .iter()
         .map(|(k, item)| {
-            let line = table.key(k).and_then(|key| key.span()).map(|s| line_of(text, s.start));
-            (k.to_string(), toml_item(item, text), line)
+            let line = table.key(k).and_then(|key| key.span()).map(|s| lines.of(s.start));
+            (k.to_string(), toml_item(item, lines), line)
         })
         .collect();
     Value::Table(entries)
 }
 
-fn toml_item<'v>(item: &'v toml_edit::Item, text: &str) -> Value<'v> {
+fn toml_item<'v>(item: &'v toml_edit::Item, lines: &Lines) -> Value<'v> {
     use toml_edit::{Item, Value as V};
     match item {
-        Item::Table(t) => toml_table(t, text),
+        Item::Table(t) => toml_table(t, lines),
         Item::Value(V::InlineTable(t)) => {
             let entries = t
                 .iter()
                 .map(|(k, v)| {
-                    let line = t.key(k).and_then(|key| key.span()).map(|s| line_of(text, s.start));
+                    let line = t.key(k).and_then(|key| key.span()).map(|s| lines.of(s.start));
                     (k.to_string(), toml_value(v), line)
                 })
                 .collect();
             Value::Table(entries)
         }
         Item::Value(v) => toml_value(v),
-        Item::ArrayOfTables(tables) => Value::Tables(
-            tables.iter().map(|t| (toml_table(t, text), t.span().map(|s| line_of(text, s.start)))).collect(),
-        ),
+        Item::ArrayOfTables(tables) => {
+            Value::Tables(tables.iter().map(|t| (toml_table(t, lines), t.span().map(|s| lines.of(s.start)))).collect())
+        }
         Item::None => Value::Other("nothing"),
     }
 }

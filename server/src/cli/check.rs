@@ -191,14 +191,14 @@ pub(crate) fn run(args: &CheckArgs, out: &mut dyn Write) -> io::Result<Status> {
 fn load_config(args: &CheckArgs) -> Result<Config, String> {
     let (config, problems) = match &args.config {
         Some(path) => {
-            let text = fs::read_to_string(path)
+            let text = config::read_config_file(path)
                 .map_err(|e| format!("cannot read the configuration file {}: {e}", path.display()))?;
             Config::from_toml(&text, &path.display().to_string())
         }
         None => {
             let start = args.paths.first().map(PathBuf::as_path).unwrap_or(Path::new("."));
             match find_config(start) {
-                Some(path) => match fs::read_to_string(&path) {
+                Some(path) => match config::read_config_file(&path) {
                     Ok(text) => Config::from_toml(&text, &display_path(&relative_to_cwd(&path))),
                     Err(e) => {
                         eprintln!("warning: cannot read {}: {e}; using the defaults", path.display());
@@ -254,7 +254,7 @@ fn describe_problem(p: &ConfigProblem) -> String {
 fn find_config(start: &Path) -> Option<PathBuf> {
     let start = start.canonicalize().ok().or_else(|| std::path::absolute(start).ok())?;
     let dir = if start.is_dir() { start.as_path() } else { start.parent()? };
-    dir.ancestors().map(|d| d.join(config::FILE_NAME)).find(|p| p.is_file())
+    dir.ancestors().map(|d| d.join(config::FILE_NAME)).find(|p| config::config_candidate(p))
 }
 
 fn relative_to_cwd(path: &Path) -> PathBuf {

@@ -13,7 +13,6 @@
 //! configured, unreachable, login refused, unreadable `--config`). Messages never carry the
 //! password: errors are scrubbed of the URL and its credentials.
 
-use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -140,7 +139,7 @@ fn load_config(args: &DriftArgs) -> Result<(Config, PathBuf), String> {
         None => find_config(&path_dir),
     };
     let Some(file) = file else { return Ok((Config::default(), path_dir)) };
-    let text = match fs::read_to_string(&file) {
+    let text = match config::read_config_file(&file) {
         Ok(text) => text,
         Err(e) if args.config.is_some() => {
             return Err(format!("cannot read the configuration file {}: {e}", file.display()))
@@ -162,7 +161,7 @@ fn load_config(args: &DriftArgs) -> Result<(Config, PathBuf), String> {
 
 fn find_config(start: &Path) -> Option<PathBuf> {
     let start = start.canonicalize().ok()?;
-    start.ancestors().map(|d| d.join(config::FILE_NAME)).find(|p| p.is_file())
+    start.ancestors().map(|d| d.join(config::FILE_NAME)).find(|p| config::config_candidate(p))
 }
 
 /// A path as the user would type it from here: relative to the current directory when it is

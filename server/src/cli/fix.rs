@@ -109,7 +109,7 @@ pub(crate) fn apply_fixes(
                         refused.insert(key, why);
                         continue;
                     }
-                    match fixes::write::write_fix(path, &file.file.text, &fix) {
+                    match fixes::write::write_fix(root, path, &file.file.text, &fix) {
                         Ok(()) => {
                             report(log, path, &fix)?;
                             renamed.extend(fix.edits.iter().filter_map(|e| match e {
@@ -196,13 +196,15 @@ mod tests {
         fs::write(&path, "CREATE INDEX i ON t (c);\n").expect("write");
         let insert = FileEdit::Replace { range: 12..12, text: " CONCURRENTLY".into() };
         // The file changed since it was read.
-        let err = write_fix(&path, "CREATE INDEX i ON t (x);\n", &fix(vec![insert.clone()])).expect_err("stale");
+        let err =
+            write_fix(dir.path(), &path, "CREATE INDEX i ON t (x);\n", &fix(vec![insert.clone()])).expect_err("stale");
         assert!(err.to_string().contains("changed since"), "{err}");
         // A file to create exists: nothing is written, not even the migration.
         let taken = dir.path().join("2.sql");
         fs::write(&taken, "SELECT 1;\n").expect("write");
         let create = FileEdit::Create { path: taken.clone(), text: "new".into() };
-        write_fix(&path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert.clone(), create])).expect_err("exists");
+        write_fix(dir.path(), &path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert.clone(), create]))
+            .expect_err("exists");
         assert_eq!(fs::read_to_string(&taken).expect("read"), "SELECT 1;\n");
         assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX i ON t (c);\n");
         // Another file that changed since the fix read it.
@@ -214,14 +216,50 @@ mod tests {
             text: "x".into(),
             expected: "something else\n".into(),
         };
-        write_fix(&path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert.clone(), edit])).expect_err("stale conf");
+        write_fix(dir.path(), &path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert.clone(), edit]))
+            .expect_err("stale conf");
         assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX i ON t (c);\n");
         // All good.
         let new = dir.path().join("sub/3.sql");
         let create = FileEdit::Create { path: new.clone(), text: "SELECT 3;\n".into() };
-        write_fix(&path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert, create])).expect("written");
+        write_fix(dir.path(), &path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert, create])).expect("written");
         assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX CONCURRENTLY i ON t (c);\n");
         assert_eq!(fs::read_to_string(&new).expect("read"), "SELECT 3;\n");
+    }
+
+    /// A migration that is a symlink to a file outside the workspace, or a fix that would create
+    /// or rename through a symlinked directory to outside it: refused, nothing written.
+    #[test]
+    fn nothing_is_written_outside_the_workspace() {
+        let outer = tempfile::tempdir().expect("temp dir");
+        let (root, elsewhere) = (outer.path().join("repo"), outer.path().join("elsewhere"));
+        fs::create_dir_all(root.join("db")).expect("mkdir");
+        fs::create_dir_all(&elsewhere).expect("mkdir");
+        let target = elsewhere.join("secret.sql");
+        fs::write(&target, "CREATE INDEX i ON t (c);\n").expect("write");
+        let link = root.join("db/1.sql");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        let insert = FileEdit::Replace { range: 12..12, text: " CONCURRENTLY".into() };
+        let err =
+            write_fix(&root, &link, "CREATE INDEX i ON t (c);\n", &fix(vec![insert.clone()])).expect_err("outside");
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{err}");
+        assert!(err.to_string().contains("outside the workspace"), "{err}");
+        assert_eq!(fs::read_to_string(&target).expect("read"), "CREATE INDEX i ON t (c);\n");
+        // A new file under a symlinked directory that leads out.
+        let path = root.join("db/2.sql");
+        fs::write(&path, "CREATE INDEX i ON t (c);\n").expect("write");
+        std::os::unix::fs::symlink(&elsewhere, root.join("out")).expect("symlink");
+        let create = FileEdit::Create { path: root.join("out/new/3.sql"), text: "SELECT 3;\n".into() };
+        write_fix(&root, &path, "CREATE INDEX i ON t (c);\n", &fix(vec![insert.clone(), create])).expect_err("outside");
+        assert!(!elsewhere.join("new").exists());
+        assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX i ON t (c);\n");
+        // Negative: the same fix inside the workspace (a symlink that stays inside) is written.
+        let inside = root.join("db/4.sql");
+        std::os::unix::fs::symlink(&path, &inside).expect("symlink");
+        let create = FileEdit::Create { path: root.join("db/new/5.sql"), text: "SELECT 5;\n".into() };
+        write_fix(&root, &inside, "CREATE INDEX i ON t (c);\n", &fix(vec![insert, create])).expect("written");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "CREATE INDEX CONCURRENTLY i ON t (c);\n");
+        assert_eq!(fs::read_to_string(root.join("db/new/5.sql")).expect("read"), "SELECT 5;\n");
     }
 
     #[test]
@@ -232,7 +270,7 @@ mod tests {
         let taken = dir.path().join("0003_b.up.sql");
         fs::write(&taken, "SELECT 3;\n").expect("write");
         let rename = |to: &Path| FileEdit::Rename { from: path.clone(), to: to.to_path_buf() };
-        let err = write_fix(&path, "SELECT 2;\n", &fix(vec![rename(&taken)])).expect_err("taken");
+        let err = write_fix(dir.path(), &path, "SELECT 2;\n", &fix(vec![rename(&taken)])).expect_err("taken");
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read_to_string(&taken).expect("read"), "SELECT 3;\n");
         assert_eq!(fs::read_to_string(&path).expect("read"), "SELECT 2;\n");
@@ -241,7 +279,7 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read_to_string(&taken).expect("read"), "SELECT 3;\n");
         let free = dir.path().join("0004_b.up.sql");
-        write_fix(&path, "SELECT 2;\n", &fix(vec![rename(&free)])).expect("renamed");
+        write_fix(dir.path(), &path, "SELECT 2;\n", &fix(vec![rename(&free)])).expect("renamed");
         assert!(!path.exists());
         assert_eq!(fs::read_to_string(&free).expect("read"), "SELECT 2;\n");
         // A directory (a Prisma or Diesel migration) onto an existing one: refused.

@@ -170,8 +170,9 @@ impl Report {
         all.sort_by_key(|(f, _)| (f.range.start, f.range.end, f.rule));
 
         let mut occurrences: HashMap<String, u32> = HashMap::new();
+        let mut fingerprints = Fingerprints::new(file, &index, &fingerprint_path);
         for (finding, suppression) in all {
-            let hash = fingerprint(file, &index, &fingerprint_path, finding);
+            let hash = fingerprints.of(finding);
             let n = occurrences.entry(hash.clone()).or_insert(0);
             *n += 1;
             let suppressions = match suppression {
@@ -274,34 +275,86 @@ fn region(index: &LineIndex, text: &str, range: &Range<usize>) -> Region {
 /// the finding lies in and of the flagged clause. Without a statement around it (a suppression
 /// comment, bytes that were never decoded) the lines the finding covers stand in for the
 /// statement, or else its message.
-fn fingerprint(file: &CheckedFile, index: &LineIndex, path: &str, finding: &Finding) -> String {
-    let text: &str = &file.analysis.file.text;
-    let statement = file
-        .analysis
-        .file
-        .statements
-        .get(finding.statement)
-        .filter(|s| s.range.start <= finding.range.start && finding.range.end <= s.range.end);
-    let context = match statement {
-        Some(s) => normalise(&s.parsed.text),
-        None => {
-            let first = index.line_range(text, index.line_of(finding.range.start));
-            let last = index.line_range(text, index.line_of(finding.range.end));
-            let lines = normalise(text.get(first.start..last.end.max(first.start)).unwrap_or(""));
-            if lines.is_empty() {
-                normalise(&finding.message)
-            } else {
-                lines
-            }
-        }
-    };
-    let flagged = normalise(text.get(finding.range.clone()).unwrap_or(""));
-    let mut hasher = Sha256::new();
-    for part in [finding.rule, path, &context, &flagged] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
+///
+/// Each statement (or run of lines) is normalised and hashed once per rule, and each flagged
+/// range once per rule and statement, so that many findings in one long statement or comment cost
+/// linear time, not the statement's length each.
+struct Fingerprints<'f> {
+    file: &'f CheckedFile,
+    index: &'f LineIndex,
+    path: &'f str,
+    /// The hasher after the rule, the path and the context, by rule and context.
+    contexts: HashMap<(&'static str, Context), Sha256>,
+    done: HashMap<(&'static str, usize, Range<usize>), String>,
+}
+
+/// What stands for the statement in a fingerprint.
+#[derive(PartialEq, Eq, Hash)]
+enum Context {
+    Statement(usize),
+    /// The first and last line, and the message (which stands in for blank lines).
+    Lines(usize, usize, String),
+}
+
+impl<'f> Fingerprints<'f> {
+    fn new(file: &'f CheckedFile, index: &'f LineIndex, path: &'f str) -> Self {
+        Fingerprints { file, index, path, contexts: HashMap::new(), done: HashMap::new() }
     }
-    hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+
+    fn of(&mut self, finding: &Finding) -> String {
+        let key = (finding.rule, finding.statement, finding.range.clone());
+        if let Some(hash) = self.done.get(&key) {
+            return hash.clone();
+        }
+        let (file, index) = (self.file, self.index);
+        let text: &str = &file.analysis.file.text;
+        let statement = file
+            .analysis
+            .file
+            .statements
+            .get(finding.statement)
+            .filter(|s| s.range.start <= finding.range.start && finding.range.end <= s.range.end);
+        let context = match statement {
+            Some(_) => Context::Statement(finding.statement),
+            None => Context::Lines(
+                index.line_of(finding.range.start),
+                index.line_of(finding.range.end),
+                finding.message.clone(),
+            ),
+        };
+        let path = self.path;
+        let mut hasher = self
+            .contexts
+            .entry((finding.rule, context))
+            .or_insert_with(|| {
+                let context = match statement {
+                    Some(s) => normalise(&s.parsed.text),
+                    None => {
+                        let first = index.line_range(text, index.line_of(finding.range.start));
+                        let last = index.line_range(text, index.line_of(finding.range.end));
+                        let lines = normalise(text.get(first.start..last.end.max(first.start)).unwrap_or(""));
+                        if lines.is_empty() {
+                            normalise(&finding.message)
+                        } else {
+                            lines
+                        }
+                    }
+                };
+                let mut hasher = Sha256::new();
+                for part in [finding.rule, path, &context] {
+                    hasher.update(part.as_bytes());
+                    hasher.update([0]);
+                }
+                hasher
+            })
+            .clone();
+        let flagged = normalise(text.get(finding.range.clone()).unwrap_or(""));
+        hasher.update(flagged.as_bytes());
+        hasher.update([0]);
+        let hash: String = hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
+        self.done.insert(key, hash.clone());
+        hash
+    }
 }
 
 fn normalise(text: &str) -> String {

@@ -6,15 +6,60 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use super::{FileEdit, Fix};
+
+/// Refuses a fix that would write, create or rename anything whose real path (symlinks resolved;
+/// for a file yet to be created, its nearest existing directory's) lies outside `root`: a
+/// migration that is a symlink to a file elsewhere is never written through.
+pub fn check_inside(root: &Path, path: &Path, fix: &Fix) -> io::Result<()> {
+    let real_root = root.canonicalize()?;
+    let touched = fix.edits.iter().flat_map(|e| match e {
+        FileEdit::Replace { .. } => vec![path],
+        FileEdit::ReplaceIn { path, .. } | FileEdit::Create { path, .. } => vec![path.as_path()],
+        FileEdit::Rename { from, to } => vec![from.as_path(), to.as_path()],
+    });
+    for target in std::iter::once(path).chain(touched) {
+        if !real_path(target)?.starts_with(&real_root) {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} resolves to a place outside the workspace {}; safemig writes fixes only inside it",
+                    target.display(),
+                    root.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `path` with every symlink resolved; for a path that does not exist yet, its nearest existing
+/// ancestor resolved and the rest (plain names only) appended.
+fn real_path(path: &Path) -> io::Result<PathBuf> {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        match at.canonicalize() {
+            Ok(real) => return Ok(rest.iter().rev().fold(real, |p, name| p.join(name))),
+            Err(_) => {
+                let (Some(parent), Some(Component::Normal(name))) = (at.parent(), at.components().next_back()) else {
+                    return Err(io::Error::other(format!("cannot resolve {}", path.display())));
+                };
+                rest.push(name.to_os_string());
+                at = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            }
+        }
+    }
+}
 
 /// Writes `fix` for the file at `path`, whose text was `read` when the fix was computed. Checks
 /// everything first: the file still holds `read`, each other file still holds what the fix read,
 /// no file to create exists. New files are created with `create_new`, so one that appears in
-/// the meantime is not overwritten either.
-pub fn write_fix(path: &Path, read: &str, fix: &Fix) -> io::Result<()> {
+/// the meantime is not overwritten either. Nothing is written outside `root` ([`check_inside`]).
+pub fn write_fix(root: &Path, path: &Path, read: &str, fix: &Fix) -> io::Result<()> {
+    check_inside(root, path, fix)?;
     if fs::read_to_string(path)? != read {
         return Err(changed(path));
     }

@@ -155,12 +155,16 @@ pub fn resolve_url_with(
 /// read is skipped unless no entry is found (its text is never quoted: it may hold a secret).
 fn dotenv_value(path: &Path, name: &str) -> Result<Option<Secret>, LiveError> {
     let source_name = path.display().to_string();
-    let iter = match dotenvy::from_path_iter(path) {
-        Ok(iter) => iter,
-        Err(e) if e.not_found() => return Ok(None),
-        Err(dotenvy::Error::Io(e)) => return Err(LiveError::UrlSource { source_name, reason: e.kind().to_string() }),
-        Err(_) => return Err(LiveError::UrlSource { source_name, reason: "cannot open the file".into() }),
+    // Capped, and only a regular file: a FIFO or `/dev/zero` named `.env` is refused, not read.
+    let text = match crate::config::read_config_file(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(LiveError::UrlSource { source_name, reason: e.to_string() })
+        }
+        Err(e) => return Err(LiveError::UrlSource { source_name, reason: e.kind().to_string() }),
     };
+    let iter = dotenvy::from_read_iter(text.as_bytes());
     let mut bad_lines = 0usize;
     for item in iter {
         match item {

@@ -90,21 +90,33 @@ pub(crate) fn file_diagnostic(severity: DiagnosticSeverity, message: String) -> 
     Diagnostic { severity: Some(severity), source: Some(SOURCE.to_string()), message, ..Diagnostic::default() }
 }
 
-/// A problem in `safemig.toml`, on the line it names (`toml_text` is the file as read from disk).
-pub(crate) fn config_diagnostic(problem: &ConfigProblem, toml_text: &str, encoding: PositionEncoding) -> Diagnostic {
-    let message = if problem.key.is_empty() {
-        problem.message.clone()
-    } else {
-        format!("`{}`: {}", problem.key, problem.message)
-    };
+/// The problems in `safemig.toml`, each on the line it names (`toml_text` is the file as read from
+/// disk; its line index is built once for all of them).
+pub(crate) fn config_diagnostics(
+    problems: &[ConfigProblem],
+    toml_text: &str,
+    encoding: PositionEncoding,
+) -> Vec<Diagnostic> {
     let index = LineIndex::for_file(toml_text);
     let positions = Positions { text: toml_text, index: &index, encoding };
-    // ConfigProblem lines are 1-based; a line past the end (the file changed since) clamps.
-    let range = match problem.line {
-        Some(line) if line >= 1 && line <= index.line_count() => positions.range(index.line_range(toml_text, line - 1)),
-        _ => tower_lsp::lsp_types::Range::default(),
-    };
-    Diagnostic { range, ..file_diagnostic(DiagnosticSeverity::WARNING, message) }
+    problems
+        .iter()
+        .map(|problem| {
+            let message = if problem.key.is_empty() {
+                problem.message.clone()
+            } else {
+                format!("`{}`: {}", problem.key, problem.message)
+            };
+            // ConfigProblem lines are 1-based; a line past the end (the file changed since) clamps.
+            let range = match problem.line {
+                Some(line) if line >= 1 && line <= index.line_count() => {
+                    positions.range(index.line_range(toml_text, line - 1))
+                }
+                _ => tower_lsp::lsp_types::Range::default(),
+            };
+            Diagnostic { range, ..file_diagnostic(DiagnosticSeverity::WARNING, message) }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -151,7 +163,7 @@ mod tests {
             key: "rules.create-index-blockin".into(),
             message: "unknown rule id".into(),
         };
-        let d = config_diagnostic(&problem, toml, PositionEncoding::Utf16);
+        let [d] = &config_diagnostics(&[problem], toml, PositionEncoding::Utf16)[..] else { panic!("one diagnostic") };
         assert_eq!((d.range.start, d.range.end), (Position::new(1, 0), Position::new(1, 28)));
         assert!(d.message.starts_with("`rules.create-index-blockin`"));
     }

@@ -255,8 +255,15 @@ impl Inner {
                 _ => None,
             })
             .collect();
-        let beside = fix.clone();
-        match run_blocking(move || crate::fixes::write::write_beside(&beside)).await {
+        let (beside, root, file) = (fix.clone(), self.root(), path_of(&args.uri));
+        let write = move || {
+            // Nothing outside the workspace: not the files beside, not the buffer's own file.
+            if let Some(root) = &root {
+                crate::fixes::write::check_inside(root, &file, &beside)?;
+            }
+            crate::fixes::write::write_beside(&beside)
+        };
+        match run_blocking(write).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return warn(format!("safemig: `{}` was not applied: {e}", fix.title)).await,
             Err(message) => return self.log_panic("applying a fix", &message).await,
@@ -426,9 +433,9 @@ impl Inner {
         }
         let Ok(uri) = Url::from_file_path(&path) else { return };
         // The problems carry line numbers; the text gives those lines their extent.
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let text = crate::config::read_config_file(&path).unwrap_or_default();
         let encoding = self.encoding();
-        let diagnostics = problems.iter().map(|p| convert::config_diagnostic(p, &text, encoding)).collect();
+        let diagnostics = convert::config_diagnostics(problems, &text, encoding);
         let _order = self.publishing.lock().await;
         self.client.publish_diagnostics(uri, diagnostics, None).await;
     }

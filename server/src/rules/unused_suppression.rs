@@ -3,6 +3,8 @@
 //! Suppressions can only be judged after every other rule has run, so the engine calls
 //! [`apply`]; the statement-level check has nothing to do.
 
+use std::collections::HashMap;
+
 use crate::config::Config;
 use crate::engine::Suppressed;
 use crate::rules::suppression::Suppression;
@@ -48,19 +50,24 @@ fn check(_ctx: &StatementContext, _out: &mut Emitter) {}
 
 /// Splits `raw` into reported and suppressed findings, and adds `unused-suppression` findings.
 pub fn apply(raw: Vec<Finding>, suppressions: &[Suppression], config: &Config, file: &SqlFile) -> (Vec<Finding>, Vec<Suppressed>) {
-    let mut used = vec![vec![false; 0]; suppressions.len()];
-    for (i, s) in suppressions.iter().enumerate() {
-        used[i] = vec![false; s.ids.len()];
+    let mut used: Vec<Vec<bool>> = suppressions.iter().map(|s| vec![false; s.ids.len()]).collect();
+    // The first suppression (in file order) of each rule id for each scope (`None`: the whole
+    // file), so that a finding is matched in O(1) however many comments and ids the file holds.
+    let mut first: HashMap<(Option<usize>, &str), (usize, usize)> = HashMap::new();
+    for (si, s) in suppressions.iter().enumerate().filter(|(_, s)| !s.misplaced) {
+        let scope = match (s.file_wide, s.statement) {
+            (true, _) => None,
+            (false, Some(statement)) => Some(statement),
+            (false, None) => continue,
+        };
+        for (ii, id) in s.ids.iter().enumerate() {
+            first.entry((scope, id.as_str())).or_insert((si, ii));
+        }
     }
     let mut findings = Vec::with_capacity(raw.len());
     let mut suppressed = Vec::new();
     for f in raw {
-        let hit = suppressions.iter().enumerate().find_map(|(si, s)| {
-            if s.misplaced || !(s.file_wide || s.statement == Some(f.statement)) {
-                return None;
-            }
-            s.ids.iter().position(|id| id == f.rule).map(|ii| (si, ii))
-        });
+        let hit = [None, Some(f.statement)].into_iter().filter_map(|scope| first.get(&(scope, f.rule)).copied()).min();
         match hit {
             Some((si, ii)) => {
                 used[si][ii] = true;

@@ -325,8 +325,22 @@ pub fn discover(root: &Path, config: &Config) -> Discovery {
     let mut unchecked = Vec::new();
     let mut claimed: FxHashSet<PathBuf> = FxHashSet::default();
 
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     for entry in &config.migrations {
         let dir = clean(&root.join(&entry.path));
+        // Relative or absolute, a configured set is read only when it lies inside the workspace
+        // (symlinks resolved), so the CLI, which checks the files under its paths, and the
+        // language server, which publishes every set's files, read the same sets.
+        if dir.canonicalize().is_ok_and(|real| !real.starts_with(&real_root)) {
+            problems.push(format!(
+                "safemig.toml names the migration set `{}`, but {} lies outside the workspace {}; only \
+                 directories inside it are checked",
+                entry.path.display(),
+                dir.display(),
+                root.display()
+            ));
+            continue;
+        }
         if !dir.is_dir() {
             problems.push(format!(
                 "safemig.toml names the migration set `{}`, but {} is not a directory",
