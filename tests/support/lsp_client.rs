@@ -42,8 +42,21 @@ impl LspClient {
     }
 
     pub fn spawn_with(args: &[&str]) -> LspClient {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_safemig"))
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_safemig"));
+        command.args(args);
+        LspClient::spawn_command(command)
+    }
+
+    /// Starts `safemig lsp --stdio` with its address space limited to `kib` KiB (`ulimit -v`), so
+    /// that a reproducer that allocates without bound fails instead of taking the machine.
+    pub fn spawn_with_memory_limit(kib: u64) -> LspClient {
+        let mut command = Command::new("sh");
+        command.args(["-c", &format!("ulimit -v {kib} && exec \"$0\" lsp --stdio"), env!("CARGO_BIN_EXE_safemig")]);
+        LspClient::spawn_command(command)
+    }
+
+    fn spawn_command(mut command: Command) -> LspClient {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -105,6 +118,13 @@ impl LspClient {
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
         stdin.write_all(header.as_bytes()).expect("write a header to the server");
         stdin.write_all(body).expect("write a body to the server");
+        stdin.flush().expect("flush to the server");
+    }
+
+    /// Writes `bytes` as they are: no header, no framing.
+    pub fn write_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).expect("write to the server");
         stdin.flush().expect("flush to the server");
     }
 
