@@ -28,6 +28,7 @@ pub(crate) const REJECT_METHOD: &str = "$/safemig/rejectMalformedMessage";
 /// JSON-RPC's codes: the bytes are not a JSON message; the JSON is not a valid request.
 pub(crate) const PARSE_ERROR: i64 = -32700;
 pub(crate) const INVALID_REQUEST: i64 = -32600;
+const METHOD_NOT_FOUND: i64 = -32601;
 
 const CONTENT_LENGTH: &[u8] = b"content-length";
 
@@ -362,6 +363,13 @@ pub(crate) fn classify(message: &Value) -> Verdict {
         return invalid(id, "its `jsonrpc` is not \"2.0\"");
     }
     match fields.get("method") {
+        // Ours, made up for the messages this reader rejects: not the client's to call.
+        Some(Value::String(method)) if method == REJECT_METHOD => {
+            return match fields.get("id") {
+                Some(_) => Verdict::Answer { id, code: METHOD_NOT_FOUND, why: format!("no method `{method}`") },
+                None => Verdict::Drop(format!("a notification `{method}`")),
+            };
+        }
         Some(Value::String(_)) => {}
         Some(_) => return invalid(id, "its method is not a string"),
         None => return invalid(id, "it has no method"),
@@ -572,6 +580,11 @@ mod tests {
             let v = verdict(bad.clone());
             assert!(invalid(id)(&v), "{bad}: {v:?}");
         }
+        // The reader's own method is not the client's to call.
+        let ours = verdict(json!({"jsonrpc": "2.0", "id": 7, "method": REJECT_METHOD, "params": {"code": 0}}));
+        assert!(matches!(&ours, Verdict::Answer { id, code: METHOD_NOT_FOUND, .. } if *id == 7), "{ours:?}");
+        let ours = verdict(json!({"jsonrpc": "2.0", "method": REJECT_METHOD, "params": {"code": 0}}));
+        assert!(matches!(ours, Verdict::Drop(_)), "{ours:?}");
         for bad_response in [
             json!({"jsonrpc": "2.0", "id": 1, "error": "boom"}),
             json!({"jsonrpc": "2.0", "id": {"a": 1}, "result": 1}),

@@ -2,7 +2,7 @@
 //! chunks, never panic, never make the reader hold more than twice what it was given (a claimed
 //! length is never allocated), read the same whatever the chunking, and a valid frame that follows
 //! is always read. A proptest harness, so that it runs on stable: `cargo test` runs a short budget
-//! (`PROPTEST_CASES`, default 1,000 streams); a long run is
+//! (`PROPTEST_CASES`, default 300 streams per property); a long run is
 //! `PROPTEST_CASES=10000000 cargo test --release -p safemig --lib lsp::transport::fuzz`.
 
 use proptest::prelude::*;
@@ -69,7 +69,7 @@ fn read(input: &[u8], chunks: &[usize]) -> Result<Vec<Event>, TestCaseError> {
 }
 
 fn runner() -> TestRunner {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000);
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
     TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
 }
 
