@@ -54,10 +54,11 @@ pub(crate) struct FrameReader {
 
 #[derive(Debug, Clone, Copy, Default)]
 enum State {
-    /// A header block starts at `pos`; `at` is the next line's start, `length` what the block's
-    /// `Content-Length` said so far (`Some(None)`: more than a `u64`).
+    /// Between messages: blank bytes are skipped, anything else starts a header block.
     #[default]
     Between,
+    /// A header block starts at `pos`; `at` is the next line's start, `length` what the block's
+    /// `Content-Length` said so far (`Some(None)`: more than a `u64`).
     Header {
         at: usize,
         length: Option<Option<u64>>,
