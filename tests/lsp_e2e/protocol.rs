@@ -146,7 +146,7 @@ fn a_frame_written_a_byte_at_a_time_is_read_whole() {
 /// instead of taking the machine.
 #[test]
 fn a_huge_content_length_is_refused_without_allocating_it() {
-    let mut client = LspClient::spawn_with_memory_limit(512 * 1024);
+    let mut client = LspClient::spawn_with_memory_limit(512 * 1024 * 1024);
     client.initialize(init_params(json!({})));
     client.open(URI, 1, MIGRATION);
     client.diagnostics(URI, Some(1));

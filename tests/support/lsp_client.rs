@@ -47,11 +47,12 @@ impl LspClient {
         LspClient::spawn_command(command)
     }
 
-    /// Starts `safemig lsp --stdio` with its address space limited to `kib` KiB (`ulimit -v`), so
-    /// that a reproducer that allocates without bound fails instead of taking the machine.
-    pub fn spawn_with_memory_limit(kib: u64) -> LspClient {
-        let mut command = Command::new("sh");
-        command.args(["-c", &format!("ulimit -v {kib} && exec \"$0\" lsp --stdio"), env!("CARGO_BIN_EXE_safemig")]);
+    /// Starts `safemig lsp --stdio` with its address space limited to `bytes` from the start
+    /// (`prlimit --as`), so that a reproducer that allocates without bound fails instead of taking
+    /// the machine.
+    pub fn spawn_with_memory_limit(bytes: u64) -> LspClient {
+        let mut command = Command::new("prlimit");
+        command.arg(format!("--as={bytes}")).arg("--").arg(env!("CARGO_BIN_EXE_safemig")).args(["lsp", "--stdio"]);
         LspClient::spawn_command(command)
     }
 
@@ -114,11 +115,9 @@ impl LspClient {
 
     /// Writes `body` with a correct header, whatever it contains.
     pub fn send_raw(&mut self, body: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin is open");
-        let header = format!("Content-Length: {}\r\n\r\n", body.len());
-        stdin.write_all(header.as_bytes()).expect("write a header to the server");
-        stdin.write_all(body).expect("write a body to the server");
-        stdin.flush().expect("flush to the server");
+        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        frame.extend_from_slice(body);
+        self.write_raw(&frame);
     }
 
     /// Writes `bytes` as they are: no header, no framing.

@@ -59,15 +59,9 @@ enum State {
     Between,
     /// A header block starts at `pos`; `at` is the next line's start, `length` what the block's
     /// `Content-Length` said so far (`Some(None)`: more than a `u64`).
-    Header {
-        at: usize,
-        length: Option<Option<u64>>,
-    },
+    Header { at: usize, length: Option<Option<u64>> },
     /// The body starts at `pos`; the bytes before `scanned` hold no header.
-    Body {
-        length: usize,
-        scanned: usize,
-    },
+    Body { length: usize, scanned: usize },
     /// Skipping to the next `Content-Length` header after a malformed message.
     Resync,
 }
