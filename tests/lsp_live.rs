@@ -432,3 +432,45 @@ fn a_partially_applied_goose_migration_gets_the_recovery_fix() {
     assert!(text.contains("ADD COLUMN IF NOT EXISTS tier text NOT NULL"), "{text}");
     client.shutdown_and_exit();
 }
+
+/// Issue 12, item 13: while the database stays down, retries (on the backoff and on every wake: a
+/// saved file, the refresh command) send no `safemig/status`: only a change of state is sent.
+#[test]
+fn status_is_sent_only_when_the_state_changes_while_the_database_is_down() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    write(&dir.path().join("migrations/0001_users.sql"), INIT);
+    let toml = dir.path().join("safemig.toml");
+    // Nothing listens on port 1: every attempt is refused at once.
+    write(
+        &toml,
+        "[database]\nurl = \"postgres://app@127.0.0.1:1/dev\"\nconnect_timeout_ms = 500\nrefresh_seconds = 1\n",
+    );
+    let mut client = start_in(dir.path());
+    status_in(&mut client, "unreachable");
+    client.clear_backlog();
+
+    // About 8 s: the backoff retries at 1, 2 and 4 s, and three refreshes wake the worker.
+    for _ in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        client
+            .request("workspace/executeCommand", json!({"command": "safemig.server.refreshSchema"}))
+            .expect("refresh");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(6_000));
+    let mut sent = Vec::new();
+    client.seen(|m| {
+        if m["method"] == "safemig/status" {
+            sent.push(m["params"]["database"]["state"].clone());
+        }
+        false
+    });
+    assert_eq!(sent, Vec::<Value>::new(), "status notifications while the state stayed `unreachable`");
+    // The warning was shown once, when the outage began, not again on each retry.
+    assert!(!client.seen(|m| m["method"] == "window/showMessage"), "the outage was shown again");
+
+    // A real change of state is still sent: the database is turned off.
+    write(&toml, "[database]\nenabled = false\n");
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": file_uri(&toml), "type": 2}]}));
+    status_in(&mut client, "off");
+    client.shutdown_and_exit();
+}

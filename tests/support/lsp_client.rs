@@ -42,8 +42,22 @@ impl LspClient {
     }
 
     pub fn spawn_with(args: &[&str]) -> LspClient {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_safemig"))
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_safemig"));
+        command.args(args);
+        LspClient::spawn_command(command)
+    }
+
+    /// Starts `safemig lsp --stdio` with its address space limited to `bytes` from the start
+    /// (`prlimit --as`), so that a reproducer that allocates without bound fails instead of taking
+    /// the machine.
+    pub fn spawn_with_memory_limit(bytes: u64) -> LspClient {
+        let mut command = Command::new("prlimit");
+        command.arg(format!("--as={bytes}")).arg("--").arg(env!("CARGO_BIN_EXE_safemig")).args(["lsp", "--stdio"]);
+        LspClient::spawn_command(command)
+    }
+
+    fn spawn_command(mut command: Command) -> LspClient {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -101,10 +115,15 @@ impl LspClient {
 
     /// Writes `body` with a correct header, whatever it contains.
     pub fn send_raw(&mut self, body: &[u8]) {
+        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        frame.extend_from_slice(body);
+        self.write_raw(&frame);
+    }
+
+    /// Writes `bytes` as they are: no header, no framing.
+    pub fn write_raw(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin is open");
-        let header = format!("Content-Length: {}\r\n\r\n", body.len());
-        stdin.write_all(header.as_bytes()).expect("write a header to the server");
-        stdin.write_all(body).expect("write a body to the server");
+        stdin.write_all(bytes).expect("write to the server");
         stdin.flush().expect("flush to the server");
     }
 

@@ -166,7 +166,11 @@ where
         Command::Drift(args) => with_stdout(|out| drift::run(&args, out)),
         // The server owns stdin and stdout: nothing else may hold them.
         Command::Lsp { stdio: _ } => match crate::lsp::serve_stdio() {
-            Ok(()) => Status::Clean.into(),
+            Ok(crate::lsp::Ended::Cleanly) => Status::Clean.into(),
+            Ok(crate::lsp::Ended::ExitWithoutShutdown) => {
+                eprintln!("safemig lsp: the client sent `exit` without `shutdown` first");
+                ExitCode::from(1)
+            }
             Err(e) => {
                 eprintln!("error: safemig lsp: {e:#}");
                 Status::Trouble.into()

@@ -64,6 +64,9 @@ pub(crate) struct Counts {
 pub(in crate::lsp) struct LiveShared {
     pub facts: Option<Arc<LiveFacts>>,
     pub status: Option<StatusParams>,
+    /// The config generation under which the database was last found unreachable, until it is
+    /// reached (or turned off).
+    pub outage: Option<u64>,
 }
 
 impl Inner {
@@ -100,13 +103,18 @@ impl Inner {
         }
     }
 
-    /// Sends `safemig/status` when it changed.
-    async fn set_status(&self, status: StatusParams) {
+    /// Sends `safemig/status` when it changed. Retrying a database that stays unreachable under
+    /// the same config (`generation`) is no change: neither each retry's `connecting` nor the
+    /// wording of its failure is sent, so the status does not flap during an outage.
+    async fn set_status(&self, status: StatusParams, generation: u64) {
         {
             let mut shared = lock(&self.live);
-            if shared.status.as_ref() == Some(&status) {
+            let state = status.database.state.as_str();
+            let retrying = shared.outage == Some(generation) && matches!(state, "connecting" | "unreachable");
+            if retrying || shared.status.as_ref() == Some(&status) {
                 return;
             }
+            shared.outage = (state == "unreachable").then_some(generation);
             shared.status = Some(status.clone());
         }
         self.client.send_notification::<StatusNotification>(status).await;
@@ -166,23 +174,23 @@ pub(super) async fn live_worker(inner: Arc<Inner>, root: Option<PathBuf>) {
                 inner.set_facts(None);
                 let message = "no dev database: set DATABASE_URL (or [database] url_env), [database] url in \
                                safemig.toml, or the safemig.databaseUrlEnv setting";
-                inner.set_status(status("off", message.into(), None, None)).await;
+                inner.set_status(status("off", message.into(), None, None), generation).await;
                 inner.live_wake.notified().await;
                 continue;
             }
             Err(e) => {
                 inner.set_facts(None);
-                inner.set_status(status("off", e.to_string(), None, None)).await;
+                inner.set_status(status("off", e.to_string(), None, None), generation).await;
                 inner.live_wake.notified().await;
                 continue;
             }
         };
-        inner.set_status(status("connecting", "connecting to the dev database".into(), None, None)).await;
+        inner.set_status(status("connecting", "connecting to the dev database".into(), None, None), generation).await;
         let client = match connect::connect(&url, &config.database).await {
             Ok(client) => client,
             Err(e) => {
                 inner.set_facts(None);
-                inner.unreachable(&e, &mut failure_shown).await;
+                inner.unreachable(&e, generation, &mut failure_shown).await;
                 let delay = backoff.next_delay();
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
@@ -202,9 +210,9 @@ pub(super) async fn live_worker(inner: Arc<Inner>, root: Option<PathBuf>) {
 }
 
 impl Inner {
-    async fn unreachable(&self, error: &LiveError, failure_shown: &mut bool) {
+    async fn unreachable(&self, error: &LiveError, generation: u64, failure_shown: &mut bool) {
         let message = error.to_string();
-        self.set_status(status("unreachable", message.clone(), None, None)).await;
+        self.set_status(status("unreachable", message.clone(), None, None), generation).await;
         if !std::mem::replace(failure_shown, true) {
             let shown = format!(
                 "safemig: cannot use the dev database: {message}. Hovers and checks use the schema the \
@@ -227,12 +235,12 @@ impl Inner {
             let project = self.project();
             let sets = project.as_ref().map_or(&[][..], |p| &p.model.project.sets[..]);
             let result = if full {
-                self.refresh(client, config, sets).await
+                self.refresh(client, config, generation, sets).await
             } else {
                 // Only the ledgers: a full refresh when they moved.
                 match ledger::read_all(client, sets).await {
                     Ok(ledgers) if self.live_facts().is_some_and(|f| f.ledgers == ledgers) => Ok(()),
-                    Ok(_) => self.refresh(client, config, sets).await,
+                    Ok(_) => self.refresh(client, config, generation, sets).await,
                     Err(e) => Err(e),
                 }
             };
@@ -243,7 +251,7 @@ impl Inner {
             if let Err(e) = result {
                 if e.needs_reconnect() || client.is_closed() {
                     self.set_facts(None);
-                    self.unreachable(&e, failure_shown).await;
+                    self.unreachable(&e, generation, failure_shown).await;
                     return;
                 }
                 let message = format!("safemig: reading the dev database failed: {e}");
@@ -261,7 +269,13 @@ impl Inner {
     }
 
     /// Loads the snapshot and the ledgers, and publishes them.
-    async fn refresh(&self, client: &LiveClient, config: &Config, sets: &[MigrationSet]) -> Result<(), LiveError> {
+    async fn refresh(
+        &self,
+        client: &LiveClient,
+        config: &Config,
+        generation: u64,
+        sets: &[MigrationSet],
+    ) -> Result<(), LiveError> {
         // Probe outcomes stay until the probes run again on this snapshot.
         let probes = self.live_facts().map(|f| Arc::clone(&f.probes)).unwrap_or_default();
         let facts = load::read_facts(client, sets, config.small_table_rows, probes).await?;
@@ -279,7 +293,7 @@ impl Inner {
             ))
         );
         self.set_facts(Some(Arc::new(facts)));
-        self.set_status(status("connected", message, version, counts)).await;
+        self.set_status(status("connected", message, version, counts), generation).await;
         Ok(())
     }
 }
